@@ -1,0 +1,170 @@
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::text::{describe_char, is_forbidden_control};
+
+/// RFC 5321's practical limit for a forward path.
+const MAX_LEN: usize = 254;
+
+/// A mailbox address `local@domain`, as used for the sender (Email address) and the
+/// recipient (Send test to). Surrounding spaces are trimmed; nothing else is rewritten.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct MailboxAddress(String);
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MailboxError {
+    #[error("Enter an email address.")]
+    Empty,
+    #[error("An email address has at most {MAX_LEN} characters; this one has {0}.")]
+    TooLong(usize),
+    #[error("An email address cannot contain {0}.")]
+    ForbiddenCharacter(String),
+    #[error("Enter only the address, like name@contoso.com, without a display name or <…>.")]
+    DisplayForm,
+    #[error("An email address needs an @ between the name and the domain, like name@contoso.com.")]
+    MissingAt,
+    #[error("The part before the @ is missing.")]
+    MissingLocalPart,
+    #[error("The domain after the @ is missing.")]
+    MissingDomain,
+    #[error("The domain after the @ must be a full domain name such as contoso.com.")]
+    IncompleteDomain,
+    #[error("This is not a valid email address ({0}).")]
+    Invalid(String),
+}
+
+impl MailboxAddress {
+    pub fn parse(input: &str) -> Result<Self, MailboxError> {
+        let value = input.trim();
+        if value.is_empty() {
+            return Err(MailboxError::Empty);
+        }
+        let length = value.chars().count();
+        if length > MAX_LEN {
+            return Err(MailboxError::TooLong(length));
+        }
+        if let Some(c) = value
+            .chars()
+            .find(|&c| is_forbidden_control(c) || c.is_whitespace())
+        {
+            return Err(MailboxError::ForbiddenCharacter(describe_char(c)));
+        }
+        if value.contains('<') || value.contains('>') {
+            return Err(MailboxError::DisplayForm);
+        }
+        let options = email_address::Options {
+            minimum_sub_domains: 2,
+            allow_domain_literal: false,
+            allow_display_text: false,
+            allow_long_local_parts: false,
+        };
+        match email_address::EmailAddress::parse_with_options(value, options) {
+            Ok(address) => Ok(Self(address.email().to_owned())),
+            Err(error) => Err(match error {
+                email_address::Error::MissingSeparator => MailboxError::MissingAt,
+                email_address::Error::LocalPartEmpty => MailboxError::MissingLocalPart,
+                email_address::Error::DomainEmpty => MailboxError::MissingDomain,
+                email_address::Error::DomainTooFew
+                | email_address::Error::SubDomainEmpty
+                | email_address::Error::DomainInvalidSeparator => MailboxError::IncompleteDomain,
+                other => MailboxError::Invalid(other.to_string().trim_end_matches('.').to_owned()),
+            }),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for MailboxAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for MailboxAddress {
+    type Error = MailboxError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<MailboxAddress> for String {
+    fn from(value: MailboxAddress) -> Self {
+        value.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MailboxAddress, MailboxError};
+
+    #[test]
+    fn accepts_a_plain_mailbox_and_trims() {
+        let parsed = MailboxAddress::parse("  noreply@contoso.com ").expect("valid");
+        assert_eq!(parsed.as_str(), "noreply@contoso.com");
+    }
+
+    #[test]
+    fn accepts_plus_and_dots() {
+        assert!(MailboxAddress::parse("first.last+tag@mail.contoso.co.uk").is_ok());
+    }
+
+    #[test]
+    fn refuses_empty() {
+        assert_eq!(MailboxAddress::parse("   "), Err(MailboxError::Empty));
+    }
+
+    #[test]
+    fn refuses_missing_at_and_parts() {
+        assert_eq!(MailboxAddress::parse("contoso.com"), Err(MailboxError::MissingAt));
+        assert_eq!(MailboxAddress::parse("@contoso.com"), Err(MailboxError::MissingLocalPart));
+        assert_eq!(MailboxAddress::parse("a@"), Err(MailboxError::MissingDomain));
+        assert_eq!(MailboxAddress::parse("a@localhost"), Err(MailboxError::IncompleteDomain));
+    }
+
+    #[test]
+    fn refuses_spaces_and_control_characters() {
+        assert!(matches!(
+            MailboxAddress::parse("no reply@contoso.com"),
+            Err(MailboxError::ForbiddenCharacter(c)) if c == "a space"
+        ));
+        assert!(matches!(
+            MailboxAddress::parse("a@contoso.com\r\nBcc: x@evil.example"),
+            Err(MailboxError::ForbiddenCharacter(_))
+        ));
+        assert!(matches!(
+            MailboxAddress::parse("a\u{0}b@contoso.com"),
+            Err(MailboxError::ForbiddenCharacter(_))
+        ));
+        assert!(matches!(
+            MailboxAddress::parse("a\u{2028}@contoso.com"),
+            Err(MailboxError::ForbiddenCharacter(_))
+        ));
+    }
+
+    #[test]
+    fn refuses_display_forms() {
+        assert_eq!(
+            MailboxAddress::parse("Sales<sales@contoso.com>"),
+            Err(MailboxError::DisplayForm)
+        );
+    }
+
+    #[test]
+    fn refuses_over_254_characters() {
+        let long = format!("{}@{}.com", "a".repeat(64), "b".repeat(200));
+        assert!(matches!(MailboxAddress::parse(&long), Err(MailboxError::TooLong(_))));
+        let ok = format!("{}@{}.{}.com", "a".repeat(60), "b".repeat(60), "c".repeat(60));
+        assert!(MailboxAddress::parse(&ok).is_ok(), "{} chars", ok.len());
+    }
+
+    #[test]
+    fn messages_are_sentences() {
+        let message = MailboxAddress::parse("contoso.com").unwrap_err().to_string();
+        assert!(message.contains("@"), "{message}");
+    }
+}

@@ -1,0 +1,58 @@
+//! What a test send returns to the page. Shared by server and browser: the server fills
+//! it in, the page renders it. It holds no secret and no token by construction: every
+//! text in it comes from a peer's error reply or from our own catalogue.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Field, FieldErrors};
+
+/// The stages of a test send, in order. A failure names exactly one of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Step {
+    Inputs,
+    TokenRequest,
+    Connect,
+    Tls,
+    Authenticate,
+    Send,
+}
+
+impl Step {
+    pub fn label(self) -> &'static str {
+        match self {
+            Step::Inputs => "Check the inputs",
+            Step::TokenRequest => "Token request to Microsoft Entra ID",
+            Step::Connect => "Connect to the SMTP server",
+            Step::Tls => "STARTTLS (encryption)",
+            Step::Authenticate => "Authenticate (AUTH XOAUTH2)",
+            Step::Send => "Send the message",
+        }
+    }
+}
+
+/// A failed test send: where it failed, the peer's own words, and what to do.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    pub step: Step,
+    /// The form field most likely at fault, if the failure points at one.
+    pub field: Option<Field>,
+    /// One sentence in plain words: what happened.
+    pub summary: String,
+    /// The real error text: Entra's `error_description`, or the SMTP reply.
+    pub detail: String,
+    /// A short code an admin can search for: `AADSTS7000215`, `535 5.7.3`…
+    pub code: Option<String>,
+    /// What to change or do next.
+    pub fix: String,
+    /// Identifiers Microsoft support asks for (Trace ID, Correlation ID).
+    pub references: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TestOutcome {
+    /// The SMTP server accepted the message at the end of DATA.
+    Sent { recipient: String },
+    /// The server refused the inputs; the messages are the browser's own.
+    Invalid(FieldErrors),
+    Failed(Failure),
+}
