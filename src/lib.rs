@@ -6,3 +6,6 @@
 
 pub mod domain;
 pub mod report;
+
+#[cfg(feature = "ssr")]
+pub mod server;

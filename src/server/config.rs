@@ -1,0 +1,181 @@
+//! Typed server settings, read once at start from the environment. Never from the
+//! browser: where the token request and the mail go is the operator's decision.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use reqwest::Url;
+
+pub const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com";
+pub const DEFAULT_SMTP_ADDR: &str = "smtp.office365.com:587";
+
+#[derive(Clone, Debug)]
+pub struct ServerSettings {
+    /// Entra authority host, e.g. `https://login.microsoftonline.com`.
+    pub authority: Url,
+    pub smtp: SmtpEndpoint,
+    /// Extra PEM trust roots (a test server's self-signed certificate), added to the
+    /// built-in web PKI roots for both the token request and STARTTLS.
+    pub extra_roots_pem: Option<Vec<u8>>,
+    pub timeouts: Timeouts,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmtpEndpoint {
+    pub host: String,
+    pub port: u16,
+}
+
+impl std::fmt::Display for SmtpEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// Every network step has a bound, and so does the whole test send: an administrator
+/// waiting on the page gets an answer even when a peer hangs.
+#[derive(Clone, Copy, Debug)]
+pub struct Timeouts {
+    /// The whole test send, token request included.
+    pub total: Duration,
+    /// One token request (connect, send, read the whole body).
+    pub token: Duration,
+    /// One SMTP step: connect + banner + EHLO, STARTTLS, AUTH, or the send.
+    pub smtp_step: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            // Under the page's 30 s promise, leaving room for the HTTP round trip.
+            total: Duration::from_secs(25),
+            token: Duration::from_secs(10),
+            smtp_step: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("SMTP_SETUP_AUTHORITY_URL must be an http(s) URL such as {DEFAULT_AUTHORITY}, got {0:?}")]
+    Authority(String),
+    #[error("SMTP_SETUP_SMTP_ADDR must be host:port such as {DEFAULT_SMTP_ADDR}, got {0:?}")]
+    SmtpAddr(String),
+    #[error("SMTP_SETUP_CA_FILE {path}: {reason}")]
+    CaFile { path: PathBuf, reason: String },
+}
+
+impl ServerSettings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Reads the settings through `lookup`, so tests can supply their own environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let authority = parse_authority(
+            lookup("SMTP_SETUP_AUTHORITY_URL")
+                .as_deref()
+                .unwrap_or(DEFAULT_AUTHORITY),
+        )?;
+        let smtp = parse_smtp_addr(
+            lookup("SMTP_SETUP_SMTP_ADDR")
+                .as_deref()
+                .unwrap_or(DEFAULT_SMTP_ADDR),
+        )?;
+        let extra_roots_pem = match lookup("SMTP_SETUP_CA_FILE") {
+            None => None,
+            Some(path) => Some(read_pem(PathBuf::from(path))?),
+        };
+        Ok(Self {
+            authority,
+            smtp,
+            extra_roots_pem,
+            timeouts: Timeouts::default(),
+        })
+    }
+}
+
+pub fn parse_authority(value: &str) -> Result<Url, ConfigError> {
+    let error = || ConfigError::Authority(value.to_owned());
+    let url = Url::parse(value.trim()).map_err(|_| error())?;
+    let plain = url.query().is_none() && url.fragment().is_none() && url.has_host();
+    if !matches!(url.scheme(), "http" | "https") || !plain {
+        return Err(error());
+    }
+    Ok(url)
+}
+
+pub fn parse_smtp_addr(value: &str) -> Result<SmtpEndpoint, ConfigError> {
+    let error = || ConfigError::SmtpAddr(value.to_owned());
+    let value = value.trim();
+    let (host, port) = value.rsplit_once(':').ok_or_else(error)?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let port: u16 = port.parse().map_err(|_| error())?;
+    if host.is_empty() || port == 0 {
+        return Err(error());
+    }
+    Ok(SmtpEndpoint {
+        host: host.to_owned(),
+        port,
+    })
+}
+
+fn read_pem(path: PathBuf) -> Result<Vec<u8>, ConfigError> {
+    let bytes = std::fs::read(&path).map_err(|e| ConfigError::CaFile {
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
+    if !bytes.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
+        return Err(ConfigError::CaFile {
+            path,
+            reason: "no PEM certificate in the file".to_owned(),
+        });
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_point_at_microsoft_365() {
+        let settings = ServerSettings::from_lookup(|_| None).unwrap();
+        assert_eq!(settings.authority.as_str(), "https://login.microsoftonline.com/");
+        assert_eq!(
+            settings.smtp,
+            SmtpEndpoint { host: "smtp.office365.com".into(), port: 587 }
+        );
+        assert!(settings.extra_roots_pem.is_none());
+    }
+
+    #[test]
+    fn smtp_addr_forms() {
+        assert_eq!(parse_smtp_addr("127.0.0.1:2525").unwrap().port, 2525);
+        assert_eq!(parse_smtp_addr("[::1]:25").unwrap().host, "::1");
+        assert_eq!(parse_smtp_addr("[::1]:25").unwrap().to_string(), "[::1]:25");
+        assert!(parse_smtp_addr("smtp.office365.com").is_err());
+        assert!(parse_smtp_addr(":587").is_err());
+        assert!(parse_smtp_addr("host:0").is_err());
+    }
+
+    #[test]
+    fn authority_must_be_a_plain_http_url() {
+        assert!(parse_authority("http://127.0.0.1:8080").is_ok());
+        assert!(parse_authority("ftp://x").is_err());
+        assert!(parse_authority("https://login.microsoftonline.com?x=1").is_err());
+        assert!(parse_authority("login.microsoftonline.com").is_err());
+    }
+
+    #[test]
+    fn unreadable_or_empty_ca_file_is_a_clear_error() {
+        let missing = ServerSettings::from_lookup(|name| {
+            (name == "SMTP_SETUP_CA_FILE").then(|| "/nonexistent/ca.pem".to_owned())
+        });
+        assert!(matches!(missing, Err(ConfigError::CaFile { .. })));
+    }
+}

@@ -1,0 +1,295 @@
+//! The token client: OAuth2 client-credentials grant against Microsoft Entra ID.
+
+use std::time::Duration;
+
+use reqwest::{Client, Url};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use crate::domain::{ClientId, ClientSecret, TenantId};
+
+/// The Exchange Online resource, for SMTP AUTH XOAUTH2 with app-only permissions.
+pub const EXCHANGE_SCOPE: &str = "https://outlook.office365.com/.default";
+
+/// Token responses are a few KB; error pages can be anything. Reading more than this
+/// into memory would let a misbehaving peer exhaust the server.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub struct TokenClient {
+    http: Client,
+    authority: Url,
+}
+
+/// An access token. Like the client secret it is never displayed or logged.
+pub struct AccessToken(SecretString);
+
+impl AccessToken {
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl std::fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AccessToken([redacted])")
+    }
+}
+
+/// Entra's error body (`error`, `error_description`, `error_codes`, ids for support).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+pub struct EntraError {
+    #[serde(skip)]
+    pub status: u16,
+    #[serde(default)]
+    pub error: String,
+    #[serde(default)]
+    pub error_description: String,
+    #[serde(default)]
+    pub error_codes: Vec<u64>,
+    #[serde(default)]
+    pub trace_id: Option<String>,
+    #[serde(default)]
+    pub correlation_id: Option<String>,
+}
+
+impl EntraError {
+    /// The AADSTS number: from `error_codes`, else from the description's prefix.
+    pub fn aadsts(&self) -> Option<u64> {
+        self.error_codes.first().copied().or_else(|| {
+            let rest = self.error_description.strip_prefix("AADSTS")?;
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok()
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+    #[error("could not reach the token endpoint: {0}")]
+    Unreachable(String),
+    #[error("Entra ID refused the request: {}", .0.error_description)]
+    Rejected(EntraError),
+    #[error("unexpected answer (HTTP {status}): {detail}")]
+    UnexpectedResponse { status: u16, detail: String },
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: Option<String>,
+    token_type: Option<String>,
+}
+
+impl TokenClient {
+    pub fn new(authority: Url, extra_roots_pem: Option<&[u8]>) -> Result<Self, String> {
+        let mut builder = Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("smtp-setup/", env!("CARGO_PKG_VERSION")));
+        if let Some(pem) = extra_roots_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| format!("SMTP_SETUP_CA_FILE: {e}"))?;
+            builder = builder.tls_certs_merge(certs);
+        }
+        let http = builder.build().map_err(|e| e.to_string())?;
+        Ok(Self { http, authority })
+    }
+
+    /// `{authority}/{tenant}/oauth2/v2.0/token`. The tenant is pushed as one path
+    /// segment (escaped again by `Url`), on top of `TenantId::parse` refusing `/?#%\`.
+    pub fn token_url(&self, tenant: &TenantId) -> Url {
+        let mut url = self.authority.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments
+                .pop_if_empty()
+                .extend([tenant.as_str(), "oauth2", "v2.0", "token"]);
+        }
+        url
+    }
+
+    pub async fn request_token(
+        &self,
+        tenant: &TenantId,
+        client_id: &ClientId,
+        secret: &ClientSecret,
+        timeout: Duration,
+    ) -> Result<AccessToken, TokenError> {
+        let exchange = async {
+            let response = self
+                .http
+                .post(self.token_url(tenant))
+                .form(&[
+                    ("client_id", client_id.as_str()),
+                    ("client_secret", secret.expose()),
+                    ("scope", EXCHANGE_SCOPE),
+                    ("grant_type", "client_credentials"),
+                ])
+                .send()
+                .await
+                .map_err(|e| TokenError::Unreachable(error_chain(&e)))?;
+            let status = response.status().as_u16();
+            let body = read_capped(response).await?;
+            Ok::<_, TokenError>((status, body))
+        };
+        let (status, body) = tokio::time::timeout(timeout, exchange)
+            .await
+            .map_err(|_| TokenError::Timeout(timeout))??;
+        parse_token_response(status, &body)
+    }
+}
+
+async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, TokenError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| TokenError::Unreachable(error_chain(&e)))?
+    {
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(TokenError::UnexpectedResponse {
+                status: response.status().as_u16(),
+                detail: format!("the response is larger than {} KB", MAX_BODY_BYTES / 1024),
+            });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Interprets the token endpoint's answer. Plain function: fed real Entra bodies in tests.
+pub fn parse_token_response(status: u16, body: &[u8]) -> Result<AccessToken, TokenError> {
+    if (200..300).contains(&status) {
+        let parsed: TokenResponse =
+            serde_json::from_slice(body).map_err(|e| TokenError::UnexpectedResponse {
+                status,
+                detail: format!("the body is not a token response ({e})"),
+            })?;
+        let is_bearer = parsed
+            .token_type
+            .as_deref()
+            .is_none_or(|t| t.eq_ignore_ascii_case("bearer"));
+        return match parsed.access_token {
+            Some(token) if !token.is_empty() && is_bearer => Ok(AccessToken(token.into())),
+            _ => Err(TokenError::UnexpectedResponse {
+                status,
+                detail: "the response has no bearer access_token".to_owned(),
+            }),
+        };
+    }
+    match serde_json::from_slice::<EntraError>(body) {
+        Ok(error) if !error.error.is_empty() || !error.error_description.is_empty() => {
+            Err(TokenError::Rejected(EntraError { status, ..error }))
+        }
+        _ => Err(TokenError::UnexpectedResponse {
+            status,
+            detail: snippet(body),
+        }),
+    }
+}
+
+/// The start of a non-JSON body, as one line of printable text.
+fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let cleaned: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(300)
+        .collect();
+    if cleaned.trim().is_empty() {
+        "empty body".to_owned()
+    } else {
+        cleaned.trim().to_owned()
+    }
+}
+
+/// `reqwest`'s top-level message is generic ("error sending request"); the cause chain
+/// holds the useful part (DNS failure, connection refused, certificate problem).
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WRONG_SECRET: &str = r#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app 'a1b2c3d4-e5f6-4789-abcd-0123456789ab'. Trace ID: 0b4f3c2a-1d2e-4f5a-9b8c-7d6e5f4a3b2c Correlation ID: 6c1b2a3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d Timestamp: 2026-11-26 10:00:00Z","error_codes":[7000215],"timestamp":"2026-11-26 10:00:00Z","trace_id":"0b4f3c2a-1d2e-4f5a-9b8c-7d6e5f4a3b2c","correlation_id":"6c1b2a3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d","error_uri":"https://login.microsoftonline.com/error?code=7000215"}"#;
+
+    #[test]
+    fn keeps_entra_error_fields() {
+        let Err(TokenError::Rejected(error)) = parse_token_response(401, WRONG_SECRET.as_bytes())
+        else {
+            panic!("expected a rejection");
+        };
+        assert_eq!(error.status, 401);
+        assert_eq!(error.error, "invalid_client");
+        assert_eq!(error.aadsts(), Some(7000215));
+        assert!(error.error_description.starts_with("AADSTS7000215: Invalid client secret"));
+        assert_eq!(error.trace_id.as_deref(), Some("0b4f3c2a-1d2e-4f5a-9b8c-7d6e5f4a3b2c"));
+        assert_eq!(error.correlation_id.as_deref(), Some("6c1b2a3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"));
+    }
+
+    #[test]
+    fn aadsts_from_description_when_codes_are_missing() {
+        let body = br#"{"error":"invalid_request","error_description":"AADSTS90002: Tenant 'x' not found."}"#;
+        let Err(TokenError::Rejected(error)) = parse_token_response(400, body) else {
+            panic!("expected a rejection");
+        };
+        assert_eq!(error.aadsts(), Some(90002));
+    }
+
+    #[test]
+    fn success_needs_a_bearer_token() {
+        assert!(parse_token_response(200, br#"{"access_token":"abc","token_type":"Bearer"}"#).is_ok());
+        assert!(matches!(
+            parse_token_response(200, br#"{"token_type":"Bearer"}"#),
+            Err(TokenError::UnexpectedResponse { .. })
+        ));
+        assert!(matches!(
+            parse_token_response(200, b"<html>"),
+            Err(TokenError::UnexpectedResponse { .. })
+        ));
+    }
+
+    #[test]
+    fn non_json_errors_keep_a_printable_snippet() {
+        let Err(TokenError::UnexpectedResponse { status, detail }) =
+            parse_token_response(502, b"<html>\r\nBad gateway</html>")
+        else {
+            panic!("expected unexpected response");
+        };
+        assert_eq!(status, 502);
+        assert_eq!(detail, "<html>  Bad gateway</html>");
+    }
+
+    #[test]
+    fn token_url_appends_the_tenant_as_one_segment() {
+        let client = TokenClient::new(Url::parse("https://login.microsoftonline.com").unwrap(), None).unwrap();
+        let tenant = TenantId::parse("contoso.onmicrosoft.com").unwrap();
+        assert_eq!(
+            client.token_url(&tenant).as_str(),
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
+        );
+        let prefixed = TokenClient::new(Url::parse("http://127.0.0.1:9/entra/").unwrap(), None).unwrap();
+        assert_eq!(
+            prefixed.token_url(&tenant).as_str(),
+            "http://127.0.0.1:9/entra/contoso.onmicrosoft.com/oauth2/v2.0/token"
+        );
+    }
+
+    #[test]
+    fn token_debug_is_redacted() {
+        let token = AccessToken("eyJ.secret.token".to_owned().into());
+        assert!(!format!("{token:?}").contains("secret"));
+    }
+}

@@ -1,0 +1,11 @@
+//! Server-only code: plain async Rust that the server functions call. Nothing here is
+//! compiled into the WASM bundle, and everything here can be tested without a browser.
+
+pub mod config;
+pub mod deadline;
+pub mod diagnosis;
+pub mod entra;
+pub mod message;
+pub mod smtp;
+pub mod telemetry;
+pub mod test_send;
