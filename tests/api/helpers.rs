@@ -1,0 +1,135 @@
+//! Starts the peers of `tests/peers/peers.mjs` for one test, and builds the app's
+//! test sender pointed at them. Each test gets its own peers on fresh ports.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde::Deserialize;
+use smtp_setup::domain::MicrosoftOAuthForm;
+use smtp_setup::server::config::{parse_authority, parse_smtp_addr, ServerSettings, Timeouts};
+use smtp_setup::server::test_send::TestSender;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PeerInfo {
+    pub authority: String,
+    pub smtp: String,
+    pub control: String,
+    pub ca_file: String,
+    pub tenant: String,
+    pub tenant_domain: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub mailbox: String,
+}
+
+pub struct Peers {
+    // Killed on drop; the peers also exit when their stdin closes.
+    _child: Child,
+    pub info: PeerInfo,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredMessage {
+    pub auth_user: String,
+    pub mail_from: String,
+    pub rcpt_to: Vec<String>,
+    pub from: Sender,
+    pub to: Vec<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: Option<String>,
+    pub secure: bool,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Sender {
+    pub address: String,
+    pub name: String,
+}
+
+fn peers_script() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers");
+    assert!(
+        dir.join("node_modules").is_dir(),
+        "the test peers' npm packages are missing: run `make test` (or `npm ci` in tests/peers)"
+    );
+    dir.join("peers.mjs")
+}
+
+pub async fn spawn_peers() -> Peers {
+    let mut child = Command::new("node")
+        .arg(peers_script())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start node tests/peers/peers.mjs");
+    let stdout = child.stdout.take().expect("peers stdout");
+    let mut first_line = String::new();
+    // The peers print one JSON line once all three servers listen: that line is the
+    // readiness signal, no polling or sleeping needed.
+    BufReader::new(stdout)
+        .read_line(&mut first_line)
+        .await
+        .expect("read the peers' ready line");
+    let info: PeerInfo = serde_json::from_str(&first_line)
+        .unwrap_or_else(|e| panic!("peers' ready line {first_line:?}: {e}"));
+    Peers { _child: child, info }
+}
+
+impl Peers {
+    /// Server settings as an operator would configure them for these peers.
+    pub fn settings(&self) -> ServerSettings {
+        self.settings_with(&self.info.smtp)
+    }
+
+    pub fn settings_with(&self, smtp_addr: &str) -> ServerSettings {
+        ServerSettings {
+            authority: parse_authority(&self.info.authority).expect("authority"),
+            smtp: parse_smtp_addr(smtp_addr).expect("smtp addr"),
+            extra_roots_pem: Some(std::fs::read(&self.info.ca_file).expect("peer certificate")),
+            timeouts: Timeouts::default(),
+        }
+    }
+
+    pub fn sender(&self) -> TestSender {
+        TestSender::new(&self.settings()).expect("test sender")
+    }
+
+    /// The form an administrator would fill in for the peers' registered app.
+    pub fn form(&self) -> MicrosoftOAuthForm {
+        MicrosoftOAuthForm {
+            email_address: self.info.mailbox.clone(),
+            name: "Contoso Notifications".into(),
+            tenant_id: self.info.tenant.to_uppercase(),
+            smtp_user: self.info.client_id.clone(),
+            smtp_password: self.info.client_secret.clone(),
+            send_test_to: "admin@contoso-test.com".into(),
+        }
+    }
+
+    pub async fn messages(&self) -> Vec<StoredMessage> {
+        let body = reqwest::get(format!("{}/messages", self.info.control))
+            .await
+            .expect("peer control API")
+            .bytes()
+            .await
+            .expect("messages body");
+        serde_json::from_slice(&body).expect("messages JSON")
+    }
+}
+
+/// Short bounds so that the hanging-peer test takes seconds, not the full 25 s.
+pub fn short_timeouts() -> Timeouts {
+    Timeouts {
+        total: Duration::from_secs(6),
+        token: Duration::from_secs(2),
+        smtp_step: Duration::from_secs(2),
+    }
+}

@@ -1,0 +1,214 @@
+use std::time::{Duration, Instant};
+
+use smtp_setup::domain::Field;
+use smtp_setup::report::{Step, TestOutcome};
+use smtp_setup::server::message::SUBJECT;
+use smtp_setup::server::test_send::TestSender;
+use tokio::net::TcpListener;
+
+use crate::helpers::{short_timeouts, spawn_peers};
+
+#[tokio::test]
+async fn a_valid_configuration_delivers_the_test_message() {
+    let peers = spawn_peers().await;
+    let outcome = peers.sender().run(&peers.form()).await;
+
+    assert_eq!(
+        outcome,
+        TestOutcome::Sent {
+            recipient: "admin@contoso-test.com".into()
+        }
+    );
+    let messages = peers.messages().await;
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let message = &messages[0];
+    assert!(message.secure, "the message must travel after STARTTLS");
+    assert_eq!(message.auth_user, peers.info.mailbox);
+    assert_eq!(message.mail_from, peers.info.mailbox);
+    assert_eq!(message.rcpt_to, vec!["admin@contoso-test.com".to_owned()]);
+    assert_eq!(message.from.address, peers.info.mailbox);
+    assert_eq!(message.from.name, "Contoso Notifications");
+    assert_eq!(message.to, vec!["admin@contoso-test.com".to_owned()]);
+    assert_eq!(message.subject, SUBJECT);
+    // The body names the configuration (normalized tenant) and never the secret.
+    assert!(message.text.contains(&peers.info.tenant), "{}", message.text);
+    assert!(message.html.as_deref().is_some_and(|h| h.contains(&peers.info.client_id)));
+    assert!(!message.text.contains(&peers.info.client_secret));
+}
+
+#[tokio::test]
+async fn a_tenant_domain_works_like_its_guid() {
+    let peers = spawn_peers().await;
+    let form = smtp_setup::domain::MicrosoftOAuthForm {
+        tenant_id: peers.info.tenant_domain.clone(),
+        send_test_to: String::new(),
+        ..peers.form()
+    };
+    let outcome = peers.sender().run(&form).await;
+    assert_eq!(outcome, TestOutcome::Sent { recipient: peers.info.mailbox.clone() });
+}
+
+#[tokio::test]
+async fn a_wrong_secret_reports_entras_aadsts7000215_at_the_token_step() {
+    let peers = spawn_peers().await;
+    let form = smtp_setup::domain::MicrosoftOAuthForm {
+        smtp_password: "Wrong8Q~not-the-secret".into(),
+        ..peers.form()
+    };
+    let TestOutcome::Failed(failure) = peers.sender().run(&form).await else {
+        panic!("a wrong secret must fail");
+    };
+    assert_eq!(failure.step, Step::TokenRequest);
+    assert_eq!(failure.field, Some(Field::SmtpPassword));
+    assert_eq!(failure.code.as_deref(), Some("AADSTS7000215"));
+    assert!(failure.detail.starts_with("AADSTS7000215: Invalid client secret provided."), "{}", failure.detail);
+    let names: Vec<&str> = failure.references.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["Trace ID", "Correlation ID"]);
+    assert!(peers.messages().await.is_empty());
+}
+
+#[tokio::test]
+async fn an_unknown_application_points_at_smtp_user() {
+    let peers = spawn_peers().await;
+    let form = smtp_setup::domain::MicrosoftOAuthForm {
+        smtp_user: "99999999-8888-4777-8666-555555555555".into(),
+        ..peers.form()
+    };
+    let TestOutcome::Failed(failure) = peers.sender().run(&form).await else {
+        panic!("an unknown app must fail");
+    };
+    assert_eq!(failure.code.as_deref(), Some("AADSTS700016"));
+    assert_eq!(failure.field, Some(Field::SmtpUser));
+}
+
+#[tokio::test]
+async fn a_token_signed_by_another_issuer_is_refused_with_535_at_authenticate() {
+    // The token comes from one token server; the SMTP server trusts another one's keys.
+    let issuing = spawn_peers().await;
+    let verifying = spawn_peers().await;
+    let mut settings = issuing.settings_with(&verifying.info.smtp);
+    settings.extra_roots_pem = Some(std::fs::read(&verifying.info.ca_file).expect("CA"));
+    let sender = TestSender::new(&settings).expect("sender");
+    let TestOutcome::Failed(failure) = sender.run(&issuing.form()).await else {
+        panic!("a foreign token must be refused");
+    };
+    assert_eq!(failure.step, Step::Authenticate);
+    assert_eq!(failure.code.as_deref(), Some("535 5.7.3"));
+    assert!(failure.detail.starts_with("535 5.7.3 Authentication unsuccessful"), "{}", failure.detail);
+    assert!(failure.fix.contains("Add-MailboxPermission"));
+    assert!(verifying.messages().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_mailbox_the_app_may_not_use_is_refused_at_authenticate() {
+    let peers = spawn_peers().await;
+    let form = smtp_setup::domain::MicrosoftOAuthForm {
+        email_address: "someone-else@contoso-test.com".into(),
+        ..peers.form()
+    };
+    let TestOutcome::Failed(failure) = peers.sender().run(&form).await else {
+        panic!("a mailbox without permission must be refused");
+    };
+    assert_eq!(failure.step, Step::Authenticate);
+    assert_eq!(failure.code.as_deref(), Some("535 5.7.3"));
+}
+
+#[tokio::test]
+async fn invalid_input_is_refused_with_the_browsers_messages_and_sends_nothing() {
+    let peers = spawn_peers().await;
+    let form = smtp_setup::domain::MicrosoftOAuthForm {
+        name: "Sales\r\nBcc: victim@example.com".into(),
+        smtp_password: "8c5b1e3a-2f4d-4c6b-9a7e-1d2c3b4a5f60".into(),
+        ..peers.form()
+    };
+    let TestOutcome::Invalid(errors) = peers.sender().run(&form).await else {
+        panic!("invalid input must be refused");
+    };
+    assert_eq!(errors.get(Field::Name).map(str::to_owned), Field::Name.message(&form.name));
+    assert_eq!(
+        errors.get(Field::SmtpPassword).map(str::to_owned),
+        Field::SmtpPassword.message(&form.smtp_password)
+    );
+    assert_eq!(errors.iter().count(), 2);
+    assert!(peers.messages().await.is_empty());
+}
+
+#[tokio::test]
+async fn an_smtp_peer_that_never_answers_ends_in_a_timeout_at_connect() {
+    let peers = spawn_peers().await;
+    // Accepts TCP connections (the kernel completes the handshake) and never says a word.
+    let silent = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let silent_addr = silent.local_addr().expect("addr").to_string();
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket);
+        }
+    });
+
+    let mut settings = peers.settings_with(&silent_addr);
+    settings.timeouts = short_timeouts();
+    let sender = TestSender::new(&settings).expect("sender");
+    let started = Instant::now();
+    let TestOutcome::Failed(failure) = sender.run(&peers.form()).await else {
+        panic!("a silent server must fail");
+    };
+    let elapsed = started.elapsed();
+    holder.abort();
+
+    assert_eq!(failure.step, Step::Connect);
+    assert!(failure.summary.contains("did not answer"), "{}", failure.summary);
+    // Bounded by the configured total (6 s), whatever the peer does.
+    assert!(elapsed < Duration::from_secs(6) + Duration::from_secs(1), "{elapsed:?}");
+}
+
+#[tokio::test]
+async fn a_token_server_that_never_answers_ends_in_a_timeout_at_the_token_step() {
+    let peers = spawn_peers().await;
+    let silent = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let silent_url = format!("http://{}", silent.local_addr().expect("addr"));
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket);
+        }
+    });
+    let mut settings = peers.settings();
+    settings.authority = smtp_setup::server::config::parse_authority(&silent_url).expect("url");
+    settings.timeouts = short_timeouts();
+    let sender = TestSender::new(&settings).expect("sender");
+    let TestOutcome::Failed(failure) = sender.run(&peers.form()).await else {
+        panic!("a silent token server must fail");
+    };
+    holder.abort();
+    assert_eq!(failure.step, Step::TokenRequest);
+    assert!(failure.summary.contains("did not answer within 2 s"), "{}", failure.summary);
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_reported_at_connect() {
+    let peers = spawn_peers().await;
+    // Bind then drop: the port is closed, so connecting is refused.
+    let closed = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let closed_addr = closed.local_addr().expect("addr").to_string();
+    drop(closed);
+    let sender = TestSender::new(&peers.settings_with(&closed_addr)).expect("sender");
+    let TestOutcome::Failed(failure) = sender.run(&peers.form()).await else {
+        panic!("a closed port must fail");
+    };
+    assert_eq!(failure.step, Step::Connect);
+    assert!(failure.detail.to_lowercase().contains("refused"), "{}", failure.detail);
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_fails_at_tls_and_sends_no_token() {
+    let peers = spawn_peers().await;
+    let mut settings = peers.settings();
+    settings.extra_roots_pem = None; // the peer's self-signed certificate is not trusted
+    let sender = TestSender::new(&settings).expect("sender");
+    let TestOutcome::Failed(failure) = sender.run(&peers.form()).await else {
+        panic!("an untrusted certificate must fail");
+    };
+    assert_eq!(failure.step, Step::Tls);
+    assert!(failure.fix.contains("SMTP_SETUP_CA_FILE"), "{} / {}", failure.detail, failure.fix);
+}

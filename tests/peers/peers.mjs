@@ -1,0 +1,248 @@
+// Independent test peers for smtp-setup, all on 127.0.0.1:
+//  - an OAuth2 token server (oauth2-mock-server) answering on /{tenant}/oauth2/v2.0/token
+//    with Entra-shaped tokens and Entra-shaped JSON errors;
+//  - an SMTP server (smtp-server) with STARTTLS and AUTH XOAUTH2 that verifies the token's
+//    signature against the token server's JWKS, its audience and its SMTP.SendAsApp role,
+//    and keeps every accepted message;
+//  - a small control API: GET /messages, DELETE /messages, GET /healthz.
+// On start it prints one JSON line with the addresses, then runs until killed.
+//
+// Settings (environment): PEER_TENANT, PEER_TENANT_DOMAIN, PEER_CLIENT_ID, PEER_CLIENT_SECRET,
+// PEER_MAILBOX, PEER_TOKEN_PORT, PEER_SMTP_PORT, PEER_CONTROL_PORT (0 = any free port),
+// PEER_DIR (where the test CA and server certificate are made, or reused when present).
+
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { simpleParser } from 'mailparser';
+import { OAuth2Server } from 'oauth2-mock-server';
+import { SMTPServer } from 'smtp-server';
+
+export const DEFAULTS = {
+  tenant: '11111111-2222-4333-8444-555555555555',
+  tenantDomain: 'contoso-test.onmicrosoft.com',
+  clientId: 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee',
+  clientSecret: 'Peer8Q~test-secret-value.0123456789abcdef',
+  mailbox: 'sender@contoso-test.com',
+};
+
+const EXCHANGE_RESOURCE = 'https://outlook.office365.com';
+const env = process.env;
+const config = {
+  tenant: env.PEER_TENANT || DEFAULTS.tenant,
+  tenantDomain: env.PEER_TENANT_DOMAIN || DEFAULTS.tenantDomain,
+  clientId: env.PEER_CLIENT_ID || DEFAULTS.clientId,
+  clientSecret: env.PEER_CLIENT_SECRET || DEFAULTS.clientSecret,
+  mailbox: env.PEER_MAILBOX || DEFAULTS.mailbox,
+};
+const host = '127.0.0.1';
+
+// A private CA and a server certificate it signed, as a real deployment with an internal
+// CA would have; the app trusts the CA through SMTP_SETUP_CA_FILE.
+function certificate() {
+  const dir = env.PEER_DIR || mkdtempSync(path.join(tmpdir(), 'smtp-setup-peers-'));
+  const caFile = path.join(dir, 'ca.pem');
+  const certFile = path.join(dir, 'cert.pem');
+  const keyFile = path.join(dir, 'key.pem');
+  if ([caFile, certFile, keyFile].every(existsSync)) return { caFile, certFile, keyFile };
+  mkdirSync(dir, { recursive: true });
+  const run = (args) => execFileSync('openssl', args, { stdio: 'ignore' });
+  const caKey = path.join(dir, 'ca.key');
+  const csr = path.join(dir, 'server.csr');
+  const ext = path.join(dir, 'server.ext');
+  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', caKey, '-out', caFile,
+    '-days', '30', '-subj', '/CN=smtp-setup test CA',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign']);
+  run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', csr, '-subj', '/CN=localhost']);
+  writeFileSync(ext, 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
+  run(['x509', '-req', '-in', csr, '-CA', caFile, '-CAkey', caKey, '-CAcreateserial',
+    '-out', certFile, '-days', '30', '-extfile', ext]);
+  return { caFile, certFile, keyFile };
+}
+
+function entraError(status, error, code, description) {
+  const traceId = randomUUID();
+  const correlationId = randomUUID();
+  const timestamp = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return {
+    statusCode: status,
+    body: {
+      error,
+      error_description: `AADSTS${code}: ${description} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`,
+      error_codes: [code],
+      timestamp,
+      trace_id: traceId,
+      correlation_id: correlationId,
+      error_uri: `https://login.microsoftonline.com/error?code=${code}`,
+    },
+  };
+}
+
+// What Entra ID would answer for this request, or null when it would issue a token.
+function entraVerdict(req) {
+  const tenant = String(req.params?.tenant ?? '').toLowerCase();
+  const body = req.body ?? {};
+  if (tenant !== config.tenant && tenant !== config.tenantDomain) {
+    return entraError(400, 'invalid_request', 90002,
+      `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`);
+  }
+  if (body.grant_type !== 'client_credentials') {
+    return entraError(400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.');
+  }
+  if (body.client_id !== config.clientId) {
+    return entraError(400, 'unauthorized_client', 700016,
+      `Application with identifier '${body.client_id}' was not found in the directory 'Contoso Test'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`);
+  }
+  if (body.client_secret !== config.clientSecret) {
+    return entraError(401, 'invalid_client', 7000215,
+      `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${config.clientId}'.`);
+  }
+  if (body.scope !== `${EXCHANGE_RESOURCE}/.default`) {
+    return entraError(400, 'invalid_scope', 1002012, `The provided value for scope ${body.scope} is not valid.`);
+  }
+  return null;
+}
+
+async function startTokenServer() {
+  const server = new OAuth2Server(undefined, undefined, {
+    endpoints: { token: '/:tenant/oauth2/v2.0/token', jwks: '/discovery/v2.0/keys' },
+  });
+  await server.issuer.keys.generate('RS256');
+  server.service.on('beforeTokenSigning', (token, req) => {
+    Object.assign(token.payload, {
+      aud: EXCHANGE_RESOURCE,
+      tid: config.tenant,
+      appid: req.body?.client_id,
+      roles: ['SMTP.SendAsApp'],
+      sub: randomUUID(),
+    });
+    delete token.payload.scope;
+  });
+  server.service.on('beforeResponse', (response, req) => {
+    const verdict = entraVerdict(req);
+    if (verdict) {
+      response.statusCode = verdict.statusCode;
+      response.body = verdict.body;
+    } else {
+      delete response.body.scope;
+    }
+  });
+  await server.start(Number(env.PEER_TOKEN_PORT || 0), host);
+  // The library names its issuer "localhost"; use the address it really listens on.
+  server.issuer.url = `http://${host}:${server.address().port}`;
+  return server;
+}
+
+function smtpError(code, message) {
+  const error = new Error(message);
+  error.responseCode = code;
+  return error;
+}
+
+async function startSmtpServer({ certFile, keyFile }, issuerUrl, messages) {
+  const jwks = createRemoteJWKSet(new URL(`${issuerUrl}/discovery/v2.0/keys`));
+  const server = new SMTPServer({
+    secure: false,
+    key: readFileSync(keyFile),
+    cert: readFileSync(certFile),
+    authMethods: ['XOAUTH2'],
+    authOptional: false,
+    allowInsecureAuth: false,
+    // Exchange's own texts carry their enhanced codes; do not prefix a second one.
+    hideENHANCEDSTATUSCODES: true,
+    banner: 'smtp-setup test peer (Exchange-like)',
+    size: 10 * 1024 * 1024,
+    logger: false,
+    async onAuth(auth, session, callback) {
+      const refuse = () => callback(smtpError(535, '5.7.3 Authentication unsuccessful [test-peer]'));
+      if (auth.method !== 'XOAUTH2') return refuse();
+      try {
+        const { payload } = await jwtVerify(auth.accessToken, jwks, {
+          audience: EXCHANGE_RESOURCE,
+          issuer: issuerUrl,
+        });
+        const roles = Array.isArray(payload.roles) ? payload.roles : [];
+        if (!roles.includes('SMTP.SendAsApp') || payload.appid !== config.clientId) return refuse();
+        if (String(auth.username).toLowerCase() !== config.mailbox.toLowerCase()) return refuse();
+        return callback(null, { user: auth.username });
+      } catch {
+        return refuse();
+      }
+    },
+    onData(stream, session, callback) {
+      simpleParser(stream, {}).then((mail) => {
+        const from = mail.from?.value?.[0];
+        if (!from || String(from.address).toLowerCase() !== String(session.user).toLowerCase()) {
+          return callback(smtpError(554, `5.2.252 SendAsDenied; ${session.user} not allowed to send as ${from?.address}`));
+        }
+        messages.push({
+          authUser: session.user,
+          mailFrom: session.envelope.mailFrom?.address,
+          rcptTo: session.envelope.rcptTo.map((r) => r.address),
+          from: { address: from.address, name: from.name },
+          to: (mail.to?.value ?? []).map((t) => t.address),
+          subject: mail.subject,
+          text: mail.text,
+          html: mail.html || null,
+          secure: session.secure,
+        });
+        return callback(null, 'Queued');
+      }, (error) => callback(smtpError(451, `4.3.0 ${error.message}`)));
+    },
+  });
+  // A client that aborts its TLS handshake is an ordinary event for a server.
+  server.on('error', (error) => process.stderr.write(`smtp peer: ${error.message}\n`));
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(Number(env.PEER_SMTP_PORT || 0), host, resolve);
+  });
+  return server;
+}
+
+async function startControl(messages) {
+  const server = http.createServer((req, res) => {
+    const reply = (status, body) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (req.url === '/messages' && req.method === 'GET') return reply(200, messages);
+    if (req.url === '/messages' && req.method === 'DELETE') {
+      messages.length = 0;
+      return reply(200, []);
+    }
+    if (req.url === '/healthz') return reply(200, { ok: true });
+    return reply(404, { error: 'not found' });
+  });
+  await new Promise((resolve) => server.listen(Number(env.PEER_CONTROL_PORT || 0), host, resolve));
+  return server;
+}
+
+const messages = [];
+const cert = certificate();
+const tokenServer = await startTokenServer();
+const issuerUrl = tokenServer.issuer.url;
+const smtpServer = await startSmtpServer(cert, issuerUrl, messages);
+const control = await startControl(messages);
+
+process.stdout.write(`${JSON.stringify({
+  authority: issuerUrl,
+  smtp: `${host}:${smtpServer.server.address().port}`,
+  control: `http://${host}:${control.address().port}`,
+  caFile: cert.caFile,
+  ...config,
+})}\n`);
+
+const stop = () => process.exit(0);
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+// The harness closes our stdin when it goes away: never outlive it.
+if (env.PEER_STAY !== '1') {
+  process.stdin.on('end', stop);
+  process.stdin.on('close', stop);
+  process.stdin.resume();
+}
