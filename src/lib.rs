@@ -1,11 +1,22 @@
 //! smtp-setup: configure how a business application sends email, and prove it works.
 //!
-//! `domain`, `report` and `diagnosis` are shared by the browser and the server; `ui` and
-//! `api` hold the page and its server functions; `server` is plain async Rust that runs
-//! only on the server (`ssr`) and never reaches the WASM bundle.
+//! `domain` and `report` are shared by the browser and the server; `ui` and `api` hold
+//! the page and its server functions; `server` is plain async Rust that runs only on
+//! the server (`ssr`) and never reaches the WASM bundle.
 
+pub mod api;
+pub mod app;
 pub mod domain;
 pub mod report;
+pub mod ui;
 
 #[cfg(feature = "ssr")]
 pub mod server;
+
+/// The WASM entry point: hydrates the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

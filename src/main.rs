@@ -1,1 +1,89 @@
-fn main(){}
+//! The server: typed settings, the test sender, the Leptos routes, and serve.
+
+#[cfg(feature = "ssr")]
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    match serve().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("smtp-setup: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+async fn serve() -> Result<(), String> {
+    use std::sync::Arc;
+
+    use axum::extract::DefaultBodyLimit;
+    use axum::Router;
+    use leptos::prelude::*;
+    use leptos_axum::{generate_route_list, LeptosRoutes};
+    use smtp_setup::app::{shell, App};
+    use smtp_setup::server::{config::ServerSettings, telemetry, test_send::TestSender};
+
+    telemetry::init();
+    let conf = get_configuration(None).map_err(|e| e.to_string())?;
+    let leptos_options = conf.leptos_options;
+    let addr = leptos_options.site_addr;
+
+    let settings = ServerSettings::from_env().map_err(|e| e.to_string())?;
+    let sender = Arc::new(TestSender::new(&settings)?);
+    tracing::info!(
+        authority = %settings.authority,
+        smtp = %settings.smtp,
+        extra_ca = settings.extra_roots_pem.is_some(),
+        "test sends go to these servers"
+    );
+
+    let routes = generate_route_list(App);
+    let app = Router::new()
+        .leptos_routes_with_context(
+            &leptos_options,
+            routes,
+            move || provide_context(sender.clone()),
+            {
+                let options = leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        // The form is a few KB; nothing legitimate is larger.
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        .with_state(leptos_options);
+
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    tracing::info!("listening on http://{addr}");
+    axum::serve(listener, app.into_make_service())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(feature = "ssr")]
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+}
+
+#[cfg(not(feature = "ssr"))]
+pub fn main() {
+    // The browser side starts from `smtp_setup::hydrate`; this binary is the server.
+}

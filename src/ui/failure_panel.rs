@@ -1,0 +1,70 @@
+use leptos::prelude::*;
+
+use crate::report::Failure;
+
+/// What went wrong with a test, as the page shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Problem {
+    /// The test ran and failed at a step.
+    Failed(Failure),
+    /// The test could not be run at all (the browser could not reach this server).
+    Unreachable(String),
+}
+
+/// A panel that stays until dismissed: the failing step, the real error text, the
+/// field at fault and the fix.
+#[component]
+pub fn FailurePanel(problem: RwSignal<Option<Problem>>) -> impl IntoView {
+    move || {
+        problem.get().map(|current| {
+            let body = match current {
+                Problem::Failed(failure) => failure_view(failure).into_any(),
+                Problem::Unreachable(detail) => view! {
+                    <h2 id="failure-title">"The test could not run"</h2>
+                    <p class="summary">"The page could not reach the smtp-setup server."</p>
+                    <pre class="detail">{detail}</pre>
+                    <p class="fix">"Check that the server is running, then try again."</p>
+                }
+                .into_any(),
+            };
+            view! {
+                <section class="failure" role="alert" aria-labelledby="failure-title">
+                    {body}
+                    <button type="button" class="dismiss-panel" on:click=move |_| problem.set(None)>
+                        "Dismiss"
+                    </button>
+                </section>
+            }
+        })
+    }
+}
+
+fn failure_view(failure: Failure) -> impl IntoView {
+    let field = failure.field.map(|field| {
+        view! {
+            <p class="at-fault-field">
+                "Field to check: " <a href=format!("#{}", field.input_id())>{field.label()}</a>
+            </p>
+        }
+    });
+    let code = failure.code.map(|code| view! { <code class="code">{code}</code> });
+    let references = (!failure.references.is_empty()).then(|| {
+        view! {
+            <dl class="references">
+                {failure
+                    .references
+                    .into_iter()
+                    .map(|(name, value)| view! { <dt>{name}</dt><dd><code>{value}</code></dd> })
+                    .collect_view()}
+            </dl>
+        }
+    });
+    view! {
+        <h2 id="failure-title">"Test failed at: " <span class="step">{failure.step.label()}</span></h2>
+        <p class="summary">{failure.summary} " " {code}</p>
+        <pre class="detail">{failure.detail}</pre>
+        {field}
+        <p class="fix"><strong>"What to do: "</strong>{failure.fix}</p>
+        {references}
+    }
+}

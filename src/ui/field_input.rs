@@ -1,0 +1,112 @@
+use leptos::prelude::*;
+
+use crate::domain::Field;
+
+/// One form field's state: the raw text and whether its message may be shown yet.
+#[derive(Clone, Copy)]
+pub struct FieldState {
+    pub field: Field,
+    pub value: RwSignal<String>,
+    /// Set when the field loses focus for the first time (or on submit): from then on
+    /// its message follows every keystroke.
+    pub touched: RwSignal<bool>,
+}
+
+impl FieldState {
+    pub fn new(field: Field) -> Self {
+        Self {
+            field,
+            value: RwSignal::new(String::new()),
+            touched: RwSignal::new(false),
+        }
+    }
+
+    /// The message to show now: the domain's own, once the field has been touched.
+    pub fn visible_message(&self) -> Option<String> {
+        if self.touched.get() {
+            self.field.message(&self.value.read())
+        } else {
+            None
+        }
+    }
+}
+
+/// A labelled input with its hint and its live validation message, tied together with
+/// `aria-describedby` / `aria-invalid`. `secret` makes it a password input with a
+/// show/hide toggle.
+#[component]
+pub fn FieldInput(
+    state: FieldState,
+    /// The field a failed test points at, highlighted until the next test.
+    #[prop(into)]
+    at_fault: Signal<Option<Field>>,
+    #[prop(optional)] secret: bool,
+    #[prop(optional, into)] placeholder: Option<Signal<String>>,
+    #[prop(optional)] autocomplete: &'static str,
+    #[prop(optional)] input_type: &'static str,
+) -> impl IntoView {
+    let field = state.field;
+    let id = field.input_id();
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    let message = Memo::new(move |_| state.visible_message());
+    let revealed = RwSignal::new(false);
+    let kind = move || match (secret, revealed.get()) {
+        (true, false) => "password",
+        (true, true) => "text",
+        _ if input_type.is_empty() => "text",
+        _ => input_type,
+    };
+    let described_by = {
+        let hint_id = hint_id.clone();
+        let error_id = error_id.clone();
+        move || match message.get() {
+            Some(_) => format!("{hint_id} {error_id}"),
+            None => hint_id.clone(),
+        }
+    };
+    let toggle = secret.then(|| {
+        view! {
+            <button
+                type="button"
+                class="reveal"
+                aria-controls=id
+                aria-pressed=move || revealed.get().to_string()
+                on:click=move |_| revealed.update(|r| *r = !*r)
+            >
+                {move || if revealed.get() { "Hide" } else { "Show" }}
+            </button>
+        }
+    });
+
+    view! {
+        <div
+            class="field"
+            class:invalid=move || message.get().is_some()
+            class:at-fault=move || at_fault.get() == Some(field)
+        >
+            <label for=id>{field.label()}</label>
+            <p class="hint" id=hint_id>
+                {field.hint()}
+            </p>
+            <div class="input-row">
+                <input
+                    id=id
+                    type=kind
+                    autocomplete=if autocomplete.is_empty() { "off" } else { autocomplete }
+                    spellcheck="false"
+                    placeholder=move || placeholder.map(|p| p.get()).unwrap_or_default()
+                    aria-invalid=move || message.get().is_some().to_string()
+                    aria-describedby=described_by
+                    prop:value=move || state.value.get()
+                    on:input=move |ev| state.value.set(event_target_value(&ev))
+                    on:blur=move |_| state.touched.set(true)
+                />
+                {toggle}
+            </div>
+            <p class="field-error" id=error_id aria-live="polite">
+                {move || message.get()}
+            </p>
+        </div>
+    }
+}

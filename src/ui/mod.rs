@@ -1,0 +1,7 @@
+//! The page's components. They hold raw strings in signals and ask `domain` for every
+//! message; no rule is written here.
+
+pub mod config_page;
+mod failure_panel;
+mod field_input;
+mod toast;
