@@ -9,7 +9,8 @@
 //
 // Settings (environment): PEER_TENANT, PEER_TENANT_DOMAIN, PEER_CLIENT_ID, PEER_CLIENT_SECRET,
 // PEER_MAILBOX, PEER_TOKEN_PORT, PEER_SMTP_PORT, PEER_CONTROL_PORT (0 = any free port),
-// PEER_DIR (where the test CA and server certificate are made, or reused when present).
+// PEER_DIR (where the test CA and server certificate are made, or reused when present),
+// PEER_PREPARE_ONLY=1 (make the certificates and exit), PEER_STAY=1 (ignore stdin closing).
 
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -224,6 +225,8 @@ async function startControl(messages) {
 
 const messages = [];
 const cert = certificate();
+// Only make the certificates (the app must read the CA file before the peers start).
+if (env.PEER_PREPARE_ONLY === '1') process.exit(0);
 const tokenServer = await startTokenServer();
 const issuerUrl = tokenServer.issuer.url;
 const smtpServer = await startSmtpServer(cert, issuerUrl, messages);

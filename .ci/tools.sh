@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Installs, idempotently, every tool the build and the tests need. Each step checks
+# first and only installs what is missing or at the wrong version, so a warm machine
+# pays a few seconds and a fresh one gets everything.
+#
+#   .ci/tools.sh build   toolchain, wasm target, cargo-leptos, wasm-bindgen-cli, wasm-opt
+#   .ci/tools.sh test    the above, plus npm packages of the peers and Playwright, Chromium
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TOOLCHAIN=1.96.0
+CARGO_LEPTOS_VERSION=0.3.11
+# Must equal the `wasm-bindgen` crate version pinned in Cargo.toml / Cargo.lock.
+WASM_BINDGEN_VERSION=0.2.130
+
+say() { printf '\033[1m[tools]\033[0m %s\n' "$*"; }
+
+rust() {
+  if ! command -v rustup >/dev/null; then
+    say "rustup is missing: install Rust from your distribution or rustup.rs first"; exit 1
+  fi
+  if ! rustup toolchain list | grep -q "^$TOOLCHAIN"; then
+    say "installing Rust $TOOLCHAIN"
+    rustup toolchain install "$TOOLCHAIN" --profile minimal -c rustfmt -c clippy -t wasm32-unknown-unknown
+  fi
+  if ! rustup +"$TOOLCHAIN" target list --installed | grep -q wasm32-unknown-unknown; then
+    rustup +"$TOOLCHAIN" target add wasm32-unknown-unknown
+  fi
+  rustup +"$TOOLCHAIN" component add rustfmt clippy >/dev/null 2>&1 || true
+}
+
+cargo_leptos() {
+  if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+    say "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 25 minutes on 2 cores, once)"
+    cargo +"$TOOLCHAIN" install --locked cargo-leptos --version "$CARGO_LEPTOS_VERSION"
+  fi
+}
+
+wasm_bindgen() {
+  if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
+    say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+    # Not --locked: its lock file names a webpki-roots release the registry lacks here.
+    cargo +"$TOOLCHAIN" install --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+  fi
+}
+
+# npm packages of one folder, reinstalled when package-lock.json changed.
+npm_folder() {
+  local dir=$1
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    say "npm ci in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund)
+  fi
+}
+
+chromium() {
+  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    say "installing Debian's chromium and chromium-driver"
+    local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver
+  fi
+}
+
+openssl_cli() {
+  if ! command -v openssl >/dev/null; then
+    local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq openssl
+  fi
+}
+
+case "${1:-test}" in
+  build)
+    rust; wasm_bindgen; cargo_leptos
+    # wasm-opt comes from npm's binaryen (end2end/package.json), never Debian's binaryen 108,
+    # which builds a bundle that fails to hydrate.
+    npm_folder end2end
+    ;;
+  test)
+    rust; wasm_bindgen; cargo_leptos; openssl_cli; chromium
+    npm_folder end2end; npm_folder tests/peers
+    ;;
+  *) echo "usage: $0 build|test" >&2; exit 2 ;;
+esac

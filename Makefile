@@ -1,0 +1,58 @@
+# smtp-setup. Two commands do all the set-up on a fresh machine:
+#   make run    build and serve the app on http://127.0.0.1:3000
+#   make test   install what is missing, then run every test
+# Also: make demo (the app against local test peers), make lint, make e2e.
+
+SHELL := /bin/bash
+export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+# Plain `cargo test` and cargo-leptos set different LEPTOS_* variables, which makes them
+# rebuild each other's artefacts in a shared target dir: keep them apart.
+TEST_TARGET := target/cargo-test
+E2E_DIR := target/e2e
+
+# Ports of the browser tests and the demo (not 3000, so `make run` can stay up).
+E2E_APP := 127.0.0.1:3100
+E2E_TOKEN_PORT := 3101
+E2E_SMTP_PORT := 3102
+E2E_CONTROL_PORT := 3103
+
+.PHONY: run build test unit lint e2e demo tools-build tools-test clean
+
+tools-build:
+	@.ci/tools.sh build
+
+tools-test:
+	@.ci/tools.sh test
+
+build: tools-build
+	cargo leptos build --release
+
+run: tools-build
+	cargo leptos serve --release
+
+test: tools-test lint unit e2e
+	@echo "make test: all green"
+
+lint:
+	cargo fmt --check
+	CARGO_TARGET_DIR=$(TEST_TARGET) cargo clippy --features ssr --all-targets -- -D warnings
+	CARGO_TARGET_DIR=$(TEST_TARGET) cargo clippy --lib --target wasm32-unknown-unknown --features hydrate -- -D warnings
+
+# Unit tests (domain, diagnosis, parsers) and integration tests against the peers.
+unit:
+	CARGO_TARGET_DIR=$(TEST_TARGET) cargo test --features ssr
+
+# Browser tests: the release build, served against the local peers (see end2end/).
+e2e: build
+	@mkdir -p $(E2E_DIR)
+	PEER_DIR=$(E2E_DIR)/peers PEER_PREPARE_ONLY=1 node tests/peers/peers.mjs
+	cd end2end && E2E_APP=$(E2E_APP) E2E_TOKEN_PORT=$(E2E_TOKEN_PORT) E2E_SMTP_PORT=$(E2E_SMTP_PORT) \
+		E2E_CONTROL_PORT=$(E2E_CONTROL_PORT) E2E_PEER_DIR=$(CURDIR)/$(E2E_DIR)/peers npx playwright test
+
+# The whole flow without a Microsoft tenant: local peers + the app pointed at them.
+demo: tools-test build
+	@.ci/demo.sh
+
+clean:
+	cargo clean

@@ -1,0 +1,64 @@
+import { defineConfig } from '@playwright/test';
+
+// Started by `make e2e` with the ports below; the peers' certificates are made first
+// (PEER_PREPARE_ONLY) because the app reads its CA file when it starts.
+const env = process.env;
+const app = env.E2E_APP ?? '127.0.0.1:3100';
+const tokenPort = env.E2E_TOKEN_PORT ?? '3101';
+const smtpPort = env.E2E_SMTP_PORT ?? '3102';
+const controlPort = env.E2E_CONTROL_PORT ?? '3103';
+const peerDir = env.E2E_PEER_DIR ?? '../target/e2e/peers';
+
+export default defineConfig({
+  testDir: './tests',
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  forbidOnly: !!env.CI,
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  reporter: [['list']],
+  use: {
+    baseURL: `http://${app}`,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      ],
+    },
+  },
+  webServer: [
+    {
+      command: 'node ../tests/peers/peers.mjs',
+      url: `http://127.0.0.1:${controlPort}/healthz`,
+      reuseExistingServer: false,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env: {
+        PEER_STAY: '1',
+        PEER_DIR: peerDir,
+        PEER_TOKEN_PORT: tokenPort,
+        PEER_SMTP_PORT: smtpPort,
+        PEER_CONTROL_PORT: controlPort,
+      },
+    },
+    {
+      command: 'target/release/smtp-setup',
+      cwd: '..',
+      url: `http://${app}/`,
+      reuseExistingServer: false,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      env: {
+        LEPTOS_SITE_ADDR: app,
+        LEPTOS_SITE_ROOT: 'target/site',
+        SMTP_SETUP_AUTHORITY_URL: `http://127.0.0.1:${tokenPort}`,
+        SMTP_SETUP_SMTP_ADDR: `127.0.0.1:${smtpPort}`,
+        SMTP_SETUP_CA_FILE: `${peerDir}/ca.pem`,
+        RUST_LOG: 'info',
+      },
+    },
+  ],
+});

@@ -1,0 +1,187 @@
+import { expect, test, type Page } from '@playwright/test';
+
+import { clearMessages, messages, peer } from './peers';
+
+const API = '/api/send_test_email';
+
+// Hydration is done when the submit button is enabled (it is disabled in the server HTML).
+async function openPage(page: Page) {
+  await page.goto('/');
+  await expect(page.getByRole('button', { name: 'Send test email' })).toBeEnabled();
+}
+
+async function fillValid(page: Page, overrides: Partial<Record<string, string>> = {}) {
+  const values: Record<string, string> = {
+    'Email address': peer.mailbox,
+    Name: 'Contoso Notifications',
+    TenantId: peer.tenant.toUpperCase(),
+    'SMTP User': peer.clientId,
+    'SMTP Password': peer.clientSecret,
+    'Send test to': 'admin@contoso-test.com',
+    ...overrides,
+  };
+  for (const [label, value] of Object.entries(values)) {
+    await page.getByLabel(label, { exact: true }).fill(value ?? '');
+  }
+}
+
+function countApiCalls(page: Page): { count: number } {
+  const seen = { count: 0 };
+  page.on('request', (request) => {
+    if (request.url().includes(API)) seen.count += 1;
+  });
+  return seen;
+}
+
+test.beforeEach(async () => {
+  await clearMessages();
+});
+
+test('the page shows the form with the help article labels', async ({ page }) => {
+  await openPage(page);
+  await expect(page.getByRole('heading', { name: 'SMTP configuration' })).toBeVisible();
+  await expect(page.getByLabel('Authentication type')).toHaveValue('microsoft_oauth2');
+  for (const label of ['Email address', 'Name', 'TenantId', 'SMTP User', 'SMTP Password', 'Send test to']) {
+    await expect(page.getByLabel(label, { exact: true })).toBeVisible();
+  }
+  await expect(page.getByLabel('SMTP Password', { exact: true })).toHaveAttribute('type', 'password');
+  await page.getByRole('button', { name: 'Show' }).click();
+  await expect(page.getByLabel('SMTP Password', { exact: true })).toHaveAttribute('type', 'text');
+});
+
+test('invalid values show messages as you type, send nothing, and clear when fixed', async ({ page }) => {
+  await openPage(page);
+  const calls = countApiCalls(page);
+
+  const password = page.getByLabel('SMTP Password', { exact: true });
+  await password.fill('8c5b1e3a-2f4d-4c6b-9a7e-1d2c3b4a5f60');
+  await password.blur();
+  const passwordError = page.locator('#smtp-password-error');
+  await expect(passwordError).toContainText("looks like the secret's ID");
+  await expect(password).toHaveAttribute('aria-invalid', 'true');
+  await expect(password).toHaveAttribute('aria-describedby', /smtp-password-error/);
+
+  const name = page.getByLabel('Name', { exact: true });
+  await name.fill('Sales');
+  await name.blur();
+  // A line break cannot be typed into an <input>; a script (or a paste handler) can set it.
+  await name.evaluate((el: HTMLInputElement) => {
+    el.value = 'Sales\r\nBcc: victim@example.com';
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+  await expect(page.locator('#display-name-error')).toContainText('line breaks');
+
+  const tenant = page.getByLabel('TenantId', { exact: true });
+  await tenant.fill('common');
+  await tenant.blur();
+  await expect(page.locator('#tenant-id-error')).toContainText('app-only');
+
+  // Submitting the invalid form: every message shows, focus goes to the first invalid
+  // field (Email address is empty), and no request reaches the server.
+  await page.getByRole('button', { name: 'Send test email' }).click();
+  await expect(page.locator('#email-address-error')).toContainText('Enter an email address');
+  await expect(page.getByLabel('Email address', { exact: true })).toBeFocused();
+  await expect(page.locator('#smtp-user-error')).not.toBeEmpty();
+
+  // Fixing values clears their messages at once, keystroke by keystroke.
+  await tenant.fill(peer.tenant);
+  await expect(page.locator('#tenant-id-error')).toBeEmpty();
+  await expect(tenant).toHaveAttribute('aria-invalid', 'false');
+  await password.fill(peer.clientSecret);
+  await expect(passwordError).toBeEmpty();
+  await name.fill('Sales');
+  await expect(page.locator('#display-name-error')).toBeEmpty();
+
+  expect(calls.count).toBe(0);
+  expect(await messages()).toHaveLength(0);
+});
+
+test('validation needs the WebAssembly bundle (control: no WASM, no messages)', async ({ page }) => {
+  await page.route('**/*.wasm', (route) => route.abort());
+  await page.goto('/');
+  const tenant = page.getByLabel('TenantId', { exact: true });
+  await tenant.fill('common');
+  await tenant.blur();
+  await expect(page.getByRole('button', { name: 'Send test email' })).toBeDisabled();
+  await expect(page.locator('#tenant-id-error')).toBeEmpty();
+});
+
+test('a valid configuration sends the test email and shows a toast', async ({ page }) => {
+  await openPage(page);
+  await fillValid(page);
+  const calls = countApiCalls(page);
+  await page.getByRole('button', { name: 'Send test email' }).click();
+
+  const toast = page.getByRole('status');
+  await expect(toast).toContainText('Test email sent to admin@contoso-test.com');
+  expect(calls.count).toBe(1);
+
+  const received = await messages();
+  expect(received).toHaveLength(1);
+  expect(received[0].authUser).toBe(peer.mailbox);
+  expect(received[0].from).toEqual({ address: peer.mailbox, name: 'Contoso Notifications' });
+  expect(received[0].to).toEqual(['admin@contoso-test.com']);
+  expect(received[0].subject).toContain('smtp-setup test email');
+
+  await toast.getByRole('button', { name: 'Dismiss' }).click();
+  await expect(toast).toBeEmpty();
+});
+
+test('an empty "Send test to" sends to the mailbox itself', async ({ page }) => {
+  await openPage(page);
+  await fillValid(page, { 'Send test to': '' });
+  await expect(page.getByLabel('Send test to', { exact: true })).toHaveAttribute('placeholder', peer.mailbox);
+  await page.getByRole('button', { name: 'Send test email' }).click();
+  await expect(page.getByRole('status')).toContainText(`Test email sent to ${peer.mailbox}`);
+  expect((await messages())[0].rcptTo).toEqual([peer.mailbox]);
+});
+
+test('a wrong secret shows a lasting panel with the step, the Entra error and the field', async ({ page }) => {
+  await openPage(page);
+  await fillValid(page, { 'SMTP Password': 'Wrong8Q~not-the-secret' });
+  await page.getByRole('button', { name: 'Send test email' }).click();
+
+  const panel = page.getByRole('alert').filter({ hasText: 'Test failed at' });
+  await expect(panel).toContainText('Token request to Microsoft Entra ID');
+  await expect(panel).toContainText('AADSTS7000215: Invalid client secret provided.');
+  await expect(panel).toContainText('Trace ID');
+  await expect(panel.getByRole('link', { name: 'SMTP Password' })).toBeVisible();
+  await expect(page.locator('.field.at-fault #smtp-password')).toBeVisible();
+  await expect(panel).not.toContainText('ServerFnError');
+  expect(await messages()).toHaveLength(0);
+
+  await panel.getByRole('button', { name: 'Dismiss' }).click();
+  await expect(panel).toHaveCount(0);
+});
+
+test('a mailbox the app may not use fails at authentication with the SMTP reply', async ({ page }) => {
+  await openPage(page);
+  await fillValid(page, { 'Email address': 'someone-else@contoso-test.com' });
+  await page.getByRole('button', { name: 'Send test email' }).click();
+  const panel = page.getByRole('alert').filter({ hasText: 'Test failed at' });
+  await expect(panel).toContainText('Authenticate (AUTH XOAUTH2)');
+  await expect(panel).toContainText('535 5.7.3 Authentication unsuccessful');
+  await expect(panel).toContainText('Add-MailboxPermission');
+});
+
+test('the server refuses invalid input sent around the page, with the same messages', async ({ request }) => {
+  const response = await request.post(API, {
+    data: {
+      form: {
+        email_address: peer.mailbox,
+        name: 'Sales\r\nBcc: victim@example.com',
+        tenant_id: peer.tenant,
+        smtp_user: peer.clientId,
+        smtp_password: '8c5b1e3a-2f4d-4c6b-9a7e-1d2c3b4a5f60',
+        send_test_to: '',
+      },
+    },
+  });
+  expect(response.ok()).toBeTruthy();
+  const body = await response.json();
+  const invalid = Object.fromEntries(body.Invalid);
+  expect(invalid.Name).toContain('line breaks');
+  expect(invalid.SmtpPassword).toContain("looks like the secret's ID");
+  expect(JSON.stringify(body)).not.toContain(peer.clientSecret);
+  expect(await messages()).toHaveLength(0);
+});
