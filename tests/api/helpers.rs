@@ -62,8 +62,14 @@ fn peers_script() -> PathBuf {
 }
 
 pub async fn spawn_peers() -> Peers {
+    spawn_peers_with(&[]).await
+}
+
+/// Peers started with extra `PEER_*` settings (see tests/peers/peers.mjs).
+pub async fn spawn_peers_with(env: &[(&str, &str)]) -> Peers {
     let mut child = Command::new("node")
         .arg(peers_script())
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

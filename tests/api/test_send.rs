@@ -6,7 +6,7 @@ use smtp_setup::server::message::SUBJECT;
 use smtp_setup::server::test_send::TestSender;
 use tokio::net::TcpListener;
 
-use crate::helpers::{short_timeouts, spawn_peers};
+use crate::helpers::{short_timeouts, spawn_peers, spawn_peers_with};
 
 #[tokio::test]
 async fn a_valid_configuration_delivers_the_test_message() {
@@ -211,4 +211,20 @@ async fn an_untrusted_certificate_fails_at_tls_and_sends_no_token() {
     };
     assert_eq!(failure.step, Step::Tls);
     assert!(failure.fix.contains("SMTP_SETUP_CA_FILE"), "{} / {}", failure.detail, failure.fix);
+}
+
+#[tokio::test]
+async fn an_xoauth2_error_challenge_is_answered_and_the_final_reply_reported() {
+    let peers = spawn_peers_with(&[("PEER_AUTH_FAILURE", "challenge")]).await;
+    let form = smtp_setup::domain::MicrosoftOAuthForm {
+        email_address: "someone-else@contoso-test.com".into(),
+        ..peers.form()
+    };
+    let TestOutcome::Failed(failure) = peers.sender().run(&form).await else {
+        panic!("a refused mailbox must fail");
+    };
+    // The 334 challenge was answered, so the server's own final 535 reply is reported.
+    assert_eq!(failure.step, Step::Authenticate);
+    assert_eq!(failure.code.as_deref(), Some("535"));
+    assert!(failure.detail.contains("not accepted"), "{}", failure.detail);
 }

@@ -10,7 +10,8 @@
 // Settings (environment): PEER_TENANT, PEER_TENANT_DOMAIN, PEER_CLIENT_ID, PEER_CLIENT_SECRET,
 // PEER_MAILBOX, PEER_TOKEN_PORT, PEER_SMTP_PORT, PEER_CONTROL_PORT (0 = any free port),
 // PEER_DIR (where the test CA and server certificate are made, or reused when present),
-// PEER_PREPARE_ONLY=1 (make the certificates and exit), PEER_STAY=1 (ignore stdin closing).
+// PEER_PREPARE_ONLY=1 (make the certificates and exit), PEER_STAY=1 (ignore stdin closing),
+// PEER_AUTH_FAILURE=challenge (refuse AUTH with a 334 error challenge before the 535).
 
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -160,7 +161,11 @@ async function startSmtpServer({ certFile, keyFile }, issuerUrl, messages) {
     size: 10 * 1024 * 1024,
     logger: false,
     async onAuth(auth, session, callback) {
-      const refuse = () => callback(smtpError(535, '5.7.3 Authentication unsuccessful [test-peer]'));
+      // Exchange answers a bad token with 535 at once; other servers (and RFC 7628's
+      // OAUTHBEARER) first send an error challenge: PEER_AUTH_FAILURE=challenge does that.
+      const refuse = () => (env.PEER_AUTH_FAILURE === 'challenge'
+        ? callback(null, { data: { status: '401', schemes: 'bearer', scope: `${EXCHANGE_RESOURCE}/.default` } })
+        : callback(smtpError(535, '5.7.3 Authentication unsuccessful [test-peer]')));
       if (auth.method !== 'XOAUTH2') return refuse();
       try {
         const { payload } = await jwtVerify(auth.accessToken, jwks, {
