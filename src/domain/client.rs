@@ -87,7 +87,10 @@ impl ClientSecret {
         if guid::normalize(value).is_some() {
             return Err(ClientSecretError::LooksLikeSecretId);
         }
-        if let Some(c) = value.chars().find(|c: &char| c.is_control() || c.is_whitespace()) {
+        if let Some(c) = value
+            .chars()
+            .find(|c: &char| c.is_control() || c.is_whitespace())
+        {
             return Err(ClientSecretError::ForbiddenCharacter(describe_char(c)));
         }
         Ok(Self(SecretString::from(value.to_owned())))
@@ -118,7 +121,10 @@ mod tests {
     fn client_id_refuses_non_guids() {
         assert_eq!(ClientId::parse(""), Err(ClientIdError::Empty));
         assert_eq!(ClientId::parse("my-app"), Err(ClientIdError::NotAGuid));
-        assert_eq!(ClientId::parse("a1b2c3d4-e5f6-4789-abcd-0123456789a"), Err(ClientIdError::NotAGuid));
+        assert_eq!(
+            ClientId::parse("a1b2c3d4-e5f6-4789-abcd-0123456789a"),
+            Err(ClientIdError::NotAGuid)
+        );
     }
 
     #[test]
@@ -132,13 +138,22 @@ mod tests {
         let error = ClientSecret::parse("8c5b1e3a-2f4d-4c6b-9a7e-1d2c3b4a5f60").unwrap_err();
         assert_eq!(error, ClientSecretError::LooksLikeSecretId);
         let message = error.to_string();
-        assert!(message.contains("secret's ID") && message.contains("Value"), "{message}");
+        assert!(
+            message.contains("secret's ID") && message.contains("Value"),
+            "{message}"
+        );
     }
 
     #[test]
     fn secret_is_required_and_bounded() {
-        assert_eq!(ClientSecret::parse("   ").unwrap_err(), ClientSecretError::Empty);
-        assert_eq!(ClientSecret::parse(&"x".repeat(1025)).unwrap_err(), ClientSecretError::TooLong);
+        assert_eq!(
+            ClientSecret::parse("   ").unwrap_err(),
+            ClientSecretError::Empty
+        );
+        assert_eq!(
+            ClientSecret::parse(&"x".repeat(1025)).unwrap_err(),
+            ClientSecretError::TooLong
+        );
         assert!(ClientSecret::parse(&"x".repeat(1024)).is_ok());
     }
 

@@ -75,7 +75,10 @@ mod tests {
     #[test]
     fn optional_and_trimmed() {
         assert!(DisplayName::parse("").expect("empty is fine").is_empty());
-        assert_eq!(DisplayName::parse("  Contoso Sales ").unwrap().as_str(), "Contoso Sales");
+        assert_eq!(
+            DisplayName::parse("  Contoso Sales ").unwrap().as_str(),
+            "Contoso Sales"
+        );
     }
 
     #[test]
@@ -85,8 +88,18 @@ mod tests {
 
     #[test]
     fn refuses_cr_lf_anywhere() {
-        for input in ["Sales\r\nBcc: victim@example.com", "Sales\n", "\rSales", "A\u{2028}B", "A\u{85}B"] {
-            assert_eq!(DisplayName::parse(input), Err(DisplayNameError::LineBreak), "{input:?}");
+        for input in [
+            "Sales\r\nBcc: victim@example.com",
+            "Sales\n",
+            "\rSales",
+            "A\u{2028}B",
+            "A\u{85}B",
+        ] {
+            assert_eq!(
+                DisplayName::parse(input),
+                Err(DisplayNameError::LineBreak),
+                "{input:?}"
+            );
         }
     }
 
@@ -96,13 +109,19 @@ mod tests {
             DisplayName::parse("Sales\u{7}"),
             Err(DisplayNameError::ControlCharacter(_))
         ));
-        assert!(matches!(DisplayName::parse("a\tb"), Err(DisplayNameError::ControlCharacter(_))));
+        assert!(matches!(
+            DisplayName::parse("a\tb"),
+            Err(DisplayNameError::ControlCharacter(_))
+        ));
     }
 
     #[test]
     fn at_most_100_characters() {
         assert!(DisplayName::parse(&"é".repeat(100)).is_ok());
-        assert_eq!(DisplayName::parse(&"a".repeat(101)), Err(DisplayNameError::TooLong(101)));
+        assert_eq!(
+            DisplayName::parse(&"a".repeat(101)),
+            Err(DisplayNameError::TooLong(101))
+        );
     }
 
     #[test]

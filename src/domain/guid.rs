@@ -17,8 +17,14 @@ mod tests {
     fn accepts_common_spellings_and_lowercases() {
         let expected = Some("0f8fad5b-d9cb-469f-a165-70867728950e".to_owned());
         assert_eq!(normalize("0F8FAD5B-D9CB-469F-A165-70867728950E"), expected);
-        assert_eq!(normalize("  0f8fad5b-d9cb-469f-a165-70867728950e\t"), expected);
-        assert_eq!(normalize("{0f8fad5b-d9cb-469f-a165-70867728950e}"), expected);
+        assert_eq!(
+            normalize("  0f8fad5b-d9cb-469f-a165-70867728950e\t"),
+            expected
+        );
+        assert_eq!(
+            normalize("{0f8fad5b-d9cb-469f-a165-70867728950e}"),
+            expected
+        );
         assert_eq!(normalize("0f8fad5bd9cb469fa16570867728950e"), expected);
     }
 

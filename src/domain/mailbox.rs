@@ -120,10 +120,22 @@ mod tests {
 
     #[test]
     fn refuses_missing_at_and_parts() {
-        assert_eq!(MailboxAddress::parse("contoso.com"), Err(MailboxError::MissingAt));
-        assert_eq!(MailboxAddress::parse("@contoso.com"), Err(MailboxError::MissingLocalPart));
-        assert_eq!(MailboxAddress::parse("a@"), Err(MailboxError::MissingDomain));
-        assert_eq!(MailboxAddress::parse("a@localhost"), Err(MailboxError::IncompleteDomain));
+        assert_eq!(
+            MailboxAddress::parse("contoso.com"),
+            Err(MailboxError::MissingAt)
+        );
+        assert_eq!(
+            MailboxAddress::parse("@contoso.com"),
+            Err(MailboxError::MissingLocalPart)
+        );
+        assert_eq!(
+            MailboxAddress::parse("a@"),
+            Err(MailboxError::MissingDomain)
+        );
+        assert_eq!(
+            MailboxAddress::parse("a@localhost"),
+            Err(MailboxError::IncompleteDomain)
+        );
     }
 
     #[test]
@@ -157,14 +169,24 @@ mod tests {
     #[test]
     fn refuses_over_254_characters() {
         let long = format!("{}@{}.com", "a".repeat(64), "b".repeat(200));
-        assert!(matches!(MailboxAddress::parse(&long), Err(MailboxError::TooLong(_))));
-        let ok = format!("{}@{}.{}.com", "a".repeat(60), "b".repeat(60), "c".repeat(60));
+        assert!(matches!(
+            MailboxAddress::parse(&long),
+            Err(MailboxError::TooLong(_))
+        ));
+        let ok = format!(
+            "{}@{}.{}.com",
+            "a".repeat(60),
+            "b".repeat(60),
+            "c".repeat(60)
+        );
         assert!(MailboxAddress::parse(&ok).is_ok(), "{} chars", ok.len());
     }
 
     #[test]
     fn messages_are_sentences() {
-        let message = MailboxAddress::parse("contoso.com").unwrap_err().to_string();
+        let message = MailboxAddress::parse("contoso.com")
+            .unwrap_err()
+            .to_string();
         assert!(message.contains("@"), "{message}");
     }
 }

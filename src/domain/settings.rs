@@ -86,7 +86,9 @@ impl FieldErrors {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (Field, &str)> {
-        self.0.iter().map(|(field, message)| (*field, message.as_str()))
+        self.0
+            .iter()
+            .map(|(field, message)| (*field, message.as_str()))
     }
 
     fn check<T, E: fmt::Display>(&mut self, field: Field, result: Result<T, E>) -> Option<T> {
@@ -139,14 +141,26 @@ impl MicrosoftOAuthForm {
 
     pub fn parse(&self) -> Result<MicrosoftOAuthSettings, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let mailbox = errors.check(Field::EmailAddress, MailboxAddress::parse(&self.email_address));
+        let mailbox = errors.check(
+            Field::EmailAddress,
+            MailboxAddress::parse(&self.email_address),
+        );
         let display_name = errors.check(Field::Name, DisplayName::parse(&self.name));
         let tenant = errors.check(Field::TenantId, TenantId::parse(&self.tenant_id));
         let client_id = errors.check(Field::SmtpUser, ClientId::parse(&self.smtp_user));
-        let client_secret =
-            errors.check(Field::SmtpPassword, ClientSecret::parse(&self.smtp_password));
+        let client_secret = errors.check(
+            Field::SmtpPassword,
+            ClientSecret::parse(&self.smtp_password),
+        );
         let recipient = parse_recipient(&mut errors, &self.send_test_to);
-        match (mailbox, display_name, tenant, client_id, client_secret, recipient) {
+        match (
+            mailbox,
+            display_name,
+            tenant,
+            client_id,
+            client_secret,
+            recipient,
+        ) {
             (
                 Some(mailbox),
                 Some(display_name),
@@ -186,7 +200,10 @@ mod tests {
     fn a_valid_form_parses_and_the_recipient_defaults_to_the_mailbox() {
         let settings = valid().parse().expect("valid");
         assert_eq!(settings.recipient.as_str(), "noreply@contoso.com");
-        assert_eq!(settings.tenant.as_str(), "72f988bf-86f1-41af-91ab-2d7cd011db47");
+        assert_eq!(
+            settings.tenant.as_str(),
+            "72f988bf-86f1-41af-91ab-2d7cd011db47"
+        );
     }
 
     #[test]

@@ -25,11 +25,15 @@ pub enum TenantIdError {
     MultiTenantAlias(String),
     #[error("This looks like an incomplete GUID; copy the whole Tenant ID, e.g. 0f8fad5b-d9cb-469f-a165-70867728950e.")]
     MalformedGuid,
-    #[error("A tenant ID cannot contain {0}: enter a GUID or a domain such as contoso.onmicrosoft.com.")]
+    #[error(
+        "A tenant ID cannot contain {0}: enter a GUID or a domain such as contoso.onmicrosoft.com."
+    )]
     ForbiddenCharacter(String),
     #[error("A tenant domain needs at least two parts, e.g. contoso.onmicrosoft.com.")]
     NotADomain,
-    #[error("A tenant domain cannot have an empty part (two dots in a row, or a dot at either end).")]
+    #[error(
+        "A tenant domain cannot have an empty part (two dots in a row, or a dot at either end)."
+    )]
     EmptyLabel,
     #[error("Each part of a domain has at most {MAX_LABEL_LEN} characters and cannot start or end with a hyphen.")]
     InvalidLabel,
@@ -99,7 +103,9 @@ impl TenantId {
 fn looks_like_guid_attempt(value: &str) -> bool {
     value.len() >= 20
         && value.contains('-')
-        && value.chars().all(|c| c.is_ascii_hexdigit() || c == '-' || c == '{' || c == '}')
+        && value
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() || c == '-' || c == '{' || c == '}')
 }
 
 impl fmt::Display for TenantId {
@@ -144,7 +150,10 @@ mod tests {
     fn refuses_multi_tenant_aliases_with_the_reason() {
         for alias in ["common", "Organizations", "consumers"] {
             let error = TenantId::parse(alias).unwrap_err();
-            assert!(matches!(error, TenantIdError::MultiTenantAlias(_)), "{alias}");
+            assert!(
+                matches!(error, TenantIdError::MultiTenantAlias(_)),
+                "{alias}"
+            );
             assert!(error.to_string().contains("app-only"), "{error}");
         }
     }
@@ -165,7 +174,10 @@ mod tests {
         ] {
             assert!(TenantId::parse(input).is_err(), "{input:?} must be refused");
         }
-        assert_eq!(TenantId::parse("contoso..com"), Err(TenantIdError::EmptyLabel));
+        assert_eq!(
+            TenantId::parse("contoso..com"),
+            Err(TenantIdError::EmptyLabel)
+        );
         assert_eq!(TenantId::parse(".."), Err(TenantIdError::EmptyLabel));
     }
 
@@ -185,9 +197,15 @@ mod tests {
     fn refuses_bad_labels() {
         assert_eq!(TenantId::parse("contoso"), Err(TenantIdError::NotADomain));
         assert_eq!(TenantId::parse("10.0.0.1"), Err(TenantIdError::NotADomain));
-        assert_eq!(TenantId::parse("-contoso.com"), Err(TenantIdError::InvalidLabel));
+        assert_eq!(
+            TenantId::parse("-contoso.com"),
+            Err(TenantIdError::InvalidLabel)
+        );
         let long_label = format!("{}.com", "a".repeat(64));
-        assert_eq!(TenantId::parse(&long_label), Err(TenantIdError::InvalidLabel));
+        assert_eq!(
+            TenantId::parse(&long_label),
+            Err(TenantIdError::InvalidLabel)
+        );
         let long = format!("{}.com", vec!["a".repeat(60); 5].join("."));
         assert_eq!(TenantId::parse(&long), Err(TenantIdError::TooLong));
     }

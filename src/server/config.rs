@@ -61,7 +61,9 @@ impl Default for Timeouts {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("SMTP_SETUP_AUTHORITY_URL must be an http(s) URL such as {DEFAULT_AUTHORITY}, got {0:?}")]
+    #[error(
+        "SMTP_SETUP_AUTHORITY_URL must be an http(s) URL such as {DEFAULT_AUTHORITY}, got {0:?}"
+    )]
     Authority(String),
     #[error("SMTP_SETUP_SMTP_ADDR must be host:port such as {DEFAULT_SMTP_ADDR}, got {0:?}")]
     SmtpAddr(String),
@@ -129,7 +131,10 @@ fn read_pem(path: PathBuf) -> Result<Vec<u8>, ConfigError> {
         path: path.clone(),
         reason: e.to_string(),
     })?;
-    if !bytes.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
+    if !bytes
+        .windows(27)
+        .any(|w| w == b"-----BEGIN CERTIFICATE-----")
+    {
         return Err(ConfigError::CaFile {
             path,
             reason: "no PEM certificate in the file".to_owned(),
@@ -145,10 +150,16 @@ mod tests {
     #[test]
     fn defaults_point_at_microsoft_365() {
         let settings = ServerSettings::from_lookup(|_| None).unwrap();
-        assert_eq!(settings.authority.as_str(), "https://login.microsoftonline.com/");
+        assert_eq!(
+            settings.authority.as_str(),
+            "https://login.microsoftonline.com/"
+        );
         assert_eq!(
             settings.smtp,
-            SmtpEndpoint { host: "smtp.office365.com".into(), port: 587 }
+            SmtpEndpoint {
+                host: "smtp.office365.com".into(),
+                port: 587
+            }
         );
         assert!(settings.extra_roots_pem.is_none());
     }

@@ -14,7 +14,11 @@ struct Advice {
 }
 
 fn advice(field: Option<Field>, summary: &'static str, fix: impl Into<String>) -> Advice {
-    Advice { field, summary, fix: fix.into() }
+    Advice {
+        field,
+        summary,
+        fix: fix.into(),
+    }
 }
 
 pub fn token_failure(error: &TokenError, authority: &str) -> Failure {
@@ -100,10 +104,13 @@ fn entra_failure(entra: &EntraError) -> Failure {
              explains it.",
         ),
     };
-    let references = [("Trace ID", &entra.trace_id), ("Correlation ID", &entra.correlation_id)]
-        .into_iter()
-        .filter_map(|(name, value)| value.clone().map(|v| (name.to_owned(), v)))
-        .collect();
+    let references = [
+        ("Trace ID", &entra.trace_id),
+        ("Correlation ID", &entra.correlation_id),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| value.clone().map(|v| (name.to_owned(), v)))
+    .collect();
     let detail = if entra.error_description.is_empty() {
         entra.error.clone()
     } else {
@@ -130,10 +137,16 @@ pub fn smtp_failure(failure: &SmtpFailure, server: &str, mailbox: &str) -> Failu
                 Step::Connect => advice(
                     None,
                     "The SMTP server did not answer in time.",
-                    format!("Check that this server may open outbound TCP connections to {server} \
-                             (port 587 is often blocked by firewalls and hosting providers)."),
+                    format!(
+                        "Check that this server may open outbound TCP connections to {server} \
+                             (port 587 is often blocked by firewalls and hosting providers)."
+                    ),
                 ),
-                _ => advice(None, "The SMTP server stopped answering.", "Try again; if it persists, check the network path to the SMTP server."),
+                _ => advice(
+                    None,
+                    "The SMTP server stopped answering.",
+                    "Try again; if it persists, check the network path to the SMTP server.",
+                ),
             },
             format!("No answer within {} s.", limit.as_secs().max(1)),
             None,
@@ -142,8 +155,10 @@ pub fn smtp_failure(failure: &SmtpFailure, server: &str, mailbox: &str) -> Failu
             advice(
                 None,
                 "Could not connect to the SMTP server.",
-                format!("Check the server name and port ({server}) and that outbound connections \
-                         to it are allowed."),
+                format!(
+                    "Check the server name and port ({server}) and that outbound connections \
+                         to it are allowed."
+                ),
             ),
             text.clone(),
             None,
@@ -177,7 +192,11 @@ pub fn smtp_failure(failure: &SmtpFailure, server: &str, mailbox: &str) -> Failu
             None,
         ),
         SmtpFailureKind::Protocol(text) => (
-            advice(None, "The SMTP server answered something unexpected.", "Try again; if it persists, the server is not a standard SMTP server."),
+            advice(
+                None,
+                "The SMTP server answered something unexpected.",
+                "Try again; if it persists, the server is not a standard SMTP server.",
+            ),
             text.clone(),
             None,
         ),
@@ -187,7 +206,11 @@ pub fn smtp_failure(failure: &SmtpFailure, server: &str, mailbox: &str) -> Failu
                 Some(e) => format!("{code} {e}"),
                 None => code.to_string(),
             };
-            (reply_advice(step, *code, enhanced, text, mailbox), format!("{code} {text}"), Some(shown))
+            (
+                reply_advice(step, *code, enhanced, text, mailbox),
+                format!("{code} {text}"),
+                Some(shown),
+            )
         }
     };
     Failure {
@@ -204,7 +227,8 @@ pub fn smtp_failure(failure: &SmtpFailure, server: &str, mailbox: &str) -> Failu
 fn tls_fix(text: &str) -> String {
     let lower = text.to_ascii_lowercase();
     if lower.contains("notvalidforname") || lower.contains("not valid for name") {
-        "The server's certificate is for a different host name: check the SMTP server name.".to_owned()
+        "The server's certificate is for a different host name: check the SMTP server name."
+            .to_owned()
     } else if lower.contains("expired") {
         "The server's certificate has expired: the server's operator must renew it.".to_owned()
     } else if lower.contains("unknownissuer") || lower.contains("unknown issuer") {
@@ -216,25 +240,35 @@ fn tls_fix(text: &str) -> String {
     }
 }
 
-fn reply_advice(step: Step, code: u16, enhanced: Option<&str>, text: &str, mailbox: &str) -> Advice {
+fn reply_advice(
+    step: Step,
+    code: u16,
+    enhanced: Option<&str>,
+    text: &str,
+    mailbox: &str,
+) -> Advice {
     let lower = text.to_ascii_lowercase();
     match (step, code, enhanced) {
         (_, _, Some("5.7.139")) => advice(
             None,
             "SMTP AUTH is disabled for the tenant or the mailbox.",
-            format!("In Exchange Online PowerShell: Set-CASMailbox -Identity \"{mailbox}\" \
+            format!(
+                "In Exchange Online PowerShell: Set-CASMailbox -Identity \"{mailbox}\" \
                      -SmtpClientAuthenticationDisabled $false (or, tenant-wide, \
-                     Set-TransportConfig -SmtpClientAuthenticationDisabled $false)."),
+                     Set-TransportConfig -SmtpClientAuthenticationDisabled $false)."
+            ),
         ),
         (Step::Authenticate, 535, _) => advice(
             None,
             "Exchange Online refused the token for this mailbox.",
-            format!("Check, in Exchange Online PowerShell: the app's service principal exists \
+            format!(
+                "Check, in Exchange Online PowerShell: the app's service principal exists \
                      (New-ServicePrincipal -AppId <SMTP User> -ObjectId <the Enterprise \
                      application's Object ID>); it has FullAccess to the mailbox \
                      (Add-MailboxPermission -Identity \"{mailbox}\" -User <service principal ID> \
                      -AccessRights FullAccess); the app has the SMTP.SendAsApp permission with \
-                     admin consent. New permissions can take up to 30 minutes to apply."),
+                     admin consent. New permissions can take up to 30 minutes to apply."
+            ),
         ),
         (_, _, Some("5.2.252")) => advice(
             Some(Field::EmailAddress),
@@ -285,29 +319,47 @@ mod tests {
 
     #[test]
     fn wrong_secret_points_at_smtp_password() {
-        let failure = entra(r#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app 'x'.","error_codes":[7000215],"trace_id":"t-1","correlation_id":"c-1"}"#);
+        let failure = entra(
+            r#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app 'x'.","error_codes":[7000215],"trace_id":"t-1","correlation_id":"c-1"}"#,
+        );
         assert_eq!(failure.step, Step::TokenRequest);
         assert_eq!(failure.field, Some(Field::SmtpPassword));
         assert_eq!(failure.code.as_deref(), Some("AADSTS7000215"));
-        assert!(failure.detail.starts_with("AADSTS7000215: Invalid client secret provided."));
+        assert!(failure
+            .detail
+            .starts_with("AADSTS7000215: Invalid client secret provided."));
         assert!(failure.fix.contains("Value"));
-        assert_eq!(failure.references, vec![("Trace ID".into(), "t-1".into()), ("Correlation ID".into(), "c-1".into())]);
+        assert_eq!(
+            failure.references,
+            vec![
+                ("Trace ID".into(), "t-1".into()),
+                ("Correlation ID".into(), "c-1".into())
+            ]
+        );
     }
 
     #[test]
     fn unknown_app_and_tenant() {
-        let app = entra(r#"{"error":"unauthorized_client","error_description":"AADSTS700016: Application with identifier 'x' was not found in the directory 'Contoso'.","error_codes":[700016]}"#);
+        let app = entra(
+            r#"{"error":"unauthorized_client","error_description":"AADSTS700016: Application with identifier 'x' was not found in the directory 'Contoso'.","error_codes":[700016]}"#,
+        );
         assert_eq!(app.field, Some(Field::SmtpUser));
-        let tenant = entra(r#"{"error":"invalid_request","error_description":"AADSTS90002: Tenant 'nope.onmicrosoft.com' not found.","error_codes":[90002]}"#);
+        let tenant = entra(
+            r#"{"error":"invalid_request","error_description":"AADSTS90002: Tenant 'nope.onmicrosoft.com' not found.","error_codes":[90002]}"#,
+        );
         assert_eq!(tenant.field, Some(Field::TenantId));
-        let expired = entra(r#"{"error":"invalid_client","error_description":"AADSTS7000222: The provided client secret keys for app 'x' are expired.","error_codes":[7000222]}"#);
+        let expired = entra(
+            r#"{"error":"invalid_client","error_description":"AADSTS7000222: The provided client secret keys for app 'x' are expired.","error_codes":[7000222]}"#,
+        );
         assert_eq!(expired.field, Some(Field::SmtpPassword));
         assert!(expired.fix.contains("new client secret"));
     }
 
     #[test]
     fn unknown_entra_errors_keep_the_raw_text() {
-        let failure = entra(r#"{"error":"temporarily_unavailable","error_description":"AADSTS50196: The server terminated an operation because it encountered a client request loop."}"#);
+        let failure = entra(
+            r#"{"error":"temporarily_unavailable","error_description":"AADSTS50196: The server terminated an operation because it encountered a client request loop."}"#,
+        );
         assert_eq!(failure.field, None);
         assert_eq!(failure.code.as_deref(), Some("AADSTS50196"));
         assert!(failure.detail.contains("client request loop"));
@@ -315,7 +367,13 @@ mod tests {
 
     fn reply(step: Step, code: u16, text: &str) -> Failure {
         smtp_failure(
-            &SmtpFailure { step, kind: SmtpFailureKind::Reply { code, text: text.into() } },
+            &SmtpFailure {
+                step,
+                kind: SmtpFailureKind::Reply {
+                    code,
+                    text: text.into(),
+                },
+            },
             "smtp.office365.com:587",
             "sender@contoso.com",
         )
@@ -323,11 +381,19 @@ mod tests {
 
     #[test]
     fn authentication_unsuccessful_explains_the_exchange_side() {
-        let failure = reply(Step::Authenticate, 535, "5.7.3 Authentication unsuccessful [SN4PR0601CA0004.namprd06.prod.outlook.com]");
+        let failure = reply(
+            Step::Authenticate,
+            535,
+            "5.7.3 Authentication unsuccessful [SN4PR0601CA0004.namprd06.prod.outlook.com]",
+        );
         assert_eq!(failure.code.as_deref(), Some("535 5.7.3"));
-        assert!(failure.detail.starts_with("535 5.7.3 Authentication unsuccessful"));
+        assert!(failure
+            .detail
+            .starts_with("535 5.7.3 Authentication unsuccessful"));
         assert!(failure.fix.contains("New-ServicePrincipal"));
-        assert!(failure.fix.contains("Add-MailboxPermission -Identity \"sender@contoso.com\""));
+        assert!(failure
+            .fix
+            .contains("Add-MailboxPermission -Identity \"sender@contoso.com\""));
     }
 
     #[test]
@@ -338,13 +404,20 @@ mod tests {
 
     #[test]
     fn send_as_denied_points_at_the_email_address() {
-        let failure = reply(Step::Send, 554, "5.2.252 SendAsDenied; sender@contoso.com not allowed to send as other@contoso.com");
+        let failure = reply(
+            Step::Send,
+            554,
+            "5.2.252 SendAsDenied; sender@contoso.com not allowed to send as other@contoso.com",
+        );
         assert_eq!(failure.field, Some(Field::EmailAddress));
     }
 
     #[test]
     fn enhanced_status_parsing() {
-        assert_eq!(enhanced_status("5.7.3 Authentication unsuccessful"), Some("5.7.3"));
+        assert_eq!(
+            enhanced_status("5.7.3 Authentication unsuccessful"),
+            Some("5.7.3")
+        );
         assert_eq!(enhanced_status("4.2.0 busy"), Some("4.2.0"));
         assert_eq!(enhanced_status("Authentication unsuccessful"), None);
         assert_eq!(enhanced_status("5.7 x"), None);

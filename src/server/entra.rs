@@ -70,7 +70,7 @@ pub enum TokenError {
     #[error("could not reach the token endpoint: {0}")]
     Unreachable(String),
     #[error("Entra ID refused the request: {}", .0.error_description)]
-    Rejected(EntraError),
+    Rejected(Box<EntraError>),
     #[error("unexpected answer (HTTP {status}): {detail}")]
     UnexpectedResponse { status: u16, detail: String },
 }
@@ -179,7 +179,10 @@ pub fn parse_token_response(status: u16, body: &[u8]) -> Result<AccessToken, Tok
     }
     match serde_json::from_slice::<EntraError>(body) {
         Ok(error) if !error.error.is_empty() || !error.error_description.is_empty() => {
-            Err(TokenError::Rejected(EntraError { status, ..error }))
+            Err(TokenError::Rejected(Box::new(EntraError {
+                status,
+                ..error
+            })))
         }
         _ => Err(TokenError::UnexpectedResponse {
             status,
@@ -234,9 +237,17 @@ mod tests {
         assert_eq!(error.status, 401);
         assert_eq!(error.error, "invalid_client");
         assert_eq!(error.aadsts(), Some(7000215));
-        assert!(error.error_description.starts_with("AADSTS7000215: Invalid client secret"));
-        assert_eq!(error.trace_id.as_deref(), Some("0b4f3c2a-1d2e-4f5a-9b8c-7d6e5f4a3b2c"));
-        assert_eq!(error.correlation_id.as_deref(), Some("6c1b2a3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"));
+        assert!(error
+            .error_description
+            .starts_with("AADSTS7000215: Invalid client secret"));
+        assert_eq!(
+            error.trace_id.as_deref(),
+            Some("0b4f3c2a-1d2e-4f5a-9b8c-7d6e5f4a3b2c")
+        );
+        assert_eq!(
+            error.correlation_id.as_deref(),
+            Some("6c1b2a3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d")
+        );
     }
 
     #[test]
@@ -250,7 +261,9 @@ mod tests {
 
     #[test]
     fn success_needs_a_bearer_token() {
-        assert!(parse_token_response(200, br#"{"access_token":"abc","token_type":"Bearer"}"#).is_ok());
+        assert!(
+            parse_token_response(200, br#"{"access_token":"abc","token_type":"Bearer"}"#).is_ok()
+        );
         assert!(matches!(
             parse_token_response(200, br#"{"token_type":"Bearer"}"#),
             Err(TokenError::UnexpectedResponse { .. })
@@ -274,13 +287,18 @@ mod tests {
 
     #[test]
     fn token_url_appends_the_tenant_as_one_segment() {
-        let client = TokenClient::new(Url::parse("https://login.microsoftonline.com").unwrap(), None).unwrap();
+        let client = TokenClient::new(
+            Url::parse("https://login.microsoftonline.com").unwrap(),
+            None,
+        )
+        .unwrap();
         let tenant = TenantId::parse("contoso.onmicrosoft.com").unwrap();
         assert_eq!(
             client.token_url(&tenant).as_str(),
             "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
         );
-        let prefixed = TokenClient::new(Url::parse("http://127.0.0.1:9/entra/").unwrap(), None).unwrap();
+        let prefixed =
+            TokenClient::new(Url::parse("http://127.0.0.1:9/entra/").unwrap(), None).unwrap();
         assert_eq!(
             prefixed.token_url(&tenant).as_str(),
             "http://127.0.0.1:9/entra/contoso.onmicrosoft.com/oauth2/v2.0/token"

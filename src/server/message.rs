@@ -32,19 +32,27 @@ pub fn build(context: &Context<'_>) -> Result<Message, BuildError> {
         .as_str()
         .parse()
         .map_err(|e| BuildError(format!("Send test to: {e}")))?;
-    let display_name = (!settings.display_name.is_empty()).then(|| settings.display_name.to_string());
+    let display_name =
+        (!settings.display_name.is_empty()).then(|| settings.display_name.to_string());
 
     let sent_at = httpdate::fmt_http_date(context.sent_at);
     let facts = [
         ("Mailbox (Email address)", settings.mailbox.to_string()),
         ("Sender name (Name)", settings.display_name.to_string()),
         ("TenantId", settings.tenant.to_string()),
-        ("Application (client) ID (SMTP User)", settings.client_id.to_string()),
+        (
+            "Application (client) ID (SMTP User)",
+            settings.client_id.to_string(),
+        ),
         ("SMTP server", context.smtp_server.clone()),
-        ("Authentication", "Microsoft OAuth2, client credentials, SMTP AUTH XOAUTH2".to_owned()),
+        (
+            "Authentication",
+            "Microsoft OAuth2, client credentials, SMTP AUTH XOAUTH2".to_owned(),
+        ),
         ("Sent at", sent_at),
     ];
-    let intro = "This test email was sent by smtp-setup to prove that this SMTP configuration works. \
+    let intro =
+        "This test email was sent by smtp-setup to prove that this SMTP configuration works. \
                  If you can read it, the application can send email through Microsoft 365.";
     let text = std::iter::once(format!("{intro}\n"))
         .chain(facts.iter().map(|(k, v)| format!("{k}: {v}")))
@@ -52,7 +60,13 @@ pub fn build(context: &Context<'_>) -> Result<Message, BuildError> {
         .join("\n");
     let rows: String = facts
         .iter()
-        .map(|(k, v)| format!("<tr><th align=\"left\">{}</th><td>{}</td></tr>", escape_html(k), escape_html(v)))
+        .map(|(k, v)| {
+            format!(
+                "<tr><th align=\"left\">{}</th><td>{}</td></tr>",
+                escape_html(k),
+                escape_html(v)
+            )
+        })
         .collect();
     let html = format!(
         "<!doctype html><html><body><p>{}</p><table>{rows}</table></body></html>",
@@ -65,8 +79,16 @@ pub fn build(context: &Context<'_>) -> Result<Message, BuildError> {
         .subject(SUBJECT)
         .multipart(
             MultiPart::alternative()
-                .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text))
-                .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html)),
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_PLAIN)
+                        .body(text),
+                )
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_HTML)
+                        .body(html),
+                ),
         )
         .map_err(|e| BuildError(e.to_string()))
 }
@@ -106,14 +128,21 @@ mod tests {
 
     fn formatted(name: &str) -> String {
         let settings = settings(name);
-        let context = Context { settings: &settings, smtp_server: "smtp.office365.com:587".into(), sent_at: SystemTime::UNIX_EPOCH };
+        let context = Context {
+            settings: &settings,
+            smtp_server: "smtp.office365.com:587".into(),
+            sent_at: SystemTime::UNIX_EPOCH,
+        };
         String::from_utf8(build(&context).unwrap().formatted()).unwrap()
     }
 
     #[test]
     fn headers_and_body_describe_the_configuration() {
         let message = formatted("Contoso Sales");
-        assert!(message.contains("From: \"Contoso Sales\" <sender@contoso.com>"), "{message}");
+        assert!(
+            message.contains("From: \"Contoso Sales\" <sender@contoso.com>"),
+            "{message}"
+        );
         assert!(message.contains("To: admin@contoso.com"));
         assert!(message.contains(&format!("Subject: {SUBJECT}")));
         assert!(message.contains("a1b2c3d4-e5f6-4789-abcd-0123456789ab"));

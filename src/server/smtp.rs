@@ -9,7 +9,9 @@ use std::time::Duration;
 use base64::Engine as _;
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::Mechanism;
-use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, CertificateStore, TlsParameters};
+use lettre::transport::smtp::client::{
+    AsyncSmtpConnection, Certificate, CertificateStore, TlsParameters,
+};
 use lettre::transport::smtp::extension::ClientId as HelloName;
 
 use super::config::SmtpEndpoint;
@@ -92,7 +94,13 @@ impl SmtpClient {
             deadline
                 .run(
                     step,
-                    AsyncSmtpConnection::connect_tokio1(address, Some(step), &self.hello, None, None),
+                    AsyncSmtpConnection::connect_tokio1(
+                        address,
+                        Some(step),
+                        &self.hello,
+                        None,
+                        None,
+                    ),
                 )
                 .await,
         )?;
@@ -131,7 +139,9 @@ impl SmtpClient {
         )?;
 
         // The message is accepted; a failing QUIT changes nothing for the administrator.
-        let _ = deadline.run(Duration::from_secs(2), connection.quit()).await;
+        let _ = deadline
+            .run(Duration::from_secs(2), connection.quit())
+            .await;
         Ok(())
     }
 }
@@ -158,7 +168,8 @@ async fn authenticate_xoauth2(
 /// `base64("user=" user "^Aauth=Bearer " token "^A^A")`, per Microsoft's and Google's
 /// XOAUTH2 description.
 pub fn xoauth2_initial_response(user: &str, token: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(format!("user={user}\x01auth=Bearer {token}\x01\x01"))
+    base64::engine::general_purpose::STANDARD
+        .encode(format!("user={user}\x01auth=Bearer {token}\x01\x01"))
 }
 
 /// Folds a step's timeout and its lettre error into one [`SmtpFailure`] for that step.
@@ -182,10 +193,7 @@ fn classify(step: Step, error: &lettre::transport::smtp::Error) -> SmtpFailure {
     let kind = if let Some(code) = error.status() {
         SmtpFailureKind::Reply {
             code: code.to_string().parse().unwrap_or(0),
-            text: error
-                .source()
-                .map(|s| s.to_string())
-                .unwrap_or_default(),
+            text: error.source().map(|s| s.to_string()).unwrap_or_default(),
         }
     } else if error.is_timeout() {
         SmtpFailureKind::Timeout(Duration::ZERO)

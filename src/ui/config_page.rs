@@ -75,7 +75,9 @@ pub fn ConfigPage() -> impl IntoView {
     Effect::new(move |_| hydrated.set(true));
 
     Effect::new(move |_| {
-        let Some(result) = send.value().get() else { return };
+        let Some(result) = send.value().get() else {
+            return;
+        };
         match result {
             Ok(TestOutcome::Sent { recipient }) => {
                 toast.set(Some(format!("Test email sent to {recipient}")));

@@ -47,7 +47,9 @@ fn failure_view(failure: Failure) -> impl IntoView {
             </p>
         }
     });
-    let code = failure.code.map(|code| view! { <code class="code">{code}</code> });
+    let code = failure
+        .code
+        .map(|code| view! { <code class="code">{code}</code> });
     let references = (!failure.references.is_empty()).then(|| {
         view! {
             <dl class="references">

@@ -86,7 +86,10 @@ pub async fn spawn_peers_with(env: &[(&str, &str)]) -> Peers {
         .expect("read the peers' ready line");
     let info: PeerInfo = serde_json::from_str(&first_line)
         .unwrap_or_else(|e| panic!("peers' ready line {first_line:?}: {e}"));
-    Peers { _child: child, info }
+    Peers {
+        _child: child,
+        info,
+    }
 }
 
 impl Peers {

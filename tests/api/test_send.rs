@@ -31,8 +31,15 @@ async fn a_valid_configuration_delivers_the_test_message() {
     assert_eq!(message.to, vec!["admin@contoso-test.com".to_owned()]);
     assert_eq!(message.subject, SUBJECT);
     // The body names the configuration (normalized tenant) and never the secret.
-    assert!(message.text.contains(&peers.info.tenant), "{}", message.text);
-    assert!(message.html.as_deref().is_some_and(|h| h.contains(&peers.info.client_id)));
+    assert!(
+        message.text.contains(&peers.info.tenant),
+        "{}",
+        message.text
+    );
+    assert!(message
+        .html
+        .as_deref()
+        .is_some_and(|h| h.contains(&peers.info.client_id)));
     assert!(!message.text.contains(&peers.info.client_secret));
 }
 
@@ -45,7 +52,12 @@ async fn a_tenant_domain_works_like_its_guid() {
         ..peers.form()
     };
     let outcome = peers.sender().run(&form).await;
-    assert_eq!(outcome, TestOutcome::Sent { recipient: peers.info.mailbox.clone() });
+    assert_eq!(
+        outcome,
+        TestOutcome::Sent {
+            recipient: peers.info.mailbox.clone()
+        }
+    );
 }
 
 #[tokio::test]
@@ -61,7 +73,13 @@ async fn a_wrong_secret_reports_entras_aadsts7000215_at_the_token_step() {
     assert_eq!(failure.step, Step::TokenRequest);
     assert_eq!(failure.field, Some(Field::SmtpPassword));
     assert_eq!(failure.code.as_deref(), Some("AADSTS7000215"));
-    assert!(failure.detail.starts_with("AADSTS7000215: Invalid client secret provided."), "{}", failure.detail);
+    assert!(
+        failure
+            .detail
+            .starts_with("AADSTS7000215: Invalid client secret provided."),
+        "{}",
+        failure.detail
+    );
     let names: Vec<&str> = failure.references.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["Trace ID", "Correlation ID"]);
     assert!(peers.messages().await.is_empty());
@@ -94,7 +112,13 @@ async fn a_token_signed_by_another_issuer_is_refused_with_535_at_authenticate() 
     };
     assert_eq!(failure.step, Step::Authenticate);
     assert_eq!(failure.code.as_deref(), Some("535 5.7.3"));
-    assert!(failure.detail.starts_with("535 5.7.3 Authentication unsuccessful"), "{}", failure.detail);
+    assert!(
+        failure
+            .detail
+            .starts_with("535 5.7.3 Authentication unsuccessful"),
+        "{}",
+        failure.detail
+    );
     assert!(failure.fix.contains("Add-MailboxPermission"));
     assert!(verifying.messages().await.is_empty());
 }
@@ -124,7 +148,10 @@ async fn invalid_input_is_refused_with_the_browsers_messages_and_sends_nothing()
     let TestOutcome::Invalid(errors) = peers.sender().run(&form).await else {
         panic!("invalid input must be refused");
     };
-    assert_eq!(errors.get(Field::Name).map(str::to_owned), Field::Name.message(&form.name));
+    assert_eq!(
+        errors.get(Field::Name).map(str::to_owned),
+        Field::Name.message(&form.name)
+    );
     assert_eq!(
         errors.get(Field::SmtpPassword).map(str::to_owned),
         Field::SmtpPassword.message(&form.smtp_password)
@@ -157,9 +184,16 @@ async fn an_smtp_peer_that_never_answers_ends_in_a_timeout_at_connect() {
     holder.abort();
 
     assert_eq!(failure.step, Step::Connect);
-    assert!(failure.summary.contains("did not answer"), "{}", failure.summary);
+    assert!(
+        failure.summary.contains("did not answer"),
+        "{}",
+        failure.summary
+    );
     // Bounded by the configured total (6 s), whatever the peer does.
-    assert!(elapsed < Duration::from_secs(6) + Duration::from_secs(1), "{elapsed:?}");
+    assert!(
+        elapsed < Duration::from_secs(6) + Duration::from_secs(1),
+        "{elapsed:?}"
+    );
 }
 
 #[tokio::test]
@@ -182,7 +216,11 @@ async fn a_token_server_that_never_answers_ends_in_a_timeout_at_the_token_step()
     };
     holder.abort();
     assert_eq!(failure.step, Step::TokenRequest);
-    assert!(failure.summary.contains("did not answer within 2 s"), "{}", failure.summary);
+    assert!(
+        failure.summary.contains("did not answer within 2 s"),
+        "{}",
+        failure.summary
+    );
 }
 
 #[tokio::test]
@@ -197,7 +235,11 @@ async fn a_refused_connection_is_reported_at_connect() {
         panic!("a closed port must fail");
     };
     assert_eq!(failure.step, Step::Connect);
-    assert!(failure.detail.to_lowercase().contains("refused"), "{}", failure.detail);
+    assert!(
+        failure.detail.to_lowercase().contains("refused"),
+        "{}",
+        failure.detail
+    );
 }
 
 #[tokio::test]
@@ -210,7 +252,12 @@ async fn an_untrusted_certificate_fails_at_tls_and_sends_no_token() {
         panic!("an untrusted certificate must fail");
     };
     assert_eq!(failure.step, Step::Tls);
-    assert!(failure.fix.contains("SMTP_SETUP_CA_FILE"), "{} / {}", failure.detail, failure.fix);
+    assert!(
+        failure.fix.contains("SMTP_SETUP_CA_FILE"),
+        "{} / {}",
+        failure.detail,
+        failure.fix
+    );
 }
 
 #[tokio::test]
@@ -226,5 +273,9 @@ async fn an_xoauth2_error_challenge_is_answered_and_the_final_reply_reported() {
     // The 334 challenge was answered, so the server's own final 535 reply is reported.
     assert_eq!(failure.step, Step::Authenticate);
     assert_eq!(failure.code.as_deref(), Some("535"));
-    assert!(failure.detail.contains("not accepted"), "{}", failure.detail);
+    assert!(
+        failure.detail.contains("not accepted"),
+        "{}",
+        failure.detail
+    );
 }
