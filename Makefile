@@ -6,9 +6,9 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-# Plain `cargo test` and cargo-leptos set different LEPTOS_* variables, which makes them
-# rebuild each other's artefacts in a shared target dir: keep them apart.
-TEST_TARGET := target/cargo-test
+# cargo-leptos sets LEPTOS_* variables that plain cargo does not; they share target/
+# without rebuilding each other only because cargo-leptos is always run with --release
+# here while tests and clippy use the dev profile.
 E2E_DIR := target/e2e
 
 # Ports of the browser tests and the demo (not 3000, so `make run` can stay up).
@@ -36,12 +36,12 @@ test: tools-test lint unit e2e
 
 lint:
 	cargo fmt --check
-	CARGO_TARGET_DIR=$(TEST_TARGET) cargo clippy --features ssr --all-targets -- -D warnings
-	CARGO_TARGET_DIR=$(TEST_TARGET) cargo clippy --lib --target wasm32-unknown-unknown --features hydrate -- -D warnings
+	cargo clippy --features ssr --all-targets -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown --features hydrate -- -D warnings
 
 # Unit tests (domain, diagnosis, parsers) and integration tests against the peers.
 unit:
-	CARGO_TARGET_DIR=$(TEST_TARGET) cargo test --features ssr
+	cargo test --features ssr
 
 # Browser tests: the release build, served against the local peers (see end2end/).
 e2e: build
