@@ -125,6 +125,41 @@ test('a valid configuration sends the test email and shows a toast', async ({ pa
   await expect(toast).toBeEmpty();
 });
 
+test('the success toast leaves by itself', async ({ page }) => {
+  await openPage(page);
+  await fillValid(page);
+  await page.getByRole('button', { name: 'Send test email' }).click();
+  const toast = page.getByRole('status');
+  await expect(toast).toContainText('Test email sent');
+  // Polls until the toast's own timer (6 s) removes it; nothing is clicked.
+  await expect(toast).toBeEmpty({ timeout: 15_000 });
+});
+
+test('while a test runs the button shows progress and cannot be pressed again', async ({ page }) => {
+  await openPage(page);
+  await fillValid(page);
+  // Hold the request in the browser until the assertions are done: no timing involved.
+  let release: () => void = () => {};
+  const released = new Promise<void>((resolve) => { release = resolve; });
+  await page.route(`**${API}`, async (route) => {
+    await released;
+    await route.continue();
+  });
+  const calls = countApiCalls(page);
+  const button = page.locator('#send-test');
+  await button.click();
+  await expect(button).toBeDisabled();
+  await expect(button).toHaveText('Sending test email…');
+  await expect(button).toHaveAttribute('aria-busy', 'true');
+  await button.click({ force: true });
+  await page.locator('form.config').dispatchEvent('submit');
+  release();
+  await expect(page.getByRole('status')).toContainText('Test email sent');
+  await expect(button).toHaveText('Send test email');
+  expect(calls.count).toBe(1);
+  expect(await messages()).toHaveLength(1);
+});
+
 test('an empty "Send test to" sends to the mailbox itself', async ({ page }) => {
   await openPage(page);
   await fillValid(page, { 'Send test to': '' });
