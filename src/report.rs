@@ -11,23 +11,57 @@ use crate::domain::{Field, FieldErrors};
 pub enum Step {
     Inputs,
     TokenRequest,
+    TokenInspection,
     Connect,
-    Tls,
+    StartTls,
+    Capabilities,
     Authenticate,
-    Send,
+    Envelope,
+    Data,
 }
 
 impl Step {
+    pub const ALL: [Step; 9] = [
+        Step::Inputs,
+        Step::TokenRequest,
+        Step::TokenInspection,
+        Step::Connect,
+        Step::StartTls,
+        Step::Capabilities,
+        Step::Authenticate,
+        Step::Envelope,
+        Step::Data,
+    ];
+
     pub fn label(self) -> &'static str {
         match self {
-            Step::Inputs => "Check the inputs",
+            Step::Inputs => "Inputs parsed",
             Step::TokenRequest => "Token request to Microsoft Entra ID",
+            Step::TokenInspection => "Token inspection (audience, tenant, app, role, expiry)",
             Step::Connect => "Connect to the SMTP server",
-            Step::Tls => "STARTTLS (encryption)",
+            Step::StartTls => "STARTTLS (encryption)",
+            Step::Capabilities => "Server offers AUTH XOAUTH2",
             Step::Authenticate => "Authenticate (AUTH XOAUTH2)",
-            Step::Send => "Send the message",
+            Step::Envelope => "MAIL FROM / RCPT TO",
+            Step::Data => "Message data accepted",
         }
     }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StepStatus {
+    Passed,
+    Failed,
+    Skipped,
+}
+
+/// One line of the checklist: how a step went, how long it took, and what was seen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepResult {
+    pub step: Step,
+    pub status: StepStatus,
+    pub millis: u64,
+    pub detail: String,
 }
 
 /// A failed test send: where it failed, the peer's own words, and what to do.
@@ -51,10 +85,21 @@ pub struct Failure {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TestOutcome {
     /// The SMTP server accepted the message at the end of DATA.
-    Sent {
-        recipient: String,
-    },
+    Sent { recipient: String },
     /// The server refused the inputs; the messages are the browser's own.
     Invalid(FieldErrors),
     Failed(Failure),
+}
+
+/// The outcome and the checklist of every step (passed, failed, or skipped after a failure).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestReport {
+    pub outcome: TestOutcome,
+    pub steps: Vec<StepResult>,
+}
+
+impl TestReport {
+    pub fn status_of(&self, step: Step) -> Option<StepStatus> {
+        self.steps.iter().find(|s| s.step == step).map(|s| s.status)
+    }
 }

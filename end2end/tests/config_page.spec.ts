@@ -120,6 +120,10 @@ test('a valid configuration sends the test email and shows a toast', async ({ pa
   expect(received[0].from).toEqual({ address: peer.mailbox, name: 'Contoso Notifications' });
   expect(received[0].to).toEqual(['admin@contoso-test.com']);
   expect(received[0].subject).toContain('smtp-setup test email');
+  // After a success the checklist is there, closed, with every step passed.
+  const report = page.locator('details.checklist');
+  await expect(report).not.toHaveAttribute('open', '');
+  await expect(report.locator('li[data-status="passed"]')).toHaveCount(9);
 
   await toast.getByRole('button', { name: 'Dismiss' }).click();
   await expect(toast).toBeEmpty();
@@ -181,6 +185,12 @@ test('a wrong secret shows a lasting panel with the step, the Entra error and th
   await expect(panel.getByRole('link', { name: 'SMTP Password' })).toBeVisible();
   await expect(page.locator('.field.at-fault #smtp-password')).toBeVisible();
   await expect(panel).not.toContainText('ServerFnError');
+  // The checklist opens on failure: inputs passed, token request failed, the rest skipped.
+  const report = page.locator('details.checklist');
+  await expect(report).toHaveAttribute('open', '');
+  await expect(report.locator('li[data-status="passed"]')).toHaveText([/Inputs parsed/]);
+  await expect(report.locator('li[data-status="failed"]')).toContainText('Token request to Microsoft Entra ID');
+  await expect(report.locator('li[data-status="skipped"]')).toHaveCount(7);
   expect(await messages()).toHaveLength(0);
 
   await panel.getByRole('button', { name: 'Dismiss' }).click();
@@ -212,7 +222,7 @@ test('the server refuses invalid input sent around the page, with the same messa
   });
   expect(response.ok()).toBeTruthy();
   const body = await response.json();
-  const invalid = Object.fromEntries(body.Invalid);
+  const invalid = Object.fromEntries(body.outcome.Invalid);
   expect(invalid.Name).toContain('line breaks');
   expect(invalid.SmtpPassword).toContain("looks like the secret's ID");
   expect(JSON.stringify(body)).not.toContain(peer.clientSecret);

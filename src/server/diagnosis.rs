@@ -4,6 +4,7 @@
 
 use super::entra::{EntraError, TokenError};
 use super::smtp::{SmtpFailure, SmtpFailureKind};
+use super::token_inspection::InspectionProblem;
 use crate::domain::Field;
 use crate::report::{Failure, Step};
 
@@ -87,6 +88,19 @@ fn entra_failure(entra: &EntraError) -> Failure {
              tenant's onmicrosoft.com domain. A tenant in a national cloud needs that cloud's \
              sign-in endpoint.",
         ),
+        Some(900382) => advice(
+            Some(Field::TenantId),
+            "The app is registered in a different Microsoft cloud than the one asked.",
+            "Pick the cloud where the tenant lives (Global, US Government, China), or register \
+             the app in this cloud.",
+        ),
+        Some(53003) | Some(53000) | Some(53001) => advice(
+            None,
+            "A Conditional Access policy blocked the token request.",
+            "Ask the Entra administrator to exclude this app (service principal) from the \
+             policy, or to allow sign-ins from this server's network location; the sign-in logs \
+             show which policy applied.",
+        ),
         Some(1002012) | Some(70011) => advice(
             None,
             "Entra ID refused the requested scope.",
@@ -126,6 +140,56 @@ fn entra_failure(entra: &EntraError) -> Failure {
             .or_else(|| (!entra.error.is_empty()).then(|| entra.error.clone())),
         fix: advice.fix,
         references,
+    }
+}
+
+pub fn inspection_failure(problem: &InspectionProblem) -> Failure {
+    let (field, summary, fix) = match problem {
+        InspectionProblem::MissingRole { .. } => (
+            None,
+            "The token lacks the SMTP.SendAsApp permission: admin consent not granted, or the \
+             permission was added under the wrong API.",
+            "App registrations → your app → API permissions → Add a permission → APIs my \
+             organization uses → Office 365 Exchange Online → Application permissions → \
+             SMTP.SendAsApp; then Grant admin consent. (Not under Microsoft Graph, and not as a \
+             delegated permission.)"
+                .to_owned(),
+        ),
+        InspectionProblem::WrongAudience { .. } => (
+            None,
+            "The token is not for Exchange Online.",
+            "The token must be requested for https://outlook.office365.com/.default.".to_owned(),
+        ),
+        InspectionProblem::WrongTenant { .. } => (
+            Some(Field::TenantId),
+            "The token comes from another tenant than the TenantId entered.",
+            "Check TenantId: it must be the tenant that holds the mailbox and the app.".to_owned(),
+        ),
+        InspectionProblem::WrongApp { .. } => (
+            Some(Field::SmtpUser),
+            "The token was issued to another application than the SMTP User entered.",
+            "Check SMTP User: the Application (client) ID of the app registration.".to_owned(),
+        ),
+        InspectionProblem::Expired => (
+            None,
+            "The token has already expired.",
+            "Check this server's clock (it must be correct to within minutes), then try again."
+                .to_owned(),
+        ),
+        InspectionProblem::NotAJwt(_) => (
+            None,
+            "The token server returned a token Exchange Online would not accept.",
+            "Check SMTP_SETUP_AUTHORITY_URL: it must be the Entra ID sign-in endpoint.".to_owned(),
+        ),
+    };
+    Failure {
+        step: Step::TokenInspection,
+        field,
+        summary: summary.to_owned(),
+        detail: problem.to_string(),
+        code: None,
+        fix,
+        references: Vec::new(),
     }
 }
 
@@ -249,6 +313,25 @@ fn reply_advice(
 ) -> Advice {
     let lower = text.to_ascii_lowercase();
     match (step, code, enhanced) {
+        (_, _, Some("5.7.139")) if lower.contains("security defaults") => advice(
+            None,
+            "Security defaults block SMTP AUTH for this tenant.",
+            "Security defaults block legacy SMTP AUTH sign-ins: turn them off in the Entra admin \
+             center (Overview → Properties → Manage security defaults) and protect sign-ins with \
+             Conditional Access instead.",
+        ),
+        (_, _, Some("5.7.139")) if lower.contains("did not meet the criteria") => advice(
+            None,
+            "A Conditional Access policy blocked the SMTP sign-in.",
+            "Exclude this app (service principal) from the Conditional Access policy that \
+             applied; the Entra sign-in logs name it.",
+        ),
+        (_, _, Some("5.7.139")) if lower.contains("basic authentication is disabled") => advice(
+            None,
+            "Basic authentication (username and password) is disabled for SMTP.",
+            "Use the Microsoft (OAuth2) authentication type: Exchange Online no longer accepts \
+             passwords for SMTP AUTH.",
+        ),
         (_, _, Some("5.7.139")) => advice(
             None,
             "SMTP AUTH is disabled for the tenant or the mailbox.",
@@ -276,10 +359,29 @@ fn reply_advice(
             "The From address must be the authenticated mailbox (Email address), or grant it \
              Send As permission on the address.",
         ),
-        (Step::Send, _, Some(e)) if e.starts_with("5.1.") && lower.contains("recipient") => advice(
+        (Step::Envelope, _, Some(e)) if e.starts_with("5.1.") && lower.contains("recipient") => advice(
             Some(Field::SendTestTo),
             "The server refused the recipient.",
             "Check the Send test to address.",
+        ),
+        (_, 430, _) | (_, _, Some("4.2.0")) if lower.contains("logon failure") || code == 430 => advice(
+            Some(Field::EmailAddress),
+            "Exchange could not open the mailbox for this app (mailbox logon failure).",
+            format!("Grant the app's service principal access to the mailbox: \
+                     Add-MailboxPermission -Identity \"{mailbox}\" -User <service principal ID> \
+                     -AccessRights FullAccess. New permissions can take up to 30 minutes to apply."),
+        ),
+        (_, _, Some("5.7.60")) => advice(
+            Some(Field::EmailAddress),
+            "The mailbox may not send as this address (5.7.60).",
+            "Send from the authenticated mailbox itself (Email address), or grant it Send As \
+             permission on the From address.",
+        ),
+        (_, 530, _) | (_, _, Some("5.7.57")) => advice(
+            None,
+            "The server wants authentication before sending (5.7.57).",
+            "The message was sent before authentication completed: check that the SMTP server \
+             is smtp.office365.com:587 and that the mailbox has SMTP AUTH enabled.",
         ),
         (_, 421, _) | (_, 450..=499, _) => advice(
             None,
@@ -405,7 +507,7 @@ mod tests {
     #[test]
     fn send_as_denied_points_at_the_email_address() {
         let failure = reply(
-            Step::Send,
+            Step::Data,
             554,
             "5.2.252 SendAsDenied; sender@contoso.com not allowed to send as other@contoso.com",
         );
@@ -429,5 +531,68 @@ mod tests {
         assert!(tls_fix("invalid peer certificate: UnknownIssuer").contains("SMTP_SETUP_CA_FILE"));
         assert!(tls_fix("invalid peer certificate: NotValidForName").contains("host name"));
         assert!(tls_fix("invalid peer certificate: Expired").contains("expired"));
+    }
+}
+
+#[cfg(test)]
+mod catalogue_tests {
+    use super::*;
+
+    fn reply(step: Step, code: u16, text: &str) -> Failure {
+        smtp_failure(
+            &SmtpFailure {
+                step,
+                kind: SmtpFailureKind::Reply {
+                    code,
+                    text: text.into(),
+                },
+            },
+            "smtp.office365.com:587",
+            "sender@contoso.com",
+        )
+    }
+
+    #[test]
+    fn variants_of_5_7_139_are_told_apart() {
+        let defaults = reply(Step::Authenticate, 535, "5.7.139 Authentication unsuccessful, user is locked by your organization's security defaults policy. Contact your administrator.");
+        assert!(defaults.summary.contains("Security defaults"));
+        let conditional = reply(Step::Authenticate, 535, "5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated successfully. Contact your administrator.");
+        assert!(conditional.summary.contains("Conditional Access"));
+        let basic = reply(Step::Authenticate, 535, "5.7.139 Authentication unsuccessful, basic authentication is disabled.");
+        assert!(basic.fix.contains("Microsoft (OAuth2)"));
+    }
+
+    #[test]
+    fn mailbox_logon_failure_asks_for_the_mailbox_permission() {
+        let failure = reply(Step::Data, 430, "4.2.0 STOREDRV; mailbox logon failure; Cannot open mailbox.");
+        assert_eq!(failure.field, Some(Field::EmailAddress));
+        assert!(failure.fix.contains("Add-MailboxPermission -Identity \"sender@contoso.com\""));
+    }
+
+    #[test]
+    fn send_as_and_authentication_required() {
+        let send_as = reply(Step::Data, 550, "5.7.60 SMTP; Client does not have permissions to send as this sender");
+        assert_eq!(send_as.field, Some(Field::EmailAddress));
+        let required = reply(Step::Envelope, 530, "5.7.57 Client not authenticated to send mail.");
+        assert!(required.summary.contains("5.7.57"));
+    }
+
+    #[test]
+    fn cross_cloud_and_conditional_access_at_the_token_step() {
+        let body = r#"{"error":"invalid_request","error_description":"AADSTS900382: Confidential Client is not supported in Cross Cloud request.","error_codes":[900382]}"#;
+        let Err(error) = crate::server::entra::parse_token_response(400, body.as_bytes()) else {
+            panic!("an error body");
+        };
+        let failure = token_failure(&error, "https://login.microsoftonline.com");
+        assert_eq!(failure.field, Some(Field::TenantId));
+        assert!(failure.fix.contains("cloud"));
+    }
+
+    #[test]
+    fn missing_role_is_named_as_consent() {
+        let failure = inspection_failure(&InspectionProblem::MissingRole { roles: vec![] });
+        assert_eq!(failure.step, Step::TokenInspection);
+        assert!(failure.summary.contains("admin consent"));
+        assert!(failure.fix.contains("Office 365 Exchange Online"));
     }
 }

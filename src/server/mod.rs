@@ -1,6 +1,7 @@
 //! Server-only code: plain async Rust that the server functions call. Nothing here is
 //! compiled into the WASM bundle, and everything here can be tested without a browser.
 
+pub mod checklist;
 pub mod config;
 pub mod deadline;
 pub mod diagnosis;
@@ -9,3 +10,4 @@ pub mod message;
 pub mod smtp;
 pub mod telemetry;
 pub mod test_send;
+pub mod token_inspection;

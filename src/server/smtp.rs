@@ -12,8 +12,11 @@ use lettre::transport::smtp::authentication::Mechanism;
 use lettre::transport::smtp::client::{
     AsyncSmtpConnection, Certificate, CertificateStore, TlsParameters,
 };
-use lettre::transport::smtp::extension::ClientId as HelloName;
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+use lettre::transport::smtp::extension::{ClientId as HelloName, MailParameter};
+use lettre::transport::smtp::response::Response;
 
+use super::checklist::Checklist;
 use super::config::SmtpEndpoint;
 use super::deadline::{Deadline, TimedOut};
 use super::entra::{error_chain, AccessToken};
@@ -51,6 +54,24 @@ pub enum SmtpFailureKind {
     Protocol(String),
 }
 
+impl std::fmt::Display for SmtpFailureKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SmtpFailureKind::Timeout(limit) => {
+                write!(f, "no answer within {} s", limit.as_secs().max(1))
+            }
+            SmtpFailureKind::Reply { code, text } => write!(f, "{code} {text}"),
+            SmtpFailureKind::Network(text)
+            | SmtpFailureKind::Tls(text)
+            | SmtpFailureKind::Protocol(text) => f.write_str(text),
+            SmtpFailureKind::StartTlsNotOffered => f.write_str("STARTTLS is not offered"),
+            SmtpFailureKind::XOAuth2NotOffered { server } => {
+                write!(f, "AUTH XOAUTH2 is not offered ({server})")
+            }
+        }
+    }
+}
+
 impl SmtpClient {
     pub fn new(
         endpoint: SmtpEndpoint,
@@ -78,7 +99,8 @@ impl SmtpClient {
     }
 
     /// Connects, upgrades with STARTTLS, authenticates as `login` with the token, and
-    /// sends `message`. Success means the server accepted the message after DATA.
+    /// sends `message`, recording each step in `checklist`. Success means the server
+    /// accepted the message at the end of DATA.
     pub async fn send_xoauth2(
         &self,
         login: &MailboxAddress,
@@ -86,64 +108,131 @@ impl SmtpClient {
         envelope: &Envelope,
         message: &[u8],
         deadline: &Deadline,
+        checklist: &mut Checklist,
     ) -> Result<(), SmtpFailure> {
         let step = self.step_timeout;
+        let mut track = |name: Step, result: Result<String, SmtpFailure>| match result {
+            Ok(detail) => {
+                checklist.passed(name, detail);
+                Ok(())
+            }
+            Err(failure) => {
+                checklist.failed(name, failure.kind.to_string());
+                Err(failure)
+            }
+        };
+
         let address = (self.endpoint.host.as_str(), self.endpoint.port);
-        let mut connection = bounded(
+        let connected = bounded(
             Step::Connect,
             deadline
                 .run(
                     step,
-                    AsyncSmtpConnection::connect_tokio1(
-                        address,
-                        Some(step),
-                        &self.hello,
-                        None,
-                        None,
-                    ),
+                    AsyncSmtpConnection::connect_tokio1(address, Some(step), &self.hello, None, None),
                 )
                 .await,
+        );
+        let mut connection = match connected {
+            Ok(connection) => connection,
+            Err(failure) => return track(Step::Connect, Err(failure)),
+        };
+        track(
+            Step::Connect,
+            Ok(format!("{} answered as {}", self.endpoint, connection.server_info().name())),
         )?;
 
-        if !connection.can_starttls() {
-            return Err(failure(Step::Tls, SmtpFailureKind::StartTlsNotOffered));
-        }
-        bounded(
-            Step::Tls,
-            deadline
-                .run(step, connection.starttls(self.tls.clone(), &self.hello))
-                .await,
-        )?;
+        let upgraded = if connection.can_starttls() {
+            bounded(
+                Step::StartTls,
+                deadline
+                    .run(step, connection.starttls(self.tls.clone(), &self.hello))
+                    .await,
+            )
+            .map(|()| format!("encrypted; certificate valid for {}", self.tls.domain()))
+        } else {
+            Err(failure(Step::StartTls, SmtpFailureKind::StartTlsNotOffered))
+        };
+        track(Step::StartTls, upgraded)?;
 
-        if !connection
-            .server_info()
-            .supports_auth_mechanism(Mechanism::Xoauth2)
-        {
-            return Err(failure(
-                Step::Authenticate,
+        let offered = if connection.server_info().supports_auth_mechanism(Mechanism::Xoauth2) {
+            Ok("AUTH XOAUTH2 is offered".to_owned())
+        } else {
+            Err(failure(
+                Step::Capabilities,
                 SmtpFailureKind::XOAuth2NotOffered {
                     server: connection.server_info().to_string(),
                 },
-            ));
-        }
-        bounded(
+            ))
+        };
+        track(Step::Capabilities, offered)?;
+
+        let authenticated = bounded(
             Step::Authenticate,
             deadline
                 .run(step, authenticate_xoauth2(&mut connection, login, token))
                 .await,
-        )?;
+        );
+        track(Step::Authenticate, authenticated.map(|r| reply_text(&r)))?;
 
-        bounded(
-            Step::Send,
-            deadline.run(step, connection.send(envelope, message)).await,
-        )?;
+        let addressed = bounded(
+            Step::Envelope,
+            deadline.run(step, send_envelope(&mut connection, envelope)).await,
+        );
+        track(Step::Envelope, addressed.map(|r| reply_text(&r)))?;
+
+        let accepted = bounded(
+            Step::Data,
+            deadline
+                .run(step, send_data(&mut connection, message))
+                .await,
+        );
+        track(Step::Data, accepted.map(|r| reply_text(&r)))?;
 
         // The message is accepted; a failing QUIT changes nothing for the administrator.
-        let _ = deadline
-            .run(Duration::from_secs(2), connection.quit())
-            .await;
+        let _ = deadline.run(Duration::from_secs(2), connection.quit()).await;
         Ok(())
     }
+}
+
+/// MAIL FROM and one RCPT TO per recipient, with SMTPUTF8 when an address needs it.
+async fn send_envelope(
+    connection: &mut AsyncSmtpConnection,
+    envelope: &Envelope,
+) -> Result<Response, lettre::transport::smtp::Error> {
+    let non_ascii = envelope
+        .from()
+        .into_iter()
+        .chain(envelope.to())
+        .any(|address| !AsRef::<str>::as_ref(address).is_ascii());
+    let parameters = if non_ascii {
+        vec![MailParameter::SmtpUtfEight]
+    } else {
+        Vec::new()
+    };
+    let mut reply = connection
+        .command(Mail::new(envelope.from().cloned(), parameters))
+        .await?;
+    for recipient in envelope.to() {
+        reply = connection
+            .command(Rcpt::new(recipient.clone(), Vec::new()))
+            .await?;
+    }
+    Ok(reply)
+}
+
+/// DATA, then the message; the final reply is the server's acceptance. The message is
+/// built by lettre's builder, which encodes every part as 7-bit safe text.
+async fn send_data(
+    connection: &mut AsyncSmtpConnection,
+    message: &[u8],
+) -> Result<Response, lettre::transport::smtp::Error> {
+    connection.command(Data).await?;
+    connection.message(message).await
+}
+
+fn reply_text(response: &Response) -> String {
+    let text: Vec<&str> = response.message().collect();
+    format!("{} {}", response.code(), text.join(" "))
 }
 
 /// `AUTH XOAUTH2` with the initial response. A 334 here is the server's error
@@ -153,16 +242,16 @@ async fn authenticate_xoauth2(
     connection: &mut AsyncSmtpConnection,
     login: &MailboxAddress,
     token: &AccessToken,
-) -> Result<(), lettre::transport::smtp::Error> {
+) -> Result<Response, lettre::transport::smtp::Error> {
     let initial = xoauth2_initial_response(login.as_str(), token.expose());
     let response = connection
         .command(format!("AUTH XOAUTH2 {initial}\r\n"))
         .await?;
     if response.has_code(334) {
         // A positive 3xx cannot be the end: answering yields the real (negative) reply.
-        connection.command("\r\n").await?;
+        return connection.command("\r\n").await;
     }
-    Ok(())
+    Ok(response)
 }
 
 /// `base64("user=" user "^Aauth=Bearer " token "^A^A")`, per Microsoft's and Google's
@@ -206,7 +295,7 @@ fn classify(step: Step, error: &lettre::transport::smtp::Error) -> SmtpFailure {
     };
     // A TLS handshake failure surfaces as an I/O error from the upgraded stream.
     let kind = match (step, kind) {
-        (Step::Tls, SmtpFailureKind::Network(text)) => SmtpFailureKind::Tls(text),
+        (Step::StartTls, SmtpFailureKind::Network(text)) => SmtpFailureKind::Tls(text),
         (_, kind) => kind,
     };
     failure(step, kind)

@@ -1,16 +1,19 @@
-//! A whole test send: parse the form, get a token, send the message. Returns the
-//! outcome the page renders; never an `Err` the page would have to guess about.
+//! A whole test send: parse the form, get a token, inspect it, send the message. Returns
+//! the report the page renders (outcome + checklist); never an `Err` the page would have
+//! to guess about.
 
 use std::time::SystemTime;
 
+use super::checklist::Checklist;
 use super::config::{ServerSettings, Timeouts};
 use super::deadline::Deadline;
 use super::diagnosis;
 use super::entra::TokenClient;
 use super::message;
 use super::smtp::SmtpClient;
+use super::token_inspection;
 use crate::domain::MicrosoftOAuthForm;
-use crate::report::{Failure, Step, TestOutcome};
+use crate::report::{Failure, Step, TestOutcome, TestReport};
 
 pub struct TestSender {
     tokens: TokenClient,
@@ -30,8 +33,9 @@ impl TestSender {
         })
     }
 
-    pub async fn run(&self, form: &MicrosoftOAuthForm) -> TestOutcome {
-        let outcome = self.attempt(form).await;
+    pub async fn run(&self, form: &MicrosoftOAuthForm) -> TestReport {
+        let mut checklist = Checklist::new();
+        let outcome = self.attempt(form, &mut checklist).await;
         match &outcome {
             TestOutcome::Sent { recipient } => tracing::info!(%recipient, "test email sent"),
             TestOutcome::Invalid(errors) => {
@@ -45,14 +49,22 @@ impl TestSender {
                 "test send failed"
             ),
         }
-        outcome
+        TestReport {
+            outcome,
+            steps: checklist.finish(),
+        }
     }
 
-    async fn attempt(&self, form: &MicrosoftOAuthForm) -> TestOutcome {
+    async fn attempt(&self, form: &MicrosoftOAuthForm, checklist: &mut Checklist) -> TestOutcome {
         let settings = match form.parse() {
             Ok(settings) => settings,
-            Err(errors) => return TestOutcome::Invalid(errors),
+            Err(errors) => {
+                let fields: Vec<&str> = errors.iter().map(|(f, _)| f.label()).collect();
+                checklist.failed(Step::Inputs, format!("to correct: {}", fields.join(", ")));
+                return TestOutcome::Invalid(errors);
+            }
         };
+        checklist.passed(Step::Inputs, "every field is valid");
         let deadline = Deadline::after(self.timeouts.total);
 
         let token = match self
@@ -67,9 +79,24 @@ impl TestSender {
         {
             Ok(token) => token,
             Err(error) => {
-                return TestOutcome::Failed(diagnosis::token_failure(&error, &self.authority))
+                let failure = diagnosis::token_failure(&error, &self.authority);
+                checklist.failed(Step::TokenRequest, failure.detail.clone());
+                return TestOutcome::Failed(failure);
             }
         };
+        checklist.passed(Step::TokenRequest, format!("token issued by {}", self.authority));
+
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            .unwrap_or_default();
+        match token_inspection::inspect(token.expose(), &settings.tenant, &settings.client_id, now) {
+            Ok(summary) => checklist.passed(Step::TokenInspection, summary),
+            Err(problem) => {
+                checklist.failed(Step::TokenInspection, problem.to_string());
+                return TestOutcome::Failed(diagnosis::inspection_failure(&problem));
+            }
+        }
 
         let server = self.smtp.endpoint().to_string();
         let context = message::Context {
@@ -89,6 +116,7 @@ impl TestSender {
                 email.envelope(),
                 &email.formatted(),
                 &deadline,
+                checklist,
             )
             .await;
         match sent {

@@ -1,12 +1,13 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
+use super::checklist::Checklist;
 use super::failure_panel::{FailurePanel, Problem};
 use super::field_input::{FieldInput, FieldState};
 use super::toast::Toast;
 use crate::api::send_test_email;
 use crate::domain::{AuthType, Field, MicrosoftOAuthForm};
-use crate::report::TestOutcome;
+use crate::report::{StepResult, TestOutcome};
 
 /// The form's fields as signals, and the one way to read them all: [`Self::snapshot`].
 #[derive(Clone, Copy)]
@@ -66,6 +67,7 @@ pub fn ConfigPage() -> impl IntoView {
     let auth_type = RwSignal::new(AuthType::default());
     let toast = RwSignal::new(None::<String>);
     let problem = RwSignal::new(None::<Problem>);
+    let steps = RwSignal::new(None::<Vec<StepResult>>);
     let send = Action::new(|form: &MicrosoftOAuthForm| send_test_email(form.clone()));
     let pending = send.pending();
 
@@ -78,7 +80,11 @@ pub fn ConfigPage() -> impl IntoView {
         let Some(result) = send.value().get() else {
             return;
         };
-        match result {
+        let outcome = result.map(|report| {
+            steps.set(Some(report.steps));
+            report.outcome
+        });
+        match outcome {
             Ok(TestOutcome::Sent { recipient }) => {
                 toast.set(Some(format!("Test email sent to {recipient}")));
             }
@@ -114,6 +120,7 @@ pub fn ConfigPage() -> impl IntoView {
             Ok(_) => {
                 toast.set(None);
                 problem.set(None);
+                steps.set(None);
                 send.dispatch(input);
             }
         }
@@ -173,6 +180,7 @@ pub fn ConfigPage() -> impl IntoView {
             </div>
         </form>
         <FailurePanel problem />
+        <Checklist steps=steps.into() open=Signal::derive(move || problem.read().is_some()) />
         <Toast message=toast />
     }
 }

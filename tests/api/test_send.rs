@@ -1,7 +1,7 @@
 use std::time::{Duration, Instant};
 
 use smtp_setup::domain::Field;
-use smtp_setup::report::{Step, TestOutcome};
+use smtp_setup::report::{Step, StepStatus, TestOutcome};
 use smtp_setup::server::message::SUBJECT;
 use smtp_setup::server::test_send::TestSender;
 use tokio::net::TcpListener;
@@ -11,7 +11,7 @@ use crate::helpers::{short_timeouts, spawn_peers, spawn_peers_with};
 #[tokio::test]
 async fn a_valid_configuration_delivers_the_test_message() {
     let peers = spawn_peers().await;
-    let outcome = peers.sender().run(&peers.form()).await;
+    let outcome = peers.sender().run(&peers.form()).await.outcome;
 
     assert_eq!(
         outcome,
@@ -51,7 +51,7 @@ async fn a_tenant_domain_works_like_its_guid() {
         send_test_to: String::new(),
         ..peers.form()
     };
-    let outcome = peers.sender().run(&form).await;
+    let outcome = peers.sender().run(&form).await.outcome;
     assert_eq!(
         outcome,
         TestOutcome::Sent {
@@ -67,7 +67,7 @@ async fn a_wrong_secret_reports_entras_aadsts7000215_at_the_token_step() {
         smtp_password: "Wrong8Q~not-the-secret".into(),
         ..peers.form()
     };
-    let TestOutcome::Failed(failure) = peers.sender().run(&form).await else {
+    let TestOutcome::Failed(failure) = peers.sender().run(&form).await.outcome else {
         panic!("a wrong secret must fail");
     };
     assert_eq!(failure.step, Step::TokenRequest);
@@ -92,7 +92,7 @@ async fn an_unknown_application_points_at_smtp_user() {
         smtp_user: "99999999-8888-4777-8666-555555555555".into(),
         ..peers.form()
     };
-    let TestOutcome::Failed(failure) = peers.sender().run(&form).await else {
+    let TestOutcome::Failed(failure) = peers.sender().run(&form).await.outcome else {
         panic!("an unknown app must fail");
     };
     assert_eq!(failure.code.as_deref(), Some("AADSTS700016"));
@@ -107,7 +107,7 @@ async fn a_token_signed_by_another_issuer_is_refused_with_535_at_authenticate() 
     let mut settings = issuing.settings_with(&verifying.info.smtp);
     settings.extra_roots_pem = Some(std::fs::read(&verifying.info.ca_file).expect("CA"));
     let sender = TestSender::new(&settings).expect("sender");
-    let TestOutcome::Failed(failure) = sender.run(&issuing.form()).await else {
+    let TestOutcome::Failed(failure) = sender.run(&issuing.form()).await.outcome else {
         panic!("a foreign token must be refused");
     };
     assert_eq!(failure.step, Step::Authenticate);
@@ -130,7 +130,7 @@ async fn a_mailbox_the_app_may_not_use_is_refused_at_authenticate() {
         email_address: "someone-else@contoso-test.com".into(),
         ..peers.form()
     };
-    let TestOutcome::Failed(failure) = peers.sender().run(&form).await else {
+    let TestOutcome::Failed(failure) = peers.sender().run(&form).await.outcome else {
         panic!("a mailbox without permission must be refused");
     };
     assert_eq!(failure.step, Step::Authenticate);
@@ -145,7 +145,7 @@ async fn invalid_input_is_refused_with_the_browsers_messages_and_sends_nothing()
         smtp_password: "8c5b1e3a-2f4d-4c6b-9a7e-1d2c3b4a5f60".into(),
         ..peers.form()
     };
-    let TestOutcome::Invalid(errors) = peers.sender().run(&form).await else {
+    let TestOutcome::Invalid(errors) = peers.sender().run(&form).await.outcome else {
         panic!("invalid input must be refused");
     };
     assert_eq!(
@@ -177,7 +177,7 @@ async fn an_smtp_peer_that_never_answers_ends_in_a_timeout_at_connect() {
     settings.timeouts = short_timeouts();
     let sender = TestSender::new(&settings).expect("sender");
     let started = Instant::now();
-    let TestOutcome::Failed(failure) = sender.run(&peers.form()).await else {
+    let TestOutcome::Failed(failure) = sender.run(&peers.form()).await.outcome else {
         panic!("a silent server must fail");
     };
     let elapsed = started.elapsed();
@@ -211,7 +211,7 @@ async fn a_token_server_that_never_answers_ends_in_a_timeout_at_the_token_step()
     settings.authority = smtp_setup::server::config::parse_authority(&silent_url).expect("url");
     settings.timeouts = short_timeouts();
     let sender = TestSender::new(&settings).expect("sender");
-    let TestOutcome::Failed(failure) = sender.run(&peers.form()).await else {
+    let TestOutcome::Failed(failure) = sender.run(&peers.form()).await.outcome else {
         panic!("a silent token server must fail");
     };
     holder.abort();
@@ -231,7 +231,7 @@ async fn a_refused_connection_is_reported_at_connect() {
     let closed_addr = closed.local_addr().expect("addr").to_string();
     drop(closed);
     let sender = TestSender::new(&peers.settings_with(&closed_addr)).expect("sender");
-    let TestOutcome::Failed(failure) = sender.run(&peers.form()).await else {
+    let TestOutcome::Failed(failure) = sender.run(&peers.form()).await.outcome else {
         panic!("a closed port must fail");
     };
     assert_eq!(failure.step, Step::Connect);
@@ -248,10 +248,10 @@ async fn an_untrusted_certificate_fails_at_tls_and_sends_no_token() {
     let mut settings = peers.settings();
     settings.extra_roots_pem = None; // the peer's self-signed certificate is not trusted
     let sender = TestSender::new(&settings).expect("sender");
-    let TestOutcome::Failed(failure) = sender.run(&peers.form()).await else {
+    let TestOutcome::Failed(failure) = sender.run(&peers.form()).await.outcome else {
         panic!("an untrusted certificate must fail");
     };
-    assert_eq!(failure.step, Step::Tls);
+    assert_eq!(failure.step, Step::StartTls);
     assert!(
         failure.fix.contains("SMTP_SETUP_CA_FILE"),
         "{} / {}",
@@ -267,7 +267,7 @@ async fn an_xoauth2_error_challenge_is_answered_and_the_final_reply_reported() {
         email_address: "someone-else@contoso-test.com".into(),
         ..peers.form()
     };
-    let TestOutcome::Failed(failure) = peers.sender().run(&form).await else {
+    let TestOutcome::Failed(failure) = peers.sender().run(&form).await.outcome else {
         panic!("a refused mailbox must fail");
     };
     // The 334 challenge was answered, so the server's own final 535 reply is reported.
@@ -278,4 +278,39 @@ async fn an_xoauth2_error_challenge_is_answered_and_the_final_reply_reported() {
         "{}",
         failure.detail
     );
+}
+
+#[tokio::test]
+async fn the_report_lists_every_step_in_order_with_its_status() {
+    let peers = spawn_peers().await;
+    let report = peers.sender().run(&peers.form()).await;
+    let steps: Vec<Step> = report.steps.iter().map(|s| s.step).collect();
+    assert_eq!(steps, Step::ALL.to_vec());
+    assert!(report.steps.iter().all(|s| s.status == StepStatus::Passed), "{:?}", report.steps);
+    let data = report.steps.last().expect("data step");
+    assert!(data.detail.starts_with("250"), "{}", data.detail);
+
+    let wrong = smtp_setup::domain::MicrosoftOAuthForm {
+        smtp_password: "Wrong8Q~not-the-secret".into(),
+        ..peers.form()
+    };
+    let report = peers.sender().run(&wrong).await;
+    assert_eq!(report.status_of(Step::Inputs), Some(StepStatus::Passed));
+    assert_eq!(report.status_of(Step::TokenRequest), Some(StepStatus::Failed));
+    for later in &Step::ALL[2..] {
+        assert_eq!(report.status_of(*later), Some(StepStatus::Skipped), "{later:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_token_without_the_smtp_role_is_diagnosed_before_smtp() {
+    let peers = spawn_peers_with(&[("PEER_TOKEN_ROLES", "")]).await;
+    let report = peers.sender().run(&peers.form()).await;
+    let TestOutcome::Failed(failure) = &report.outcome else {
+        panic!("a token without SMTP.SendAsApp must fail");
+    };
+    assert_eq!(failure.step, Step::TokenInspection);
+    assert!(failure.summary.contains("admin consent"), "{}", failure.summary);
+    assert_eq!(report.status_of(Step::Connect), Some(StepStatus::Skipped));
+    assert!(peers.messages().await.is_empty());
 }

@@ -11,7 +11,8 @@
 // PEER_MAILBOX, PEER_TOKEN_PORT, PEER_SMTP_PORT, PEER_CONTROL_PORT (0 = any free port),
 // PEER_DIR (where the test CA and server certificate are made, or reused when present),
 // PEER_PREPARE_ONLY=1 (make the certificates and exit), PEER_STAY=1 (ignore stdin closing),
-// PEER_AUTH_FAILURE=challenge (refuse AUTH with a 334 error challenge before the 535).
+// PEER_AUTH_FAILURE=challenge (refuse AUTH with a 334 error challenge before the 535),
+// PEER_TOKEN_ROLES (comma-separated roles in issued tokens; default SMTP.SendAsApp).
 
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -120,7 +121,10 @@ async function startTokenServer() {
       aud: EXCHANGE_RESOURCE,
       tid: config.tenant,
       appid: req.body?.client_id,
-      roles: ['SMTP.SendAsApp'],
+      // PEER_TOKEN_ROLES: comma-separated roles (empty: none, as without admin consent).
+      roles: env.PEER_TOKEN_ROLES === undefined
+        ? ['SMTP.SendAsApp']
+        : env.PEER_TOKEN_ROLES.split(',').filter(Boolean),
       sub: randomUUID(),
     });
     delete token.payload.scope;

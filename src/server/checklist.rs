@@ -1,0 +1,62 @@
+//! Records each step of a test send as it passes or fails, with its duration.
+
+use tokio::time::Instant;
+
+use crate::report::{Step, StepResult, StepStatus};
+
+pub struct Checklist {
+    results: Vec<StepResult>,
+    mark: Instant,
+}
+
+impl Default for Checklist {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Checklist {
+    pub fn new() -> Self {
+        Self {
+            results: Vec::new(),
+            mark: Instant::now(),
+        }
+    }
+
+    pub fn passed(&mut self, step: Step, detail: impl Into<String>) {
+        self.record(step, StepStatus::Passed, detail.into());
+    }
+
+    pub fn failed(&mut self, step: Step, detail: impl Into<String>) {
+        self.record(step, StepStatus::Failed, detail.into());
+    }
+
+    fn record(&mut self, step: Step, status: StepStatus, detail: String) {
+        let now = Instant::now();
+        let millis = u64::try_from(now.duration_since(self.mark).as_millis()).unwrap_or(u64::MAX);
+        self.mark = now;
+        self.results.push(StepResult {
+            step,
+            status,
+            millis,
+            detail,
+        });
+    }
+
+    /// Every step in order; those never reached are marked skipped.
+    pub fn finish(mut self) -> Vec<StepResult> {
+        for step in Step::ALL {
+            if !self.results.iter().any(|r| r.step == step) {
+                self.results.push(StepResult {
+                    step,
+                    status: StepStatus::Skipped,
+                    millis: 0,
+                    detail: String::new(),
+                });
+            }
+        }
+        self.results
+            .sort_by_key(|r| Step::ALL.iter().position(|s| *s == r.step));
+        self.results
+    }
+}
