@@ -1,7 +1,7 @@
 # smtp-setup. Two commands do all the set-up on a fresh machine:
 #   make run    build and serve the app on http://127.0.0.1:3000
 #   make test   install what is missing, then run every test
-# Also: make demo (the app against local test peers), make lint, make e2e.
+# Also: make demo (the app against local test peers), make bench, make lint, make e2e.
 
 SHELL := /bin/bash
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
@@ -17,7 +17,7 @@ E2E_TOKEN_PORT := 3101
 E2E_SMTP_PORT := 3102
 E2E_CONTROL_PORT := 3103
 
-.PHONY: run build test unit lint e2e demo tools-build tools-test clean
+.PHONY: run build test unit lint e2e demo bench tools-build tools-test clean
 
 tools-build:
 	@.ci/tools.sh build
@@ -49,6 +49,10 @@ e2e: build
 	PEER_DIR=$(E2E_DIR)/peers PEER_PREPARE_ONLY=1 node tests/peers/peers.mjs
 	cd end2end && E2E_APP=$(E2E_APP) E2E_TOKEN_PORT=$(E2E_TOKEN_PORT) E2E_SMTP_PORT=$(E2E_SMTP_PORT) \
 		E2E_CONTROL_PORT=$(E2E_CONTROL_PORT) E2E_PEER_DIR=$(CURDIR)/$(E2E_DIR)/peers npx playwright test
+
+# Sizes, hydration, keystroke latency, test-send latency and load; writes BENCHMARKS.md.
+bench: tools-test build
+	node end2end/bench/bench.mjs
 
 # The whole flow without a Microsoft tenant: local peers + the app pointed at them.
 demo: tools-test build
