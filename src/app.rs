@@ -1,11 +1,10 @@
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::StaticSegment;
 
 use crate::ui::config_page::ConfigPage;
 
-/// The HTML document around the app, rendered on the server.
+/// The HTML document around the app, rendered on the server. Title and stylesheet are
+/// written here directly: a single-page app needs neither a router nor leptos_meta, and
+/// leaving both out keeps them out of the WASM bundle.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
@@ -13,10 +12,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <title>"SMTP configuration · smtp-setup"</title>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <link rel="stylesheet" href="/pkg/smtp-setup.css" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
-                <MetaTags />
             </head>
             <body>
                 <App />
@@ -27,16 +27,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 #[component]
 pub fn App() -> impl IntoView {
-    provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href="/pkg/smtp-setup.css" />
-        <Title text="SMTP configuration · smtp-setup" />
-        <Router>
-            <main>
-                <Routes fallback=|| "Page not found.".into_view()>
-                    <Route path=StaticSegment("") view=ConfigPage />
-                </Routes>
-            </main>
-        </Router>
+        <main>
+            <ConfigPage />
+        </main>
     }
 }

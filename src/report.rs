@@ -85,7 +85,9 @@ pub struct Failure {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TestOutcome {
     /// The SMTP server accepted the message at the end of DATA.
-    Sent { recipient: String },
+    Sent {
+        recipient: String,
+    },
     /// The server refused the inputs; the messages are the browser's own.
     Invalid(FieldErrors),
     Failed(Failure),

@@ -359,18 +359,24 @@ fn reply_advice(
             "The From address must be the authenticated mailbox (Email address), or grant it \
              Send As permission on the address.",
         ),
-        (Step::Envelope, _, Some(e)) if e.starts_with("5.1.") && lower.contains("recipient") => advice(
-            Some(Field::SendTestTo),
-            "The server refused the recipient.",
-            "Check the Send test to address.",
-        ),
-        (_, 430, _) | (_, _, Some("4.2.0")) if lower.contains("logon failure") || code == 430 => advice(
-            Some(Field::EmailAddress),
-            "Exchange could not open the mailbox for this app (mailbox logon failure).",
-            format!("Grant the app's service principal access to the mailbox: \
+        (Step::Envelope, _, Some(e)) if e.starts_with("5.1.") && lower.contains("recipient") => {
+            advice(
+                Some(Field::SendTestTo),
+                "The server refused the recipient.",
+                "Check the Send test to address.",
+            )
+        }
+        (_, 430, _) | (_, _, Some("4.2.0")) if lower.contains("logon failure") || code == 430 => {
+            advice(
+                Some(Field::EmailAddress),
+                "Exchange could not open the mailbox for this app (mailbox logon failure).",
+                format!(
+                    "Grant the app's service principal access to the mailbox: \
                      Add-MailboxPermission -Identity \"{mailbox}\" -User <service principal ID> \
-                     -AccessRights FullAccess. New permissions can take up to 30 minutes to apply."),
-        ),
+                     -AccessRights FullAccess. New permissions can take up to 30 minutes to apply."
+                ),
+            )
+        }
         (_, _, Some("5.7.60")) => advice(
             Some(Field::EmailAddress),
             "The mailbox may not send as this address (5.7.60).",
@@ -558,22 +564,40 @@ mod catalogue_tests {
         assert!(defaults.summary.contains("Security defaults"));
         let conditional = reply(Step::Authenticate, 535, "5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated successfully. Contact your administrator.");
         assert!(conditional.summary.contains("Conditional Access"));
-        let basic = reply(Step::Authenticate, 535, "5.7.139 Authentication unsuccessful, basic authentication is disabled.");
+        let basic = reply(
+            Step::Authenticate,
+            535,
+            "5.7.139 Authentication unsuccessful, basic authentication is disabled.",
+        );
         assert!(basic.fix.contains("Microsoft (OAuth2)"));
     }
 
     #[test]
     fn mailbox_logon_failure_asks_for_the_mailbox_permission() {
-        let failure = reply(Step::Data, 430, "4.2.0 STOREDRV; mailbox logon failure; Cannot open mailbox.");
+        let failure = reply(
+            Step::Data,
+            430,
+            "4.2.0 STOREDRV; mailbox logon failure; Cannot open mailbox.",
+        );
         assert_eq!(failure.field, Some(Field::EmailAddress));
-        assert!(failure.fix.contains("Add-MailboxPermission -Identity \"sender@contoso.com\""));
+        assert!(failure
+            .fix
+            .contains("Add-MailboxPermission -Identity \"sender@contoso.com\""));
     }
 
     #[test]
     fn send_as_and_authentication_required() {
-        let send_as = reply(Step::Data, 550, "5.7.60 SMTP; Client does not have permissions to send as this sender");
+        let send_as = reply(
+            Step::Data,
+            550,
+            "5.7.60 SMTP; Client does not have permissions to send as this sender",
+        );
         assert_eq!(send_as.field, Some(Field::EmailAddress));
-        let required = reply(Step::Envelope, 530, "5.7.57 Client not authenticated to send mail.");
+        let required = reply(
+            Step::Envelope,
+            530,
+            "5.7.57 Client not authenticated to send mail.",
+        );
         assert!(required.summary.contains("5.7.57"));
     }
 

@@ -128,7 +128,13 @@ impl SmtpClient {
             deadline
                 .run(
                     step,
-                    AsyncSmtpConnection::connect_tokio1(address, Some(step), &self.hello, None, None),
+                    AsyncSmtpConnection::connect_tokio1(
+                        address,
+                        Some(step),
+                        &self.hello,
+                        None,
+                        None,
+                    ),
                 )
                 .await,
         );
@@ -138,7 +144,11 @@ impl SmtpClient {
         };
         track(
             Step::Connect,
-            Ok(format!("{} answered as {}", self.endpoint, connection.server_info().name())),
+            Ok(format!(
+                "{} answered as {}",
+                self.endpoint,
+                connection.server_info().name()
+            )),
         )?;
 
         let upgraded = if connection.can_starttls() {
@@ -154,7 +164,10 @@ impl SmtpClient {
         };
         track(Step::StartTls, upgraded)?;
 
-        let offered = if connection.server_info().supports_auth_mechanism(Mechanism::Xoauth2) {
+        let offered = if connection
+            .server_info()
+            .supports_auth_mechanism(Mechanism::Xoauth2)
+        {
             Ok("AUTH XOAUTH2 is offered".to_owned())
         } else {
             Err(failure(
@@ -176,7 +189,9 @@ impl SmtpClient {
 
         let addressed = bounded(
             Step::Envelope,
-            deadline.run(step, send_envelope(&mut connection, envelope)).await,
+            deadline
+                .run(step, send_envelope(&mut connection, envelope))
+                .await,
         );
         track(Step::Envelope, addressed.map(|r| reply_text(&r)))?;
 
@@ -189,7 +204,9 @@ impl SmtpClient {
         track(Step::Data, accepted.map(|r| reply_text(&r)))?;
 
         // The message is accepted; a failing QUIT changes nothing for the administrator.
-        let _ = deadline.run(Duration::from_secs(2), connection.quit()).await;
+        let _ = deadline
+            .run(Duration::from_secs(2), connection.quit())
+            .await;
         Ok(())
     }
 }

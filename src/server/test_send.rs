@@ -84,13 +84,17 @@ impl TestSender {
                 return TestOutcome::Failed(failure);
             }
         };
-        checklist.passed(Step::TokenRequest, format!("token issued by {}", self.authority));
+        checklist.passed(
+            Step::TokenRequest,
+            format!("token issued by {}", self.authority),
+        );
 
         let now = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
             .unwrap_or_default();
-        match token_inspection::inspect(token.expose(), &settings.tenant, &settings.client_id, now) {
+        match token_inspection::inspect(token.expose(), &settings.tenant, &settings.client_id, now)
+        {
             Ok(summary) => checklist.passed(Step::TokenInspection, summary),
             Err(problem) => {
                 checklist.failed(Step::TokenInspection, problem.to_string());

@@ -105,7 +105,9 @@ fn decode(token: &str) -> Result<Claims, InspectionProblem> {
     let (Some(_header), Some(payload), Some(_signature), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(InspectionProblem::NotAJwt("not three dot-separated parts".into()));
+        return Err(InspectionProblem::NotAJwt(
+            "not three dot-separated parts".into(),
+        ));
     };
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
@@ -175,7 +177,10 @@ mod tests {
         );
         let mut claims = good();
         claims.as_object_mut().unwrap().remove("roles");
-        assert!(matches!(check(claims), Err(InspectionProblem::MissingRole { .. })));
+        assert!(matches!(
+            check(claims),
+            Err(InspectionProblem::MissingRole { .. })
+        ));
     }
 
     #[test]
@@ -192,7 +197,10 @@ mod tests {
             check(with("appid", "00000000-0000-4000-8000-000000000000".into())),
             Err(InspectionProblem::WrongApp { .. })
         ));
-        assert_eq!(check(with("exp", (NOW - 1).into())), Err(InspectionProblem::Expired));
+        assert_eq!(
+            check(with("exp", (NOW - 1).into())),
+            Err(InspectionProblem::Expired)
+        );
     }
 
     #[test]
@@ -213,8 +221,17 @@ mod tests {
     fn opaque_tokens_are_reported() {
         let tenant = TenantId::parse(TENANT).unwrap();
         let app = ClientId::parse(APP).unwrap();
-        assert!(matches!(inspect("opaque", &tenant, &app, NOW), Err(InspectionProblem::NotAJwt(_))));
-        assert!(matches!(inspect("a.!!!.c", &tenant, &app, NOW), Err(InspectionProblem::NotAJwt(_))));
-        assert!(matches!(inspect("a.bm90IGpzb24.c", &tenant, &app, NOW), Err(InspectionProblem::NotAJwt(_))));
+        assert!(matches!(
+            inspect("opaque", &tenant, &app, NOW),
+            Err(InspectionProblem::NotAJwt(_))
+        ));
+        assert!(matches!(
+            inspect("a.!!!.c", &tenant, &app, NOW),
+            Err(InspectionProblem::NotAJwt(_))
+        ));
+        assert!(matches!(
+            inspect("a.bm90IGpzb24.c", &tenant, &app, NOW),
+            Err(InspectionProblem::NotAJwt(_))
+        ));
     }
 }

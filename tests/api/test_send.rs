@@ -286,7 +286,11 @@ async fn the_report_lists_every_step_in_order_with_its_status() {
     let report = peers.sender().run(&peers.form()).await;
     let steps: Vec<Step> = report.steps.iter().map(|s| s.step).collect();
     assert_eq!(steps, Step::ALL.to_vec());
-    assert!(report.steps.iter().all(|s| s.status == StepStatus::Passed), "{:?}", report.steps);
+    assert!(
+        report.steps.iter().all(|s| s.status == StepStatus::Passed),
+        "{:?}",
+        report.steps
+    );
     let data = report.steps.last().expect("data step");
     assert!(data.detail.starts_with("250"), "{}", data.detail);
 
@@ -296,9 +300,16 @@ async fn the_report_lists_every_step_in_order_with_its_status() {
     };
     let report = peers.sender().run(&wrong).await;
     assert_eq!(report.status_of(Step::Inputs), Some(StepStatus::Passed));
-    assert_eq!(report.status_of(Step::TokenRequest), Some(StepStatus::Failed));
+    assert_eq!(
+        report.status_of(Step::TokenRequest),
+        Some(StepStatus::Failed)
+    );
     for later in &Step::ALL[2..] {
-        assert_eq!(report.status_of(*later), Some(StepStatus::Skipped), "{later:?}");
+        assert_eq!(
+            report.status_of(*later),
+            Some(StepStatus::Skipped),
+            "{later:?}"
+        );
     }
 }
 
@@ -310,7 +321,11 @@ async fn a_token_without_the_smtp_role_is_diagnosed_before_smtp() {
         panic!("a token without SMTP.SendAsApp must fail");
     };
     assert_eq!(failure.step, Step::TokenInspection);
-    assert!(failure.summary.contains("admin consent"), "{}", failure.summary);
+    assert!(
+        failure.summary.contains("admin consent"),
+        "{}",
+        failure.summary
+    );
     assert_eq!(report.status_of(Step::Connect), Some(StepStatus::Skipped));
     assert!(peers.messages().await.is_empty());
 }
