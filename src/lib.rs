@@ -13,10 +13,11 @@ pub mod ui;
 #[cfg(feature = "ssr")]
 pub mod server;
 
-/// The WASM entry point: hydrates the server-rendered page.
+/// The WASM entry point: hydrates the server-rendered page. (No panic hook: with
+/// `panic = "abort"` it would only add formatting code to every load for a message
+/// no administrator reads.)
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
-    console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(app::App);
 }

@@ -21,7 +21,11 @@ async fn serve() -> Result<(), String> {
     use leptos::prelude::*;
     use leptos_axum::{generate_route_list, LeptosRoutes};
     use smtp_setup::app::{shell, App};
-    use smtp_setup::server::{config::ServerSettings, telemetry, test_send::TestSender};
+    use axum::http::{header, HeaderValue};
+    use smtp_setup::server::{config::ServerSettings, precompress, telemetry, test_send::TestSender};
+    use tower::ServiceBuilder;
+    use tower_http::services::ServeDir;
+    use tower_http::set_header::SetResponseHeaderLayer;
 
     telemetry::init();
     let conf = get_configuration(None).map_err(|e| e.to_string())?;
@@ -37,6 +41,17 @@ async fn serve() -> Result<(), String> {
         "test sends go to these servers"
     );
 
+    // The bundles: precompressed copies (made in the background) served in place of
+    // the originals, revalidated on each load since their names do not change per build.
+    let pkg_dir = std::path::Path::new(&*leptos_options.site_root).join(&*leptos_options.site_pkg_dir);
+    precompress::spawn(pkg_dir.clone());
+    let bundles = ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ))
+        .service(ServeDir::new(pkg_dir).precompressed_br().precompressed_gzip());
+
     let routes = generate_route_list(App);
     let app = Router::new()
         .leptos_routes_with_context(
@@ -48,6 +63,7 @@ async fn serve() -> Result<(), String> {
                 move || shell(options.clone())
             },
         )
+        .nest_service(&format!("/{}", leptos_options.site_pkg_dir), bundles)
         .fallback(leptos_axum::file_and_error_handler(shell))
         // The form is a few KB; nothing legitimate is larger.
         .layer(DefaultBodyLimit::max(64 * 1024))

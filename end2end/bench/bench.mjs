@@ -33,22 +33,31 @@ const LOAD_CONCURRENCY = 50;
 const children = [];
 process.on('exit', () => children.forEach((child) => child.kill('SIGTERM')));
 
-// Starts a process and resolves with it once a stdout/stderr line matches `ready`.
-function start(command, args, env, ready) {
+// Starts a process; `until(regex)` resolves with the first output line (past or future)
+// that matches, so readiness is read from what the process says, not guessed.
+function start(command, args, env) {
   const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   children.push(child);
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const onLine = (line) => {
-      if (!settled && ready.test(line)) {
-        settled = true;
-        resolve({ child, line });
+  const lines = [];
+  const waiters = [];
+  const onLine = (line) => {
+    lines.push(line);
+    for (const waiter of [...waiters]) {
+      if (waiter.pattern.test(line)) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(line);
       }
-    };
-    createInterface({ input: child.stdout }).on('line', onLine);
-    createInterface({ input: child.stderr }).on('line', onLine);
-    child.on('exit', (code) => { if (!settled) reject(new Error(`${command} exited with ${code}`)); });
-  });
+    }
+  };
+  createInterface({ input: child.stdout }).on('line', onLine);
+  createInterface({ input: child.stderr }).on('line', onLine);
+  const exited = new Promise((_, reject) => child.on('exit', (code) => reject(new Error(`${command} exited with ${code}`))));
+  const until = (pattern) => {
+    const seen = lines.find((line) => pattern.test(line));
+    if (seen) return Promise.resolve(seen);
+    return Promise.race([new Promise((resolve) => waiters.push({ pattern, resolve })), exited]);
+  };
+  return { child, until };
 }
 
 const quantile = (values, q) => {
@@ -190,14 +199,17 @@ async function load(peers) {
 async function main() {
   const peerDir = path.join(root, 'target/bench/peers');
   await run('node', ['tests/peers/peers.mjs'], { cwd: root, env: { ...process.env, PEER_DIR: peerDir, PEER_PREPARE_ONLY: '1' } });
-  const { line } = await start('node', ['tests/peers/peers.mjs'], {
+  const peerProcess = start('node', ['tests/peers/peers.mjs'], {
     PEER_DIR: peerDir, PEER_STAY: '1', PEER_TOKEN_PORT: PEER_PORTS.token, PEER_SMTP_PORT: PEER_PORTS.smtp, PEER_CONTROL_PORT: PEER_PORTS.control,
-  }, /^\{/);
-  const peers = JSON.parse(line);
-  const { child: app } = await start('target/release/smtp-setup', [], {
+  });
+  const peers = JSON.parse(await peerProcess.until(/^\{/));
+  const server = start('target/release/smtp-setup', [], {
     LEPTOS_SITE_ADDR: APP, LEPTOS_SITE_ROOT: 'target/site', RUST_LOG: 'warn,smtp_setup=info',
     SMTP_SETUP_AUTHORITY_URL: peers.authority, SMTP_SETUP_SMTP_ADDR: peers.smtp, SMTP_SETUP_CA_FILE: peers.caFile,
-  }, /listening on/);
+  });
+  const app = server.child;
+  await server.until(/listening on/);
+  await server.until(/bundles precompressed/);
   const idle = rss(app.pid);
 
   const assets = await firstLoad();

@@ -7,6 +7,7 @@ pub mod deadline;
 pub mod diagnosis;
 pub mod entra;
 pub mod message;
+pub mod precompress;
 pub mod smtp;
 pub mod telemetry;
 pub mod test_send;

@@ -1,3 +1,6 @@
+// `Either` rather than `into_any()`: type-erased views pull a large generic hydration
+// path into the WASM bundle.
+use leptos::either::Either;
 use leptos::prelude::*;
 
 use crate::report::Failure;
@@ -18,14 +21,13 @@ pub fn FailurePanel(problem: RwSignal<Option<Problem>>) -> impl IntoView {
     move || {
         problem.get().map(|current| {
             let body = match current {
-                Problem::Failed(failure) => failure_view(failure).into_any(),
-                Problem::Unreachable(detail) => view! {
+                Problem::Failed(failure) => Either::Left(failure_view(failure)),
+                Problem::Unreachable(detail) => Either::Right(view! {
                     <h2 id="failure-title">"The test could not run"</h2>
                     <p class="summary">"The page could not reach the smtp-setup server."</p>
                     <pre class="detail">{detail}</pre>
                     <p class="fix">"Check that the server is running, then try again."</p>
-                }
-                .into_any(),
+                }),
             };
             view! {
                 <section class="failure" role="alert" aria-labelledby="failure-title">
