@@ -6,6 +6,7 @@ use crate::ui::config_page::ConfigPage;
 /// written here directly: a single-page app needs neither a router nor leptos_meta, and
 /// leaving both out keeps them out of the WASM bundle.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let stylesheet = stylesheet_href(&options);
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -14,7 +15,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <title>"SMTP configuration · smtp-setup"</title>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                <link rel="stylesheet" href="/pkg/smtp-setup.css" />
+                <link rel="stylesheet" href=stylesheet />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
             </head>
@@ -23,6 +24,17 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+#[cfg(feature = "ssr")]
+fn stylesheet_href(options: &LeptosOptions) -> String {
+    crate::server::assets::stylesheet_href(options)
+}
+
+// The shell is only ever rendered on the server; this keeps the browser build compiling.
+#[cfg(not(feature = "ssr"))]
+fn stylesheet_href(options: &LeptosOptions) -> String {
+    format!("/{}/{}.css", options.site_pkg_dir, options.output_name)
 }
 
 #[component]

@@ -17,19 +17,27 @@ async fn serve() -> Result<(), String> {
     use std::sync::Arc;
 
     use axum::extract::DefaultBodyLimit;
+    use axum::http::{header, HeaderValue};
     use axum::Router;
     use leptos::prelude::*;
     use leptos_axum::{generate_route_list, LeptosRoutes};
     use smtp_setup::app::{shell, App};
-    use axum::http::{header, HeaderValue};
-    use smtp_setup::server::{config::ServerSettings, precompress, telemetry, test_send::TestSender};
+    use smtp_setup::server::{
+        assets, config::ServerSettings, precompress, telemetry, test_send::TestSender,
+    };
     use tower::ServiceBuilder;
     use tower_http::services::ServeDir;
     use tower_http::set_header::SetResponseHeaderLayer;
 
     telemetry::init();
     let conf = get_configuration(None).map_err(|e| e.to_string())?;
-    let leptos_options = conf.leptos_options;
+    let mut leptos_options = conf.leptos_options;
+    // The build names its bundles by content hash (Cargo.toml `hash-files`). cargo-leptos
+    // tells its own runs through LEPTOS_HASH_FILES; a binary started directly finds the
+    // build's hash.txt beside itself instead.
+    if !leptos_options.hash_files && assets::hash_file(&leptos_options).is_some() {
+        leptos_options.hash_files = true;
+    }
     let addr = leptos_options.site_addr;
 
     let settings = ServerSettings::from_env().map_err(|e| e.to_string())?;
@@ -41,16 +49,25 @@ async fn serve() -> Result<(), String> {
         "test sends go to these servers"
     );
 
-    // The bundles: precompressed copies (made in the background) served in place of
-    // the originals, revalidated on each load since their names do not change per build.
-    let pkg_dir = std::path::Path::new(&*leptos_options.site_root).join(&*leptos_options.site_pkg_dir);
+    // The bundles: precompressed copies (made in the background) served in place of the
+    // originals. Their names carry a content hash, so browsers may keep them for a year.
+    let pkg_dir =
+        std::path::Path::new(&*leptos_options.site_root).join(&*leptos_options.site_pkg_dir);
     precompress::spawn(pkg_dir.clone());
     let bundles = ServiceBuilder::new()
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
-            HeaderValue::from_static("no-cache"),
+            HeaderValue::from_static(if leptos_options.hash_files {
+                "public, max-age=31536000, immutable"
+            } else {
+                "no-cache"
+            }),
         ))
-        .service(ServeDir::new(pkg_dir).precompressed_br().precompressed_gzip());
+        .service(
+            ServeDir::new(pkg_dir)
+                .precompressed_br()
+                .precompressed_gzip(),
+        );
 
     let routes = generate_route_list(App);
     let app = Router::new()

@@ -89,7 +89,8 @@ async function firstLoad() {
   const html = await (await fetch(`http://${APP}/`)).text();
   const assets = [...html.matchAll(/(?:href|src)="(\/pkg\/[^"]+)"/g)].map((m) => m[1]);
   const jsPath = assets.find((a) => a.endsWith('.js'));
-  const wasmPath = jsPath?.replace(/\.js$/, '.wasm');
+  // The WASM is preloaded by a <link>; older builds only name it from the JS.
+  const wasmPath = assets.find((a) => a.endsWith('.wasm')) ?? jsPath?.replace(/\.js$/, '_bg.wasm');
   const urls = [['HTML', '/'], ...new Set([...assets, wasmPath].filter(Boolean))].map((entry) =>
     Array.isArray(entry) ? entry : [path.extname(entry).slice(1).toUpperCase(), entry]);
   const rows = [];

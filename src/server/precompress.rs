@@ -12,12 +12,10 @@ const EXTENSIONS: [&str; 3] = ["wasm", "js", "css"];
 
 /// Starts precompressing the bundles in `dir` on a blocking thread.
 pub fn spawn(dir: PathBuf) {
-    tokio::task::spawn_blocking(move || {
-        match precompress_dir(&dir) {
-            Ok(()) => tracing::info!(dir = %dir.display(), "bundles precompressed"),
-            Err(error) => {
-                tracing::warn!(dir = %dir.display(), %error, "bundles are served uncompressed")
-            }
+    tokio::task::spawn_blocking(move || match precompress_dir(&dir) {
+        Ok(()) => tracing::info!(dir = %dir.display(), "bundles precompressed"),
+        Err(error) => {
+            tracing::warn!(dir = %dir.display(), %error, "bundles are served uncompressed")
         }
     });
 }
@@ -100,7 +98,8 @@ mod tests {
 
     #[test]
     fn writes_fresh_copies_and_replaces_stale_ones() {
-        let dir = std::env::temp_dir().join(format!("smtp-setup-precompress-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("smtp-setup-precompress-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
         let wasm = dir.join("app.wasm");
         fs::write(&wasm, vec![7u8; 50_000]).unwrap();
@@ -117,7 +116,12 @@ mod tests {
         // A rebuild makes the copies stale: they are made again from the new bundle.
         let later = SystemTime::now() + std::time::Duration::from_secs(5);
         fs::write(&wasm, vec![9u8; 1_000]).unwrap();
-        fs::File::options().write(true).open(&wasm).unwrap().set_modified(later).unwrap();
+        fs::File::options()
+            .write(true)
+            .open(&wasm)
+            .unwrap()
+            .set_modified(later)
+            .unwrap();
         precompress_dir(&dir).unwrap();
         let br = fs::read(dir.join("app.wasm.br")).unwrap();
         let mut decoded = Vec::new();

@@ -15,6 +15,7 @@ use lettre::transport::smtp::client::{
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::{ClientId as HelloName, MailParameter};
 use lettre::transport::smtp::response::Response;
+use tokio::net::TcpStream;
 
 use super::checklist::Checklist;
 use super::config::SmtpEndpoint;
@@ -122,22 +123,10 @@ impl SmtpClient {
             }
         };
 
-        let address = (self.endpoint.host.as_str(), self.endpoint.port);
-        let connected = bounded(
-            Step::Connect,
-            deadline
-                .run(
-                    step,
-                    AsyncSmtpConnection::connect_tokio1(
-                        address,
-                        Some(step),
-                        &self.hello,
-                        None,
-                        None,
-                    ),
-                )
-                .await,
-        );
+        let connected = match deadline.run(step, self.connect()).await {
+            Err(TimedOut(limit)) => Err(failure(Step::Connect, SmtpFailureKind::Timeout(limit))),
+            Ok(result) => result,
+        };
         let mut connection = match connected {
             Ok(connection) => connection,
             Err(failure) => return track(Step::Connect, Err(failure)),
@@ -208,6 +197,23 @@ impl SmtpClient {
             .run(Duration::from_secs(2), connection.quit())
             .await;
         Ok(())
+    }
+}
+
+impl SmtpClient {
+    /// TCP connect, banner and EHLO. The socket is ours rather than lettre's so that it
+    /// can have TCP_NODELAY: lettre writes the message and its final dot separately, and
+    /// with Nagle's algorithm the second write waits for a delayed ACK (40 ms on Linux).
+    async fn connect(&self) -> Result<AsyncSmtpConnection, SmtpFailure> {
+        let network =
+            |e: std::io::Error| failure(Step::Connect, SmtpFailureKind::Network(e.to_string()));
+        let tcp = TcpStream::connect((self.endpoint.host.as_str(), self.endpoint.port))
+            .await
+            .map_err(network)?;
+        tcp.set_nodelay(true).map_err(network)?;
+        AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.hello)
+            .await
+            .map_err(|e| classify(Step::Connect, &e))
     }
 }
 
