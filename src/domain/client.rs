@@ -36,24 +36,7 @@ impl ClientId {
     }
 }
 
-impl fmt::Display for ClientId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for ClientId {
-    type Error = ClientIdError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<ClientId> for String {
-    fn from(value: ClientId) -> Self {
-        value.0
-    }
-}
+super::string_newtype!(ClientId, ClientIdError);
 
 /// The client secret's *value* ("SMTP Password"). Held in a `SecretString`: it has no
 /// `Display`, its `Debug` is redacted, and it is not `Serialize`, so it cannot reach a

@@ -1,5 +1,3 @@
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 use super::text::{describe_char, is_forbidden_control};
@@ -79,24 +77,7 @@ impl MailboxAddress {
     }
 }
 
-impl fmt::Display for MailboxAddress {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for MailboxAddress {
-    type Error = MailboxError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<MailboxAddress> for String {
-    fn from(value: MailboxAddress) -> Self {
-        value.0
-    }
-}
+super::string_newtype!(MailboxAddress, MailboxError);
 
 #[cfg(test)]
 mod tests {

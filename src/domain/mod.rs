@@ -3,6 +3,33 @@
 //! bundle (instant messages while typing) and the server (the refusal of a bad request),
 //! so the two can never disagree.
 
+/// `Display`, `TryFrom<String>` (through the type's one `parse`) and `From<_> for String`
+/// for a newtype over `String`: serde (de)serializes each of them through `parse`, so a
+/// value from the network is checked exactly like a value typed in the form.
+macro_rules! string_newtype {
+    ($name:ident, $error:ty) => {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = $error;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::parse(&value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> Self {
+                value.0
+            }
+        }
+    };
+}
+pub(crate) use string_newtype;
+
 mod client;
 mod display_name;
 mod field;

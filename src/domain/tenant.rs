@@ -1,5 +1,3 @@
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 use super::guid;
@@ -108,24 +106,7 @@ fn looks_like_guid_attempt(value: &str) -> bool {
             .all(|c| c.is_ascii_hexdigit() || c == '-' || c == '{' || c == '}')
 }
 
-impl fmt::Display for TenantId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for TenantId {
-    type Error = TenantIdError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<TenantId> for String {
-    fn from(value: TenantId) -> Self {
-        value.0
-    }
-}
+super::string_newtype!(TenantId, TenantIdError);
 
 #[cfg(test)]
 mod tests {

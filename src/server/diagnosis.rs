@@ -473,7 +473,7 @@ mod tests {
         assert!(failure.detail.contains("client request loop"));
     }
 
-    fn reply(step: Step, code: u16, text: &str) -> Failure {
+    pub(super) fn reply(step: Step, code: u16, text: &str) -> Failure {
         smtp_failure(
             &SmtpFailure {
                 step,
@@ -542,21 +542,8 @@ mod tests {
 
 #[cfg(test)]
 mod catalogue_tests {
+    use super::tests::reply;
     use super::*;
-
-    fn reply(step: Step, code: u16, text: &str) -> Failure {
-        smtp_failure(
-            &SmtpFailure {
-                step,
-                kind: SmtpFailureKind::Reply {
-                    code,
-                    text: text.into(),
-                },
-            },
-            "smtp.office365.com:587",
-            "sender@contoso.com",
-        )
-    }
 
     #[test]
     fn variants_of_5_7_139_are_told_apart() {
