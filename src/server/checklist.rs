@@ -43,6 +43,14 @@ impl Checklist {
         });
     }
 
+    /// Forgets `step` and every later step, to record them again (a retry).
+    pub fn discard_from(&mut self, step: Step) {
+        let position = |s: Step| Step::ALL.iter().position(|x| *x == s);
+        let from = position(step);
+        self.results.retain(|r| position(r.step) < from);
+        self.mark = Instant::now();
+    }
+
     /// Every step in order; those never reached are marked skipped.
     pub fn finish(mut self) -> Vec<StepResult> {
         for step in Step::ALL {

@@ -6,6 +6,7 @@ use reqwest::{Client, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use super::deadline::{Deadline, TimedOut};
 use crate::domain::{ClientId, ClientSecret, TenantId};
 
 /// The Exchange Online resource, for SMTP AUTH XOAUTH2 with app-only permissions.
@@ -20,12 +21,26 @@ pub struct TokenClient {
     authority: Url,
 }
 
+/// How many times a token request is tried when Entra answers 429 or 5xx.
+const MAX_ATTEMPTS: u32 = 3;
+
 /// An access token. Like the client secret it is never displayed or logged.
-pub struct AccessToken(SecretString);
+pub struct AccessToken {
+    secret: SecretString,
+    /// `expires_in` of the token response, when Entra gave one.
+    pub lifetime: Option<Duration>,
+}
 
 impl AccessToken {
+    pub fn new(token: String, lifetime: Option<Duration>) -> Self {
+        Self {
+            secret: token.into(),
+            lifetime,
+        }
+    }
+
     pub fn expose(&self) -> &str {
-        self.0.expose_secret()
+        self.secret.expose_secret()
     }
 }
 
@@ -79,6 +94,8 @@ pub enum TokenError {
 struct TokenResponse {
     access_token: Option<String>,
     token_type: Option<String>,
+    /// Seconds; a number from Entra v2, a string from some older endpoints.
+    expires_in: Option<serde_json::Value>,
 }
 
 impl TokenClient {
@@ -108,34 +125,67 @@ impl TokenClient {
         url
     }
 
+    /// Requests a token, trying again on 429 and 5xx (honouring `Retry-After`) while the
+    /// deadline leaves room for another attempt of `attempt_timeout`.
     pub async fn request_token(
         &self,
         tenant: &TenantId,
         client_id: &ClientId,
         secret: &ClientSecret,
-        timeout: Duration,
+        deadline: &Deadline,
+        attempt_timeout: Duration,
     ) -> Result<AccessToken, TokenError> {
-        let exchange = async {
-            let response = self
-                .http
-                .post(self.token_url(tenant))
-                .form(&[
-                    ("client_id", client_id.as_str()),
-                    ("client_secret", secret.expose()),
-                    ("scope", EXCHANGE_SCOPE),
-                    ("grant_type", "client_credentials"),
-                ])
-                .send()
+        let mut attempt = 1;
+        loop {
+            let (status, retry_after, body) = deadline
+                .run(attempt_timeout, self.exchange(tenant, client_id, secret))
                 .await
-                .map_err(|e| TokenError::Unreachable(error_chain(&e)))?;
-            let status = response.status().as_u16();
-            let body = read_capped(response).await?;
-            Ok::<_, TokenError>((status, body))
-        };
-        let (status, body) = tokio::time::timeout(timeout, exchange)
+                .map_err(|TimedOut(limit)| TokenError::Timeout(limit))??;
+            let retryable = status == 429 || (500..600).contains(&status);
+            if retryable && attempt < MAX_ATTEMPTS {
+                let wait = retry_after
+                    .unwrap_or(Duration::from_millis(500 << (attempt - 1)))
+                    .min(Duration::from_secs(10));
+                // Only wait if a whole attempt still fits in the deadline afterwards.
+                let needed = wait + attempt_timeout.min(Duration::from_secs(2));
+                if deadline.limit(needed) == needed {
+                    tracing::info!(status, ?wait, attempt, "token endpoint busy; trying again");
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                    continue;
+                }
+            }
+            return parse_token_response(status, &body);
+        }
+    }
+
+    async fn exchange(
+        &self,
+        tenant: &TenantId,
+        client_id: &ClientId,
+        secret: &ClientSecret,
+    ) -> Result<(u16, Option<Duration>, Vec<u8>), TokenError> {
+        let response = self
+            .http
+            .post(self.token_url(tenant))
+            .form(&[
+                ("client_id", client_id.as_str()),
+                ("client_secret", secret.expose()),
+                ("scope", EXCHANGE_SCOPE),
+                ("grant_type", "client_credentials"),
+            ])
+            .send()
             .await
-            .map_err(|_| TokenError::Timeout(timeout))??;
-        parse_token_response(status, &body)
+            .map_err(|e| TokenError::Unreachable(error_chain(&e)))?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let body = read_capped(response).await?;
+        Ok((status, retry_after, body))
     }
 }
 
@@ -170,7 +220,14 @@ pub fn parse_token_response(status: u16, body: &[u8]) -> Result<AccessToken, Tok
             .as_deref()
             .is_none_or(|t| t.eq_ignore_ascii_case("bearer"));
         return match parsed.access_token {
-            Some(token) if !token.is_empty() && is_bearer => Ok(AccessToken(token.into())),
+            Some(token) if !token.is_empty() && is_bearer => {
+                let seconds = match parsed.expires_in {
+                    Some(serde_json::Value::Number(n)) => n.as_u64(),
+                    Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
+                    _ => None,
+                };
+                Ok(AccessToken::new(token, seconds.map(Duration::from_secs)))
+            }
             _ => Err(TokenError::UnexpectedResponse {
                 status,
                 detail: "the response has no bearer access_token".to_owned(),
@@ -307,7 +364,7 @@ mod tests {
 
     #[test]
     fn token_debug_is_redacted() {
-        let token = AccessToken("eyJ.secret.token".to_owned().into());
+        let token = AccessToken::new("eyJ.secret.token".to_owned(), None);
         assert!(!format!("{token:?}").contains("secret"));
     }
 }

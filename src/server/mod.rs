@@ -12,4 +12,5 @@ pub mod precompress;
 pub mod smtp;
 pub mod telemetry;
 pub mod test_send;
+pub mod token_cache;
 pub mod token_inspection;

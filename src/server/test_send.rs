@@ -8,15 +8,19 @@ use super::checklist::Checklist;
 use super::config::{ServerSettings, Timeouts};
 use super::deadline::Deadline;
 use super::diagnosis;
-use super::entra::TokenClient;
+use super::entra::{TokenClient, EXCHANGE_SCOPE};
 use super::message;
 use super::smtp::SmtpClient;
+use super::token_cache::{CacheKey, TokenCache};
 use super::token_inspection;
-use crate::domain::MicrosoftOAuthForm;
+use std::sync::Arc;
+
+use crate::domain::{MicrosoftOAuthForm, MicrosoftOAuthSettings};
 use crate::report::{Failure, Step, TestOutcome, TestReport};
 
 pub struct TestSender {
     tokens: TokenClient,
+    tokens_cache: TokenCache,
     smtp: SmtpClient,
     authority: String,
     timeouts: Timeouts,
@@ -27,6 +31,7 @@ impl TestSender {
         let pem = settings.extra_roots_pem.as_deref();
         Ok(Self {
             tokens: TokenClient::new(settings.authority.clone(), pem)?,
+            tokens_cache: TokenCache::default(),
             smtp: SmtpClient::new(settings.smtp.clone(), pem, settings.timeouts.smtp_step)?,
             authority: settings.authority.as_str().trim_end_matches('/').to_owned(),
             timeouts: settings.timeouts,
@@ -66,28 +71,106 @@ impl TestSender {
         };
         checklist.passed(Step::Inputs, "every field is valid");
         let deadline = Deadline::after(self.timeouts.total);
+        let key = CacheKey::new(
+            &self.authority,
+            &settings.tenant,
+            &settings.client_id,
+            &settings.client_secret,
+            EXCHANGE_SCOPE,
+        );
 
-        let token = match self
-            .tokens
-            .request_token(
-                &settings.tenant,
-                &settings.client_id,
-                &settings.client_secret,
-                deadline.limit(self.timeouts.token),
+        let first = self
+            .token_then_send(
+                &settings,
+                &key,
+                TokenSource::CacheFirst,
+                &deadline,
+                checklist,
             )
-            .await
-        {
-            Ok(token) => token,
-            Err(error) => {
-                let failure = diagnosis::token_failure(&error, &self.authority);
-                checklist.failed(Step::TokenRequest, failure.detail.clone());
-                return TestOutcome::Failed(failure);
+            .await;
+        let outcome = match first {
+            // A cached token refused at AUTH may have been revoked or outlived a permission
+            // change: fetch a fresh one and try once more. AUTH is never retried otherwise,
+            // so a wrong configuration cannot lock the mailbox out.
+            Err(Attempt {
+                failure,
+                cached: true,
+            }) if failure.step == Step::Authenticate => {
+                self.tokens_cache.evict(&key);
+                checklist.discard_from(Step::TokenRequest);
+                self.token_then_send(&settings, &key, TokenSource::Fresh, &deadline, checklist)
+                    .await
+            }
+            other => other,
+        };
+        match outcome {
+            Ok(()) => TestOutcome::Sent {
+                recipient: settings.recipient.to_string(),
+            },
+            Err(attempt) => TestOutcome::Failed(attempt.failure),
+        }
+    }
+
+    async fn token_then_send(
+        &self,
+        settings: &MicrosoftOAuthSettings,
+        key: &CacheKey,
+        source: TokenSource,
+        deadline: &Deadline,
+        checklist: &mut Checklist,
+    ) -> Result<(), Attempt> {
+        let cached = match source {
+            TokenSource::CacheFirst => self.tokens_cache.get(key),
+            TokenSource::Fresh => None,
+        };
+        let was_cached = cached.is_some();
+        let fail = |failure: Failure| Attempt {
+            failure,
+            cached: was_cached,
+        };
+        let token = match cached {
+            Some((token, left)) => {
+                checklist.passed(
+                    Step::TokenRequest,
+                    format!(
+                        "reused a cached token (reusable for {} more minutes)",
+                        left.as_secs() / 60
+                    ),
+                );
+                token
+            }
+            None => {
+                let fetched = self
+                    .tokens
+                    .request_token(
+                        &settings.tenant,
+                        &settings.client_id,
+                        &settings.client_secret,
+                        deadline,
+                        self.timeouts.token,
+                    )
+                    .await;
+                match fetched {
+                    Ok(token) => {
+                        let token = Arc::new(token);
+                        self.tokens_cache.put(*key, token.clone());
+                        let retried = matches!(source, TokenSource::Fresh)
+                            .then_some(" (the cached token was refused at AUTH)")
+                            .unwrap_or_default();
+                        checklist.passed(
+                            Step::TokenRequest,
+                            format!("token issued by {}{retried}", self.authority),
+                        );
+                        token
+                    }
+                    Err(error) => {
+                        let failure = diagnosis::token_failure(&error, &self.authority);
+                        checklist.failed(Step::TokenRequest, failure.detail.clone());
+                        return Err(fail(failure));
+                    }
+                }
             }
         };
-        checklist.passed(
-            Step::TokenRequest,
-            format!("token issued by {}", self.authority),
-        );
 
         let now = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
@@ -98,42 +181,49 @@ impl TestSender {
             Ok(summary) => checklist.passed(Step::TokenInspection, summary),
             Err(problem) => {
                 checklist.failed(Step::TokenInspection, problem.to_string());
-                return TestOutcome::Failed(diagnosis::inspection_failure(&problem));
+                return Err(fail(diagnosis::inspection_failure(&problem)));
             }
         }
 
         let server = self.smtp.endpoint().to_string();
         let context = message::Context {
-            settings: &settings,
+            settings,
             smtp_server: server.clone(),
             sent_at: SystemTime::now(),
         };
-        let email = match message::build(&context) {
-            Ok(email) => email,
-            Err(error) => return TestOutcome::Failed(internal(Step::Inputs, error.to_string())),
-        };
-        let sent = self
-            .smtp
+        let email = message::build(&context)
+            .map_err(|error| fail(internal(Step::Inputs, error.to_string())))?;
+        self.smtp
             .send_xoauth2(
                 &settings.mailbox,
                 &token,
                 email.envelope(),
                 &email.formatted(),
-                &deadline,
+                deadline,
                 checklist,
             )
-            .await;
-        match sent {
-            Ok(()) => TestOutcome::Sent {
-                recipient: settings.recipient.to_string(),
-            },
-            Err(failure) => TestOutcome::Failed(diagnosis::smtp_failure(
-                &failure,
-                &server,
-                settings.mailbox.as_str(),
-            )),
-        }
+            .await
+            .map_err(|failure| {
+                fail(diagnosis::smtp_failure(
+                    &failure,
+                    &server,
+                    settings.mailbox.as_str(),
+                ))
+            })
     }
+}
+
+/// Whether a token may come from the cache.
+#[derive(Clone, Copy)]
+enum TokenSource {
+    CacheFirst,
+    Fresh,
+}
+
+/// A failed attempt, and whether it used a cached token (which earns one retry).
+struct Attempt {
+    failure: Failure,
+    cached: bool,
 }
 
 fn internal(step: Step, detail: String) -> Failure {

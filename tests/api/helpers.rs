@@ -46,6 +46,13 @@ pub struct StoredMessage {
     pub secure: bool,
 }
 
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct PeerStats {
+    pub token_requests: u32,
+    pub auth_attempts: u32,
+}
+
 #[derive(Debug, Deserialize)]
 pub struct Sender {
     pub address: String,
@@ -121,6 +128,17 @@ impl Peers {
             smtp_password: self.info.client_secret.clone(),
             send_test_to: "admin@contoso-test.com".into(),
         }
+    }
+
+    /// How many token requests and AUTH attempts the peers have seen.
+    pub async fn stats(&self) -> PeerStats {
+        let body = reqwest::get(format!("{}/stats", self.info.control))
+            .await
+            .expect("peer control API")
+            .bytes()
+            .await
+            .expect("stats body");
+        serde_json::from_slice(&body).expect("stats JSON")
     }
 
     pub async fn messages(&self) -> Vec<StoredMessage> {

@@ -3,3 +3,4 @@
 
 mod helpers;
 mod test_send;
+mod token_reuse;

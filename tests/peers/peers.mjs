@@ -4,7 +4,7 @@
 //  - an SMTP server (smtp-server) with STARTTLS and AUTH XOAUTH2 that verifies the token's
 //    signature against the token server's JWKS, its audience and its SMTP.SendAsApp role,
 //    and keeps every accepted message;
-//  - a small control API: GET /messages, DELETE /messages, GET /healthz.
+//  - a small control API: GET /messages, DELETE /messages, GET /stats, GET /healthz.
 // On start it prints one JSON line with the addresses, then runs until killed.
 //
 // Settings (environment): PEER_TENANT, PEER_TENANT_DOMAIN, PEER_CLIENT_ID, PEER_CLIENT_SECRET,
@@ -12,7 +12,9 @@
 // PEER_DIR (where the test CA and server certificate are made, or reused when present),
 // PEER_PREPARE_ONLY=1 (make the certificates and exit), PEER_STAY=1 (ignore stdin closing),
 // PEER_AUTH_FAILURE=challenge (refuse AUTH with a 334 error challenge before the 535),
-// PEER_TOKEN_ROLES (comma-separated roles in issued tokens; default SMTP.SendAsApp).
+// PEER_TOKEN_ROLES (comma-separated roles in issued tokens; default SMTP.SendAsApp),
+// PEER_TOKEN_FAILURES (e.g. "429,503": statuses of the first token requests),
+// PEER_SMTP_REJECT_AUTH (e.g. "2": which AUTH attempts to refuse).
 
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -130,6 +132,17 @@ async function startTokenServer() {
     delete token.payload.scope;
   });
   server.service.on('beforeResponse', (response, req) => {
+    stats.tokenRequests += 1;
+    // PEER_TOKEN_FAILURES="429,503": the first requests fail with these statuses.
+    const scripted = (env.PEER_TOKEN_FAILURES ?? '').split(',').filter(Boolean)[stats.tokenRequests - 1];
+    if (scripted) {
+      const status = Number(scripted);
+      if (status === 429) req.res?.set('Retry-After', '1');
+      response.statusCode = status;
+      response.body = entraError(status, status === 429 ? 'temporarily_unavailable' : 'server_error', 90033,
+        'A transient error has occurred. Please try again.').body;
+      return;
+    }
     const verdict = entraVerdict(req);
     if (verdict) {
       response.statusCode = verdict.statusCode;
@@ -165,12 +178,15 @@ async function startSmtpServer({ certFile, keyFile }, issuerUrl, messages) {
     size: 10 * 1024 * 1024,
     logger: false,
     async onAuth(auth, session, callback) {
+      stats.authAttempts += 1;
+      // PEER_SMTP_REJECT_AUTH="2": refuse these AUTH attempts (1-based) whatever the token.
+      const rejected = (env.PEER_SMTP_REJECT_AUTH ?? '').split(',').filter(Boolean).map(Number);
       // Exchange answers a bad token with 535 at once; other servers (and RFC 7628's
       // OAUTHBEARER) first send an error challenge: PEER_AUTH_FAILURE=challenge does that.
       const refuse = () => (env.PEER_AUTH_FAILURE === 'challenge'
         ? callback(null, { data: { status: '401', schemes: 'bearer', scope: `${EXCHANGE_RESOURCE}/.default` } })
         : callback(smtpError(535, '5.7.3 Authentication unsuccessful [test-peer]')));
-      if (auth.method !== 'XOAUTH2') return refuse();
+      if (auth.method !== 'XOAUTH2' || rejected.includes(stats.authAttempts)) return refuse();
       try {
         const { payload } = await jwtVerify(auth.accessToken, jwks, {
           audience: EXCHANGE_RESOURCE,
@@ -226,6 +242,7 @@ async function startControl(messages) {
       return reply(200, []);
     }
     if (req.url === '/healthz') return reply(200, { ok: true });
+    if (req.url === '/stats') return reply(200, stats);
     return reply(404, { error: 'not found' });
   });
   await new Promise((resolve) => server.listen(Number(env.PEER_CONTROL_PORT || 0), host, resolve));
@@ -233,6 +250,7 @@ async function startControl(messages) {
 }
 
 const messages = [];
+const stats = { tokenRequests: 0, authAttempts: 0 };
 const cert = certificate();
 // Only make the certificates (the app must read the CA file before the peers start).
 if (env.PEER_PREPARE_ONLY === '1') process.exit(0);

@@ -1,0 +1,112 @@
+//! The token cache, the retry of a refused cached token, and retries of a busy Entra.
+
+use smtp_setup::report::{Step, TestOutcome};
+
+use crate::helpers::{spawn_peers, spawn_peers_with, PeerStats};
+
+#[tokio::test]
+async fn a_second_test_reuses_the_token_and_a_changed_secret_does_not() {
+    let peers = spawn_peers().await;
+    let sender = peers.sender();
+    assert!(matches!(
+        sender.run(&peers.form()).await.outcome,
+        TestOutcome::Sent { .. }
+    ));
+    let report = sender.run(&peers.form()).await;
+    assert!(matches!(report.outcome, TestOutcome::Sent { .. }));
+    let token_step = &report.steps[1];
+    assert_eq!(token_step.step, Step::TokenRequest);
+    assert!(
+        token_step.detail.starts_with("reused a cached token"),
+        "{}",
+        token_step.detail
+    );
+    assert_eq!(
+        peers.stats().await,
+        PeerStats {
+            token_requests: 1,
+            auth_attempts: 2
+        }
+    );
+
+    // Another secret never reuses the token obtained with the first one.
+    let other_secret = smtp_setup::domain::MicrosoftOAuthForm {
+        smtp_password: "Other8Q~another-secret".into(),
+        ..peers.form()
+    };
+    let TestOutcome::Failed(failure) = sender.run(&other_secret).await.outcome else {
+        panic!("a wrong secret must fail even with a valid token cached");
+    };
+    assert_eq!(failure.code.as_deref(), Some("AADSTS7000215"));
+    assert_eq!(peers.stats().await.token_requests, 2);
+}
+
+#[tokio::test]
+async fn a_cached_token_refused_at_auth_is_replaced_once() {
+    // The second AUTH is refused: the first send caches a token, the second send's cached
+    // token is refused, a fresh token is fetched and the third AUTH succeeds.
+    let peers = spawn_peers_with(&[("PEER_SMTP_REJECT_AUTH", "2")]).await;
+    let sender = peers.sender();
+    assert!(matches!(
+        sender.run(&peers.form()).await.outcome,
+        TestOutcome::Sent { .. }
+    ));
+    let report = sender.run(&peers.form()).await;
+    assert!(
+        matches!(report.outcome, TestOutcome::Sent { .. }),
+        "{:?}",
+        report.outcome
+    );
+    assert!(
+        report.steps[1].detail.contains("cached token was refused"),
+        "{}",
+        report.steps[1].detail
+    );
+    assert_eq!(
+        peers.stats().await,
+        PeerStats {
+            token_requests: 2,
+            auth_attempts: 3
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_fresh_token_refused_at_auth_is_not_retried() {
+    let peers = spawn_peers_with(&[("PEER_SMTP_REJECT_AUTH", "1")]).await;
+    let TestOutcome::Failed(failure) = peers.sender().run(&peers.form()).await.outcome else {
+        panic!("a refused AUTH must fail");
+    };
+    assert_eq!(failure.step, Step::Authenticate);
+    assert_eq!(
+        peers.stats().await,
+        PeerStats {
+            token_requests: 1,
+            auth_attempts: 1
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_busy_token_endpoint_is_tried_again_honouring_retry_after() {
+    let peers = spawn_peers_with(&[("PEER_TOKEN_FAILURES", "429,503")]).await;
+    let report = peers.sender().run(&peers.form()).await;
+    assert!(
+        matches!(report.outcome, TestOutcome::Sent { .. }),
+        "{:?}",
+        report.outcome
+    );
+    assert_eq!(peers.stats().await.token_requests, 3);
+    // Retry-After: 1 on the 429 is honoured before the second attempt.
+    assert!(report.steps[1].millis >= 1000, "{:?}", report.steps[1]);
+}
+
+#[tokio::test]
+async fn a_token_endpoint_that_stays_busy_ends_with_its_error() {
+    let peers = spawn_peers_with(&[("PEER_TOKEN_FAILURES", "503,503,503,503")]).await;
+    let TestOutcome::Failed(failure) = peers.sender().run(&peers.form()).await.outcome else {
+        panic!("a token endpoint that stays busy must fail");
+    };
+    assert_eq!(failure.step, Step::TokenRequest);
+    assert_eq!(peers.stats().await.token_requests, 3);
+}
