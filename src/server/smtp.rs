@@ -258,23 +258,43 @@ fn reply_text(response: &Response) -> String {
     format!("{} {}", response.code(), text.join(" "))
 }
 
-/// `AUTH XOAUTH2` with the initial response. A 334 here is the server's error
-/// challenge (base64 JSON): answer it with an empty line, as the protocol requires,
-/// to receive the final reply (e.g. `535 5.7.3 Authentication unsuccessful`).
+/// RFC 5321's limit for a command line, CRLF included.
+const MAX_COMMAND_LINE: usize = 512;
+
+/// `AUTH XOAUTH2`. RFC 4954 section 4: when the initial response would make the command
+/// line longer than the server's limit, it must not be sent on the AUTH line but after
+/// the server's empty 334 challenge. Real Entra tokens (1.5–3 KB) always take that form,
+/// which is also the one Microsoft documents for Exchange Online.
+///
+/// A 334 *after* the credentials is the server's error challenge (base64 JSON): it is
+/// answered with an empty line, as the protocol requires, to receive the final reply
+/// (e.g. `535 5.7.3 Authentication unsuccessful`).
 async fn authenticate_xoauth2(
     connection: &mut AsyncSmtpConnection,
     login: &MailboxAddress,
     token: &AccessToken,
 ) -> Result<Response, lettre::transport::smtp::Error> {
     let initial = xoauth2_initial_response(login.as_str(), token.expose());
-    let response = connection
-        .command(format!("AUTH XOAUTH2 {initial}\r\n"))
-        .await?;
+    let response = if fits_on_auth_line(&initial) {
+        connection
+            .command(format!("AUTH XOAUTH2 {initial}\r\n"))
+            .await?
+    } else {
+        let challenge = connection.command("AUTH XOAUTH2\r\n").await?;
+        if !challenge.has_code(334) {
+            return Ok(challenge);
+        }
+        connection.command(format!("{initial}\r\n")).await?
+    };
     if response.has_code(334) {
         // A positive 3xx cannot be the end: answering yields the real (negative) reply.
         return connection.command("\r\n").await;
     }
     Ok(response)
+}
+
+fn fits_on_auth_line(initial: &str) -> bool {
+    "AUTH XOAUTH2 ".len() + initial.len() + 2 <= MAX_COMMAND_LINE
 }
 
 /// `base64("user=" user "^Aauth=Bearer " token "^A^A")`, per Microsoft's and Google's
@@ -326,7 +346,19 @@ fn classify(step: Step, error: &lettre::transport::smtp::Error) -> SmtpFailure {
 
 #[cfg(test)]
 mod tests {
-    use super::xoauth2_initial_response;
+    use super::{fits_on_auth_line, xoauth2_initial_response};
+
+    #[test]
+    fn long_initial_responses_wait_for_the_334_challenge() {
+        let short = xoauth2_initial_response("a@contoso.com", "short-token");
+        assert!(fits_on_auth_line(&short));
+        // An Entra token is 1.5–3 KB: never on the AUTH line.
+        let entra_sized = xoauth2_initial_response("a@contoso.com", &"x".repeat(1500));
+        assert!(!fits_on_auth_line(&entra_sized));
+        // The limit counts "AUTH XOAUTH2 " and CRLF: 512 octets in all.
+        assert!(fits_on_auth_line(&"A".repeat(512 - 15)));
+        assert!(!fits_on_auth_line(&"A".repeat(512 - 14)));
+    }
 
     #[test]
     fn xoauth2_initial_response_matches_the_documented_example() {
