@@ -132,23 +132,24 @@ impl Peers {
 
     /// How many token requests and AUTH attempts the peers have seen.
     pub async fn stats(&self) -> PeerStats {
-        let body = reqwest::get(format!("{}/stats", self.info.control))
-            .await
-            .expect("peer control API")
-            .bytes()
-            .await
-            .expect("stats body");
-        serde_json::from_slice(&body).expect("stats JSON")
+        self.control_get("/stats").await
     }
 
+    /// The messages the SMTP peer accepted.
     pub async fn messages(&self) -> Vec<StoredMessage> {
-        let body = reqwest::get(format!("{}/messages", self.info.control))
+        self.control_get("/messages").await
+    }
+
+    async fn control_get<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        let url = format!("{}{path}", self.info.control);
+        let body = reqwest::get(&url)
             .await
-            .expect("peer control API")
+            .and_then(|response| response.error_for_status())
+            .unwrap_or_else(|e| panic!("peer control API {url}: {e}"))
             .bytes()
             .await
-            .expect("messages body");
-        serde_json::from_slice(&body).expect("messages JSON")
+            .unwrap_or_else(|e| panic!("peer control API {url}: {e}"));
+        serde_json::from_slice(&body).unwrap_or_else(|e| panic!("{url}: {e}"))
     }
 }
 
