@@ -40,8 +40,8 @@ impl Step {
             Step::TokenInspection => "Token inspection (audience, tenant, app, role, expiry)",
             Step::Connect => "Connect to the SMTP server",
             Step::StartTls => "STARTTLS (encryption)",
-            Step::Capabilities => "Server offers AUTH XOAUTH2",
-            Step::Authenticate => "Authenticate (AUTH XOAUTH2)",
+            Step::Capabilities => "Server offers the authentication method",
+            Step::Authenticate => "Authenticate (AUTH)",
             Step::Envelope => "MAIL FROM / RCPT TO",
             Step::Data => "Message data accepted",
         }
@@ -93,11 +93,44 @@ pub enum TestOutcome {
     Failed(Failure),
 }
 
-/// The outcome and the checklist of every step (passed, failed, or skipped after a failure).
+/// The outcome, the checklist of every step (passed, failed, or skipped after a
+/// failure), and the SMTP dialogue as it happened, credentials redacted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TestReport {
     pub outcome: TestOutcome,
     pub steps: Vec<StepResult>,
+    pub transcript: Vec<TranscriptLine>,
+}
+
+/// Who wrote a transcript line: `C:` and `S:` as in RFC 5321's examples, `*` for what
+/// smtp-setup observed (connection, TLS handshake, redactions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Speaker {
+    Client,
+    Server,
+    Note,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TranscriptLine {
+    pub speaker: Speaker,
+    pub text: String,
+}
+
+impl std::fmt::Display for TranscriptLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let prefix = match self.speaker {
+            Speaker::Client => "C:",
+            Speaker::Server => "S:",
+            Speaker::Note => "*",
+        };
+        write!(f, "{prefix} {}", self.text)
+    }
+}
+
+/// The transcript as the text an administrator copies into a support ticket.
+pub fn transcript_text(lines: &[TranscriptLine]) -> String {
+    lines.iter().map(|l| format!("{l}\n")).collect()
 }
 
 impl TestReport {

@@ -3,6 +3,7 @@
 //! still shows that text unchanged.
 
 use super::entra::{EntraError, TokenError};
+use super::smtp::tls::CertificateProblem;
 use super::smtp::{SmtpFailure, SmtpFailureKind};
 use super::token_inspection::InspectionProblem;
 use crate::domain::Field;
@@ -227,11 +228,44 @@ pub fn smtp_failure(failure: &SmtpFailure, server: &str, mailbox: &str) -> Failu
             text.clone(),
             None,
         ),
+        SmtpFailureKind::Closed if step == Step::Data => (
+            advice(
+                None,
+                "The SMTP server closed the connection while the message was being sent.",
+                "The message may not have been delivered: check the recipient's mailbox before \
+                 sending again. If it keeps happening, check the network path and the server's \
+                 message size limit.",
+            ),
+            "The connection closed before the server accepted the message.".to_owned(),
+            None,
+        ),
+        SmtpFailureKind::Closed => (
+            advice(
+                None,
+                "The SMTP server closed the connection.",
+                format!(
+                    "Check that {server} is an SMTP submission server and that this host's \
+                     address is not blocked by it; the transcript shows the last reply."
+                ),
+            ),
+            "The server closed the connection without a reply.".to_owned(),
+            None,
+        ),
+        SmtpFailureKind::Certificate(problem) => (
+            advice(
+                None,
+                "The SMTP server's certificate was refused, so nothing was sent.",
+                certificate_fix(problem),
+            ),
+            problem.to_string(),
+            None,
+        ),
         SmtpFailureKind::Tls(text) => (
             advice(
                 None,
-                "The encrypted connection (STARTTLS) could not be set up.",
-                tls_fix(text),
+                "The encrypted connection could not be set up.",
+                "Check that the server supports TLS 1.2 or later on this port, and that no \
+                 proxy or firewall interferes with TLS.",
             ),
             text.clone(),
             None,
@@ -246,13 +280,23 @@ pub fn smtp_failure(failure: &SmtpFailure, server: &str, mailbox: &str) -> Failu
             "STARTTLS is not in the server's EHLO reply.".to_owned(),
             None,
         ),
-        SmtpFailureKind::XOAuth2NotOffered { server: info } => (
+        SmtpFailureKind::AuthNotOffered { wanted, .. } => (
             advice(
                 None,
-                "The SMTP server does not offer AUTH XOAUTH2.",
-                "OAuth2 sending needs Exchange Online's SMTP endpoint (smtp.office365.com:587).",
+                if *wanted == "XOAUTH2" {
+                    "The SMTP server does not offer AUTH XOAUTH2."
+                } else {
+                    "The SMTP server offers no password authentication (AUTH PLAIN or LOGIN)."
+                },
+                if *wanted == "XOAUTH2" {
+                    "OAuth2 sending needs Exchange Online's SMTP endpoint (smtp.office365.com:587, \
+                     or your cloud's equivalent)."
+                } else {
+                    "Check the host and port: password authentication is usually offered only on \
+                     the submission port (587 with STARTTLS, or 465 with TLS)."
+                },
             ),
-            info.clone(),
+            failure.kind.to_string(),
             None,
         ),
         SmtpFailureKind::Protocol(text) => (
@@ -288,19 +332,30 @@ pub fn smtp_failure(failure: &SmtpFailure, server: &str, mailbox: &str) -> Failu
     }
 }
 
-fn tls_fix(text: &str) -> String {
-    let lower = text.to_ascii_lowercase();
-    if lower.contains("notvalidforname") || lower.contains("not valid for name") {
-        "The server's certificate is for a different host name: check the SMTP server name."
-            .to_owned()
-    } else if lower.contains("expired") {
-        "The server's certificate has expired: the server's operator must renew it.".to_owned()
-    } else if lower.contains("unknownissuer") || lower.contains("unknown issuer") {
-        "The server's certificate is not signed by a trusted authority. For a private CA, give \
-         its certificate to smtp-setup with SMTP_SETUP_CA_FILE."
-            .to_owned()
-    } else {
-        "Check that the server supports TLS 1.2 or later on this port.".to_owned()
+fn certificate_fix(problem: &CertificateProblem) -> String {
+    match problem {
+        CertificateProblem::NameMismatch { .. } => {
+            "The certificate is for a different host name: check the SMTP server name (for \
+             Microsoft 365, smtp.office365.com or your cloud's host), not an IP address or alias."
+                .to_owned()
+        }
+        CertificateProblem::Expired | CertificateProblem::NotYetValid => {
+            "The server's certificate is outside its validity dates: the server's operator must \
+             renew it (or this machine's clock is wrong)."
+                .to_owned()
+        }
+        CertificateProblem::Untrusted => {
+            "The certificate is not signed by a trusted authority. A firewall that inspects TLS \
+             presents its own certificate: exempt the SMTP host from inspection. For a private \
+             CA, give its certificate to smtp-setup with SMTP_SETUP_CA_FILE."
+                .to_owned()
+        }
+        CertificateProblem::Revoked => {
+            "The certificate has been revoked: the server's operator must replace it.".to_owned()
+        }
+        CertificateProblem::Other(_) => {
+            "The server's certificate is not acceptable; the detail says why.".to_owned()
+        }
     }
 }
 
@@ -533,10 +588,26 @@ mod tests {
     }
 
     #[test]
-    fn tls_problems_are_told_apart() {
-        assert!(tls_fix("invalid peer certificate: UnknownIssuer").contains("SMTP_SETUP_CA_FILE"));
-        assert!(tls_fix("invalid peer certificate: NotValidForName").contains("host name"));
-        assert!(tls_fix("invalid peer certificate: Expired").contains("expired"));
+    fn certificate_problems_are_told_apart() {
+        assert!(certificate_fix(&CertificateProblem::Untrusted).contains("SMTP_SETUP_CA_FILE"));
+        let name = CertificateProblem::NameMismatch {
+            presented: vec!["other.example".into()],
+        };
+        assert!(certificate_fix(&name).contains("host name"));
+        assert!(certificate_fix(&CertificateProblem::Expired).contains("renew"));
+    }
+
+    #[test]
+    fn a_connection_lost_during_data_may_not_have_delivered() {
+        let lost = smtp_failure(
+            &SmtpFailure {
+                step: Step::Data,
+                kind: SmtpFailureKind::Closed,
+            },
+            "smtp.example:587",
+            "a@contoso.com",
+        );
+        assert!(lost.fix.contains("may not have been delivered"));
     }
 }
 

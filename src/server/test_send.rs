@@ -10,7 +10,8 @@ use super::deadline::Deadline;
 use super::diagnosis;
 use super::entra::{TokenClient, EXCHANGE_SCOPE};
 use super::message;
-use super::smtp::SmtpClient;
+use super::smtp::wire::Transcript;
+use super::smtp::{Credentials, Destination, Security, SmtpClient};
 use super::token_cache::{CacheKey, TokenCache};
 use super::token_inspection;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ pub struct TestSender {
     tokens: TokenClient,
     tokens_cache: TokenCache,
     smtp: SmtpClient,
+    destination: Destination,
     authority: String,
     timeouts: Timeouts,
 }
@@ -32,7 +34,11 @@ impl TestSender {
         Ok(Self {
             tokens: TokenClient::new(settings.authority.clone(), pem)?,
             tokens_cache: TokenCache::default(),
-            smtp: SmtpClient::new(settings.smtp.clone(), pem, settings.timeouts.smtp_step)?,
+            smtp: SmtpClient::new(pem, settings.timeouts.smtp_step)?,
+            destination: Destination {
+                endpoint: settings.smtp.clone(),
+                security: Security::StartTls,
+            },
             authority: settings.authority.as_str().trim_end_matches('/').to_owned(),
             timeouts: settings.timeouts,
         })
@@ -40,7 +46,8 @@ impl TestSender {
 
     pub async fn run(&self, form: &MicrosoftOAuthForm) -> TestReport {
         let mut checklist = Checklist::new();
-        let outcome = self.attempt(form, &mut checklist).await;
+        let mut transcript = Transcript::default();
+        let outcome = self.attempt(form, &mut checklist, &mut transcript).await;
         match &outcome {
             TestOutcome::Sent { recipient } => tracing::info!(%recipient, "test email sent"),
             TestOutcome::Invalid(errors) => {
@@ -57,10 +64,16 @@ impl TestSender {
         TestReport {
             outcome,
             steps: checklist.finish(),
+            transcript: transcript.finish(),
         }
     }
 
-    async fn attempt(&self, form: &MicrosoftOAuthForm, checklist: &mut Checklist) -> TestOutcome {
+    async fn attempt(
+        &self,
+        form: &MicrosoftOAuthForm,
+        checklist: &mut Checklist,
+        transcript: &mut Transcript,
+    ) -> TestOutcome {
         let settings = match form.parse() {
             Ok(settings) => settings,
             Err(errors) => {
@@ -86,6 +99,7 @@ impl TestSender {
                 TokenSource::CacheFirst,
                 &deadline,
                 checklist,
+                transcript,
             )
             .await;
         let outcome = match first {
@@ -98,8 +112,16 @@ impl TestSender {
             }) if failure.step == Step::Authenticate => {
                 self.tokens_cache.evict(&key);
                 checklist.discard_from(Step::TokenRequest);
-                self.token_then_send(&settings, &key, TokenSource::Fresh, &deadline, checklist)
-                    .await
+                transcript.note("AUTH refused a cached token: retrying once with a fresh token");
+                self.token_then_send(
+                    &settings,
+                    &key,
+                    TokenSource::Fresh,
+                    &deadline,
+                    checklist,
+                    transcript,
+                )
+                .await
             }
             other => other,
         };
@@ -118,6 +140,7 @@ impl TestSender {
         source: TokenSource,
         deadline: &Deadline,
         checklist: &mut Checklist,
+        transcript: &mut Transcript,
     ) -> Result<(), Attempt> {
         let cached = match source {
             TokenSource::CacheFirst => self.tokens_cache.get(key),
@@ -185,7 +208,7 @@ impl TestSender {
             }
         }
 
-        let server = self.smtp.endpoint().to_string();
+        let server = self.destination.endpoint.to_string();
         let context = message::Context {
             settings,
             smtp_server: server.clone(),
@@ -193,14 +216,19 @@ impl TestSender {
         };
         let email = message::build(&context)
             .map_err(|error| fail(internal(Step::Inputs, error.to_string())))?;
+        let credentials = Credentials::XOAuth2 {
+            user: settings.mailbox.as_str(),
+            token: token.expose(),
+        };
         self.smtp
-            .send_xoauth2(
-                &settings.mailbox,
-                &token,
+            .send(
+                &self.destination,
+                &credentials,
                 email.envelope(),
                 &email.formatted(),
                 deadline,
                 checklist,
+                transcript,
             )
             .await
             .map_err(|failure| {
