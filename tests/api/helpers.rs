@@ -17,6 +17,8 @@ use tokio::process::{Child, Command};
 pub struct PeerInfo {
     pub authority: String,
     pub smtp: String,
+    /// The same SMTP peer with implicit TLS (port 465 style).
+    pub smtps: String,
     pub control: String,
     pub ca_file: String,
     pub tenant: String,
@@ -24,6 +26,8 @@ pub struct PeerInfo {
     pub client_id: String,
     pub client_secret: String,
     pub mailbox: String,
+    pub smtp_username: String,
+    pub smtp_password: String,
 }
 
 pub struct Peers {
@@ -51,6 +55,8 @@ pub struct StoredMessage {
 pub struct PeerStats {
     pub token_requests: u32,
     pub auth_attempts: u32,
+    /// AUTH lines a strict peer refused as longer than 512 octets.
+    pub long_lines: u32,
 }
 
 #[derive(Debug, Deserialize)]

@@ -4,3 +4,4 @@
 mod helpers;
 mod test_send;
 mod token_reuse;
+mod transcript_and_tls;

@@ -25,7 +25,8 @@ async fn a_second_test_reuses_the_token_and_a_changed_secret_does_not() {
         peers.stats().await,
         PeerStats {
             token_requests: 1,
-            auth_attempts: 2
+            auth_attempts: 2,
+            long_lines: 0
         }
     );
 
@@ -66,7 +67,8 @@ async fn a_cached_token_refused_at_auth_is_replaced_once() {
         peers.stats().await,
         PeerStats {
             token_requests: 2,
-            auth_attempts: 3
+            auth_attempts: 3,
+            long_lines: 0
         }
     );
 }
@@ -82,7 +84,8 @@ async fn a_fresh_token_refused_at_auth_is_not_retried() {
         peers.stats().await,
         PeerStats {
             token_requests: 1,
-            auth_attempts: 1
+            auth_attempts: 1,
+            long_lines: 0
         }
     );
 }

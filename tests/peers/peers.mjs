@@ -14,7 +14,12 @@
 // PEER_AUTH_FAILURE=challenge (refuse AUTH with a 334 error challenge before the 535),
 // PEER_TOKEN_ROLES (comma-separated roles in issued tokens; default SMTP.SendAsApp),
 // PEER_TOKEN_FAILURES (e.g. "429,503": statuses of the first token requests),
-// PEER_SMTP_REJECT_AUTH (e.g. "2": which AUTH attempts to refuse).
+// PEER_SMTP_REJECT_AUTH (e.g. "2": which AUTH attempts to refuse),
+// PEER_SMTP_USERNAME / PEER_SMTP_PASSWORD (the account for AUTH PLAIN and LOGIN),
+// PEER_BASIC_AUTH_DISABLED=1 (refuse PLAIN/LOGIN as Exchange does: 535 5.7.139),
+// PEER_STRICT_LINES=1 (refuse command lines over RFC 5321's 512 octets, as strict servers do),
+// PEER_SMTP_CERT_SAN (the server certificate's subjectAltName; default localhost, 127.0.0.1),
+// PEER_SMTPS_PORT (the implicit-TLS server's port).
 
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -27,6 +32,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { simpleParser } from 'mailparser';
 import { OAuth2Server } from 'oauth2-mock-server';
 import { SMTPServer } from 'smtp-server';
+import sasl from 'smtp-server/lib/sasl.js';
 
 export const DEFAULTS = {
   tenant: '11111111-2222-4333-8444-555555555555',
@@ -34,6 +40,8 @@ export const DEFAULTS = {
   clientId: 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee',
   clientSecret: 'Peer8Q~test-secret-value.0123456789abcdef',
   mailbox: 'sender@contoso-test.com',
+  smtpUsername: 'relay@contoso-test.com',
+  smtpPassword: 'Peer-password-0123456789',
 };
 
 const EXCHANGE_RESOURCE = 'https://outlook.office365.com';
@@ -44,6 +52,8 @@ const config = {
   clientId: env.PEER_CLIENT_ID || DEFAULTS.clientId,
   clientSecret: env.PEER_CLIENT_SECRET || DEFAULTS.clientSecret,
   mailbox: env.PEER_MAILBOX || DEFAULTS.mailbox,
+  smtpUsername: env.PEER_SMTP_USERNAME || DEFAULTS.smtpUsername,
+  smtpPassword: env.PEER_SMTP_PASSWORD || DEFAULTS.smtpPassword,
 };
 const host = '127.0.0.1';
 
@@ -51,20 +61,24 @@ const host = '127.0.0.1';
 // CA would have; the app trusts the CA through SMTP_SETUP_CA_FILE.
 function certificate() {
   const dir = env.PEER_DIR || mkdtempSync(path.join(tmpdir(), 'smtp-setup-peers-'));
+  const defaultSan = 'DNS:localhost,IP:127.0.0.1';
+  const san = env.PEER_SMTP_CERT_SAN || defaultSan;
+  // One certificate per subjectAltName, all signed by the same CA.
+  const suffix = san === defaultSan ? '' : `-${san.replace(/[^A-Za-z0-9]/g, '_')}`;
   const caFile = path.join(dir, 'ca.pem');
-  const certFile = path.join(dir, 'cert.pem');
-  const keyFile = path.join(dir, 'key.pem');
+  const certFile = path.join(dir, `cert${suffix}.pem`);
+  const keyFile = path.join(dir, `key${suffix}.pem`);
   if ([caFile, certFile, keyFile].every(existsSync)) return { caFile, certFile, keyFile };
   mkdirSync(dir, { recursive: true });
   const run = (args) => execFileSync('openssl', args, { stdio: 'ignore' });
   const caKey = path.join(dir, 'ca.key');
-  const csr = path.join(dir, 'server.csr');
-  const ext = path.join(dir, 'server.ext');
-  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', caKey, '-out', caFile,
+  const csr = path.join(dir, `server${suffix}.csr`);
+  const ext = path.join(dir, `server${suffix}.ext`);
+  if (!existsSync(caFile) || !existsSync(caKey)) run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', caKey, '-out', caFile,
     '-days', '30', '-subj', '/CN=smtp-setup test CA',
     '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign']);
   run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', csr, '-subj', '/CN=localhost']);
-  writeFileSync(ext, 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
+  writeFileSync(ext, `subjectAltName=${san}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`);
   run(['x509', '-req', '-in', csr, '-CA', caFile, '-CAkey', caKey, '-CAcreateserial',
     '-out', certFile, '-days', '30', '-extfile', ext]);
   return { caFile, certFile, keyFile };
@@ -168,13 +182,27 @@ function smtpError(code, message) {
   return error;
 }
 
-async function startSmtpServer({ certFile, keyFile }, issuerUrl, messages) {
+// A strict server limits command lines to 512 octets (RFC 5321 section 4.5.3.1.4), so an
+// XOAUTH2 token must come after the 334 challenge (RFC 4954 section 4).
+if (env.PEER_STRICT_LINES === '1') {
+  const inline = sasl.SASL_XOAUTH2;
+  sasl.SASL_XOAUTH2 = function strictXoauth2(args, callback) {
+    if (args.length && `AUTH XOAUTH2 ${args[0]}\r\n`.length > 512) {
+      stats.longLines += 1;
+      this.send(500, '5.5.2 Line too long');
+      return callback();
+    }
+    return inline.call(this, args, callback);
+  };
+}
+
+async function startSmtpServer({ certFile, keyFile }, issuerUrl, messages, secure) {
   const jwks = createRemoteJWKSet(new URL(`${issuerUrl}/discovery/v2.0/keys`));
   const server = new SMTPServer({
-    secure: false,
+    secure,
     key: readFileSync(keyFile),
     cert: readFileSync(certFile),
-    authMethods: ['XOAUTH2'],
+    authMethods: ['XOAUTH2', 'PLAIN', 'LOGIN'],
     authOptional: false,
     allowInsecureAuth: false,
     // Exchange's own texts carry their enhanced codes; do not prefix a second one.
@@ -191,7 +219,16 @@ async function startSmtpServer({ certFile, keyFile }, issuerUrl, messages) {
       const refuse = () => (env.PEER_AUTH_FAILURE === 'challenge'
         ? callback(null, { data: { status: '401', schemes: 'bearer', scope: `${EXCHANGE_RESOURCE}/.default` } })
         : callback(smtpError(535, '5.7.3 Authentication unsuccessful [test-peer]')));
-      if (auth.method !== 'XOAUTH2' || rejected.includes(stats.authAttempts)) return refuse();
+      if (rejected.includes(stats.authAttempts)) return refuse();
+      if (auth.method === 'PLAIN' || auth.method === 'LOGIN') {
+        if (env.PEER_BASIC_AUTH_DISABLED === '1') {
+          return callback(smtpError(535, '5.7.139 Authentication unsuccessful, basic authentication is disabled. [test-peer]'));
+        }
+        const ok = auth.username === config.smtpUsername && auth.password === config.smtpPassword;
+        return ok ? callback(null, { user: auth.username })
+          : callback(smtpError(535, '5.7.8 Authentication credentials invalid [test-peer]'));
+      }
+      if (auth.method !== 'XOAUTH2') return refuse();
       try {
         const { payload } = await jwtVerify(auth.accessToken, jwks, {
           audience: EXCHANGE_RESOURCE,
@@ -208,7 +245,8 @@ async function startSmtpServer({ certFile, keyFile }, issuerUrl, messages) {
     onData(stream, session, callback) {
       simpleParser(stream, {}).then((mail) => {
         const from = mail.from?.value?.[0];
-        if (!from || String(from.address).toLowerCase() !== String(session.user).toLowerCase()) {
+        const password = session.user === config.smtpUsername;
+        if (!from || (!password && String(from.address).toLowerCase() !== String(session.user).toLowerCase())) {
           return callback(smtpError(554, `5.2.252 SendAsDenied; ${session.user} not allowed to send as ${from?.address}`));
         }
         messages.push({
@@ -230,7 +268,8 @@ async function startSmtpServer({ certFile, keyFile }, issuerUrl, messages) {
   server.on('error', (error) => process.stderr.write(`smtp peer: ${error.message}\n`));
   await new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(Number(env.PEER_SMTP_PORT || 0), host, resolve);
+    const port = secure ? env.PEER_SMTPS_PORT : env.PEER_SMTP_PORT;
+    server.listen(Number(port || 0), host, resolve);
   });
   return server;
 }
@@ -255,18 +294,20 @@ async function startControl(messages) {
 }
 
 const messages = [];
-const stats = { tokenRequests: 0, authAttempts: 0 };
+const stats = { tokenRequests: 0, authAttempts: 0, longLines: 0 };
 const cert = certificate();
 // Only make the certificates (the app must read the CA file before the peers start).
 if (env.PEER_PREPARE_ONLY === '1') process.exit(0);
 const tokenServer = await startTokenServer();
 const issuerUrl = tokenServer.issuer.url;
-const smtpServer = await startSmtpServer(cert, issuerUrl, messages);
+const smtpServer = await startSmtpServer(cert, issuerUrl, messages, false);
+const smtpsServer = await startSmtpServer(cert, issuerUrl, messages, true);
 const control = await startControl(messages);
 
 process.stdout.write(`${JSON.stringify({
   authority: issuerUrl,
   smtp: `${host}:${smtpServer.server.address().port}`,
+  smtps: `${host}:${smtpsServer.server.address().port}`,
   control: `http://${host}:${control.address().port}`,
   caFile: cert.caFile,
   ...config,
