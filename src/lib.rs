@@ -1,12 +1,13 @@
 //! smtp-setup: configure how a business application sends email, and prove it works.
 //!
-//! `domain` and `report` are shared by the browser and the server; `ui` and `api` hold
+//! `domain`, `guide` and `report` are shared by the browser and the server; `ui` and `api` hold
 //! the page and its server functions; `server` is plain async Rust that runs only on
 //! the server (`ssr`) and never reaches the WASM bundle.
 
 pub mod api;
 pub mod app;
 pub mod domain;
+pub mod guide;
 pub mod report;
 pub mod ui;
 

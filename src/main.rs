@@ -42,11 +42,18 @@ async fn serve() -> Result<(), String> {
 
     let settings = ServerSettings::from_env().map_err(|e| e.to_string())?;
     let sender = Arc::new(TestSender::new(&settings)?);
+    let cloud = "the chosen cloud's";
     tracing::info!(
-        authority = %settings.authority,
-        smtp = %settings.smtp,
+        authority = settings
+            .authority_override
+            .as_ref()
+            .map_or(cloud.to_owned(), |u| u.to_string()),
+        smtp = settings
+            .smtp_override
+            .as_ref()
+            .map_or(cloud.to_owned(), |e| e.to_string()),
         extra_ca = settings.extra_roots_pem.is_some(),
-        "test sends go to these servers"
+        "Microsoft OAuth2 test sends go to these servers"
     );
 
     // The bundles: precompressed copies (made in the background) served in place of the

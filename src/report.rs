@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Field, FieldErrors};
+use crate::domain::{AuthType, Field, FieldErrors};
 
 /// The stages of a test send, in order. A failure names exactly one of them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,13 +33,29 @@ impl Step {
         Step::Data,
     ];
 
+    /// The steps a test with this authentication type goes through.
+    pub fn plan(auth_type: AuthType) -> &'static [Step] {
+        match auth_type {
+            AuthType::MicrosoftOAuth2 => &Step::ALL,
+            AuthType::Password => &[
+                Step::Inputs,
+                Step::Connect,
+                Step::StartTls,
+                Step::Capabilities,
+                Step::Authenticate,
+                Step::Envelope,
+                Step::Data,
+            ],
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Step::Inputs => "Inputs parsed",
             Step::TokenRequest => "Token request to Microsoft Entra ID",
             Step::TokenInspection => "Token inspection (audience, tenant, app, role, expiry)",
             Step::Connect => "Connect to the SMTP server",
-            Step::StartTls => "STARTTLS (encryption)",
+            Step::StartTls => "Encryption (TLS)",
             Step::Capabilities => "Server offers the authentication method",
             Step::Authenticate => "Authenticate (AUTH)",
             Step::Envelope => "MAIL FROM / RCPT TO",

@@ -9,16 +9,28 @@ pub enum Field {
     TenantId,
     SmtpUser,
     SmtpPassword,
+    /// Optional; feeds only the setup guide.
+    ObjectId,
+    // "Username and password" sending.
+    SmtpHost,
+    SmtpPort,
+    Username,
+    Password,
     SendTestTo,
 }
 
 impl Field {
-    pub const ALL: [Field; 6] = [
+    pub const ALL: [Field; 11] = [
         Field::EmailAddress,
         Field::Name,
         Field::TenantId,
         Field::SmtpUser,
         Field::SmtpPassword,
+        Field::ObjectId,
+        Field::SmtpHost,
+        Field::SmtpPort,
+        Field::Username,
+        Field::Password,
         Field::SendTestTo,
     ];
 
@@ -29,6 +41,11 @@ impl Field {
             Field::TenantId => "TenantId",
             Field::SmtpUser => "SMTP User",
             Field::SmtpPassword => "SMTP Password",
+            Field::ObjectId => "ObjectId",
+            Field::SmtpHost => "SMTP server",
+            Field::SmtpPort => "Port",
+            Field::Username => "Username",
+            Field::Password => "Password",
             Field::SendTestTo => "Send test to",
         }
     }
@@ -41,6 +58,11 @@ impl Field {
             Field::TenantId => "tenant-id",
             Field::SmtpUser => "smtp-user",
             Field::SmtpPassword => "smtp-password",
+            Field::ObjectId => "object-id",
+            Field::SmtpHost => "smtp-host",
+            Field::SmtpPort => "smtp-port",
+            Field::Username => "username",
+            Field::Password => "password",
             Field::SendTestTo => "send-test-to",
         }
     }
@@ -61,6 +83,15 @@ impl Field {
             Field::SmtpPassword => {
                 "App registrations → your app → Certificates & secrets → the secret's Value column (not its Secret ID)."
             }
+            Field::ObjectId => {
+                "Optional, for the setup guide: Enterprise applications → your app → Object ID. \
+                 Not the Object ID on the App registration page: that one belongs to the \
+                 registration, and New-ServicePrincipal with it leads to 535 5.7.3."
+            }
+            Field::SmtpHost => "The SMTP server's host name, e.g. smtp.office365.com.",
+            Field::SmtpPort => "587 for STARTTLS, 465 for TLS from the start.",
+            Field::Username => "The SMTP login, often the mailbox's address.",
+            Field::Password => "The SMTP login's password.",
             Field::SendTestTo => "Who receives the test email. Empty: the Email address itself.",
         }
     }

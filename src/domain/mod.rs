@@ -31,17 +31,27 @@ macro_rules! string_newtype {
 pub(crate) use string_newtype;
 
 mod client;
+mod cloud;
 mod display_name;
 mod field;
 mod guid;
 mod mailbox;
+mod object_id;
+mod password_login;
 mod settings;
+mod smtp_server;
 mod tenant;
 mod text;
 
 pub use client::{ClientId, ClientIdError, ClientSecret, ClientSecretError};
+pub use cloud::Cloud;
 pub use display_name::{DisplayName, DisplayNameError};
 pub use field::Field;
 pub use mailbox::{MailboxAddress, MailboxError};
-pub use settings::{AuthType, FieldErrors, MicrosoftOAuthForm, MicrosoftOAuthSettings};
+pub use object_id::{ObjectId, ObjectIdError};
+pub use password_login::{SmtpPassword, SmtpPasswordError, SmtpUsername, SmtpUsernameError};
+pub use settings::{
+    AuthType, FieldErrors, MicrosoftOAuthSettings, PasswordSettings, SendSettings, Sender, SmtpForm,
+};
+pub use smtp_server::{Security, SmtpHost, SmtpHostError, SmtpPort, SmtpPortError};
 pub use tenant::{TenantId, TenantIdError};

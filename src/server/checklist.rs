@@ -5,19 +5,16 @@ use tokio::time::Instant;
 use crate::report::{Step, StepResult, StepStatus};
 
 pub struct Checklist {
+    /// The steps this kind of test goes through, in order.
+    plan: &'static [Step],
     results: Vec<StepResult>,
     mark: Instant,
 }
 
-impl Default for Checklist {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl Checklist {
-    pub fn new() -> Self {
+    pub fn new(plan: &'static [Step]) -> Self {
         Self {
+            plan,
             results: Vec::new(),
             mark: Instant::now(),
         }
@@ -45,7 +42,7 @@ impl Checklist {
 
     /// Forgets `step` and every later step, to record them again (a retry).
     pub fn discard_from(&mut self, step: Step) {
-        let position = |s: Step| Step::ALL.iter().position(|x| *x == s);
+        let position = |s: Step| self.plan.iter().position(|x| *x == s);
         let from = position(step);
         self.results.retain(|r| position(r.step) < from);
         self.mark = Instant::now();
@@ -53,7 +50,7 @@ impl Checklist {
 
     /// Every step in order; those never reached are marked skipped.
     pub fn finish(mut self) -> Vec<StepResult> {
-        for step in Step::ALL {
+        for &step in self.plan {
             if !self.results.iter().any(|r| r.step == step) {
                 self.results.push(StepResult {
                     step,
@@ -63,8 +60,9 @@ impl Checklist {
                 });
             }
         }
+        let plan = self.plan;
         self.results
-            .sort_by_key(|r| Step::ALL.iter().position(|s| *s == r.step));
+            .sort_by_key(|r| plan.iter().position(|s| *s == r.step));
         self.results
     }
 }

@@ -11,9 +11,10 @@ pub const DEFAULT_SMTP_ADDR: &str = "smtp.office365.com:587";
 
 #[derive(Clone, Debug)]
 pub struct ServerSettings {
-    /// Entra authority host, e.g. `https://login.microsoftonline.com`.
-    pub authority: Url,
-    pub smtp: SmtpEndpoint,
+    /// Replaces the chosen cloud's Entra authority (tests, proxies). `None`: the cloud's.
+    pub authority_override: Option<Url>,
+    /// Replaces the chosen cloud's SMTP host for OAuth2 sending. `None`: the cloud's.
+    pub smtp_override: Option<SmtpEndpoint>,
     /// Extra PEM trust roots (a test server's self-signed certificate), added to the
     /// built-in web PKI roots for both the token request and STARTTLS.
     pub extra_roots_pem: Option<Vec<u8>>,
@@ -78,23 +79,19 @@ impl ServerSettings {
 
     /// Reads the settings through `lookup`, so tests can supply their own environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let authority = parse_authority(
-            lookup("SMTP_SETUP_AUTHORITY_URL")
-                .as_deref()
-                .unwrap_or(DEFAULT_AUTHORITY),
-        )?;
-        let smtp = parse_smtp_addr(
-            lookup("SMTP_SETUP_SMTP_ADDR")
-                .as_deref()
-                .unwrap_or(DEFAULT_SMTP_ADDR),
-        )?;
+        let authority_override = lookup("SMTP_SETUP_AUTHORITY_URL")
+            .map(|value| parse_authority(&value))
+            .transpose()?;
+        let smtp_override = lookup("SMTP_SETUP_SMTP_ADDR")
+            .map(|value| parse_smtp_addr(&value))
+            .transpose()?;
         let extra_roots_pem = match lookup("SMTP_SETUP_CA_FILE") {
             None => None,
             Some(path) => Some(read_pem(PathBuf::from(path))?),
         };
         Ok(Self {
-            authority,
-            smtp,
+            authority_override,
+            smtp_override,
             extra_roots_pem,
             timeouts: Timeouts::default(),
         })
@@ -148,20 +145,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn defaults_point_at_microsoft_365() {
+    fn by_default_the_cloud_decides() {
         let settings = ServerSettings::from_lookup(|_| None).unwrap();
-        assert_eq!(
-            settings.authority.as_str(),
-            "https://login.microsoftonline.com/"
-        );
-        assert_eq!(
-            settings.smtp,
-            SmtpEndpoint {
-                host: "smtp.office365.com".into(),
-                port: 587
-            }
-        );
+        assert!(settings.authority_override.is_none());
+        assert!(settings.smtp_override.is_none());
         assert!(settings.extra_roots_pem.is_none());
+        let overridden = ServerSettings::from_lookup(|name| match name {
+            "SMTP_SETUP_AUTHORITY_URL" => Some("http://127.0.0.1:8080".into()),
+            "SMTP_SETUP_SMTP_ADDR" => Some("127.0.0.1:2525".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(overridden.smtp_override.unwrap().port, 2525);
+        assert!(overridden.authority_override.is_some());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use super::entra::{EntraError, TokenError};
 use super::smtp::tls::CertificateProblem;
 use super::smtp::{SmtpFailure, SmtpFailureKind};
 use super::token_inspection::InspectionProblem;
-use crate::domain::Field;
+use crate::domain::{AuthType, Field};
 use crate::report::{Failure, Step};
 
 struct Advice {
@@ -105,7 +105,9 @@ fn entra_failure(entra: &EntraError) -> Failure {
         Some(1002012) | Some(70011) => advice(
             None,
             "Entra ID refused the requested scope.",
-            "The scope must be https://outlook.office365.com/.default for app-only SMTP.",
+            "The scope is the Exchange Online resource of the chosen cloud followed by \
+             /.default (https://outlook.office365.com/.default in the global cloud). Check that \
+             Cloud is the one the tenant lives in.",
         ),
         Some(7000218) | Some(700027) => advice(
             Some(Field::SmtpPassword),
@@ -194,7 +196,7 @@ pub fn inspection_failure(problem: &InspectionProblem) -> Failure {
     }
 }
 
-pub fn smtp_failure(failure: &SmtpFailure, server: &str, mailbox: &str) -> Failure {
+pub fn smtp_failure(failure: &SmtpFailure, server: &str, mailbox: &str, auth: AuthType) -> Failure {
     let step = failure.step;
     let (advice, detail, code) = match &failure.kind {
         SmtpFailureKind::Timeout(limit) => (
@@ -315,7 +317,7 @@ pub fn smtp_failure(failure: &SmtpFailure, server: &str, mailbox: &str) -> Failu
                 None => code.to_string(),
             };
             (
-                reply_advice(step, *code, enhanced, text, mailbox),
+                reply_advice(step, *code, enhanced, text, mailbox, auth),
                 format!("{code} {text}"),
                 Some(shown),
             )
@@ -365,6 +367,7 @@ fn reply_advice(
     enhanced: Option<&str>,
     text: &str,
     mailbox: &str,
+    auth: AuthType,
 ) -> Advice {
     let lower = text.to_ascii_lowercase();
     match (step, code, enhanced) {
@@ -395,6 +398,13 @@ fn reply_advice(
                      -SmtpClientAuthenticationDisabled $false (or, tenant-wide, \
                      Set-TransportConfig -SmtpClientAuthenticationDisabled $false)."
             ),
+        ),
+        (Step::Authenticate, 535, _) if auth == AuthType::Password => advice(
+            Some(Field::Password),
+            "The server refused the username or password.",
+            "Check Username and Password (copy them again: passwords are case-sensitive). For \
+             Microsoft 365, passwords for SMTP AUTH are being retired: use the Microsoft \
+             (OAuth2) authentication type.",
         ),
         (Step::Authenticate, 535, _) => advice(
             None,
@@ -539,6 +549,7 @@ mod tests {
             },
             "smtp.office365.com:587",
             "sender@contoso.com",
+            AuthType::MicrosoftOAuth2,
         )
     }
 
@@ -606,6 +617,7 @@ mod tests {
             },
             "smtp.example:587",
             "a@contoso.com",
+            AuthType::MicrosoftOAuth2,
         );
         assert!(lost.fix.contains("may not have been delivered"));
     }
@@ -676,5 +688,28 @@ mod catalogue_tests {
         assert_eq!(failure.step, Step::TokenInspection);
         assert!(failure.summary.contains("admin consent"));
         assert!(failure.fix.contains("Office 365 Exchange Online"));
+    }
+}
+
+#[cfg(test)]
+mod password_tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_password_points_at_the_password_field() {
+        let failure = smtp_failure(
+            &SmtpFailure {
+                step: Step::Authenticate,
+                kind: SmtpFailureKind::Reply {
+                    code: 535,
+                    text: "5.7.8 Authentication credentials invalid".into(),
+                },
+            },
+            "smtp.example:587",
+            "a@contoso.com",
+            AuthType::Password,
+        );
+        assert_eq!(failure.field, Some(Field::Password));
+        assert_eq!(failure.code.as_deref(), Some("535 5.7.8"));
     }
 }

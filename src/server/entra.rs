@@ -9,16 +9,22 @@ use serde::Deserialize;
 use super::deadline::{Deadline, TimedOut};
 use crate::domain::{ClientId, ClientSecret, TenantId};
 
-/// The Exchange Online resource, for SMTP AUTH XOAUTH2 with app-only permissions.
-pub const EXCHANGE_SCOPE: &str = "https://outlook.office365.com/.default";
-
 /// Token responses are a few KB; error pages can be anything. Reading more than this
 /// into memory would let a misbehaving peer exhaust the server.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
 pub struct TokenClient {
     http: Client,
-    authority: Url,
+}
+
+/// Where a token is requested and for what: the cloud's (or the operator's) authority,
+/// the tenant, and the Exchange resource's `.default` scope.
+pub struct TokenRequest<'a> {
+    pub authority: &'a Url,
+    pub tenant: &'a TenantId,
+    pub client_id: &'a ClientId,
+    pub secret: &'a ClientSecret,
+    pub scope: &'a str,
 }
 
 /// How many times a token request is tried when Entra answers 429 or 5xx.
@@ -99,7 +105,7 @@ struct TokenResponse {
 }
 
 impl TokenClient {
-    pub fn new(authority: Url, extra_roots_pem: Option<&[u8]>) -> Result<Self, String> {
+    pub fn new(extra_roots_pem: Option<&[u8]>) -> Result<Self, String> {
         let mut builder = Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())
@@ -110,13 +116,13 @@ impl TokenClient {
             builder = builder.tls_certs_merge(certs);
         }
         let http = builder.build().map_err(|e| e.to_string())?;
-        Ok(Self { http, authority })
+        Ok(Self { http })
     }
 
     /// `{authority}/{tenant}/oauth2/v2.0/token`. The tenant is pushed as one path
     /// segment (escaped again by `Url`), on top of `TenantId::parse` refusing `/?#%\`.
-    pub fn token_url(&self, tenant: &TenantId) -> Url {
-        let mut url = self.authority.clone();
+    pub fn token_url(authority: &Url, tenant: &TenantId) -> Url {
+        let mut url = authority.clone();
         if let Ok(mut segments) = url.path_segments_mut() {
             segments
                 .pop_if_empty()
@@ -129,16 +135,14 @@ impl TokenClient {
     /// deadline leaves room for another attempt of `attempt_timeout`.
     pub async fn request_token(
         &self,
-        tenant: &TenantId,
-        client_id: &ClientId,
-        secret: &ClientSecret,
+        request: &TokenRequest<'_>,
         deadline: &Deadline,
         attempt_timeout: Duration,
     ) -> Result<AccessToken, TokenError> {
         let mut attempt = 1;
         loop {
             let (status, retry_after, body) = deadline
-                .run(attempt_timeout, self.exchange(tenant, client_id, secret))
+                .run(attempt_timeout, self.exchange(request))
                 .await
                 .map_err(|TimedOut(limit)| TokenError::Timeout(limit))??;
             let retryable = status == 429 || (500..600).contains(&status);
@@ -161,17 +165,15 @@ impl TokenClient {
 
     async fn exchange(
         &self,
-        tenant: &TenantId,
-        client_id: &ClientId,
-        secret: &ClientSecret,
+        request: &TokenRequest<'_>,
     ) -> Result<(u16, Option<Duration>, Vec<u8>), TokenError> {
         let response = self
             .http
-            .post(self.token_url(tenant))
+            .post(Self::token_url(request.authority, request.tenant))
             .form(&[
-                ("client_id", client_id.as_str()),
-                ("client_secret", secret.expose()),
-                ("scope", EXCHANGE_SCOPE),
+                ("client_id", request.client_id.as_str()),
+                ("client_secret", request.secret.expose()),
+                ("scope", request.scope),
                 ("grant_type", "client_credentials"),
             ])
             .send()
@@ -344,20 +346,15 @@ mod tests {
 
     #[test]
     fn token_url_appends_the_tenant_as_one_segment() {
-        let client = TokenClient::new(
-            Url::parse("https://login.microsoftonline.com").unwrap(),
-            None,
-        )
-        .unwrap();
+        let global = Url::parse("https://login.microsoftonline.com").unwrap();
         let tenant = TenantId::parse("contoso.onmicrosoft.com").unwrap();
         assert_eq!(
-            client.token_url(&tenant).as_str(),
+            TokenClient::token_url(&global, &tenant).as_str(),
             "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
         );
-        let prefixed =
-            TokenClient::new(Url::parse("http://127.0.0.1:9/entra/").unwrap(), None).unwrap();
+        let prefixed = Url::parse("http://127.0.0.1:9/entra/").unwrap();
         assert_eq!(
-            prefixed.token_url(&tenant).as_str(),
+            TokenClient::token_url(&prefixed, &tenant).as_str(),
             "http://127.0.0.1:9/entra/contoso.onmicrosoft.com/oauth2/v2.0/token"
         );
     }

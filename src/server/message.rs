@@ -5,15 +5,48 @@ use std::time::SystemTime;
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
 
-use crate::domain::MicrosoftOAuthSettings;
+use crate::domain::{SendSettings, Sender};
 
-pub const SUBJECT: &str = "smtp-setup test email: Microsoft 365 OAuth2 sending works";
+pub const SUBJECT: &str = "smtp-setup test email: your SMTP configuration works";
 
 /// What the message says about the configuration that sent it.
 pub struct Context<'a> {
-    pub settings: &'a MicrosoftOAuthSettings,
+    pub settings: &'a SendSettings,
     pub smtp_server: String,
     pub sent_at: SystemTime,
+}
+
+/// The configuration in the form's own words, never a secret.
+fn facts(context: &Context<'_>) -> Vec<(&'static str, String)> {
+    let sender: &Sender = context.settings.sender();
+    let mut facts = vec![
+        ("Mailbox (Email address)", sender.mailbox.to_string()),
+        ("Sender name (Name)", sender.display_name.to_string()),
+    ];
+    match context.settings {
+        SendSettings::MicrosoftOAuth2(settings) => facts.extend([
+            ("Cloud", settings.cloud.label().to_owned()),
+            ("TenantId", settings.tenant.to_string()),
+            (
+                "Application (client) ID (SMTP User)",
+                settings.client_id.to_string(),
+            ),
+            (
+                "Authentication",
+                "Microsoft OAuth2, client credentials, SMTP AUTH XOAUTH2".to_owned(),
+            ),
+        ]),
+        SendSettings::Password(settings) => facts.extend([
+            ("Username", settings.username.to_string()),
+            (
+                "Authentication",
+                format!("username and password, {}", settings.security.label()),
+            ),
+        ]),
+    }
+    facts.push(("SMTP server", context.smtp_server.clone()));
+    facts.push(("Sent at", httpdate::fmt_http_date(context.sent_at)));
+    facts
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -21,7 +54,7 @@ pub struct Context<'a> {
 pub struct BuildError(String);
 
 pub fn build(context: &Context<'_>) -> Result<Message, BuildError> {
-    let settings = context.settings;
+    let settings = context.settings.sender();
     let from_address: Address = settings
         .mailbox
         .as_str()
@@ -35,25 +68,10 @@ pub fn build(context: &Context<'_>) -> Result<Message, BuildError> {
     let display_name =
         (!settings.display_name.is_empty()).then(|| settings.display_name.to_string());
 
-    let sent_at = httpdate::fmt_http_date(context.sent_at);
-    let facts = [
-        ("Mailbox (Email address)", settings.mailbox.to_string()),
-        ("Sender name (Name)", settings.display_name.to_string()),
-        ("TenantId", settings.tenant.to_string()),
-        (
-            "Application (client) ID (SMTP User)",
-            settings.client_id.to_string(),
-        ),
-        ("SMTP server", context.smtp_server.clone()),
-        (
-            "Authentication",
-            "Microsoft OAuth2, client credentials, SMTP AUTH XOAUTH2".to_owned(),
-        ),
-        ("Sent at", sent_at),
-    ];
+    let facts = facts(context);
     let intro =
         "This test email was sent by smtp-setup to prove that this SMTP configuration works. \
-                 If you can read it, the application can send email through Microsoft 365.";
+                 If you can read it, the application can send email this way.";
     let text = std::iter::once(format!("{intro}\n"))
         .chain(facts.iter().map(|(k, v)| format!("{k}: {v}")))
         .collect::<Vec<_>>()
@@ -111,16 +129,17 @@ fn escape_html(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::MicrosoftOAuthForm;
+    use crate::domain::SmtpForm;
 
-    fn settings(name: &str) -> MicrosoftOAuthSettings {
-        MicrosoftOAuthForm {
+    fn settings(name: &str) -> SendSettings {
+        SmtpForm {
             email_address: "sender@contoso.com".into(),
             name: name.into(),
             tenant_id: "contoso.onmicrosoft.com".into(),
             smtp_user: "a1b2c3d4-e5f6-4789-abcd-0123456789ab".into(),
             smtp_password: "the-secret-value".into(),
             send_test_to: "admin@contoso.com".into(),
+            ..SmtpForm::default()
         }
         .parse()
         .unwrap()

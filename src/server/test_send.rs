@@ -1,58 +1,68 @@
-//! A whole test send: parse the form, get a token, inspect it, send the message. Returns
-//! the report the page renders (outcome + checklist); never an `Err` the page would have
-//! to guess about.
+//! A whole test send: parse the form, get a token and inspect it (Microsoft OAuth2), send
+//! the message. Returns the report the page renders (outcome, checklist, transcript);
+//! never an `Err` the page would have to guess about.
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
+use reqwest::Url;
+
 use super::checklist::Checklist;
-use super::config::{ServerSettings, Timeouts};
+use super::config::{ServerSettings, SmtpEndpoint, Timeouts};
 use super::deadline::Deadline;
 use super::diagnosis;
-use super::entra::{TokenClient, EXCHANGE_SCOPE};
+use super::entra::{TokenClient, TokenRequest};
 use super::message;
 use super::smtp::wire::Transcript;
 use super::smtp::{Credentials, Destination, Security, SmtpClient};
 use super::token_cache::{CacheKey, TokenCache};
 use super::token_inspection;
-use std::sync::Arc;
-
-use crate::domain::{MicrosoftOAuthForm, MicrosoftOAuthSettings};
+use crate::domain::{AuthType, MicrosoftOAuthSettings, PasswordSettings, SendSettings, SmtpForm};
 use crate::report::{Failure, Step, TestOutcome, TestReport};
+
+/// Microsoft 365's SMTP submission port (STARTTLS), the same in every cloud.
+const SUBMISSION_PORT: u16 = 587;
 
 pub struct TestSender {
     tokens: TokenClient,
     tokens_cache: TokenCache,
     smtp: SmtpClient,
-    destination: Destination,
-    authority: String,
+    authority_override: Option<Url>,
+    smtp_override: Option<SmtpEndpoint>,
     timeouts: Timeouts,
+}
+
+/// Where one test's recording goes: the checklist and the transcript.
+struct Record<'a> {
+    checklist: &'a mut Checklist,
+    transcript: &'a mut Transcript,
 }
 
 impl TestSender {
     pub fn new(settings: &ServerSettings) -> Result<Self, String> {
         let pem = settings.extra_roots_pem.as_deref();
         Ok(Self {
-            tokens: TokenClient::new(settings.authority.clone(), pem)?,
+            tokens: TokenClient::new(pem)?,
             tokens_cache: TokenCache::default(),
             smtp: SmtpClient::new(pem, settings.timeouts.smtp_step)?,
-            destination: Destination {
-                endpoint: settings.smtp.clone(),
-                security: Security::StartTls,
-            },
-            authority: settings.authority.as_str().trim_end_matches('/').to_owned(),
+            authority_override: settings.authority_override.clone(),
+            smtp_override: settings.smtp_override.clone(),
             timeouts: settings.timeouts,
         })
     }
 
-    pub async fn run(&self, form: &MicrosoftOAuthForm) -> TestReport {
-        let mut checklist = Checklist::new();
+    pub async fn run(&self, form: &SmtpForm) -> TestReport {
+        let mut checklist = Checklist::new(Step::plan(form.auth_type));
         let mut transcript = Transcript::default();
-        let outcome = self.attempt(form, &mut checklist, &mut transcript).await;
+        let mut record = Record {
+            checklist: &mut checklist,
+            transcript: &mut transcript,
+        };
+        let outcome = self.attempt(form, &mut record).await;
         match &outcome {
             TestOutcome::Sent { recipient } => tracing::info!(%recipient, "test email sent"),
             TestOutcome::Invalid(errors) => {
-                let fields: Vec<&str> = errors.iter().map(|(f, _)| f.label()).collect();
-                tracing::info!(?fields, "test send refused: invalid input");
+                tracing::info!(fields = ?errors.labels(), "test send refused: invalid input");
             }
             TestOutcome::Failed(failure) => tracing::warn!(
                 step = ?failure.step,
@@ -68,41 +78,79 @@ impl TestSender {
         }
     }
 
-    async fn attempt(
-        &self,
-        form: &MicrosoftOAuthForm,
-        checklist: &mut Checklist,
-        transcript: &mut Transcript,
-    ) -> TestOutcome {
+    async fn attempt(&self, form: &SmtpForm, record: &mut Record<'_>) -> TestOutcome {
         let settings = match form.parse() {
             Ok(settings) => settings,
             Err(errors) => {
-                let fields: Vec<&str> = errors.iter().map(|(f, _)| f.label()).collect();
-                checklist.failed(Step::Inputs, format!("to correct: {}", fields.join(", ")));
+                let detail = format!("to correct: {}", errors.labels().join(", "));
+                record.checklist.failed(Step::Inputs, detail);
                 return TestOutcome::Invalid(errors);
             }
         };
-        checklist.passed(Step::Inputs, "every field is valid");
+        record
+            .checklist
+            .passed(Step::Inputs, "every field is valid");
         let deadline = Deadline::after(self.timeouts.total);
+        let sent = match &settings {
+            SendSettings::MicrosoftOAuth2(microsoft) => {
+                self.send_microsoft(&settings, microsoft, &deadline, record)
+                    .await
+            }
+            SendSettings::Password(password) => {
+                self.send_password(&settings, password, &deadline, record)
+                    .await
+            }
+        };
+        match sent {
+            Ok(()) => TestOutcome::Sent {
+                recipient: settings.sender().recipient.to_string(),
+            },
+            Err(failure) => TestOutcome::Failed(failure),
+        }
+    }
+
+    async fn send_microsoft(
+        &self,
+        all: &SendSettings,
+        settings: &MicrosoftOAuthSettings,
+        deadline: &Deadline,
+        record: &mut Record<'_>,
+    ) -> Result<(), Failure> {
+        let authority = match &self.authority_override {
+            Some(url) => url.clone(),
+            None => Url::parse(settings.cloud.authority())
+                .map_err(|e| internal(Step::TokenRequest, e.to_string()))?,
+        };
+        let oauth = OAuth {
+            authority: &authority,
+            scope: settings.cloud.scope(),
+            destination: Destination {
+                endpoint: self.smtp_override.clone().unwrap_or_else(|| SmtpEndpoint {
+                    host: settings.cloud.smtp_host().to_owned(),
+                    port: SUBMISSION_PORT,
+                }),
+                security: Security::StartTls,
+            },
+        };
         let key = CacheKey::new(
-            &self.authority,
+            authority.as_str(),
             &settings.tenant,
             &settings.client_id,
             &settings.client_secret,
-            EXCHANGE_SCOPE,
+            &oauth.scope,
         );
-
         let first = self
             .token_then_send(
-                &settings,
+                all,
+                settings,
+                &oauth,
                 &key,
                 TokenSource::CacheFirst,
-                &deadline,
-                checklist,
-                transcript,
+                deadline,
+                record,
             )
             .await;
-        let outcome = match first {
+        match first {
             // A cached token refused at AUTH may have been revoked or outlived a permission
             // change: fetch a fresh one and try once more. AUTH is never retried otherwise,
             // so a wrong configuration cannot lock the mailbox out.
@@ -111,36 +159,36 @@ impl TestSender {
                 cached: true,
             }) if failure.step == Step::Authenticate => {
                 self.tokens_cache.evict(&key);
-                checklist.discard_from(Step::TokenRequest);
-                transcript.note("AUTH refused a cached token: retrying once with a fresh token");
+                record.checklist.discard_from(Step::TokenRequest);
+                record
+                    .transcript
+                    .note("AUTH refused a cached token: retrying once with a fresh token");
                 self.token_then_send(
-                    &settings,
+                    all,
+                    settings,
+                    &oauth,
                     &key,
                     TokenSource::Fresh,
-                    &deadline,
-                    checklist,
-                    transcript,
+                    deadline,
+                    record,
                 )
                 .await
+                .map_err(|attempt| attempt.failure)
             }
-            other => other,
-        };
-        match outcome {
-            Ok(()) => TestOutcome::Sent {
-                recipient: settings.recipient.to_string(),
-            },
-            Err(attempt) => TestOutcome::Failed(attempt.failure),
+            other => other.map_err(|attempt| attempt.failure),
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn token_then_send(
         &self,
+        all: &SendSettings,
         settings: &MicrosoftOAuthSettings,
+        oauth: &OAuth<'_>,
         key: &CacheKey,
         source: TokenSource,
         deadline: &Deadline,
-        checklist: &mut Checklist,
-        transcript: &mut Transcript,
+        record: &mut Record<'_>,
     ) -> Result<(), Attempt> {
         let cached = match source {
             TokenSource::CacheFirst => self.tokens_cache.get(key),
@@ -151,9 +199,10 @@ impl TestSender {
             failure,
             cached: was_cached,
         };
+        let authority = oauth.authority.as_str().trim_end_matches('/');
         let token = match cached {
             Some((token, left)) => {
-                checklist.passed(
+                record.checklist.passed(
                     Step::TokenRequest,
                     format!(
                         "reused a cached token (reusable for {} more minutes)",
@@ -163,15 +212,16 @@ impl TestSender {
                 token
             }
             None => {
+                let request = TokenRequest {
+                    authority: oauth.authority,
+                    tenant: &settings.tenant,
+                    client_id: &settings.client_id,
+                    secret: &settings.client_secret,
+                    scope: &oauth.scope,
+                };
                 let fetched = self
                     .tokens
-                    .request_token(
-                        &settings.tenant,
-                        &settings.client_id,
-                        &settings.client_secret,
-                        deadline,
-                        self.timeouts.token,
-                    )
+                    .request_token(&request, deadline, self.timeouts.token)
                     .await;
                 match fetched {
                     Ok(token) => {
@@ -180,15 +230,17 @@ impl TestSender {
                         let retried = matches!(source, TokenSource::Fresh)
                             .then_some(" (the cached token was refused at AUTH)")
                             .unwrap_or_default();
-                        checklist.passed(
+                        record.checklist.passed(
                             Step::TokenRequest,
-                            format!("token issued by {}{retried}", self.authority),
+                            format!("token issued by {authority}{retried}"),
                         );
                         token
                     }
                     Err(error) => {
-                        let failure = diagnosis::token_failure(&error, &self.authority);
-                        checklist.failed(Step::TokenRequest, failure.detail.clone());
+                        let failure = diagnosis::token_failure(&error, authority);
+                        record
+                            .checklist
+                            .failed(Step::TokenRequest, failure.detail.clone());
                         return Err(fail(failure));
                     }
                 }
@@ -199,46 +251,97 @@ impl TestSender {
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
             .unwrap_or_default();
-        match token_inspection::inspect(token.expose(), &settings.tenant, &settings.client_id, now)
-        {
-            Ok(summary) => checklist.passed(Step::TokenInspection, summary),
+        let inspected = token_inspection::inspect(
+            token.expose(),
+            settings.cloud.exchange_resource(),
+            &settings.tenant,
+            &settings.client_id,
+            now,
+        );
+        match inspected {
+            Ok(summary) => record.checklist.passed(Step::TokenInspection, summary),
             Err(problem) => {
-                checklist.failed(Step::TokenInspection, problem.to_string());
+                record
+                    .checklist
+                    .failed(Step::TokenInspection, problem.to_string());
                 return Err(fail(diagnosis::inspection_failure(&problem)));
             }
         }
 
-        let server = self.destination.endpoint.to_string();
+        let credentials = Credentials::XOAuth2 {
+            user: settings.sender.mailbox.as_str(),
+            token: token.expose(),
+        };
+        self.send_message(all, &oauth.destination, &credentials, deadline, record)
+            .await
+            .map_err(fail)
+    }
+
+    async fn send_password(
+        &self,
+        all: &SendSettings,
+        settings: &PasswordSettings,
+        deadline: &Deadline,
+        record: &mut Record<'_>,
+    ) -> Result<(), Failure> {
+        let destination = Destination {
+            endpoint: SmtpEndpoint {
+                host: settings.host.as_str().to_owned(),
+                port: settings.port.get(),
+            },
+            security: settings.security,
+        };
+        let credentials = Credentials::Password {
+            username: settings.username.as_str(),
+            password: settings.password.secret(),
+        };
+        self.send_message(all, &destination, &credentials, deadline, record)
+            .await
+    }
+
+    async fn send_message(
+        &self,
+        settings: &SendSettings,
+        destination: &Destination,
+        credentials: &Credentials<'_>,
+        deadline: &Deadline,
+        record: &mut Record<'_>,
+    ) -> Result<(), Failure> {
+        let server = destination.endpoint.to_string();
         let context = message::Context {
             settings,
             smtp_server: server.clone(),
             sent_at: SystemTime::now(),
         };
-        let email = message::build(&context)
-            .map_err(|error| fail(internal(Step::Inputs, error.to_string())))?;
-        let credentials = Credentials::XOAuth2 {
-            user: settings.mailbox.as_str(),
-            token: token.expose(),
-        };
+        let email = message::build(&context).map_err(|e| internal(Step::Inputs, e.to_string()))?;
         self.smtp
             .send(
-                &self.destination,
-                &credentials,
+                destination,
+                credentials,
                 email.envelope(),
                 &email.formatted(),
                 deadline,
-                checklist,
-                transcript,
+                record.checklist,
+                record.transcript,
             )
             .await
             .map_err(|failure| {
-                fail(diagnosis::smtp_failure(
-                    &failure,
-                    &server,
-                    settings.mailbox.as_str(),
-                ))
+                let mailbox = settings.sender().mailbox.as_str();
+                let auth = match settings {
+                    SendSettings::MicrosoftOAuth2(_) => AuthType::MicrosoftOAuth2,
+                    SendSettings::Password(_) => AuthType::Password,
+                };
+                diagnosis::smtp_failure(&failure, &server, mailbox, auth)
             })
     }
+}
+
+/// Where a Microsoft OAuth2 test goes: chosen by the cloud, unless the operator
+/// overrides it.
+struct OAuth<'a> {
+    authority: &'a Url,
+    scope: String,
+    destination: Destination,
 }
 
 /// Whether a token may come from the cache.

@@ -8,12 +8,15 @@ use serde::Deserialize;
 
 use crate::domain::{ClientId, TenantId};
 
-/// The audiences Exchange Online accepts for SMTP (its URL, or its well-known app ID).
-pub const EXCHANGE_AUDIENCES: [&str; 3] = [
-    "https://outlook.office365.com",
-    "https://outlook.office365.com/",
-    "00000002-0000-0ff1-ce00-000000000000",
-];
+/// Exchange Online's well-known application ID, the same in every cloud: a token's
+/// audience may name it instead of the resource URL.
+pub const EXCHANGE_APP_ID: &str = "00000002-0000-0ff1-ce00-000000000000";
+
+/// Whether `audience` is the chosen cloud's Exchange resource (URL, with or without a
+/// trailing slash, or Exchange's app ID).
+fn is_exchange(audience: &str, resource: &str) -> bool {
+    audience.trim_end_matches('/') == resource || audience == EXCHANGE_APP_ID
+}
 
 /// The application permission SMTP AUTH with app-only tokens needs.
 pub const SMTP_ROLE: &str = "SMTP.SendAsApp";
@@ -39,8 +42,8 @@ struct Claims {
 pub enum InspectionProblem {
     #[error("the access token is not a readable JWT ({0})")]
     NotAJwt(String),
-    #[error("the token is for {found:?}, not for Exchange Online (https://outlook.office365.com)")]
-    WrongAudience { found: String },
+    #[error("the token is for {found:?}, not for Exchange Online ({expected})")]
+    WrongAudience { found: String, expected: String },
     #[error("the token was issued by tenant {found}, not by the TenantId entered")]
     WrongTenant { found: String },
     #[error("the token was issued to app {found}, not to the SMTP User entered")]
@@ -54,6 +57,7 @@ pub enum InspectionProblem {
 /// Checks the token against what the form says; on success, a one-line summary.
 pub fn inspect(
     token: &str,
+    exchange_resource: &str,
     tenant: &TenantId,
     client_id: &ClientId,
     now_unix: i64,
@@ -64,14 +68,17 @@ pub fn inspect(
         Some(serde_json::Value::Array(list)) => list
             .iter()
             .filter_map(|v| v.as_str())
-            .find(|a| EXCHANGE_AUDIENCES.contains(a))
+            .find(|a| is_exchange(a, exchange_resource))
             .or_else(|| list.first().and_then(|v| v.as_str()))
             .unwrap_or_default()
             .to_owned(),
         _ => String::new(),
     };
-    if !EXCHANGE_AUDIENCES.contains(&audience.as_str()) {
-        return Err(InspectionProblem::WrongAudience { found: audience });
+    if !is_exchange(&audience, exchange_resource) {
+        return Err(InspectionProblem::WrongAudience {
+            found: audience,
+            expected: exchange_resource.to_owned(),
+        });
     }
     if let Some(tid) = &claims.tid {
         if tenant.is_guid() && !tid.eq_ignore_ascii_case(tenant.as_str()) {
@@ -147,9 +154,35 @@ mod tests {
         check_with(claims, TENANT)
     }
 
+    const GLOBAL: &str = "https://outlook.office365.com";
+
+    #[test]
+    fn the_audience_is_the_chosen_clouds() {
+        let us = inspect(
+            &token(with("aud", "https://outlook.office365.us/".into())),
+            "https://outlook.office365.us",
+            &TenantId::parse(TENANT).unwrap(),
+            &ClientId::parse(APP).unwrap(),
+            NOW,
+        );
+        assert!(us.is_ok(), "{us:?}");
+        // A global token is refused when the tenant is in GCC High, and says so.
+        let global = inspect(
+            &token(good()),
+            "https://outlook.office365.us",
+            &TenantId::parse(TENANT).unwrap(),
+            &ClientId::parse(APP).unwrap(),
+            NOW,
+        );
+        assert!(
+            matches!(global, Err(InspectionProblem::WrongAudience { ref expected, .. }) if expected == "https://outlook.office365.us")
+        );
+    }
+
     fn check_with(claims: serde_json::Value, tenant: &str) -> Result<String, InspectionProblem> {
         inspect(
             &token(claims),
+            GLOBAL,
             &TenantId::parse(tenant).unwrap(),
             &ClientId::parse(APP).unwrap(),
             NOW,
@@ -222,15 +255,15 @@ mod tests {
         let tenant = TenantId::parse(TENANT).unwrap();
         let app = ClientId::parse(APP).unwrap();
         assert!(matches!(
-            inspect("opaque", &tenant, &app, NOW),
+            inspect("opaque", GLOBAL, &tenant, &app, NOW),
             Err(InspectionProblem::NotAJwt(_))
         ));
         assert!(matches!(
-            inspect("a.!!!.c", &tenant, &app, NOW),
+            inspect("a.!!!.c", GLOBAL, &tenant, &app, NOW),
             Err(InspectionProblem::NotAJwt(_))
         ));
         assert!(matches!(
-            inspect("a.bm90IGpzb24.c", &tenant, &app, NOW),
+            inspect("a.bm90IGpzb24.c", GLOBAL, &tenant, &app, NOW),
             Err(InspectionProblem::NotAJwt(_))
         ));
     }

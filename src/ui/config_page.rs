@@ -2,61 +2,71 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 use super::checklist::Checklist;
+use super::choice_select::ChoiceSelect;
 use super::failure_panel::{FailurePanel, Problem};
 use super::field_input::{FieldInput, FieldState};
+use super::setup_guide::{GuideSignals, SetupGuide};
 use super::toast::Toast;
+use super::transcript::Transcript;
 use crate::api::send_test_email;
-use crate::domain::{AuthType, Field, MicrosoftOAuthForm};
-use crate::report::{StepResult, TestOutcome};
+use crate::domain::{AuthType, Cloud, Field, Security, SmtpForm};
+use crate::report::{transcript_text, StepResult, TestOutcome};
 
-/// The form's fields as signals, and the one way to read them all: [`Self::snapshot`].
+/// The form as signals, and the one way to read it whole: [`Self::snapshot`].
 #[derive(Clone, Copy)]
 struct FormState {
-    email_address: FieldState,
-    name: FieldState,
-    tenant_id: FieldState,
-    smtp_user: FieldState,
-    smtp_password: FieldState,
-    send_test_to: FieldState,
+    auth_type: RwSignal<AuthType>,
+    cloud: RwSignal<Cloud>,
+    security: RwSignal<Security>,
+    /// One per [`Field`], in `Field::ALL` order.
+    fields: [FieldState; Field::ALL.len()],
 }
 
 impl FormState {
     fn new() -> Self {
         Self {
-            email_address: FieldState::new(Field::EmailAddress),
-            name: FieldState::new(Field::Name),
-            tenant_id: FieldState::new(Field::TenantId),
-            smtp_user: FieldState::new(Field::SmtpUser),
-            smtp_password: FieldState::new(Field::SmtpPassword),
-            send_test_to: FieldState::new(Field::SendTestTo),
+            auth_type: RwSignal::new(AuthType::default()),
+            cloud: RwSignal::new(Cloud::default()),
+            security: RwSignal::new(Security::default()),
+            fields: Field::ALL.map(FieldState::new),
         }
     }
 
-    fn all(&self) -> [FieldState; 6] {
-        [
-            self.email_address,
-            self.name,
-            self.tenant_id,
-            self.smtp_user,
-            self.smtp_password,
-            self.send_test_to,
-        ]
+    fn get(&self, field: Field) -> FieldState {
+        self.fields
+            .iter()
+            .copied()
+            .find(|s| s.field == field)
+            .unwrap_or_else(|| FieldState::new(field))
     }
 
-    fn snapshot(&self) -> MicrosoftOAuthForm {
-        MicrosoftOAuthForm {
-            email_address: self.email_address.value.get_untracked(),
-            name: self.name.value.get_untracked(),
-            tenant_id: self.tenant_id.value.get_untracked(),
-            smtp_user: self.smtp_user.value.get_untracked(),
-            smtp_password: self.smtp_password.value.get_untracked(),
-            send_test_to: self.send_test_to.value.get_untracked(),
+    fn text(&self, field: Field) -> String {
+        self.get(field).value.get_untracked()
+    }
+
+    fn snapshot(&self) -> SmtpForm {
+        SmtpForm {
+            auth_type: self.auth_type.get_untracked(),
+            cloud: self.cloud.get_untracked(),
+            security: self.security.get_untracked(),
+            email_address: self.text(Field::EmailAddress),
+            name: self.text(Field::Name),
+            tenant_id: self.text(Field::TenantId),
+            smtp_user: self.text(Field::SmtpUser),
+            smtp_password: self.text(Field::SmtpPassword),
+            object_id: self.text(Field::ObjectId),
+            smtp_host: self.text(Field::SmtpHost),
+            smtp_port: self.text(Field::SmtpPort),
+            username: self.text(Field::Username),
+            password: self.text(Field::Password),
+            send_test_to: self.text(Field::SendTestTo),
         }
     }
 
+    /// Shows the messages of every field the chosen type uses.
     fn touch_all(&self) {
-        for state in self.all() {
-            state.touched.set(true);
+        for field in self.auth_type.get_untracked().fields() {
+            self.get(*field).touched.set(true);
         }
     }
 }
@@ -64,11 +74,14 @@ impl FormState {
 #[component]
 pub fn ConfigPage() -> impl IntoView {
     let form = FormState::new();
-    let auth_type = RwSignal::new(AuthType::default());
+    let auth_type = form.auth_type;
+    // A sensible start for the password type; the administrator can change it.
+    form.get(Field::SmtpPort).value.set("587".to_owned());
     let toast = RwSignal::new(None::<String>);
     let problem = RwSignal::new(None::<Problem>);
     let steps = RwSignal::new(None::<Vec<StepResult>>);
-    let send = Action::new(|form: &MicrosoftOAuthForm| send_test_email(form.clone()));
+    let transcript = RwSignal::new(None::<String>);
+    let send = Action::new(|form: &SmtpForm| send_test_email(form.clone()));
     let pending = send.pending();
 
     // Effects run only in the browser: until hydration, the button stays disabled so a
@@ -82,6 +95,7 @@ pub fn ConfigPage() -> impl IntoView {
         };
         let outcome = result.map(|report| {
             steps.set(Some(report.steps));
+            transcript.set(Some(transcript_text(&report.transcript)));
             report.outcome
         });
         match outcome {
@@ -121,12 +135,21 @@ pub fn ConfigPage() -> impl IntoView {
                 toast.set(None);
                 problem.set(None);
                 steps.set(None);
+                transcript.set(None);
                 send.dispatch(input);
             }
         }
     };
 
-    let recipient_placeholder = Signal::derive(move || form.email_address.value.get());
+    let recipient_placeholder = Signal::derive(move || form.get(Field::EmailAddress).value.get());
+    let is_password = move || auth_type.get() == AuthType::Password;
+    let guide = GuideSignals {
+        cloud: form.cloud,
+        tenant_id: form.get(Field::TenantId).value,
+        smtp_user: form.get(Field::SmtpUser).value,
+        object_id: form.get(Field::ObjectId).value,
+        email_address: form.get(Field::EmailAddress).value,
+    };
 
     view! {
         <h1>"SMTP configuration"</h1>
@@ -134,36 +157,48 @@ pub fn ConfigPage() -> impl IntoView {
             "Set how the application sends email, then send a test message to prove it works."
         </p>
         <form class="config" novalidate on:submit=on_submit>
-            <div class="field">
-                <label for="auth-type">"Authentication type"</label>
-                <select
-                    id="auth-type"
-                    on:change=move |ev| {
-                        let key = event_target_value(&ev);
-                        if let Some(kind) = AuthType::ALL.into_iter().find(|k| k.key() == key) {
-                            auth_type.set(kind);
-                        }
-                    }
-                >
-                    {AuthType::ALL
-                        .into_iter()
-                        .map(|kind| {
-                            view! {
-                                <option value=kind.key() selected=move || auth_type.get() == kind>
-                                    {kind.label()}
-                                </option>
-                            }
-                        })
-                        .collect_view()}
-                </select>
+            <ChoiceSelect
+                id="auth-type"
+                label="Authentication type"
+                choices=&AuthType::ALL
+                selected=auth_type
+                key=AuthType::key
+                text=AuthType::label
+            />
+            <FieldInput state=form.get(Field::EmailAddress) at_fault autocomplete="email" input_type="email" />
+            <FieldInput state=form.get(Field::Name) at_fault />
+            <div class="auth-fields" data-auth="microsoft_oauth2" hidden=is_password>
+                <ChoiceSelect
+                    id="cloud"
+                    label="Cloud"
+                    choices=&Cloud::ALL
+                    selected=form.cloud
+                    key=Cloud::key
+                    text=Cloud::label
+                    hint="Where the tenant lives: sets the sign-in authority, the token scope and the SMTP host."
+                />
+                <FieldInput state=form.get(Field::TenantId) at_fault />
+                <FieldInput state=form.get(Field::SmtpUser) at_fault />
+                <FieldInput state=form.get(Field::SmtpPassword) at_fault secret=true autocomplete="new-password" />
+                <FieldInput state=form.get(Field::ObjectId) at_fault />
             </div>
-            <FieldInput state=form.email_address at_fault autocomplete="email" input_type="email" />
-            <FieldInput state=form.name at_fault />
-            <FieldInput state=form.tenant_id at_fault />
-            <FieldInput state=form.smtp_user at_fault />
-            <FieldInput state=form.smtp_password at_fault secret=true autocomplete="new-password" />
+            <div class="auth-fields" data-auth="password" hidden=move || !is_password()>
+                <FieldInput state=form.get(Field::SmtpHost) at_fault />
+                <FieldInput state=form.get(Field::SmtpPort) at_fault input_type="text" />
+                <ChoiceSelect
+                    id="security"
+                    label="Encryption"
+                    choices=&Security::ALL
+                    selected=form.security
+                    key=Security::key
+                    text=Security::label
+                    hint="Credentials are only ever sent encrypted."
+                />
+                <FieldInput state=form.get(Field::Username) at_fault autocomplete="username" />
+                <FieldInput state=form.get(Field::Password) at_fault secret=true autocomplete="new-password" />
+            </div>
             <FieldInput
-                state=form.send_test_to
+                state=form.get(Field::SendTestTo)
                 at_fault
                 input_type="email"
                 placeholder=recipient_placeholder
@@ -180,7 +215,11 @@ pub fn ConfigPage() -> impl IntoView {
             </div>
         </form>
         <FailurePanel problem />
+        <div hidden=is_password>
+            <SetupGuide values=guide />
+        </div>
         <Checklist steps=steps.into() open=Signal::derive(move || problem.read().is_some()) />
+        <Transcript text=transcript.into() />
         <Toast message=toast />
     }
 }

@@ -3,6 +3,7 @@
 use leptos::either::Either;
 use leptos::prelude::*;
 
+use super::copy_button::CopyButton;
 use crate::report::Failure;
 
 /// What went wrong with a test, as the page shows it.
@@ -58,7 +59,18 @@ fn failure_view(failure: Failure) -> impl IntoView {
                 {failure
                     .references
                     .into_iter()
-                    .map(|(name, value)| view! { <dt>{name}</dt><dd><code>{value}</code></dd> })
+                    .map(|(name, value)| {
+                        let label = format!("Copy the {name}");
+                        let copy = value.clone();
+                        view! {
+                            <dt>{name}</dt>
+                            <dd>
+                                <code>{value}</code>
+                                " "
+                                <CopyButton text=Signal::derive(move || copy.clone()) label />
+                            </dd>
+                        }
+                    })
                     .collect_view()}
             </dl>
         }

@@ -2,7 +2,11 @@
 //! message; no rule is written here.
 
 mod checklist;
+mod choice_select;
 pub mod config_page;
+mod copy_button;
 mod failure_panel;
 mod field_input;
+mod setup_guide;
 mod toast;
+mod transcript;

@@ -6,7 +6,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use serde::Deserialize;
-use smtp_setup::domain::MicrosoftOAuthForm;
+use smtp_setup::domain::{AuthType, Security, SmtpForm};
 use smtp_setup::server::config::{parse_authority, parse_smtp_addr, ServerSettings, Timeouts};
 use smtp_setup::server::test_send::TestSender;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -113,8 +113,8 @@ impl Peers {
 
     pub fn settings_with(&self, smtp_addr: &str) -> ServerSettings {
         ServerSettings {
-            authority: parse_authority(&self.info.authority).expect("authority"),
-            smtp: parse_smtp_addr(smtp_addr).expect("smtp addr"),
+            authority_override: Some(parse_authority(&self.info.authority).expect("authority")),
+            smtp_override: Some(parse_smtp_addr(smtp_addr).expect("smtp addr")),
             extra_roots_pem: Some(std::fs::read(&self.info.ca_file).expect("peer certificate")),
             timeouts: Timeouts::default(),
         }
@@ -125,14 +125,36 @@ impl Peers {
     }
 
     /// The form an administrator would fill in for the peers' registered app.
-    pub fn form(&self) -> MicrosoftOAuthForm {
-        MicrosoftOAuthForm {
+    pub fn form(&self) -> SmtpForm {
+        SmtpForm {
             email_address: self.info.mailbox.clone(),
             name: "Contoso Notifications".into(),
             tenant_id: self.info.tenant.to_uppercase(),
             smtp_user: self.info.client_id.clone(),
             smtp_password: self.info.client_secret.clone(),
             send_test_to: "admin@contoso-test.com".into(),
+            ..SmtpForm::default()
+        }
+    }
+
+    /// The "Username and password" form for the peers' SMTP account over `security`.
+    pub fn password_form(&self, security: Security) -> SmtpForm {
+        let addr = match security {
+            Security::StartTls => &self.info.smtp,
+            Security::ImplicitTls => &self.info.smtps,
+        };
+        let (host, port) = addr.rsplit_once(':').expect("host:port");
+        SmtpForm {
+            auth_type: AuthType::Password,
+            email_address: self.info.mailbox.clone(),
+            name: "Contoso Relay".into(),
+            smtp_host: host.into(),
+            smtp_port: port.into(),
+            security,
+            username: self.info.smtp_username.clone(),
+            password: self.info.smtp_password.clone(),
+            send_test_to: "admin@contoso-test.com".into(),
+            ..SmtpForm::default()
         }
     }
 

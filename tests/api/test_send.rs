@@ -46,7 +46,7 @@ async fn a_valid_configuration_delivers_the_test_message() {
 #[tokio::test]
 async fn a_tenant_domain_works_like_its_guid() {
     let peers = spawn_peers().await;
-    let form = smtp_setup::domain::MicrosoftOAuthForm {
+    let form = smtp_setup::domain::SmtpForm {
         tenant_id: peers.info.tenant_domain.clone(),
         send_test_to: String::new(),
         ..peers.form()
@@ -63,7 +63,7 @@ async fn a_tenant_domain_works_like_its_guid() {
 #[tokio::test]
 async fn a_wrong_secret_reports_entras_aadsts7000215_at_the_token_step() {
     let peers = spawn_peers().await;
-    let form = smtp_setup::domain::MicrosoftOAuthForm {
+    let form = smtp_setup::domain::SmtpForm {
         smtp_password: "Wrong8Q~not-the-secret".into(),
         ..peers.form()
     };
@@ -88,7 +88,7 @@ async fn a_wrong_secret_reports_entras_aadsts7000215_at_the_token_step() {
 #[tokio::test]
 async fn an_unknown_application_points_at_smtp_user() {
     let peers = spawn_peers().await;
-    let form = smtp_setup::domain::MicrosoftOAuthForm {
+    let form = smtp_setup::domain::SmtpForm {
         smtp_user: "99999999-8888-4777-8666-555555555555".into(),
         ..peers.form()
     };
@@ -126,7 +126,7 @@ async fn a_token_signed_by_another_issuer_is_refused_with_535_at_authenticate() 
 #[tokio::test]
 async fn a_mailbox_the_app_may_not_use_is_refused_at_authenticate() {
     let peers = spawn_peers().await;
-    let form = smtp_setup::domain::MicrosoftOAuthForm {
+    let form = smtp_setup::domain::SmtpForm {
         email_address: "someone-else@contoso-test.com".into(),
         ..peers.form()
     };
@@ -140,7 +140,7 @@ async fn a_mailbox_the_app_may_not_use_is_refused_at_authenticate() {
 #[tokio::test]
 async fn invalid_input_is_refused_with_the_browsers_messages_and_sends_nothing() {
     let peers = spawn_peers().await;
-    let form = smtp_setup::domain::MicrosoftOAuthForm {
+    let form = smtp_setup::domain::SmtpForm {
         name: "Sales\r\nBcc: victim@example.com".into(),
         smtp_password: "8c5b1e3a-2f4d-4c6b-9a7e-1d2c3b4a5f60".into(),
         ..peers.form()
@@ -208,7 +208,8 @@ async fn a_token_server_that_never_answers_ends_in_a_timeout_at_the_token_step()
         }
     });
     let mut settings = peers.settings();
-    settings.authority = smtp_setup::server::config::parse_authority(&silent_url).expect("url");
+    settings.authority_override =
+        Some(smtp_setup::server::config::parse_authority(&silent_url).expect("url"));
     settings.timeouts = short_timeouts();
     let sender = TestSender::new(&settings).expect("sender");
     let TestOutcome::Failed(failure) = sender.run(&peers.form()).await.outcome else {
@@ -263,7 +264,7 @@ async fn an_untrusted_certificate_fails_at_tls_and_sends_no_token() {
 #[tokio::test]
 async fn an_xoauth2_error_challenge_is_answered_and_the_final_reply_reported() {
     let peers = spawn_peers_with(&[("PEER_AUTH_FAILURE", "challenge")]).await;
-    let form = smtp_setup::domain::MicrosoftOAuthForm {
+    let form = smtp_setup::domain::SmtpForm {
         email_address: "someone-else@contoso-test.com".into(),
         ..peers.form()
     };
@@ -294,7 +295,7 @@ async fn the_report_lists_every_step_in_order_with_its_status() {
     let data = report.steps.last().expect("data step");
     assert!(data.detail.starts_with("250"), "{}", data.detail);
 
-    let wrong = smtp_setup::domain::MicrosoftOAuthForm {
+    let wrong = smtp_setup::domain::SmtpForm {
         smtp_password: "Wrong8Q~not-the-secret".into(),
         ..peers.form()
     };

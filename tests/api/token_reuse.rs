@@ -31,7 +31,7 @@ async fn a_second_test_reuses_the_token_and_a_changed_secret_does_not() {
     );
 
     // Another secret never reuses the token obtained with the first one.
-    let other_secret = smtp_setup::domain::MicrosoftOAuthForm {
+    let other_secret = smtp_setup::domain::SmtpForm {
         smtp_password: "Other8Q~another-secret".into(),
         ..peers.form()
     };

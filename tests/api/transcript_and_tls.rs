@@ -10,7 +10,10 @@ use crate::helpers::{spawn_peers, spawn_peers_with};
 async fn the_transcript_shows_the_dialogue_with_the_credentials_redacted() {
     let peers = spawn_peers().await;
     let report = peers.sender().run(&peers.form()).await;
-    assert!(matches!(report.outcome, TestOutcome::Sent { .. }), "{report:?}");
+    assert!(
+        matches!(report.outcome, TestOutcome::Sent { .. }),
+        "{report:?}"
+    );
 
     let text = transcript_text(&report.transcript);
     for expected in [
@@ -29,12 +32,21 @@ async fn the_transcript_shows_the_dialogue_with_the_credentials_redacted() {
         "C: .\n",
         "C: QUIT",
     ] {
-        assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
+        assert!(
+            text.contains(expected),
+            "{expected:?} missing from:\n{text}"
+        );
     }
     // Neither the secret, nor the token, nor the XOAUTH2 payload that carries it.
     assert!(!text.contains(&peers.info.client_secret), "{text}");
-    assert!(!text.contains("eyJ"), "a JWT leaked into the transcript:\n{text}");
-    assert!(!text.contains("dXNlcj"), "the XOAUTH2 payload leaked:\n{text}");
+    assert!(
+        !text.contains("eyJ"),
+        "a JWT leaked into the transcript:\n{text}"
+    );
+    assert!(
+        !text.contains("dXNlcj"),
+        "the XOAUTH2 payload leaked:\n{text}"
+    );
     // The server's side is recorded as the server's.
     assert!(report
         .transcript
@@ -69,7 +81,10 @@ async fn a_refused_authentication_ends_the_transcript_with_the_servers_words() {
 async fn a_strict_server_that_limits_line_length_gets_the_token_after_the_challenge() {
     let peers = spawn_peers_with(&[("PEER_STRICT_LINES", "1")]).await;
     let report = peers.sender().run(&peers.form()).await;
-    assert!(matches!(report.outcome, TestOutcome::Sent { .. }), "{report:?}");
+    assert!(
+        matches!(report.outcome, TestOutcome::Sent { .. }),
+        "{report:?}"
+    );
     assert_eq!(peers.stats().await.long_lines, 0);
     assert_eq!(peers.messages().await.len(), 1);
 }
@@ -82,11 +97,23 @@ async fn a_certificate_for_another_name_is_named_as_such() {
         panic!("{report:?}");
     };
     assert_eq!(failure.step, Step::StartTls);
-    assert!(failure.detail.contains("another host name"), "{}", failure.detail);
-    assert!(failure.detail.contains("mail.other.example"), "{}", failure.detail);
+    assert!(
+        failure.detail.contains("another host name"),
+        "{}",
+        failure.detail
+    );
+    assert!(
+        failure.detail.contains("mail.other.example"),
+        "{}",
+        failure.detail
+    );
     assert!(failure.fix.contains("host name"), "{}", failure.fix);
     assert!(peers.messages().await.is_empty());
-    assert_eq!(peers.stats().await.auth_attempts, 0, "no credentials may follow");
+    assert_eq!(
+        peers.stats().await.auth_attempts,
+        0,
+        "no credentials may follow"
+    );
 }
 
 #[tokio::test]
@@ -106,7 +133,15 @@ async fn a_certificate_from_an_untrusted_authority_is_named_as_such() {
         panic!("{report:?}");
     };
     assert_eq!(failure.step, Step::StartTls);
-    assert!(failure.detail.contains("not signed by a trusted authority"), "{}", failure.detail);
-    assert!(failure.fix.contains("SMTP_SETUP_CA_FILE"), "{}", failure.fix);
+    assert!(
+        failure.detail.contains("not signed by a trusted authority"),
+        "{}",
+        failure.detail
+    );
+    assert!(
+        failure.fix.contains("SMTP_SETUP_CA_FILE"),
+        "{}",
+        failure.fix
+    );
     assert_eq!(peers.stats().await.auth_attempts, 0);
 }

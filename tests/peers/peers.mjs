@@ -44,7 +44,8 @@ export const DEFAULTS = {
   smtpPassword: 'Peer-password-0123456789',
 };
 
-const EXCHANGE_RESOURCE = 'https://outlook.office365.com';
+// The Exchange resource of the cloud the peers play (PEER_EXCHANGE_RESOURCE for a national cloud).
+const EXCHANGE_RESOURCE = process.env.PEER_EXCHANGE_RESOURCE || 'https://outlook.office365.com';
 const env = process.env;
 const config = {
   tenant: env.PEER_TENANT || DEFAULTS.tenant,

@@ -20,16 +20,8 @@ use self::wire::{Transcript, Wire, WireError};
 use super::checklist::Checklist;
 use super::config::SmtpEndpoint;
 use super::deadline::{Deadline, TimedOut};
+pub use crate::domain::Security;
 use crate::report::Step;
-
-/// How the connection is encrypted. Credentials never cross an unencrypted connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Security {
-    /// Plain TCP upgraded with STARTTLS (port 587).
-    StartTls,
-    /// TLS from the first byte (port 465).
-    ImplicitTls,
-}
 
 /// Who we authenticate as, and how.
 pub enum Credentials<'a> {
@@ -215,7 +207,10 @@ impl SmtpClient {
             .copied()
             .find(|m| capabilities.offers_auth(m));
         let offered = match mechanism {
-            Some(m) => Ok(Ok(format!("AUTH {m} is offered by {}", capabilities.server))),
+            Some(m) => Ok(Ok(format!(
+                "AUTH {m} is offered by {}",
+                capabilities.server
+            ))),
             None => Ok(Err(SmtpFailureKind::AuthNotOffered {
                 wanted: credentials.mechanisms()[0],
                 offered: capabilities.auth.clone(),
@@ -230,7 +225,10 @@ impl SmtpClient {
         record(Step::Authenticate, authenticated)?;
 
         let addressed = deadline
-            .run(limit, send_envelope(&mut wire, envelope, capabilities.smtputf8))
+            .run(
+                limit,
+                send_envelope(&mut wire, envelope, capabilities.smtputf8),
+            )
             .await;
         record(Step::Envelope, addressed)?;
 
@@ -289,7 +287,9 @@ fn expect(reply: Reply, wanted: impl Fn(u16) -> bool) -> StepOutcome<Reply> {
     if wanted(reply.code) {
         Ok(reply)
     } else if reply.is_positive() {
-        Err(SmtpFailureKind::Protocol(format!("unexpected reply: {reply}")))
+        Err(SmtpFailureKind::Protocol(format!(
+            "unexpected reply: {reply}"
+        )))
     } else {
         Err(SmtpFailureKind::Reply {
             code: reply.code,
@@ -299,17 +299,23 @@ fn expect(reply: Reply, wanted: impl Fn(u16) -> bool) -> StepOutcome<Reply> {
 }
 
 /// MAIL FROM and one RCPT TO per recipient, with SMTPUTF8 when an address needs it.
-async fn send_envelope(wire: &mut Wire<'_>, envelope: &Envelope, smtputf8: bool) -> StepOutcome<String> {
-    let from = envelope
-        .from()
-        .map(|a| a.to_string())
-        .unwrap_or_default();
+async fn send_envelope(
+    wire: &mut Wire<'_>,
+    envelope: &Envelope,
+    smtputf8: bool,
+) -> StepOutcome<String> {
+    let from = envelope.from().map(|a| a.to_string()).unwrap_or_default();
     let non_ascii = std::iter::once(from.as_str())
         .chain(envelope.to().iter().map(AsRef::as_ref))
         .any(|address| !address.is_ascii());
-    let parameter = if non_ascii && smtputf8 { " SMTPUTF8" } else { "" };
+    let parameter = if non_ascii && smtputf8 {
+        " SMTPUTF8"
+    } else {
+        ""
+    };
     let mut reply = expect(
-        wire.command(&format!("MAIL FROM:<{from}>{parameter}")).await?,
+        wire.command(&format!("MAIL FROM:<{from}>{parameter}"))
+            .await?,
         |c| c == 250,
     )?;
     for recipient in envelope.to() {
@@ -365,7 +371,11 @@ async fn authenticate(
 /// would make the line longer than the server's limit, it is sent after the server's
 /// empty 334 challenge instead. Real Entra tokens (1.5–3 KB) always take that form, which
 /// is also the one Microsoft documents for Exchange Online.
-async fn initial_response(wire: &mut Wire<'_>, mechanism: &str, initial: &str) -> Result<Reply, SmtpFailureKind> {
+async fn initial_response(
+    wire: &mut Wire<'_>,
+    mechanism: &str,
+    initial: &str,
+) -> Result<Reply, SmtpFailureKind> {
     if fits_on_auth_line(mechanism, initial) {
         return Ok(wire
             .secret_command(

@@ -188,8 +188,12 @@ mod tests {
         assert_eq!(banner.text(), "smtp.example ESMTP ready");
         let bare = reply_of(&["334"]).unwrap();
         assert_eq!((bare.code, bare.text()), (334, String::new()));
-        let ehlo = reply_of(&["250-smtp.example Hello", "250-SIZE 1000", "250 AUTH LOGIN XOAUTH2"])
-            .unwrap();
+        let ehlo = reply_of(&[
+            "250-smtp.example Hello",
+            "250-SIZE 1000",
+            "250 AUTH LOGIN XOAUTH2",
+        ])
+        .unwrap();
         assert_eq!(ehlo.lines.len(), 3);
         assert!(ehlo.is_positive());
     }

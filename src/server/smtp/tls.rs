@@ -35,7 +35,9 @@ pub enum CertificateProblem {
     /// Signed by an authority we do not trust (a private CA, a TLS-inspecting proxy).
     Untrusted,
     /// Valid, but for another host name than the one we connected to.
-    NameMismatch { presented: Vec<String> },
+    NameMismatch {
+        presented: Vec<String>,
+    },
     Expired,
     NotYetValid,
     Revoked,
@@ -122,10 +124,18 @@ mod tests {
 
     #[test]
     fn certificate_problems_are_told_apart() {
-        let unknown = io(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer));
-        assert_eq!(classify_handshake(&unknown), Ok(CertificateProblem::Untrusted));
+        let unknown = io(rustls::Error::InvalidCertificate(
+            CertificateError::UnknownIssuer,
+        ));
+        assert_eq!(
+            classify_handshake(&unknown),
+            Ok(CertificateProblem::Untrusted)
+        );
         let expired = io(rustls::Error::InvalidCertificate(CertificateError::Expired));
-        assert_eq!(classify_handshake(&expired), Ok(CertificateProblem::Expired));
+        assert_eq!(
+            classify_handshake(&expired),
+            Ok(CertificateProblem::Expired)
+        );
         let name = io(rustls::Error::InvalidCertificate(
             CertificateError::NotValidForName,
         ));
@@ -142,6 +152,9 @@ mod tests {
     #[test]
     fn a_file_without_certificates_is_refused_only_when_malformed() {
         assert!(client_config(None).is_ok());
-        assert!(client_config(Some(b"-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n")).is_err());
+        assert!(client_config(Some(
+            b"-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n"
+        ))
+        .is_err());
     }
 }

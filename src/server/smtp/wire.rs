@@ -216,7 +216,8 @@ impl<'t> Wire<'t> {
                 Err(text) => WireError::Handshake(text),
             })?;
         let agreed = tls::describe(tls.get_ref().1);
-        self.transcript.note(format!("TLS handshake done: {agreed}"));
+        self.transcript
+            .note(format!("TLS handshake done: {agreed}"));
         *self.io.get_mut() = Stream::Tls(Box::new(tls));
         Ok(agreed)
     }

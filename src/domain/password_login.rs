@@ -1,0 +1,132 @@
+//! The account of "Username and password" sending (SMTP AUTH PLAIN or LOGIN).
+
+use std::fmt;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use super::text::{describe_char, is_forbidden_control};
+
+const MAX_LEN: usize = 256;
+
+/// The SMTP login, often the mailbox address.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct SmtpUsername(String);
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SmtpUsernameError {
+    #[error("Enter the SMTP username (often the mailbox's address).")]
+    Empty,
+    #[error("A username has at most {MAX_LEN} characters.")]
+    TooLong,
+    #[error("A username cannot contain {0}.")]
+    ForbiddenCharacter(String),
+}
+
+impl SmtpUsername {
+    pub fn parse(input: &str) -> Result<Self, SmtpUsernameError> {
+        let value = input.trim();
+        if value.is_empty() {
+            return Err(SmtpUsernameError::Empty);
+        }
+        if value.chars().count() > MAX_LEN {
+            return Err(SmtpUsernameError::TooLong);
+        }
+        if let Some(c) = value.chars().find(|c| is_forbidden_control(*c)) {
+            return Err(SmtpUsernameError::ForbiddenCharacter(describe_char(c)));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+super::string_newtype!(SmtpUsername, SmtpUsernameError);
+
+/// The account's password. Like the client secret: no `Display`, redacted `Debug`, not
+/// `Serialize`.
+#[derive(Clone)]
+pub struct SmtpPassword(SecretString);
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SmtpPasswordError {
+    #[error("Enter the password.")]
+    Empty,
+    #[error("A password has at most {MAX_LEN} characters.")]
+    TooLong,
+    #[error("A password cannot contain {0}.")]
+    ForbiddenCharacter(String),
+}
+
+impl SmtpPassword {
+    /// Spaces are kept: unlike a client secret, a password may begin or end with one.
+    pub fn parse(input: &str) -> Result<Self, SmtpPasswordError> {
+        if input.is_empty() {
+            return Err(SmtpPasswordError::Empty);
+        }
+        if input.chars().count() > MAX_LEN {
+            return Err(SmtpPasswordError::TooLong);
+        }
+        // SASL PLAIN separates fields with NUL; line breaks would end the AUTH line.
+        if let Some(c) = input.chars().find(|c| is_forbidden_control(*c)) {
+            return Err(SmtpPasswordError::ForbiddenCharacter(describe_char(c)));
+        }
+        Ok(Self(SecretString::from(input.to_owned())))
+    }
+
+    pub fn secret(&self) -> &SecretString {
+        &self.0
+    }
+
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl fmt::Debug for SmtpPassword {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SmtpPassword([redacted])")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames() {
+        assert_eq!(
+            SmtpUsername::parse(" relay@contoso.com ").unwrap().as_str(),
+            "relay@contoso.com"
+        );
+        assert_eq!(SmtpUsername::parse(" "), Err(SmtpUsernameError::Empty));
+        assert!(matches!(
+            SmtpUsername::parse("a\0b"),
+            Err(SmtpUsernameError::ForbiddenCharacter(_))
+        ));
+        assert_eq!(
+            SmtpUsername::parse(&"a".repeat(257)),
+            Err(SmtpUsernameError::TooLong)
+        );
+    }
+
+    #[test]
+    fn passwords_keep_spaces_and_refuse_controls() {
+        assert_eq!(
+            SmtpPassword::parse(" pass word ").unwrap().expose(),
+            " pass word "
+        );
+        assert!(matches!(
+            SmtpPassword::parse(""),
+            Err(SmtpPasswordError::Empty)
+        ));
+        assert!(matches!(
+            SmtpPassword::parse("a\r\nb"),
+            Err(SmtpPasswordError::ForbiddenCharacter(_))
+        ));
+        assert!(!format!("{:?}", SmtpPassword::parse("hunter2").unwrap()).contains("hunter2"));
+    }
+}

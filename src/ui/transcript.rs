@@ -1,0 +1,24 @@
+use leptos::prelude::*;
+
+use super::copy_button::CopyButton;
+
+/// The SMTP dialogue of the last test, credentials already redacted by the server.
+#[component]
+pub fn Transcript(text: Signal<Option<String>>) -> impl IntoView {
+    move || {
+        text.get().filter(|t| !t.is_empty()).map(|body| {
+            let copy = body.clone();
+            view! {
+                <details class="transcript">
+                    <summary>"SMTP transcript"</summary>
+                    <p class="hint">
+                        "What was said on the wire, for a support ticket. Credentials are "
+                        "shown as [redacted]; the message itself is left out."
+                    </p>
+                    <pre id="transcript-text">{body}</pre>
+                    <CopyButton text=Signal::derive(move || copy.clone()) label="Copy the SMTP transcript" />
+                </details>
+            }
+        })
+    }
+}
