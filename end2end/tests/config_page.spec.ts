@@ -124,6 +124,16 @@ test('a valid configuration sends the test email and shows a toast', async ({ pa
   const report = page.locator('details.checklist');
   await expect(report).not.toHaveAttribute('open', '');
   await expect(report.locator('li[data-status="passed"]')).toHaveCount(9);
+  // The transcript: the dialogue as it was, with the credentials redacted.
+  const transcript = page.locator('details.transcript');
+  await transcript.locator('summary').click();
+  const lines = transcript.locator('#transcript-text');
+  await expect(lines).toContainText('C: STARTTLS');
+  await expect(lines).toContainText('* TLS handshake done: TLS 1.3');
+  await expect(lines).toContainText('C: [redacted]');
+  await expect(lines).toContainText('S: 235');
+  await expect(lines).not.toContainText(peer.clientSecret);
+  await expect(lines).not.toContainText('eyJ');
 
   await toast.getByRole('button', { name: 'Dismiss' }).click();
   await expect(toast).toBeEmpty();
@@ -202,7 +212,7 @@ test('a mailbox the app may not use fails at authentication with the SMTP reply'
   await fillValid(page, { 'Email address': 'someone-else@contoso-test.com' });
   await page.getByRole('button', { name: 'Send test email' }).click();
   const panel = page.getByRole('alert').filter({ hasText: 'Test failed at' });
-  await expect(panel).toContainText('Authenticate (AUTH XOAUTH2)');
+  await expect(panel).toContainText('Authenticate (AUTH)');
   await expect(panel).toContainText('535 5.7.3 Authentication unsuccessful');
   await expect(panel).toContainText('Add-MailboxPermission');
 });
@@ -227,4 +237,63 @@ test('the server refuses invalid input sent around the page, with the same messa
   expect(invalid.SmtpPassword).toContain("looks like the secret's ID");
   expect(JSON.stringify(body)).not.toContain(peer.clientSecret);
   expect(await messages()).toHaveLength(0);
+});
+
+test('the setup guide fills its PowerShell in from the form, quoted, as you type', async ({ page, context }) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  await openPage(page);
+  const objectId = '0F8FAD5B-D9CB-469F-A165-70867728950E';
+  await fillValid(page, { 'Email address': "o'brien@contoso-test.com" });
+  await page.getByLabel('ObjectId', { exact: true }).fill(objectId);
+  await page.locator('#setup-guide summary').click();
+  const script = page.locator('#guide-setup-script');
+  await expect(script).toContainText(`Connect-ExchangeOnline -Organization '${peer.tenant}'`);
+  await expect(script).toContainText(
+    `New-ServicePrincipal -AppId '${peer.clientId}' -ObjectId '${objectId.toLowerCase()}'`);
+  await expect(script).toContainText(
+    `Add-MailboxPermission -Identity 'o''brien@contoso-test.com' -User '${objectId.toLowerCase()}' -AccessRights FullAccess`);
+  await expect(page.locator('#guide-check-script')).toContainText('Get-TransportConfig');
+
+  // An invalid value is never pasted into a command: it stays a placeholder.
+  await page.getByLabel('ObjectId', { exact: true }).fill('not-a-guid');
+  await expect(script).toContainText('-ObjectId <ObjectId>');
+
+  // The cloud changes the connection with it.
+  await page.getByLabel('Cloud').selectOption('us-gov-gcc-high');
+  await expect(script).toContainText('-ExchangeEnvironmentName O365USGovGCCHigh');
+
+  await page.getByRole('button', { name: 'Copy the setup commands' }).click();
+  await expect(page.getByRole('button', { name: 'Copy the setup commands' })).toHaveText('Copied');
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  expect(copied).toBe(await script.textContent());
+});
+
+test('"Username and password" shows its own fields and sends with AUTH PLAIN', async ({ page }) => {
+  await openPage(page);
+  await page.getByLabel('Authentication type').selectOption('password');
+  await expect(page.getByLabel('TenantId', { exact: true })).toBeHidden();
+  await expect(page.locator('#setup-guide')).toBeHidden();
+  await page.getByLabel('Email address', { exact: true }).fill(peer.mailbox);
+  await page.getByLabel('SMTP server', { exact: true }).fill('127.0.0.1');
+  await expect(page.getByLabel('Port', { exact: true })).toHaveValue('587');
+  await page.getByLabel('Port', { exact: true }).fill(process.env.E2E_SMTP_PORT ?? '3102');
+  await page.getByLabel('Username', { exact: true }).fill(peer.smtpUsername);
+  await page.getByLabel('Password', { exact: true }).fill('wrong-password');
+  await page.getByRole('button', { name: 'Send test email' }).click();
+
+  const panel = page.getByRole('alert').filter({ hasText: 'Test failed at' });
+  await expect(panel).toContainText('535 5.7.8');
+  await expect(page.locator('.field.at-fault #password')).toBeVisible();
+  const report = page.locator('details.checklist');
+  await expect(report).not.toContainText('Token request');
+
+  await page.getByLabel('Password', { exact: true }).fill(peer.smtpPassword);
+  await page.getByRole('button', { name: 'Send test email' }).click();
+  await expect(page.getByRole('status')).toContainText(`Test email sent to ${peer.mailbox}`);
+  const received = await messages();
+  expect(received).toHaveLength(1);
+  expect(received[0].authUser).toBe(peer.smtpUsername);
+  await page.locator('details.transcript summary').click();
+  await expect(page.locator('#transcript-text')).toContainText('C: AUTH PLAIN [redacted]');
+  await expect(page.locator('#transcript-text')).not.toContainText(peer.smtpPassword);
 });

@@ -5,6 +5,8 @@ export const peer = {
   clientId: 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee',
   clientSecret: 'Peer8Q~test-secret-value.0123456789abcdef',
   mailbox: 'sender@contoso-test.com',
+  smtpUsername: 'relay@contoso-test.com',
+  smtpPassword: 'Peer-password-0123456789',
 };
 
 const control = `http://127.0.0.1:${process.env.E2E_CONTROL_PORT ?? '3103'}`;
