@@ -54,9 +54,8 @@ pub fn parse_line(line: &str) -> Result<ReplyLine<'_>, ReplyError> {
     let no_code = || ReplyError::NoCode(shorten(line));
     let digits = line.get(..3).ok_or_else(no_code)?;
     let bytes = digits.as_bytes();
-    let valid = matches!(bytes[0], b'2'..=b'5')
-        && matches!(bytes[1], b'0'..=b'9')
-        && matches!(bytes[2], b'0'..=b'9');
+    let valid =
+        matches!(bytes[0], b'2'..=b'5') && bytes[1].is_ascii_digit() && bytes[2].is_ascii_digit();
     if !valid {
         return Err(no_code());
     }
