@@ -158,10 +158,21 @@ pub fn inspection_failure(problem: &InspectionProblem) -> Failure {
              delegated permission.)"
                 .to_owned(),
         ),
-        InspectionProblem::WrongAudience { .. } => (
+        InspectionProblem::WrongAudience { found, expected } => (
             None,
             "The token is not for Exchange Online.",
-            "The token must be requested for https://outlook.office365.com/.default.".to_owned(),
+            if found.contains("graph.microsoft") {
+                format!(
+                    "The token is for Microsoft Graph. SMTP needs a token for {expected}: the \
+                     SMTP.SendAsApp permission belongs under Office 365 Exchange Online \
+                     (APIs my organization uses), not under Microsoft Graph."
+                )
+            } else {
+                format!(
+                    "SMTP needs a token for {expected} (scope {expected}/.default). If the \
+                     tenant is in another Microsoft cloud, choose it under Cloud."
+                )
+            },
         ),
         InspectionProblem::WrongTenant { .. } => (
             Some(Field::TenantId),

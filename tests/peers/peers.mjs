@@ -19,7 +19,10 @@
 // PEER_BASIC_AUTH_DISABLED=1 (refuse PLAIN/LOGIN as Exchange does: 535 5.7.139),
 // PEER_STRICT_LINES=1 (refuse command lines over RFC 5321's 512 octets, as strict servers do),
 // PEER_SMTP_CERT_SAN (the server certificate's subjectAltName; default localhost, 127.0.0.1),
-// PEER_SMTPS_PORT (the implicit-TLS server's port).
+// PEER_SMTPS_PORT (the implicit-TLS server's port),
+// PEER_TOKEN_AUDIENCE (the issued tokens' aud), PEER_TOKEN_EXPIRED=1 (tokens already expired),
+// PEER_SMTP_AUTH_REPLY / PEER_SMTP_DATA_REPLY ("code|text": Exchange's words at AUTH, or at
+// the end of DATA, whatever was sent).
 
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -149,6 +152,8 @@ async function startTokenServer() {
         : env.PEER_TOKEN_ROLES.split(',').filter(Boolean),
       sub: randomUUID(),
     });
+    if (env.PEER_TOKEN_AUDIENCE) token.payload.aud = env.PEER_TOKEN_AUDIENCE;
+    if (env.PEER_TOKEN_EXPIRED === '1') token.payload.exp = Math.floor(Date.now() / 1000) - 120;
     delete token.payload.scope;
   });
   server.service.on('beforeResponse', (response, req) => {
@@ -197,6 +202,13 @@ if (env.PEER_STRICT_LINES === '1') {
   };
 }
 
+// "535|5.7.139 Authentication unsuccessful, ..." → an error smtp-server answers with.
+function scriptedReply(spec) {
+  if (!spec) return null;
+  const [code, ...text] = spec.split('|');
+  return smtpError(Number(code), text.join('|'));
+}
+
 async function startSmtpServer({ certFile, keyFile }, issuerUrl, messages, secure) {
   const jwks = createRemoteJWKSet(new URL(`${issuerUrl}/discovery/v2.0/keys`));
   const server = new SMTPServer({
@@ -221,6 +233,8 @@ async function startSmtpServer({ certFile, keyFile }, issuerUrl, messages, secur
         ? callback(null, { data: { status: '401', schemes: 'bearer', scope: `${EXCHANGE_RESOURCE}/.default` } })
         : callback(smtpError(535, '5.7.3 Authentication unsuccessful [test-peer]')));
       if (rejected.includes(stats.authAttempts)) return refuse();
+      const scriptedAuth = scriptedReply(env.PEER_SMTP_AUTH_REPLY);
+      if (scriptedAuth) return callback(scriptedAuth);
       if (auth.method === 'PLAIN' || auth.method === 'LOGIN') {
         if (env.PEER_BASIC_AUTH_DISABLED === '1') {
           return callback(smtpError(535, '5.7.139 Authentication unsuccessful, basic authentication is disabled. [test-peer]'));
@@ -244,6 +258,13 @@ async function startSmtpServer({ certFile, keyFile }, issuerUrl, messages, secur
       }
     },
     onData(stream, session, callback) {
+      const scriptedData = scriptedReply(env.PEER_SMTP_DATA_REPLY);
+      if (scriptedData) {
+        // Read the whole message first: the reply comes at the end of DATA, as Exchange's does.
+        stream.on('end', () => callback(scriptedData));
+        stream.resume();
+        return;
+      }
       simpleParser(stream, {}).then((mail) => {
         const from = mail.from?.value?.[0];
         const password = session.user === config.smtpUsername;
