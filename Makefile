@@ -44,11 +44,16 @@ unit:
 	cargo test --features ssr
 
 # Browser tests: the release build, served against the local peers (see end2end/).
+# A fresh database each run; the whole output (server logs included) is kept and then
+# searched for any secret, token or password.
 e2e: build
 	@mkdir -p $(E2E_DIR)
+	rm -f $(E2E_DIR)/app.db $(E2E_DIR)/app.db-* $(E2E_DIR)/app.key
 	PEER_DIR=$(E2E_DIR)/peers PEER_PREPARE_ONLY=1 node tests/peers/peers.mjs
-	cd end2end && E2E_APP=$(E2E_APP) E2E_TOKEN_PORT=$(E2E_TOKEN_PORT) E2E_SMTP_PORT=$(E2E_SMTP_PORT) \
-		E2E_CONTROL_PORT=$(E2E_CONTROL_PORT) E2E_PEER_DIR=$(CURDIR)/$(E2E_DIR)/peers npx playwright test
+	set -o pipefail; cd end2end && E2E_APP=$(E2E_APP) E2E_TOKEN_PORT=$(E2E_TOKEN_PORT) E2E_SMTP_PORT=$(E2E_SMTP_PORT) \
+		E2E_CONTROL_PORT=$(E2E_CONTROL_PORT) E2E_PEER_DIR=$(CURDIR)/$(E2E_DIR)/peers \
+		E2E_DATABASE=$(E2E_DIR)/app.db npx playwright test 2>&1 | tee $(CURDIR)/$(E2E_DIR)/e2e.log
+	.ci/no-secrets.sh $(E2E_DIR)/e2e.log $(E2E_DIR)/app.db*
 
 # Sizes, hydration, keystroke latency, test-send latency and load; writes BENCHMARKS.md.
 bench: tools-test build

@@ -20,7 +20,7 @@ cat <<TEXT
 
   smtp-setup demo: the app talks to local peers instead of Microsoft 365.
 
-  Open http://127.0.0.1:3000 and type:
+  Open the sign-in link the server prints below, then type:
     Email address   $(field mailbox)
     Name            anything you like
     TenantId        $(field tenant)   (or $(field tenantDomain))
@@ -37,4 +37,5 @@ export SMTP_SETUP_AUTHORITY_URL="$(field authority)"
 export SMTP_SETUP_SMTP_ADDR="$(field smtp)"
 export SMTP_SETUP_CA_FILE="$(field caFile)"
 export LEPTOS_SITE_ADDR=127.0.0.1:3000 LEPTOS_SITE_ROOT=target/site
+export DATABASE_URL="sqlite://$PWD/$DIR/app.db"
 target/release/smtp-setup

@@ -1,5 +1,7 @@
 import { defineConfig } from '@playwright/test';
 
+import { adminToken } from './tests/peers';
+
 // Started by `make e2e` with the ports below; the peers' certificates are made first
 // (PEER_PREPARE_ONLY) because the app reads its CA file when it starts.
 const env = process.env;
@@ -8,6 +10,8 @@ const tokenPort = env.E2E_TOKEN_PORT ?? '3101';
 const smtpPort = env.E2E_SMTP_PORT ?? '3102';
 const controlPort = env.E2E_CONTROL_PORT ?? '3103';
 const peerDir = env.E2E_PEER_DIR ?? '../target/e2e/peers';
+// A fixed sign-in token (instead of the printed one-time link) and a fresh database.
+const database = env.E2E_DATABASE ?? 'target/e2e/app.db';
 
 export default defineConfig({
   testDir: './tests',
@@ -57,6 +61,8 @@ export default defineConfig({
         SMTP_SETUP_AUTHORITY_URL: `http://127.0.0.1:${tokenPort}`,
         SMTP_SETUP_SMTP_ADDR: `127.0.0.1:${smtpPort}`,
         SMTP_SETUP_CA_FILE: `${peerDir}/ca.pem`,
+        SMTP_SETUP_ADMIN_TOKEN: adminToken,
+        DATABASE_URL: `sqlite://${database}`,
         RUST_LOG: 'info',
       },
     },

@@ -7,6 +7,7 @@ use crate::ui::config_page::ConfigPage;
 /// leaving both out keeps them out of the WASM bundle.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let stylesheet = stylesheet_href(&options);
+    provide_csp_nonce();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -25,6 +26,21 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         </html>
     }
 }
+
+/// The Content-Security-Policy admits the one inline hydration script by this request's
+/// nonce (set by `server::web::headers`); `HydrationScripts` reads it from the context.
+#[cfg(feature = "ssr")]
+fn provide_csp_nonce() {
+    use crate::server::web::headers::CspNonce;
+    let nonce = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<CspNonce>().cloned());
+    if let Some(CspNonce(value)) = nonce.filter(|n| !n.0.is_empty()) {
+        provide_context(leptos::nonce::Nonce::from_value(value));
+    }
+}
+
+#[cfg(not(feature = "ssr"))]
+fn provide_csp_nonce() {}
 
 #[cfg(feature = "ssr")]
 fn stylesheet_href(options: &LeptosOptions) -> String {

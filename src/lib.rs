@@ -9,6 +9,7 @@ pub mod app;
 pub mod domain;
 pub mod guide;
 pub mod report;
+pub mod saved;
 pub mod ui;
 
 #[cfg(feature = "ssr")]

@@ -18,10 +18,16 @@ async fn serve() -> Result<(), String> {
 
     use axum::extract::DefaultBodyLimit;
     use axum::http::{header, HeaderValue};
+    use axum::middleware::{from_fn, from_fn_with_state};
+    use axum::routing::{get, post};
     use axum::Router;
     use leptos::prelude::*;
     use leptos_axum::{generate_route_list, LeptosRoutes};
+    use smtp_setup::api::context::Services;
     use smtp_setup::app::{shell, App};
+    use smtp_setup::server::admin::{Admin, TokenPolicy};
+    use smtp_setup::server::store::{Store, DEFAULT_DATABASE_URL};
+    use smtp_setup::server::web::{guard, headers, health, initial, login};
     use smtp_setup::server::{
         assets, config::ServerSettings, precompress, telemetry, test_send::TestSender,
     };
@@ -40,8 +46,45 @@ async fn serve() -> Result<(), String> {
     }
     let addr = leptos_options.site_addr;
 
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     let settings = ServerSettings::from_env().map_err(|e| e.to_string())?;
     let sender = Arc::new(TestSender::new(&settings)?);
+
+    let database_url = env("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+    let (store, key_source) = Store::open(&database_url, env("SMTP_SETUP_KEY").as_deref())
+        .await
+        .map_err(|e| e.to_string())?;
+    let store = Arc::new(store);
+    tracing::info!(database = %database_url, key = ?key_source, "store open");
+
+    let policy = match env("SMTP_SETUP_ADMIN_TOKEN") {
+        Some(token) if token.len() < 16 => {
+            return Err("SMTP_SETUP_ADMIN_TOKEN must be at least 16 characters".to_owned())
+        }
+        Some(token) => TokenPolicy::Fixed(token),
+        None => TokenPolicy::OneTime,
+    };
+    let per_minute = match env("SMTP_SETUP_TEST_SENDS_PER_MINUTE") {
+        None => 10,
+        Some(value) => value
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or("SMTP_SETUP_TEST_SENDS_PER_MINUTE must be a positive number")?,
+    };
+    let admin = Arc::new(Admin::new(policy, per_minute).map_err(|e| e.to_string())?);
+    // The link printed at start names the address actually bound (port 0 picks one).
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let bound = listener.local_addr().map_err(|e| e.to_string())?;
+    let public =
+        login::PublicUrl(env("SMTP_SETUP_PUBLIC_URL").unwrap_or_else(|| format!("http://{bound}")));
+    let services = Services {
+        admin: admin.clone(),
+        store: store.clone(),
+        sender,
+    };
     let cloud = "the chosen cloud's";
     tracing::info!(
         authority = settings
@@ -77,30 +120,51 @@ async fn serve() -> Result<(), String> {
         );
 
     let routes = generate_route_list(App);
+    let edge = Router::new()
+        .route("/login", get(login::login))
+        .with_state((admin.clone(), public.clone()))
+        .merge(
+            Router::new()
+                .route("/logout", post(login::logout))
+                .with_state(admin.clone()),
+        )
+        .merge(
+            Router::new()
+                .route("/healthz", get(health::healthz))
+                .with_state(store.clone()),
+        );
     let app = Router::new()
         .leptos_routes_with_context(
             &leptos_options,
             routes,
-            move || provide_context(sender.clone()),
+            move || provide_context(services.clone()),
             {
                 let options = leptos_options.clone();
                 move || shell(options.clone())
             },
         )
+        .merge(edge)
         .nest_service(&format!("/{}", leptos_options.site_pkg_dir), bundles)
         .fallback(leptos_axum::file_and_error_handler(shell))
+        // Outermost last: headers on every response, then the guard, then the page's data.
+        .layer(from_fn_with_state(
+            store.clone(),
+            initial::load_initial_data,
+        ))
+        .layer(from_fn_with_state(admin.clone(), guard::require_admin))
+        .layer(from_fn(headers::security_headers))
         // The form is a few KB; nothing legitimate is larger.
         .layer(DefaultBodyLimit::max(64 * 1024))
         .with_state(leptos_options);
 
-    let listener = tokio::net::TcpListener::bind(&addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    tracing::info!("listening on http://{addr}");
-    axum::serve(listener, app.into_make_service())
+    tracing::info!("listening on http://{bound}");
+    login::print_sign_in_link(&public, &admin);
+    let served = axum::serve(listener, app.into_make_service())
         .with_graceful_shutdown(shutdown_signal())
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string());
+    store.close().await;
+    served
 }
 
 #[cfg(feature = "ssr")]

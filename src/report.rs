@@ -107,6 +107,10 @@ pub enum TestOutcome {
     /// The server refused the inputs; the messages are the browser's own.
     Invalid(FieldErrors),
     Failed(Failure),
+    /// Too many test sends from this session in the last minute: nothing was sent.
+    RateLimited {
+        retry_after_secs: u64,
+    },
 }
 
 /// The outcome, the checklist of every step (passed, failed, or skipped after a

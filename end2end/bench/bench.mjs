@@ -30,6 +30,11 @@ const SENDS = 20;
 const LOAD_TOTAL = 200;
 const LOAD_CONCURRENCY = 50;
 
+const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+// The session cookie (name=value), set once the bench has signed in.
+let cookie = '';
+const authed = (extra = {}) => ({ ...extra, cookie });
+
 const children = [];
 process.on('exit', () => children.forEach((child) => child.kill('SIGTERM')));
 
@@ -77,7 +82,7 @@ function rss(pid) {
 // Bytes on the wire for a GET with the given Accept-Encoding (body only, as sent).
 function transferred(url, encoding) {
   return new Promise((resolve, reject) => {
-    http.get(url, { headers: { 'accept-encoding': encoding } }, (res) => {
+    http.get(url, { headers: authed({ 'accept-encoding': encoding }) }, (res) => {
       let bytes = 0;
       res.on('data', (chunk) => { bytes += chunk.length; });
       res.on('end', () => resolve({ bytes, encoding: res.headers['content-encoding'] ?? 'identity' }));
@@ -86,7 +91,7 @@ function transferred(url, encoding) {
 }
 
 async function firstLoad() {
-  const html = await (await fetch(`http://${APP}/`)).text();
+  const html = await (await fetch(`http://${APP}/`, { headers: authed() })).text();
   const assets = [...html.matchAll(/(?:href|src)="(\/pkg\/[^"]+)"/g)].map((m) => m[1]);
   const jsPath = assets.find((a) => a.endsWith('.js'));
   // The WASM is preloaded by a <link>; older builds only name it from the JS.
@@ -95,7 +100,7 @@ async function firstLoad() {
     Array.isArray(entry) ? entry : [path.extname(entry).slice(1).toUpperCase(), entry]);
   const rows = [];
   for (const [kind, urlPath] of urls) {
-    const body = Buffer.from(await (await fetch(`http://${APP}${urlPath}`)).arrayBuffer());
+    const body = Buffer.from(await (await fetch(`http://${APP}${urlPath}`, { headers: authed() })).arrayBuffer());
     const gzip = zlib.gzipSync(body, { level: 9 }).length;
     const brotli = zlib.brotliCompressSync(body, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
     const wire = await transferred(`http://${APP}${urlPath}`, 'br');
@@ -107,7 +112,7 @@ async function firstLoad() {
 async function browserTimings(browser) {
   const hydration = [];
   for (let i = 0; i < LOADS; i += 1) {
-    const context = await browser.newContext();
+    const context = await signedInContext(browser);
     const page = await context.newPage();
     // Records the moment hydration enables the submit button (it is disabled in the HTML).
     await page.addInitScript(() => {
@@ -128,7 +133,7 @@ async function browserTimings(browser) {
     await context.close();
   }
 
-  const page = await browser.newPage();
+  const page = await (await signedInContext(browser)).newPage();
   await page.goto(`http://${APP}/`);
   await page.waitForFunction(() => !document.getElementById('send-test').disabled);
   const keystrokes = await page.evaluate(async (count) => {
@@ -154,11 +159,25 @@ async function browserTimings(browser) {
   return { hydration, keystrokes };
 }
 
+async function signIn() {
+  const response = await fetch(`http://${APP}/login?token=${ADMIN_TOKEN}`, { redirect: 'manual' });
+  const setCookie = response.headers.get('set-cookie') ?? '';
+  cookie = setCookie.split(';')[0];
+  if (!cookie.includes('=')) throw new Error(`sign-in failed: ${response.status}`);
+}
+
+async function signedInContext(browser) {
+  const context = await browser.newContext();
+  const [name, value] = cookie.split('=');
+  await context.addCookies([{ name, value, url: `http://${APP}` }]);
+  return context;
+}
+
 async function sendOnce(peers, secret = peers.clientSecret) {
   const started = performance.now();
   const response = await fetch(`http://${APP}/api/send_test_email`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: authed({ 'content-type': 'application/json' }),
     body: JSON.stringify({ form: {
       email_address: peers.mailbox, name: 'Bench', tenant_id: peers.tenant, smtp_user: peers.clientId,
       smtp_password: secret, send_test_to: 'bench@contoso-test.com',
@@ -207,10 +226,14 @@ async function main() {
   const server = start('target/release/smtp-setup', [], {
     LEPTOS_SITE_ADDR: APP, LEPTOS_SITE_ROOT: 'target/site', RUST_LOG: 'warn,smtp_setup=info',
     SMTP_SETUP_AUTHORITY_URL: peers.authority, SMTP_SETUP_SMTP_ADDR: peers.smtp, SMTP_SETUP_CA_FILE: peers.caFile,
+    SMTP_SETUP_ADMIN_TOKEN: ADMIN_TOKEN, DATABASE_URL: `sqlite://${path.join(root, 'target/bench/app.db')}`,
+    // The load test sends far more than an administrator would.
+    SMTP_SETUP_TEST_SENDS_PER_MINUTE: '1000000',
   });
   const app = server.child;
   await server.until(/listening on/);
   await server.until(/bundles precompressed/);
+  await signIn();
   const idle = rss(app.pid);
 
   const assets = await firstLoad();

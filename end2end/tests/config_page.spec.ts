@@ -1,12 +1,15 @@
 import { expect, test, type Page } from '@playwright/test';
 
-import { clearMessages, messages, peer } from './peers';
+import { adminToken, clearMessages, messages, peer } from './peers';
 
 const API = '/api/send_test_email';
+const APP = process.env.E2E_APP ?? '127.0.0.1:3100';
 
-// Hydration is done when the submit button is enabled (it is disabled in the server HTML).
+// Signs in with the server's sign-in link; hydration is done when the submit button is
+// enabled (it is disabled in the server HTML).
 async function openPage(page: Page) {
-  await page.goto('/');
+  await page.goto(`/login?token=${adminToken}`);
+  await expect(page).toHaveURL(/\/$/);
   await expect(page.getByRole('button', { name: 'Send test email' })).toBeEnabled();
 }
 
@@ -33,8 +36,22 @@ function countApiCalls(page: Page): { count: number } {
   return seen;
 }
 
-test.beforeEach(async () => {
+// Every response the app sends in every test is kept and searched for the secrets: the
+// stored secret is write-only, and nothing else may echo one either.
+const responses: Promise<string>[] = [];
+test.beforeEach(async ({ page }) => {
   await clearMessages();
+  responses.length = 0;
+  page.on('response', (response) => {
+    if (response.url().includes(APP)) responses.push(response.text().catch(() => ''));
+  });
+});
+test.afterEach(async () => {
+  const bodies = await Promise.all(responses);
+  for (const body of bodies) {
+    expect(body.includes(peer.clientSecret), 'a response carried the client secret').toBe(false);
+    expect(body.includes(peer.smtpPassword), 'a response carried the SMTP password').toBe(false);
+  }
 });
 
 test('the page shows the form with the help article labels', async ({ page }) => {
@@ -96,7 +113,7 @@ test('invalid values show messages as you type, send nothing, and clear when fix
 
 test('validation needs the WebAssembly bundle (control: no WASM, no messages)', async ({ page }) => {
   await page.route('**/*.wasm', (route) => route.abort());
-  await page.goto('/');
+  await page.goto(`/login?token=${adminToken}`);
   const tenant = page.getByLabel('TenantId', { exact: true });
   await tenant.fill('common');
   await tenant.blur();
@@ -218,6 +235,7 @@ test('a mailbox the app may not use fails at authentication with the SMTP reply'
 });
 
 test('the server refuses invalid input sent around the page, with the same messages', async ({ request }) => {
+  await request.get(`/login?token=${adminToken}`);
   const response = await request.post(API, {
     data: {
       form: {
@@ -296,4 +314,96 @@ test('"Username and password" shows its own fields and sends with AUTH PLAIN', a
   await page.locator('details.transcript summary').click();
   await expect(page.locator('#transcript-text')).toContainText('C: AUTH PLAIN [redacted]');
   await expect(page.locator('#transcript-text')).not.toContainText(peer.smtpPassword);
+});
+
+test('without a session every page and server function is refused', async ({ page, request }) => {
+  const response = await page.goto('/');
+  expect(response?.status()).toBe(401);
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+  for (const endpoint of [API, '/api/save_configuration', '/api/test_history']) {
+    const refused = await request.post(endpoint, { data: {} });
+    expect(refused.status(), endpoint).toBe(401);
+  }
+  const wrong = await page.goto('/login?token=not-the-token');
+  expect(wrong?.status()).toBe(401);
+  expect(await messages()).toHaveLength(0);
+});
+
+test('cross-site calls are refused even with a session', async ({ request }) => {
+  await request.get(`/login?token=${adminToken}`);
+  const response = await request.post(API, {
+    headers: { origin: 'https://attacker.example', 'sec-fetch-site': 'cross-site' },
+    data: { form: { email_address: peer.mailbox } },
+  });
+  expect(response.status()).toBe(403);
+  expect(await messages()).toHaveLength(0);
+});
+
+test('every response carries the security headers and the page runs under its CSP', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
+  await openPage(page);
+  const response = await page.request.get('/');
+  const csp = response.headers()['content-security-policy'];
+  expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval' 'nonce-");
+  expect(csp).toContain("frame-ancestors 'none'");
+  expect(csp).not.toContain('unsafe-inline');
+  expect(response.headers()['x-content-type-options']).toBe('nosniff');
+  expect(response.headers()['referrer-policy']).toBe('no-referrer');
+  expect(errors.filter((e) => e.includes('Content Security Policy'))).toEqual([]);
+});
+
+test('save, reload: the values are back and the secret is shown only by its fingerprint', async ({ page }) => {
+  await openPage(page);
+  await fillValid(page);
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('status')).toContainText('Configuration saved');
+  const secret = page.getByLabel('SMTP Password', { exact: true });
+  await expect(secret).toHaveValue('');
+
+  await page.reload();
+  await expect(page.getByRole('button', { name: 'Send test email' })).toBeEnabled();
+  await expect(page.getByLabel('Email address', { exact: true })).toHaveValue(peer.mailbox);
+  await expect(page.getByLabel('SMTP User', { exact: true })).toHaveValue(peer.clientId);
+  await expect(secret).toHaveValue('');
+  await expect(page.locator('#smtp-password-stored')).toContainText(
+    `${peer.clientSecret.slice(0, 3)}… (${peer.clientSecret.length} characters)`);
+  expect(await page.content()).not.toContain(peer.clientSecret);
+
+  // A test with the field left empty uses the stored secret, and lands in the history.
+  await page.getByRole('button', { name: 'Send test email' }).click();
+  await expect(page.getByRole('status')).toContainText('Test email sent to admin@contoso-test.com');
+  expect(await messages()).toHaveLength(1);
+  const firstRow = page.locator('#history-table tbody tr').first();
+  await expect(firstRow).toContainText('admin@contoso-test.com');
+  await expect(firstRow).toContainText('Sent');
+  await page.reload();
+  await expect(page.locator('#history-table tbody tr').first()).toContainText('Sent');
+});
+
+test('a save based on a stale version is refused, never a silent overwrite', async ({ browser }) => {
+  const first = await (await browser.newContext()).newPage();
+  const second = await (await browser.newContext()).newPage();
+  await openPage(first);
+  await openPage(second);
+  await first.getByLabel('Name', { exact: true }).fill('Saved first');
+  await first.getByRole('button', { name: 'Save' }).click();
+  await expect(first.getByRole('status')).toContainText('Configuration saved');
+
+  await second.getByLabel('Name', { exact: true }).fill('Saved second, from a stale page');
+  await second.getByRole('button', { name: 'Save' }).click();
+  const panel = second.getByRole('alert');
+  await expect(panel).toContainText('Not saved: changed by someone else');
+  await expect(panel).toContainText('Reload the page');
+
+  await second.reload();
+  await expect(second.getByLabel('Name', { exact: true })).toHaveValue('Saved first');
+});
+
+test('sign out ends the session', async ({ page }) => {
+  await openPage(page);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('heading', { name: 'Signed out' })).toBeVisible();
+  const again = await page.goto('/');
+  expect(again?.status()).toBe(401);
 });

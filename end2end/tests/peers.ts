@@ -9,6 +9,9 @@ export const peer = {
   smtpPassword: 'Peer-password-0123456789',
 };
 
+// The app's fixed sign-in token (SMTP_SETUP_ADMIN_TOKEN in playwright.config.ts).
+export const adminToken = 'e2e-admin-token-0123456789abcdef';
+
 const control = `http://127.0.0.1:${process.env.E2E_CONTROL_PORT ?? '3103'}`;
 
 export interface StoredMessage {

@@ -4,16 +4,57 @@ use leptos::server_fn::codec::Json;
 use crate::domain::SmtpForm;
 use crate::report::TestReport;
 
-/// Sends a test email with the form's values. The report (outcome and checklist: sent,
-/// invalid input, or a failure with its step and fix) is always `Ok`: an `Err` means the
-/// call itself could not be made, never that the test failed.
+/// Sends a test email with the form's values (an empty secret field takes the stored
+/// secret). The report (sent, invalid input, a failure with its step and fix, or too many
+/// tests) is always `Ok`: an `Err` means the call itself could not be made.
 #[server(prefix = "/api", endpoint = "send_test_email", input = Json)]
 pub async fn send_test_email(form: SmtpForm) -> Result<TestReport, ServerFnError> {
-    use std::sync::Arc;
+    use crate::report::{TestOutcome, TestReport};
+    use crate::saved::HistoryEntry;
+    use crate::server::configuration::with_stored_secrets;
 
-    use crate::server::test_send::TestSender;
-
-    let sender = use_context::<Arc<TestSender>>()
-        .ok_or_else(|| ServerFnError::new("the test sender is not configured"))?;
-    Ok(sender.run(&form).await)
+    let ctx = super::context::server_context()?;
+    if let Err(wait) = ctx.admin.allow_test_send(ctx.session) {
+        return Ok(TestReport {
+            outcome: TestOutcome::RateLimited {
+                retry_after_secs: wait.as_secs().max(1),
+            },
+            steps: Vec::new(),
+            transcript: Vec::new(),
+        });
+    }
+    let filled = with_stored_secrets(&ctx.store, &form)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    let report = ctx.sender.run(&filled).await;
+    let entry = match &report.outcome {
+        TestOutcome::Sent { recipient } => Some(HistoryEntry {
+            at: String::new(),
+            auth_type: form.auth_type.label().to_owned(),
+            recipient: recipient.clone(),
+            sent: true,
+            step: None,
+            code: None,
+            detail: None,
+        }),
+        TestOutcome::Failed(failure) => Some(HistoryEntry {
+            at: String::new(),
+            auth_type: form.auth_type.label().to_owned(),
+            recipient: filled
+                .parse()
+                .map(|s| s.sender().recipient.to_string())
+                .unwrap_or_default(),
+            sent: false,
+            step: Some(failure.step),
+            code: failure.code.clone(),
+            detail: Some(failure.summary.clone()),
+        }),
+        TestOutcome::Invalid(_) | TestOutcome::RateLimited { .. } => None,
+    };
+    if let Some(entry) = entry {
+        if let Err(e) = ctx.store.record_test(&entry).await {
+            tracing::error!(error = %e, "cannot record the test in the history");
+        }
+    }
+    Ok(report)
 }

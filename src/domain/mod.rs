@@ -51,7 +51,8 @@ pub use mailbox::{MailboxAddress, MailboxError};
 pub use object_id::{ObjectId, ObjectIdError};
 pub use password_login::{SmtpPassword, SmtpPasswordError, SmtpUsername, SmtpUsernameError};
 pub use settings::{
-    AuthType, FieldErrors, MicrosoftOAuthSettings, PasswordSettings, SendSettings, Sender, SmtpForm,
+    AuthType, FieldErrors, MicrosoftOAuthSettings, PasswordSettings, SendSettings, Sender,
+    SmtpForm, StoredSecrets,
 };
 pub use smtp_server::{Security, SmtpHost, SmtpHostError, SmtpPort, SmtpPortError};
 pub use tenant::{TenantId, TenantIdError};

@@ -104,6 +104,13 @@ impl fmt::Debug for SmtpForm {
     }
 }
 
+/// Which secrets the server holds, as far as the browser knows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StoredSecrets {
+    pub client_secret: bool,
+    pub password: bool,
+}
+
 /// Settings that passed every rule; the server only ever acts on these.
 #[derive(Clone, Debug)]
 pub enum SendSettings {
@@ -162,6 +169,14 @@ impl FieldErrors {
     /// The first invalid field in form order: where focus goes after a refused submit.
     pub fn first(&self) -> Option<Field> {
         self.0.iter().map(|(field, _)| *field).min()
+    }
+
+    /// Adds a message for `field` unless it already has one.
+    pub fn add_once(&mut self, field: Field, message: String) {
+        if self.get(field).is_none() {
+            self.0.push((field, message));
+            self.0.sort_by_key(|(f, _)| *f);
+        }
     }
 
     /// The labels of the invalid fields, for a log line or the checklist.
@@ -231,6 +246,21 @@ impl SmtpForm {
             Field::Password => &self.password,
             Field::SendTestTo => &self.send_test_to,
         }
+    }
+
+    /// The browser's check before a test or a save: [`Self::parse`], except that an
+    /// empty secret field whose secret is stored counts as filled, since the server fills
+    /// it in from the store. The stand-in value never leaves this function.
+    pub fn check(&self, stored: StoredSecrets) -> Result<(), FieldErrors> {
+        const STAND_IN: &str = "stored~value";
+        let mut form = self.clone();
+        if stored.client_secret && form.smtp_password.is_empty() {
+            form.smtp_password = STAND_IN.to_owned();
+        }
+        if stored.password && form.password.is_empty() {
+            form.password = STAND_IN.to_owned();
+        }
+        form.parse().map(|_| ())
     }
 
     /// Every field of the chosen type through its `parse`; every message at once.
@@ -403,6 +433,26 @@ mod tests {
         );
         assert_eq!(Field::SendTestTo.message(""), None);
         assert!(Field::SendTestTo.message("x").is_some());
+    }
+
+    #[test]
+    fn a_stored_secret_stands_in_for_an_empty_field_only_in_the_check() {
+        let form = SmtpForm {
+            smtp_password: String::new(),
+            ..valid()
+        };
+        assert!(form.check(super::StoredSecrets::default()).is_err());
+        let stored = super::StoredSecrets {
+            client_secret: true,
+            password: false,
+        };
+        assert!(form.check(stored).is_ok());
+        // A typed value is still checked.
+        let typed = SmtpForm {
+            smtp_password: "8c5b1e3a-2f4d-4c6b-9a7e-1d2c3b4a5f60".into(),
+            ..valid()
+        };
+        assert!(typed.check(stored).is_err());
     }
 
     #[test]

@@ -70,6 +70,7 @@ impl TestSender {
                 detail = %failure.detail,
                 "test send failed"
             ),
+            TestOutcome::RateLimited { .. } => {}
         }
         TestReport {
             outcome,

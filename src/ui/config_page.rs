@@ -5,12 +5,14 @@ use super::checklist::Checklist;
 use super::choice_select::ChoiceSelect;
 use super::failure_panel::{FailurePanel, Problem};
 use super::field_input::{FieldInput, FieldState};
+use super::history::History;
 use super::setup_guide::{GuideSignals, SetupGuide};
 use super::toast::Toast;
 use super::transcript::Transcript;
-use crate::api::send_test_email;
-use crate::domain::{AuthType, Cloud, Field, Security, SmtpForm};
+use crate::api::{save_configuration, send_test_email, test_history};
+use crate::domain::{AuthType, Cloud, Field, FieldErrors, Security, SmtpForm, StoredSecrets};
 use crate::report::{transcript_text, StepResult, TestOutcome};
+use crate::saved::{InitialData, SaveOutcome};
 
 /// The form as signals, and the one way to read it whole: [`Self::snapshot`].
 #[derive(Clone, Copy)]
@@ -63,6 +65,16 @@ impl FormState {
         }
     }
 
+    /// Fills the form from saved values (secrets are never among them).
+    fn load(&self, saved: &SmtpForm) {
+        self.auth_type.set(saved.auth_type);
+        self.cloud.set(saved.cloud);
+        self.security.set(saved.security);
+        for state in self.fields {
+            state.value.set(saved.value(state.field).to_owned());
+        }
+    }
+
     /// Shows the messages of every field the chosen type uses.
     fn touch_all(&self) {
         for field in self.auth_type.get_untracked().fields() {
@@ -73,42 +85,114 @@ impl FormState {
 
 #[component]
 pub fn ConfigPage() -> impl IntoView {
+    let initial = initial_data();
     let form = FormState::new();
+    form.load(&initial.saved.form);
+    if form.get(Field::SmtpPort).value.get_untracked().is_empty() {
+        // A sensible start for the password type; the administrator can change it.
+        form.get(Field::SmtpPort).value.set("587".to_owned());
+    }
     let auth_type = form.auth_type;
-    // A sensible start for the password type; the administrator can change it.
-    form.get(Field::SmtpPort).value.set("587".to_owned());
+    let version = RwSignal::new(initial.saved.version);
+    let stored_secret = RwSignal::new(initial.saved.client_secret.clone());
+    let stored_password = RwSignal::new(initial.saved.password.clone());
+    let history = RwSignal::new(initial.history.clone());
+    let initial_json = serde_json::to_string(&initial).unwrap_or_default();
+    Effect::new(move |_| {
+        form.get(Field::SmtpPassword)
+            .kept
+            .set(stored_secret.read().is_some());
+        form.get(Field::Password)
+            .kept
+            .set(stored_password.read().is_some());
+    });
+    let stored = move || StoredSecrets {
+        client_secret: stored_secret.read_untracked().is_some(),
+        password: stored_password.read_untracked().is_some(),
+    };
+
     let toast = RwSignal::new(None::<String>);
     let problem = RwSignal::new(None::<Problem>);
     let steps = RwSignal::new(None::<Vec<StepResult>>);
     let transcript = RwSignal::new(None::<String>);
     let send = Action::new(|form: &SmtpForm| send_test_email(form.clone()));
-    let pending = send.pending();
+    let save =
+        Action::new(|(form, base): &(SmtpForm, i64)| save_configuration(form.clone(), *base));
+    let refresh_history = Action::new(|_: &()| test_history());
+    let busy = Signal::derive(move || send.pending().get() || save.pending().get());
 
-    // Effects run only in the browser: until hydration, the button stays disabled so a
+    // Effects run only in the browser: until hydration, the buttons stay disabled so a
     // click can never fall back to a plain HTML form submission.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
+
+    let refused = move |errors: &FieldErrors| {
+        form.touch_all();
+        if let Some(first) = errors.first() {
+            focus(first.input_id());
+        }
+    };
 
     Effect::new(move |_| {
         let Some(result) = send.value().get() else {
             return;
         };
+        refresh_history.dispatch(());
         let outcome = result.map(|report| {
-            steps.set(Some(report.steps));
-            transcript.set(Some(transcript_text(&report.transcript)));
+            if !report.steps.is_empty() {
+                steps.set(Some(report.steps));
+                transcript.set(Some(transcript_text(&report.transcript)));
+            }
             report.outcome
         });
         match outcome {
             Ok(TestOutcome::Sent { recipient }) => {
                 toast.set(Some(format!("Test email sent to {recipient}")));
             }
-            Ok(TestOutcome::Invalid(errors)) => {
-                form.touch_all();
-                if let Some(first) = errors.first() {
-                    focus(first.input_id());
-                }
-            }
+            Ok(TestOutcome::Invalid(errors)) => refused(&errors),
             Ok(TestOutcome::Failed(failure)) => problem.set(Some(Problem::Failed(failure))),
+            Ok(TestOutcome::RateLimited { retry_after_secs }) => {
+                problem.set(Some(Problem::Notice {
+                    title: "Too many test emails".to_owned(),
+                    text: format!(
+                        "At most a few test emails a minute are sent from one session, so this \
+                         page cannot be used to flood the mailbox. Try again in {retry_after_secs} s."
+                    ),
+                }))
+            }
+            Err(error) => problem.set(Some(Problem::Unreachable(error.to_string()))),
+        }
+    });
+
+    Effect::new(move |_| {
+        if let Some(Ok(entries)) = refresh_history.value().get() {
+            history.set(entries);
+        }
+    });
+
+    Effect::new(move |_| {
+        let Some(result) = save.value().get() else {
+            return;
+        };
+        match result {
+            Ok(SaveOutcome::Saved(config)) => {
+                version.set(config.version);
+                stored_secret.set(config.client_secret);
+                stored_password.set(config.password);
+                // Saved secrets leave the page: the fields show what is stored instead.
+                form.get(Field::SmtpPassword).value.set(String::new());
+                form.get(Field::Password).value.set(String::new());
+                toast.set(Some("Configuration saved".to_owned()));
+            }
+            Ok(SaveOutcome::Invalid(errors)) => refused(&errors),
+            Ok(SaveOutcome::Conflict { current_version }) => problem.set(Some(Problem::Notice {
+                title: "Not saved: changed by someone else".to_owned(),
+                text: format!(
+                    "The configuration was saved elsewhere since this page loaded (it is now at \
+                     version {current_version}). Reload the page to see those changes, then make \
+                     yours again. Nothing was overwritten."
+                ),
+            })),
             Err(error) => problem.set(Some(Problem::Unreachable(error.to_string()))),
         }
     });
@@ -118,26 +202,43 @@ pub fn ConfigPage() -> impl IntoView {
         _ => None,
     });
 
-    let on_submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        if pending.get_untracked() {
-            return;
-        }
+    // The browser's own check, before anything is sent: the same parse as the server's.
+    let checked = move || -> Option<SmtpForm> {
         form.touch_all();
         let input = form.snapshot();
-        match input.parse() {
+        match input.check(stored()) {
             Err(errors) => {
                 if let Some(first) = errors.first() {
                     focus(first.input_id());
                 }
+                None
             }
-            Ok(_) => {
+            Ok(()) => {
                 toast.set(None);
                 problem.set(None);
-                steps.set(None);
-                transcript.set(None);
-                send.dispatch(input);
+                Some(input)
             }
+        }
+    };
+
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        if let Some(input) = checked() {
+            steps.set(None);
+            transcript.set(None);
+            send.dispatch(input);
+        }
+    };
+
+    let on_save = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
+        if let Some(input) = checked() {
+            save.dispatch((input, version.get_untracked()));
         }
     };
 
@@ -150,9 +251,17 @@ pub fn ConfigPage() -> impl IntoView {
         object_id: form.get(Field::ObjectId).value,
         email_address: form.get(Field::EmailAddress).value,
     };
+    let secret_stored = Signal::derive(move || stored_secret.get().map(|s| s.describe()));
+    let password_stored = Signal::derive(move || stored_password.get().map(|s| s.describe()));
 
     view! {
-        <h1>"SMTP configuration"</h1>
+        <header class="top">
+            <h1>"SMTP configuration"</h1>
+            <form method="post" action="/logout" class="sign-out">
+                <button type="submit">"Sign out"</button>
+            </form>
+        </header>
+        <div id="initial-data" hidden data-json=initial_json></div>
         <p class="lead">
             "Set how the application sends email, then send a test message to prove it works."
         </p>
@@ -179,7 +288,13 @@ pub fn ConfigPage() -> impl IntoView {
                 />
                 <FieldInput state=form.get(Field::TenantId) at_fault />
                 <FieldInput state=form.get(Field::SmtpUser) at_fault />
-                <FieldInput state=form.get(Field::SmtpPassword) at_fault secret=true autocomplete="new-password" />
+                <FieldInput
+                    state=form.get(Field::SmtpPassword)
+                    at_fault
+                    secret=true
+                    autocomplete="new-password"
+                    stored=secret_stored
+                />
                 <FieldInput state=form.get(Field::ObjectId) at_fault />
             </div>
             <div class="auth-fields" data-auth="password" hidden=move || !is_password()>
@@ -195,7 +310,13 @@ pub fn ConfigPage() -> impl IntoView {
                     hint="Credentials are only ever sent encrypted."
                 />
                 <FieldInput state=form.get(Field::Username) at_fault autocomplete="username" />
-                <FieldInput state=form.get(Field::Password) at_fault secret=true autocomplete="new-password" />
+                <FieldInput
+                    state=form.get(Field::Password)
+                    at_fault
+                    secret=true
+                    autocomplete="new-password"
+                    stored=password_stored
+                />
             </div>
             <FieldInput
                 state=form.get(Field::SendTestTo)
@@ -207,10 +328,20 @@ pub fn ConfigPage() -> impl IntoView {
                 <button
                     type="submit"
                     id="send-test"
-                    disabled=move || !hydrated.get() || pending.get()
-                    aria-busy=move || pending.get().to_string()
+                    disabled=move || !hydrated.get() || busy.get()
+                    aria-busy=move || send.pending().get().to_string()
                 >
-                    {move || if pending.get() { "Sending test email…" } else { "Send test email" }}
+                    {move || if send.pending().get() { "Sending test email…" } else { "Send test email" }}
+                </button>
+                <button
+                    type="button"
+                    id="save"
+                    class="secondary"
+                    disabled=move || !hydrated.get() || busy.get()
+                    aria-busy=move || save.pending().get().to_string()
+                    on:click=on_save
+                >
+                    {move || if save.pending().get() { "Saving…" } else { "Save" }}
                 </button>
             </div>
         </form>
@@ -220,8 +351,27 @@ pub fn ConfigPage() -> impl IntoView {
         </div>
         <Checklist steps=steps.into() open=Signal::derive(move || problem.read().is_some()) />
         <Transcript text=transcript.into() />
+        <History entries=history />
         <Toast message=toast />
     }
+}
+
+/// What the page starts from. On the server: loaded by the router before rendering. In
+/// the browser: read back from the page, so hydration starts from the same values.
+#[cfg(feature = "ssr")]
+fn initial_data() -> InitialData {
+    use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<InitialData>().cloned())
+        .unwrap_or_default()
+}
+
+#[cfg(not(feature = "ssr"))]
+fn initial_data() -> InitialData {
+    document()
+        .get_element_by_id("initial-data")
+        .and_then(|element| element.get_attribute("data-json"))
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default()
 }
 
 /// Moves keyboard focus to an input (after a refused submit).

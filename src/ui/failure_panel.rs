@@ -11,8 +11,10 @@ use crate::report::Failure;
 pub enum Problem {
     /// The test ran and failed at a step.
     Failed(Failure),
-    /// The test could not be run at all (the browser could not reach this server).
+    /// The request could not be made at all (the browser could not reach this server).
     Unreachable(String),
+    /// Something to act on that is not a failed test: a save conflict, a rate limit.
+    Notice { title: String, text: String },
 }
 
 /// A panel that stays until dismissed: the failing step, the real error text, the
@@ -23,12 +25,14 @@ pub fn FailurePanel(problem: RwSignal<Option<Problem>>) -> impl IntoView {
         problem.get().map(|current| {
             let body = match current {
                 Problem::Failed(failure) => Either::Left(failure_view(failure)),
-                Problem::Unreachable(detail) => Either::Right(view! {
-                    <h2 id="failure-title">"The test could not run"</h2>
-                    <p class="summary">"The page could not reach the smtp-setup server."</p>
-                    <pre class="detail">{detail}</pre>
-                    <p class="fix">"Check that the server is running, then try again."</p>
-                }),
+                Problem::Unreachable(detail) => Either::Right(notice_view(
+                    "The request could not be made".to_owned(),
+                    format!(
+                        "The page could not reach the smtp-setup server ({detail}). Check that \
+                         it is running and that you are signed in, then try again."
+                    ),
+                )),
+                Problem::Notice { title, text } => Either::Right(notice_view(title, text)),
             };
             view! {
                 <section class="failure" role="alert" aria-labelledby="failure-title">
@@ -39,6 +43,13 @@ pub fn FailurePanel(problem: RwSignal<Option<Problem>>) -> impl IntoView {
                 </section>
             }
         })
+    }
+}
+
+fn notice_view(title: String, text: String) -> impl IntoView {
+    view! {
+        <h2 id="failure-title">{title}</h2>
+        <p class="summary">{text}</p>
     }
 }
 

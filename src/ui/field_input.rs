@@ -10,6 +10,8 @@ pub struct FieldState {
     /// Set when the field loses focus for the first time (or on submit): from then on
     /// its message follows every keystroke.
     pub touched: RwSignal<bool>,
+    /// A secret field whose secret is stored: empty then means "keep it".
+    pub kept: RwSignal<bool>,
 }
 
 impl FieldState {
@@ -18,13 +20,15 @@ impl FieldState {
             field,
             value: RwSignal::new(String::new()),
             touched: RwSignal::new(false),
+            kept: RwSignal::new(false),
         }
     }
 
     /// The message to show now: the domain's own, once the field has been touched.
     pub fn visible_message(&self) -> Option<String> {
-        if self.touched.get() {
-            self.field.message(&self.value.read())
+        let value = self.value.read();
+        if self.touched.get() && !(self.kept.get() && value.is_empty()) {
+            self.field.message(&value)
         } else {
             None
         }
@@ -44,6 +48,9 @@ pub fn FieldInput(
     #[prop(optional, into)] placeholder: Option<Signal<String>>,
     #[prop(optional)] autocomplete: &'static str,
     #[prop(optional)] input_type: &'static str,
+    /// For a write-only secret: what is stored ("abC… (40 characters), saved …").
+    #[prop(optional, into)]
+    stored: Option<Signal<Option<String>>>,
 ) -> impl IntoView {
     let field = state.field;
     let id = field.input_id();
@@ -57,13 +64,33 @@ pub fn FieldInput(
         _ if input_type.is_empty() => "text",
         _ => input_type,
     };
+    let stored_id = format!("{id}-stored");
+    let stored_text = move || stored.and_then(|s| s.get());
     let described_by = {
         let hint_id = hint_id.clone();
         let error_id = error_id.clone();
-        move || match message.get() {
-            Some(_) => format!("{hint_id} {error_id}"),
-            None => hint_id.clone(),
+        let stored_id = stored_id.clone();
+        move || {
+            let mut ids = hint_id.clone();
+            if stored_text().is_some() {
+                ids.push(' ');
+                ids.push_str(&stored_id);
+            }
+            if message.get().is_some() {
+                ids.push(' ');
+                ids.push_str(&error_id);
+            }
+            ids
         }
+    };
+    let stored_line = move || {
+        stored_text().map(|text| {
+            view! {
+                <p class="stored" id=stored_id.clone()>
+                    "Stored: " {text} ". Leave empty to keep it; type a new value to replace it."
+                </p>
+            }
+        })
     };
     let toggle = secret.then(|| {
         view! {
@@ -104,6 +131,7 @@ pub fn FieldInput(
                 />
                 {toggle}
             </div>
+            {stored_line}
             <p class="field-error" id=error_id aria-live="polite">
                 {move || message.get()}
             </p>

@@ -7,6 +7,7 @@ pub mod config_page;
 mod copy_button;
 mod failure_panel;
 mod field_input;
+mod history;
 mod setup_guide;
 mod toast;
 mod transcript;

@@ -1,9 +1,11 @@
 //! Integration tests of the test send against real, independently written peers
 //! (an OAuth2 token server and an SMTP server with STARTTLS + XOAUTH2) on 127.0.0.1.
 
+mod app_process;
 mod helpers;
 mod known_failures;
 mod password_and_clouds;
+mod store;
 mod test_send;
 mod token_reuse;
 mod transcript_and_tls;

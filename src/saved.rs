@@ -1,0 +1,77 @@
+//! The saved configuration as the page sees it: every value except the secrets, which
+//! the server never sends back. Shared by the server (which fills it in) and the page.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{FieldErrors, SmtpForm};
+use crate::report::Step;
+
+/// That a secret is stored, and enough to recognise it, never the secret itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredSecret {
+    /// The first three characters, as the Entra admin center shows a client secret
+    /// (`abC***`). `None` for passwords: nothing of a password is ever shown.
+    pub hint: Option<String>,
+    pub length: u32,
+    /// RFC 3339, UTC.
+    pub saved_at: String,
+}
+
+impl StoredSecret {
+    /// "abC… (40 characters), saved 2026-11-27 01:02 UTC".
+    pub fn describe(&self) -> String {
+        let when = self
+            .saved_at
+            .get(..16)
+            .unwrap_or(&self.saved_at)
+            .replace('T', " ");
+        match &self.hint {
+            Some(hint) => format!("{hint}… ({} characters), saved {when} UTC", self.length),
+            None => format!("{} characters, saved {when} UTC", self.length),
+        }
+    }
+}
+
+/// The configuration as stored, secrets left out.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedConfig {
+    /// 0 until the first save; each save adds one. A save names the version it started
+    /// from, and is refused if another save came in between.
+    pub version: i64,
+    /// The form's values; `smtp_password` and `password` are always empty here.
+    pub form: SmtpForm,
+    pub client_secret: Option<StoredSecret>,
+    pub password: Option<StoredSecret>,
+    pub saved_at: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SaveOutcome {
+    Saved(SavedConfig),
+    Invalid(FieldErrors),
+    /// Someone saved since this form was loaded: nothing was written.
+    Conflict {
+        current_version: i64,
+    },
+}
+
+/// One past test send.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// RFC 3339, UTC.
+    pub at: String,
+    pub auth_type: String,
+    pub recipient: String,
+    pub sent: bool,
+    pub step: Option<Step>,
+    pub code: Option<String>,
+    pub detail: Option<String>,
+}
+
+/// What the page starts from: the saved configuration and the recent tests. Rendered
+/// into the page by the server and read back by the browser when it hydrates.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InitialData {
+    pub saved: SavedConfig,
+    pub history: Vec<HistoryEntry>,
+}

@@ -1,0 +1,133 @@
+//! Every request but the sign-in page, the health check and the static bundles needs a
+//! session; every state-changing request must come from this origin.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+
+use super::login::page;
+use crate::server::admin::{Admin, SessionKey, SESSION_COOKIE};
+
+/// Paths anyone may reach: nothing behind them is secret or changes anything.
+fn is_public(path: &str) -> bool {
+    path == "/login" || path == "/healthz" || path == "/favicon.svg" || path.starts_with("/pkg/")
+}
+
+pub async fn require_admin(
+    State(admin): State<Arc<Admin>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().to_owned();
+    if is_public(&path) {
+        return next.run(request).await;
+    }
+    if !is_read_only(request.method()) && !is_same_origin(request.headers()) {
+        return (StatusCode::FORBIDDEN, "cross-site request refused\n").into_response();
+    }
+    let session = cookie(request.headers(), SESSION_COOKIE).and_then(|v| admin.session(&v));
+    let Some(session) = session else {
+        return if path.starts_with("/api/") {
+            (StatusCode::UNAUTHORIZED, "sign in first\n").into_response()
+        } else {
+            (
+                StatusCode::UNAUTHORIZED,
+                Html(page(
+                    "Sign in",
+                    "Open the sign-in link the server printed when it started \
+                     (http://…/login?token=…).",
+                )),
+            )
+                .into_response()
+        };
+    };
+    request.extensions_mut().insert::<SessionKey>(session);
+    next.run(request).await
+}
+
+fn is_read_only(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// A browser names the requesting site on every cross-site request: `Sec-Fetch-Site`
+/// (all current browsers) and `Origin` (every POST). Either one pointing elsewhere is
+/// refused. Clients that send neither are not browsers, and so cannot carry an
+/// administrator's cookie on an attacker's behalf.
+pub fn is_same_origin(headers: &HeaderMap) -> bool {
+    let value = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = value("sec-fetch-site") {
+        if site != "same-origin" && site != "none" {
+            return false;
+        }
+    }
+    if let Some(origin) = value("origin") {
+        let host = value("host").unwrap_or_default();
+        let origin_host = origin
+            .split_once("://")
+            .map(|(_, rest)| rest)
+            .unwrap_or_default();
+        if origin == "null" || !origin_host.eq_ignore_ascii_case(host) {
+            return false;
+        }
+    }
+    true
+}
+
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.append(*k, HeaderValue::from_static(v));
+        }
+        map
+    }
+
+    #[test]
+    fn same_origin_rules() {
+        let host = ("host", "127.0.0.1:3000");
+        assert!(is_same_origin(&headers(&[host])));
+        assert!(is_same_origin(&headers(&[
+            host,
+            ("origin", "http://127.0.0.1:3000"),
+            ("sec-fetch-site", "same-origin")
+        ])));
+        assert!(!is_same_origin(&headers(&[
+            host,
+            ("origin", "https://evil.example")
+        ])));
+        assert!(!is_same_origin(&headers(&[
+            host,
+            ("sec-fetch-site", "cross-site")
+        ])));
+        assert!(!is_same_origin(&headers(&[
+            host,
+            ("sec-fetch-site", "same-site")
+        ])));
+        assert!(!is_same_origin(&headers(&[host, ("origin", "null")])));
+    }
+
+    #[test]
+    fn cookies_are_found_by_name() {
+        let map = headers(&[("cookie", "a=1; smtp_setup_session=abc; b=2")]);
+        assert_eq!(cookie(&map, SESSION_COOKIE).as_deref(), Some("abc"));
+        assert_eq!(cookie(&map, "missing"), None);
+    }
+}

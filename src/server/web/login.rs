@@ -1,0 +1,116 @@
+//! `/login?token=…` (the printed link) and `/logout`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+
+use super::guard::cookie;
+use crate::server::admin::{Admin, SignIn, SESSION_COOKIE, SESSION_LIFETIME};
+
+/// Where the server is reached, for the printed link.
+#[derive(Clone)]
+pub struct PublicUrl(pub String);
+
+pub fn print_sign_in_link(base: &PublicUrl, admin: &Admin) {
+    // Printed, not logged: the link is for whoever started the server, and a log
+    // shipper should not carry it.
+    println!(
+        "smtp-setup: sign in at {}/login?token={}",
+        base.0.trim_end_matches('/'),
+        admin.sign_in_token()
+    );
+}
+
+pub async fn login(
+    State((admin, base)): State<(Arc<Admin>, PublicUrl)>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(token) = query.get("token") else {
+        return (
+            StatusCode::OK,
+            Html(page(
+                "Sign in",
+                "Open the sign-in link the server printed when it started.",
+            )),
+        )
+            .into_response();
+    };
+    match admin.sign_in(token) {
+        Ok(SignIn::Accepted { session }) => {
+            if admin.is_one_time() {
+                print_sign_in_link(&base, &admin);
+            }
+            tracing::info!("administrator signed in");
+            let secure = headers
+                .get("x-forwarded-proto")
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"))
+                || base.0.starts_with("https://");
+            let cookie = format!(
+                "{SESSION_COOKIE}={session}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+                SESSION_LIFETIME.as_secs(),
+                if secure { "; Secure" } else { "" }
+            );
+            let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response();
+            if let Ok(value) = HeaderValue::from_str(&cookie) {
+                response.headers_mut().insert(header::SET_COOKIE, value);
+            }
+            response
+        }
+        Ok(SignIn::Refused) => {
+            tracing::warn!("refused a sign-in with a wrong token");
+            (
+                StatusCode::UNAUTHORIZED,
+                Html(page(
+                    "Sign-in link not valid",
+                    "This sign-in link is wrong or was already used. Use the latest link the \
+                     server printed.",
+                )),
+            )
+                .into_response()
+        }
+        Ok(SignIn::TooManyAttempts) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, "60")],
+            Html(page(
+                "Too many attempts",
+                "Too many wrong sign-in links in the last minute. Wait a minute.",
+            )),
+        )
+            .into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+/// `POST /logout`: ends the session (the guard has checked it and the origin).
+pub async fn logout(State(admin): State<Arc<Admin>>, request: Request) -> Response {
+    if let Some(session) = cookie(request.headers(), SESSION_COOKIE).and_then(|v| admin.session(&v))
+    {
+        admin.sign_out(session);
+    }
+    let expired = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    let mut response = (
+        StatusCode::OK,
+        Html(page(
+            "Signed out",
+            "You are signed out. To sign in again, open the link the server printed.",
+        )),
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(&expired) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// A minimal page (no script) for sign-in messages.
+pub fn page(title: &str, text: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title} · smtp-setup</title>\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"></head>\
+         <body><main><h1>{title}</h1><p>{text}</p></main></body></html>"
+    )
+}

@@ -1,0 +1,243 @@
+//! The real server binary, started like an operator would: sign-in, the guard on every
+//! server function, the test-send limit, and a save surviving SIGKILL.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use serde_json::json;
+use smtp_setup::server::store::Store;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const ADMIN_TOKEN: &str = "integration-admin-token-0123456789";
+
+struct App {
+    child: Child,
+    base: String,
+    http: reqwest::Client,
+    cookie: String,
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("smtp-setup-app-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn database_url(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("app.db").display())
+}
+
+/// Starts the binary on a free port and signs in. Readiness is the sign-in line the
+/// server prints once it listens.
+async fn spawn_app(dir: &Path, extra_env: &[(&str, &str)]) -> App {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_smtp-setup"))
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("LEPTOS_SITE_ROOT", dir.join("site"))
+        .env("DATABASE_URL", database_url(dir))
+        .env("SMTP_SETUP_ADMIN_TOKEN", ADMIN_TOKEN)
+        .env("RUST_LOG", "warn")
+        .envs(extra_env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the server binary");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let link = loop {
+        let line = lines
+            .next_line()
+            .await
+            .expect("read the server's output")
+            .expect("the server exited before printing its sign-in link");
+        if let Some(link) = line.strip_prefix("smtp-setup: sign in at ") {
+            break link.to_owned();
+        }
+    };
+    let base = link.split("/login").next().expect("base url").to_owned();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let response = http.get(&link).send().await.expect("sign in");
+    assert_eq!(response.status(), 303);
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    App {
+        child,
+        base,
+        http,
+        cookie,
+    }
+}
+
+impl App {
+    async fn post(
+        &self,
+        endpoint: &str,
+        body: serde_json::Value,
+        cookie: bool,
+        origin: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .http
+            .post(format!("{}/api/{endpoint}", self.base))
+            .json(&body);
+        if cookie {
+            request = request.header("cookie", &self.cookie);
+        }
+        if let Some(origin) = origin {
+            request = request
+                .header("origin", origin)
+                .header("sec-fetch-site", "cross-site");
+        }
+        request.send().await.expect("request")
+    }
+
+    async fn save(&self, k: i64) -> reqwest::Response {
+        self.post("save_configuration", save_body(k), true, None)
+            .await
+    }
+}
+
+/// Save number `k`: every field says `k`, so a half-written row would show.
+fn save_body(k: i64) -> serde_json::Value {
+    json!({
+        "form": {
+            "email_address": format!("v{k}@contoso.com"),
+            "name": format!("v{k}"),
+            "tenant_id": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+            "smtp_user": "a1b2c3d4-e5f6-4789-abcd-0123456789ab",
+            "smtp_password": format!("Sec8Q~value-{k}"),
+            "object_id": "",
+            "send_test_to": format!("to-v{k}@contoso.com"),
+        },
+        "base_version": k - 1,
+    })
+}
+
+#[tokio::test]
+async fn every_server_function_refuses_strangers_and_cross_site_calls() {
+    let dir = temp_dir("guard");
+    let app = spawn_app(&dir, &[]).await;
+    for endpoint in ["send_test_email", "save_configuration", "test_history"] {
+        let anonymous = app.post(endpoint, save_body(1), false, None).await;
+        assert_eq!(anonymous.status(), 401, "{endpoint} without a session");
+        let cross = app
+            .post(
+                endpoint,
+                save_body(1),
+                true,
+                Some("https://attacker.example"),
+            )
+            .await;
+        assert_eq!(cross.status(), 403, "{endpoint} from another site");
+    }
+    // Neither call changed anything.
+    let page = app
+        .http
+        .get(format!("{}/", app.base))
+        .header("cookie", &app.cookie)
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), 200);
+    let (store, _) = Store::open(&database_url(&dir), None).await.expect("open");
+    assert_eq!(store.load().await.expect("load").version, 0);
+    assert!(store.history().await.expect("history").is_empty());
+    store.close().await;
+}
+
+#[tokio::test]
+async fn test_sends_are_limited_per_session_with_a_clear_answer() {
+    let dir = temp_dir("limit");
+    let app = spawn_app(&dir, &[("SMTP_SETUP_TEST_SENDS_PER_MINUTE", "2")]).await;
+    let empty = json!({ "form": {} });
+    for _ in 0..2 {
+        let body: serde_json::Value = app
+            .post("send_test_email", empty.clone(), true, None)
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert!(body["outcome"].get("Invalid").is_some(), "{body}");
+    }
+    let limited: serde_json::Value = app
+        .post("send_test_email", empty, true, None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let wait = limited["outcome"]["RateLimited"]["retry_after_secs"].as_u64();
+    assert!(wait.is_some_and(|w| (1..=60).contains(&w)), "{limited}");
+}
+
+#[tokio::test]
+async fn a_server_killed_during_or_after_saves_comes_back_with_one_whole_configuration() {
+    let dir = temp_dir("sigkill");
+    let mut next = 1;
+    for round in 0..4 {
+        let mut app = spawn_app(&dir, &[]).await;
+        // Some saves that complete…
+        for _ in 0..3 {
+            let response = app.save(next).await;
+            assert!(response.status().is_success(), "save {next}");
+            next += 1;
+        }
+        // …then one in flight when the process is killed (round 0: right after a save).
+        if round > 0 {
+            let http = app.http.clone();
+            let url = format!("{}/api/save_configuration", app.base);
+            let cookie = app.cookie.clone();
+            let body = save_body(next);
+            let in_flight = tokio::spawn(async move {
+                http.post(url)
+                    .header("cookie", cookie)
+                    .json(&body)
+                    .send()
+                    .await
+            });
+            tokio::task::yield_now().await;
+            app.child.start_kill().expect("SIGKILL");
+            let _ = app.child.wait().await;
+            if matches!(in_flight.await, Ok(Ok(r)) if r.status().is_success()) {
+                next += 1;
+            }
+        } else {
+            app.child.start_kill().expect("SIGKILL");
+            let _ = app.child.wait().await;
+        }
+
+        let (store, _) = Store::open(&database_url(&dir), None)
+            .await
+            .expect("reopen after SIGKILL");
+        let loaded = store.load().await.expect("load");
+        let k = loaded.version;
+        assert!(
+            k == next - 1 || k == next,
+            "round {round}: version {k}, next {next}"
+        );
+        // Whole: every field from the same save, and its secret with it.
+        assert_eq!(loaded.form.name, format!("v{k}"));
+        assert_eq!(loaded.form.email_address, format!("v{k}@contoso.com"));
+        assert_eq!(loaded.form.send_test_to, format!("to-v{k}@contoso.com"));
+        let secret = store
+            .secrets()
+            .await
+            .expect("secrets")
+            .client_secret
+            .expect("secret");
+        assert_eq!(
+            secrecy::ExposeSecret::expose_secret(&secret),
+            format!("Sec8Q~value-{k}")
+        );
+        store.close().await;
+        next = k + 1;
+    }
+}

@@ -1,0 +1,226 @@
+//! The saved configuration: reload, versions, write-only secrets sealed at rest, and the
+//! key's start-up checks. Against a real SQLite file in a temporary directory.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use smtp_setup::domain::SmtpForm;
+use smtp_setup::saved::SaveOutcome;
+use smtp_setup::server::configuration::{save, with_stored_secrets};
+use smtp_setup::server::store::key::KeyError;
+use smtp_setup::server::store::{Store, StoreError};
+
+const SECRET: &str = "Kx58Q~store-test-secret.value-0123456789";
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("smtp-setup-store-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn url(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("app.db").display())
+}
+
+fn form() -> SmtpForm {
+    SmtpForm {
+        email_address: "sender@contoso.com".into(),
+        name: "Contoso".into(),
+        tenant_id: "72f988bf-86f1-41af-91ab-2d7cd011db47".into(),
+        smtp_user: "a1b2c3d4-e5f6-4789-abcd-0123456789ab".into(),
+        smtp_password: SECRET.into(),
+        ..SmtpForm::default()
+    }
+}
+
+async fn saved(store: &Store, form: &SmtpForm, base: i64) -> smtp_setup::saved::SavedConfig {
+    match save(store, form, base).await.expect("save") {
+        SaveOutcome::Saved(config) => config,
+        other => panic!("expected a save, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_saved_configuration_comes_back_after_a_restart_without_its_secret() {
+    let dir = temp_dir("reload");
+    let (store, _) = Store::open(&url(&dir), None).await.expect("open");
+    let first = saved(&store, &form(), 0).await;
+    assert_eq!(first.version, 1);
+    assert_eq!(first.form.smtp_password, "", "the secret never comes back");
+    let fingerprint = first.client_secret.expect("a stored secret");
+    assert_eq!(fingerprint.hint.as_deref(), Some("Kx5"));
+    assert_eq!(fingerprint.length, SECRET.len() as u32);
+    store.close().await;
+
+    let (reopened, _) = Store::open(&url(&dir), None).await.expect("reopen");
+    let loaded = reopened.load().await.expect("load");
+    assert_eq!(loaded.version, 1);
+    assert_eq!(loaded.form.email_address, "sender@contoso.com");
+    assert_eq!(
+        loaded.form.smtp_user,
+        "a1b2c3d4-e5f6-4789-abcd-0123456789ab"
+    );
+    // An empty field keeps the stored secret, for a test and for a save.
+    let empty = SmtpForm {
+        smtp_password: String::new(),
+        name: "Renamed".into(),
+        ..form()
+    };
+    let filled = with_stored_secrets(&reopened, &empty).await.expect("fill");
+    assert_eq!(filled.smtp_password, SECRET);
+    let second = saved(&reopened, &empty, 1).await;
+    assert_eq!(second.version, 2);
+    assert_eq!(second.form.name, "Renamed");
+    assert_eq!(
+        second.client_secret.and_then(|s| s.hint).as_deref(),
+        Some("Kx5")
+    );
+    // A typed secret replaces it.
+    let replaced = saved(
+        &reopened,
+        &SmtpForm {
+            smtp_password: "New8Q~another-value".into(),
+            ..form()
+        },
+        2,
+    )
+    .await;
+    assert_eq!(
+        replaced.client_secret.and_then(|s| s.hint).as_deref(),
+        Some("New")
+    );
+    reopened.close().await;
+}
+
+#[tokio::test]
+async fn a_save_from_a_stale_version_is_refused_and_changes_nothing() {
+    let dir = temp_dir("stale");
+    let (store, _) = Store::open(&url(&dir), None).await.expect("open");
+    saved(&store, &form(), 0).await;
+    saved(
+        &store,
+        &SmtpForm {
+            name: "Second".into(),
+            ..form()
+        },
+        1,
+    )
+    .await;
+    let stale = save(
+        &store,
+        &SmtpForm {
+            name: "Stale".into(),
+            ..form()
+        },
+        1,
+    )
+    .await
+    .expect("save");
+    assert_eq!(stale, SaveOutcome::Conflict { current_version: 2 });
+    // Two first saves: the second one is stale too.
+    let first_again = save(&store, &form(), 0).await.expect("save");
+    assert_eq!(first_again, SaveOutcome::Conflict { current_version: 2 });
+    assert_eq!(store.load().await.expect("load").form.name, "Second");
+    store.close().await;
+}
+
+#[tokio::test]
+async fn an_invalid_form_is_not_saved() {
+    let dir = temp_dir("invalid");
+    let (store, _) = Store::open(&url(&dir), None).await.expect("open");
+    let invalid = SmtpForm {
+        tenant_id: "common".into(),
+        ..form()
+    };
+    assert!(matches!(
+        save(&store, &invalid, 0).await.expect("save"),
+        SaveOutcome::Invalid(_)
+    ));
+    // Without a stored secret an empty field is an error like any other.
+    let no_secret = SmtpForm {
+        smtp_password: String::new(),
+        ..form()
+    };
+    assert!(matches!(
+        save(&store, &no_secret, 0).await.expect("save"),
+        SaveOutcome::Invalid(_)
+    ));
+    assert_eq!(store.load().await.expect("load").version, 0);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn the_database_files_alone_do_not_reveal_the_secret() {
+    let dir = temp_dir("bytes");
+    let (store, _) = Store::open(&url(&dir), None).await.expect("open");
+    saved(&store, &form(), 0).await;
+    store.close().await;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(SECRET);
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).expect("dir") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "key") {
+            continue;
+        }
+        // The WAL and shared-memory files may be gone once the pool has closed.
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        for needle in [
+            SECRET.as_bytes(),
+            &SECRET.as_bytes()[3..],
+            encoded.as_bytes(),
+        ] {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle),
+                "{} contains the secret",
+                path.display()
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 1, "the database file itself was read");
+    assert!(dir.join("app.db").exists());
+}
+
+#[tokio::test]
+async fn a_wrong_or_missing_key_is_a_clear_error_that_destroys_nothing() {
+    let dir = temp_dir("keys");
+    let (store, _) = Store::open(&url(&dir), None).await.expect("open");
+    saved(&store, &form(), 0).await;
+    store.close().await;
+
+    let other = base64::engine::general_purpose::STANDARD.encode([9u8; 32]);
+    let wrong = Store::open(&url(&dir), Some(&other)).await;
+    assert!(
+        matches!(wrong, Err(StoreError::Key(KeyError::Wrong))),
+        "{:?}",
+        wrong.err()
+    );
+
+    let key_file = dir.join("app.key");
+    let kept = dir.join("kept.key");
+    std::fs::rename(&key_file, &kept).expect("move the key away");
+    let missing = Store::open(&url(&dir), None).await;
+    assert!(
+        matches!(missing, Err(StoreError::Key(KeyError::Missing(_)))),
+        "{:?}",
+        missing.err()
+    );
+    assert!(!key_file.exists(), "no new key may replace the lost one");
+
+    std::fs::rename(&kept, &key_file).expect("restore the key");
+    let (restored, _) = Store::open(&url(&dir), None)
+        .await
+        .expect("the right key opens it");
+    let secrets = restored.secrets().await.expect("secrets");
+    assert_eq!(
+        secrets
+            .client_secret
+            .map(|s| secrecy::ExposeSecret::expose_secret(&s).to_owned())
+            .as_deref(),
+        Some(SECRET)
+    );
+    restored.close().await;
+}
