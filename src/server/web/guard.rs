@@ -52,16 +52,15 @@ fn is_read_only(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// A browser names the requesting site on every cross-site request: `Sec-Fetch-Site`
-/// (all current browsers) and `Origin` (every POST). Either one pointing elsewhere is
-/// refused. Clients that send neither are not browsers, and so cannot carry an
+/// A browser names the requesting site on every request: `Sec-Fetch-Site` (all current
+/// browsers), else `Origin` (every POST). Pointing elsewhere is refused. `Sec-Fetch-Site`
+/// wins when present: under `Referrer-Policy: no-referrer` a same-origin form sends
+/// `Origin: null`. Clients that send neither are not browsers, and so cannot carry an
 /// administrator's cookie on an attacker's behalf.
 pub fn is_same_origin(headers: &HeaderMap) -> bool {
     let value = |name| headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(site) = value("sec-fetch-site") {
-        if site != "same-origin" && site != "none" {
-            return false;
-        }
+        return site == "same-origin" || site == "none";
     }
     if let Some(origin) = value("origin") {
         let host = value("host").unwrap_or_default();
@@ -122,6 +121,8 @@ mod tests {
             ("sec-fetch-site", "same-site")
         ])));
         assert!(!is_same_origin(&headers(&[host, ("origin", "null")])));
+        // A same-origin form under no-referrer: Origin null, Sec-Fetch-Site decides.
+        assert!(is_same_origin(&headers(&[host, ("origin", "null"), ("sec-fetch-site", "same-origin")])));
     }
 
     #[test]
