@@ -47,7 +47,7 @@ pub struct SavedConfig {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SaveOutcome {
-    Saved(SavedConfig),
+    Saved(Box<SavedConfig>),
     Invalid(FieldErrors),
     /// Someone saved since this form was loaded: nothing was written.
     Conflict {

@@ -176,6 +176,7 @@ pub fn ConfigPage() -> impl IntoView {
         };
         match result {
             Ok(SaveOutcome::Saved(config)) => {
+                let config = *config;
                 version.set(config.version);
                 stored_secret.set(config.client_secret);
                 stored_password.set(config.password);

@@ -36,7 +36,7 @@ fn form() -> SmtpForm {
 
 async fn saved(store: &Store, form: &SmtpForm, base: i64) -> smtp_setup::saved::SavedConfig {
     match save(store, form, base).await.expect("save") {
-        SaveOutcome::Saved(config) => config,
+        SaveOutcome::Saved(config) => *config,
         other => panic!("expected a save, got {other:?}"),
     }
 }

@@ -65,7 +65,7 @@ pub enum SecretChange<'a> {
 }
 
 pub enum Saved {
-    Done(SavedConfig),
+    Done(Box<SavedConfig>),
     Conflict { current_version: i64 },
 }
 
@@ -289,7 +289,7 @@ impl Store {
         // One row: inserted (first save, from version 0) or updated (the version matched).
         // None: the stored version moved on, and nothing was written.
         if result.rows_affected() == 1 {
-            return Ok(Saved::Done(self.load().await?));
+            return Ok(Saved::Done(Box::new(self.load().await?)));
         }
         let current_version = self.load().await?.version;
         Ok(Saved::Conflict { current_version })

@@ -122,7 +122,11 @@ mod tests {
         ])));
         assert!(!is_same_origin(&headers(&[host, ("origin", "null")])));
         // A same-origin form under no-referrer: Origin null, Sec-Fetch-Site decides.
-        assert!(is_same_origin(&headers(&[host, ("origin", "null"), ("sec-fetch-site", "same-origin")])));
+        assert!(is_same_origin(&headers(&[
+            host,
+            ("origin", "null"),
+            ("sec-fetch-site", "same-origin")
+        ])));
     }
 
     #[test]
