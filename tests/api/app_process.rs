@@ -241,3 +241,55 @@ async fn a_server_killed_during_or_after_saves_comes_back_with_one_whole_configu
         next = k + 1;
     }
 }
+
+#[tokio::test]
+async fn sigterm_lets_an_in_flight_test_send_finish_and_restarts_clean() {
+    let dir = temp_dir("sigterm");
+    let peers = crate::helpers::spawn_peers().await;
+    let mut faults = crate::helpers::spawn_faults("slow-data", &peers).await;
+    let mut app = spawn_app(
+        &dir,
+        &[
+            ("SMTP_SETUP_AUTHORITY_URL", peers.info.authority.as_str()),
+            ("SMTP_SETUP_SMTP_ADDR", faults.info.smtp.as_str()),
+            ("SMTP_SETUP_CA_FILE", peers.info.ca_file.as_str()),
+        ],
+    )
+    .await;
+    let form = peers.form();
+    let body = json!({ "form": {
+        "email_address": form.email_address, "name": form.name, "tenant_id": form.tenant_id,
+        "smtp_user": form.smtp_user, "smtp_password": form.smtp_password,
+        "send_test_to": form.send_test_to,
+    }});
+    let request = app
+        .http
+        .post(format!("{}/api/send_test_email", app.base))
+        .header("cookie", &app.cookie)
+        .json(&body)
+        .send();
+    let in_flight = tokio::spawn(request);
+    // The message is on the fault server, which will never answer it.
+    assert_eq!(faults.next_event().await, r#"{"event":"message received"}"#);
+    let pid = app.child.id().expect("pid").to_string();
+    let status = Command::new("kill").args(["-TERM", &pid]).status().await.expect("kill");
+    assert!(status.success());
+
+    // The send in flight is answered (its DATA step ends at its own bound), then the
+    // server exits cleanly.
+    let response = in_flight.await.expect("join").expect("the in-flight request is answered");
+    let report: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(report["outcome"]["Failed"]["step"], "Data", "{report}");
+    let exit = app.child.wait().await.expect("wait");
+    assert!(exit.success(), "exit status {exit:?}");
+
+    // A restart comes up clean, with the failed test in the history.
+    let restarted = spawn_app(&dir, &[]).await;
+    let history: serde_json::Value = restarted
+        .post("test_history", json!({}), true, None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(history[0]["step"], "Data", "{history}");
+}

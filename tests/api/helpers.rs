@@ -9,8 +9,8 @@ use serde::Deserialize;
 use smtp_setup::domain::{AuthType, Security, SmtpForm};
 use smtp_setup::server::config::{parse_authority, parse_smtp_addr, ServerSettings, Timeouts};
 use smtp_setup::server::test_send::TestSender;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -65,13 +65,83 @@ pub struct Sender {
     pub name: String,
 }
 
-fn peers_script() -> PathBuf {
+fn peers_script(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers");
     assert!(
         dir.join("node_modules").is_dir(),
         "the test peers' npm packages are missing: run `make test` (or `npm ci` in tests/peers)"
     );
-    dir.join("peers.mjs")
+    dir.join(name)
+}
+
+/// Starts a peer script; its first output line (JSON) says it is ready and where.
+async fn spawn_node<T: serde::de::DeserializeOwned>(
+    script: &str,
+    env: &[(&str, &str)],
+) -> (Child, T, Lines<BufReader<ChildStdout>>) {
+    let mut child = Command::new("node")
+        .arg(peers_script(script))
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("start node tests/peers/{script}: {e}"));
+    let mut lines = BufReader::new(child.stdout.take().expect("peer stdout")).lines();
+    // No polling or sleeping: the line is printed once every server listens.
+    let first_line = lines
+        .next_line()
+        .await
+        .expect("read the peer's ready line")
+        .unwrap_or_else(|| panic!("{script} exited before it was ready"));
+    let info = serde_json::from_str(&first_line)
+        .unwrap_or_else(|e| panic!("{script}'s ready line {first_line:?}: {e}"));
+    (child, info, lines)
+}
+
+/// The misbehaving peers of `tests/peers/faults.mjs`.
+pub struct Faults {
+    _child: Child,
+    pub info: FaultInfo,
+    events: Lines<BufReader<ChildStdout>>,
+}
+
+impl Faults {
+    /// Waits for the fault server's next event line (e.g. "message received").
+    pub async fn next_event(&mut self) -> String {
+        self.events
+            .next_line()
+            .await
+            .expect("read the fault peer's output")
+            .expect("the fault peer exited")
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FaultInfo {
+    pub authority: String,
+    pub smtp: String,
+}
+
+/// Faulty token endpoint and an SMTP server behaving as `smtp_mode`, using the
+/// certificate the good peers made (so the app trusts it through their CA).
+pub async fn spawn_faults(smtp_mode: &str, peers: &Peers) -> Faults {
+    let cert_dir = std::path::Path::new(&peers.info.ca_file)
+        .parent()
+        .expect("peer dir")
+        .to_string_lossy()
+        .into_owned();
+    let (child, info, events) = spawn_node(
+        "faults.mjs",
+        &[("FAULT_SMTP", smtp_mode), ("FAULT_CERT_DIR", cert_dir.as_str())],
+    )
+    .await;
+    Faults {
+        _child: child,
+        info,
+        events,
+    }
 }
 
 pub async fn spawn_peers() -> Peers {
@@ -80,25 +150,8 @@ pub async fn spawn_peers() -> Peers {
 
 /// Peers started with extra `PEER_*` settings (see tests/peers/peers.mjs).
 pub async fn spawn_peers_with(env: &[(&str, &str)]) -> Peers {
-    let mut child = Command::new("node")
-        .arg(peers_script())
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start node tests/peers/peers.mjs");
-    let stdout = child.stdout.take().expect("peers stdout");
-    let mut first_line = String::new();
-    // The peers print one JSON line once all three servers listen: that line is the
-    // readiness signal, no polling or sleeping needed.
-    BufReader::new(stdout)
-        .read_line(&mut first_line)
-        .await
-        .expect("read the peers' ready line");
-    let info: PeerInfo = serde_json::from_str(&first_line)
-        .unwrap_or_else(|e| panic!("peers' ready line {first_line:?}: {e}"));
+    // The peers' stdout is not read after the ready line; they log to stderr.
+    let (child, info, _) = spawn_node("peers.mjs", env).await;
     Peers {
         _child: child,
         info,

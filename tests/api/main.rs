@@ -2,6 +2,7 @@
 //! (an OAuth2 token server and an SMTP server with STARTTLS + XOAUTH2) on 127.0.0.1.
 
 mod app_process;
+mod faults;
 mod helpers;
 mod known_failures;
 mod password_and_clouds;

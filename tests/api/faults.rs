@@ -1,0 +1,130 @@
+//! Peers that misbehave (tests/peers/faults.mjs): each test send still ends within its
+//! bound, names the step, and says what happened in plain words.
+
+use std::time::Instant;
+
+use smtp_setup::domain::SmtpForm;
+use smtp_setup::report::{Failure, Step, TestOutcome};
+use smtp_setup::server::config::{parse_authority, ServerSettings};
+use smtp_setup::server::test_send::TestSender;
+
+use crate::helpers::{short_timeouts, spawn_faults, spawn_peers, Peers};
+
+/// A test send through the good token server and the fault SMTP server in `mode`.
+async fn smtp_fault(mode: &str) -> (Peers, TestOutcome) {
+    let peers = spawn_peers().await;
+    let faults = spawn_faults(mode, &peers).await;
+    let settings = ServerSettings {
+        timeouts: short_timeouts(),
+        ..peers.settings_with(&faults.info.smtp)
+    };
+    let started = Instant::now();
+    let outcome = TestSender::new(&settings)
+        .expect("sender")
+        .run(&peers.form())
+        .await
+        .outcome;
+    assert!(started.elapsed() <= short_timeouts().total + std::time::Duration::from_secs(2));
+    (peers, outcome)
+}
+
+fn failed(outcome: TestOutcome) -> Failure {
+    match outcome {
+        TestOutcome::Failed(failure) => failure,
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn smtp_faults_end_at_the_right_step_in_plain_words() {
+    let cases: &[(&str, Step, &str)] = &[
+        ("no-banner", Step::Connect, "did not answer in time"),
+        ("close-after-banner", Step::Connect, "closed the connection"),
+        ("421-banner", Step::Connect, "421 4.3.2"),
+        ("no-starttls", Step::StartTls, "does not offer STARTTLS"),
+        ("bad-tls", Step::StartTls, "could not be set up"),
+        ("no-xoauth2", Step::Capabilities, "does not offer AUTH XOAUTH2"),
+        ("421-mail", Step::Envelope, "421 4.7.0"),
+        ("drop-data", Step::Data, "may not have been delivered"),
+        ("slow-data", Step::Data, "stopped answering"),
+    ];
+    for (mode, step, words) in cases {
+        let (_peers, outcome) = smtp_fault(mode).await;
+        let failure = failed(outcome);
+        let text = format!("{} {} {}", failure.summary, failure.detail, failure.fix);
+        assert_eq!(failure.step, *step, "{mode}: {failure:?}");
+        assert!(text.contains(words), "{mode}: {words:?} not in {text:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_reply_split_across_packets_is_read_whole() {
+    let (_peers, outcome) = smtp_fault("split-lines").await;
+    assert!(matches!(outcome, TestOutcome::Sent { .. }), "{outcome:?}");
+}
+
+/// A test send whose token comes from the fault token endpoint, as `tenant`.
+async fn token_fault(tenant: &str, authority: Option<&str>) -> Failure {
+    let peers = spawn_peers().await;
+    let faults = spawn_faults("ok", &peers).await;
+    let settings = ServerSettings {
+        authority_override: Some(
+            parse_authority(authority.unwrap_or(&faults.info.authority)).expect("authority"),
+        ),
+        timeouts: short_timeouts(),
+        ..peers.settings()
+    };
+    let form = SmtpForm {
+        tenant_id: tenant.into(),
+        ..peers.form()
+    };
+    let started = Instant::now();
+    let report = TestSender::new(&settings).expect("sender").run(&form).await;
+    assert!(started.elapsed() <= short_timeouts().total + std::time::Duration::from_secs(2));
+    let failure = failed(report.outcome);
+    assert_eq!(failure.step, Step::TokenRequest, "{tenant}: {failure:?}");
+    failure
+}
+
+#[tokio::test]
+async fn token_endpoint_faults_end_at_the_token_step_in_plain_words() {
+    let cases: &[(&str, &str)] = &[
+        ("status-500.test", "500"),
+        ("status-502.test", "502"),
+        ("status-503.test", "503"),
+        ("drip.test", "No answer"),
+        ("huge.test", "larger than"),
+        ("not-json.test", "not JSON"),
+        ("no-token.test", "access_token"),
+    ];
+    for (tenant, words) in cases {
+        let failure = token_fault(tenant, None).await;
+        let text = format!("{} {} {}", failure.summary, failure.detail, failure.fix);
+        assert!(text.contains(words), "{tenant}: {words:?} not in {text:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_token_that_is_not_a_jwt_is_named_at_inspection() {
+    let peers = spawn_peers().await;
+    let faults = spawn_faults("ok", &peers).await;
+    let settings = ServerSettings {
+        authority_override: Some(parse_authority(&faults.info.authority).expect("authority")),
+        ..peers.settings()
+    };
+    let form = SmtpForm {
+        tenant_id: "not-jwt.test".into(),
+        ..peers.form()
+    };
+    let failure = failed(TestSender::new(&settings).expect("sender").run(&form).await.outcome);
+    assert_eq!(failure.step, Step::TokenInspection, "{failure:?}");
+    assert!(failure.detail.contains("not a readable JWT"), "{failure:?}");
+}
+
+#[tokio::test]
+async fn an_authority_that_does_not_resolve_is_named_at_the_token_step() {
+    // `.invalid` never resolves (RFC 6761).
+    let failure = token_fault("contoso.onmicrosoft.com", Some("http://login.smtp-setup.invalid")).await;
+    let text = format!("{} {}", failure.summary, failure.detail);
+    assert!(text.contains("login.smtp-setup.invalid") || text.to_lowercase().contains("dns"), "{text}");
+}

@@ -1,0 +1,171 @@
+// Misbehaving peers for smtp-setup's fault tests, on 127.0.0.1. One process serves:
+//  - a token endpoint whose behaviour is chosen by the tenant in the URL
+//    (/{tenant}/oauth2/v2.0/token): status-500.test, status-502.test, status-503.test,
+//    drip.test (a body that never ends), huge.test (10 MB), not-json.test,
+//    no-token.test (200 without access_token), not-jwt.test (an opaque token);
+//  - an SMTP server whose behaviour is FAULT_SMTP: ok, no-banner, close-after-banner,
+//    421-banner, no-starttls, bad-tls, no-xoauth2, split-lines, 421-mail, drop-data,
+//    slow-data. It speaks STARTTLS with the certificate in FAULT_CERT_DIR (cert.pem,
+//    key.pem, as made by peers.mjs) and accepts any XOAUTH2 token.
+// Prints one JSON line {"authority": …, "smtp": …} once both listen.
+
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import tls from 'node:tls';
+
+const host = '127.0.0.1';
+const mode = process.env.FAULT_SMTP || 'ok';
+const certDir = process.env.FAULT_CERT_DIR;
+
+function tokenFault(req, res) {
+  const tenant = (req.url || '').split('/')[1] || '';
+  const json = (status, body) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  // Drain the request body first, as a real server would.
+  req.resume();
+  req.on('end', () => {
+    const status = tenant.match(/^status-(\d{3})\.test$/);
+    if (status) {
+      res.writeHead(Number(status[1]), { 'content-type': 'text/html' });
+      return res.end(`<html><body>${status[1]} from the fault peer</body></html>`);
+    }
+    switch (tenant) {
+      case 'drip.test': {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"token_type":"Bearer",');
+        const timer = setInterval(() => res.write(' '), 200);
+        res.on('close', () => clearInterval(timer));
+        return undefined;
+      }
+      case 'huge.test':
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end(`{"padding":"${'x'.repeat(10 * 1024 * 1024)}"}`);
+      case 'not-json.test':
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end('<html>this is not JSON</html>');
+      case 'no-token.test':
+        return json(200, { token_type: 'Bearer', expires_in: 3599 });
+      case 'not-jwt.test':
+        return json(200, { token_type: 'Bearer', expires_in: 3599, access_token: 'opaque-token-value' });
+      default:
+        return json(400, { error: 'invalid_request', error_description: `fault peer: unknown tenant ${tenant}` });
+    }
+  });
+}
+
+// A line-based SMTP dialogue, replaceable socket (plain, then TLS).
+function smtpSession(raw) {
+  let socket = raw;
+  let buffer = '';
+  let inData = false;
+  let awaitingToken = false;
+  const send = (text) => {
+    if (mode === 'split-lines') {
+      // The same bytes, in small pieces: a reply split across TCP packets.
+      const pieces = text.match(/[\s\S]{1,3}/g) || [];
+      pieces.forEach((piece, i) => setTimeout(() => socket.writable && socket.write(piece), i * 2));
+    } else {
+      socket.write(text);
+    }
+  };
+  const ehlo = () => {
+    const lines = ['fault.test greets you', 'SIZE 10485760', '8BITMIME'];
+    if (!(socket instanceof tls.TLSSocket) && mode !== 'no-starttls') lines.push('STARTTLS');
+    if (socket instanceof tls.TLSSocket) lines.push(mode === 'no-xoauth2' ? 'AUTH LOGIN' : 'AUTH XOAUTH2 LOGIN');
+    send(lines.map((l, i) => `250${i === lines.length - 1 ? ' ' : '-'}${l}\r\n`).join(''));
+  };
+  const onLine = (line) => {
+    if (awaitingToken) {
+      awaitingToken = false;
+      return send('235 2.7.0 Authentication successful\r\n');
+    }
+    const verb = line.split(' ')[0].toUpperCase();
+    switch (verb) {
+      case 'EHLO': return ehlo();
+      case 'STARTTLS': {
+        send('220 2.0.0 Ready to start TLS\r\n');
+        if (mode === 'bad-tls') {
+          setTimeout(() => { socket.write('this is not a TLS handshake\r\n'); socket.end(); }, 10);
+          return undefined;
+        }
+        socket.removeAllListeners('data');
+        const secure = new tls.TLSSocket(socket, {
+          isServer: true,
+          cert: readFileSync(path.join(certDir, 'cert.pem')),
+          key: readFileSync(path.join(certDir, 'key.pem')),
+        });
+        secure.on('error', () => {});
+        socket = secure;
+        secure.on('data', onData);
+        return undefined;
+      }
+      case 'AUTH':
+        if (line.trim().split(' ').length > 2) return send('235 2.7.0 Authentication successful\r\n');
+        awaitingToken = true;
+        return send('334 \r\n');
+      case 'MAIL':
+        return send(mode === '421-mail' ? '421 4.7.0 Try again later, closing connection\r\n' : '250 2.1.0 Sender OK\r\n');
+      case 'RCPT': return send('250 2.1.5 Recipient OK\r\n');
+      case 'DATA':
+        inData = true;
+        return send('354 Start mail input; end with <CRLF>.<CRLF>\r\n');
+      case 'QUIT':
+        send('221 2.0.0 Bye\r\n');
+        return socket.end();
+      default: return send('500 5.5.2 Unknown command\r\n');
+    }
+  };
+  const onData = (chunk) => {
+    if (inData && mode === 'drop-data') return socket.destroy();
+    buffer += chunk.toString('latin1');
+    for (;;) {
+      if (inData) {
+        const end = buffer.indexOf('\r\n.\r\n');
+        if (end < 0) return undefined;
+        buffer = buffer.slice(end + 5);
+        inData = false;
+        // Tells the test harness the whole message is in, before any reply.
+        process.stdout.write('{"event":"message received"}\n');
+        if (mode === 'slow-data') return undefined; // never answers
+        send('250 2.0.0 OK queued\r\n');
+        continue;
+      }
+      const eol = buffer.indexOf('\r\n');
+      if (eol < 0) return undefined;
+      const line = buffer.slice(0, eol);
+      buffer = buffer.slice(eol + 2);
+      onLine(line);
+    }
+  };
+  raw.on('error', () => {});
+  raw.on('data', onData);
+  switch (mode) {
+    case 'no-banner': return undefined;
+    case 'close-after-banner':
+      raw.write('220 fault.test ESMTP\r\n');
+      return raw.end();
+    case '421-banner':
+      raw.write('421 4.3.2 Service not available, closing transmission channel\r\n');
+      return raw.end();
+    default:
+      return send('220 fault.test ESMTP ready\r\n');
+  }
+}
+
+const tokenServer = http.createServer(tokenFault);
+const smtpServer = net.createServer(smtpSession);
+await new Promise((resolve) => tokenServer.listen(0, host, resolve));
+await new Promise((resolve) => smtpServer.listen(0, host, resolve));
+process.stdout.write(`${JSON.stringify({
+  authority: `http://${host}:${tokenServer.address().port}`,
+  smtp: `${host}:${smtpServer.address().port}`,
+})}\n`);
+const stop = () => process.exit(0);
+process.on('SIGTERM', stop);
+process.stdin.on('end', stop);
+process.stdin.on('close', stop);
+process.stdin.resume();
