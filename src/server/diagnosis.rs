@@ -229,6 +229,25 @@ pub fn smtp_failure(failure: &SmtpFailure, server: &str, mailbox: &str, auth: Au
             format!("No answer within {} s.", limit.as_secs().max(1)),
             None,
         ),
+        SmtpFailureKind::Network(text) if step == Step::Data => (
+            advice(
+                None,
+                "The connection failed while the message was being sent.",
+                "The message may not have been delivered: check the recipient's mailbox before \
+                 sending again.",
+            ),
+            text.clone(),
+            None,
+        ),
+        SmtpFailureKind::Network(text) if step != Step::Connect => (
+            advice(
+                None,
+                "The connection to the SMTP server failed.",
+                "Try again; if it persists, check the network path to the SMTP server.",
+            ),
+            text.clone(),
+            None,
+        ),
         SmtpFailureKind::Network(text) => (
             advice(
                 None,

@@ -215,7 +215,12 @@ pub fn parse_token_response(status: u16, body: &[u8]) -> Result<AccessToken, Tok
         let parsed: TokenResponse =
             serde_json::from_slice(body).map_err(|e| TokenError::UnexpectedResponse {
                 status,
-                detail: format!("the body is not a token response ({e})"),
+                detail: if serde_json::from_slice::<serde_json::Value>(body).is_ok() {
+                    format!("the body is JSON but not a token response ({e})")
+                } else {
+                    // A proxy's or captive portal's HTML page, typically.
+                    format!("the body is not JSON ({e})")
+                },
             })?;
         let is_bearer = parsed
             .token_type

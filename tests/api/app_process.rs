@@ -272,12 +272,19 @@ async fn sigterm_lets_an_in_flight_test_send_finish_and_restarts_clean() {
     // The message is on the fault server, which will never answer it.
     assert_eq!(faults.next_event().await, r#"{"event":"message received"}"#);
     let pid = app.child.id().expect("pid").to_string();
-    let status = Command::new("kill").args(["-TERM", &pid]).status().await.expect("kill");
+    let status = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .expect("kill");
     assert!(status.success());
 
     // The send in flight is answered (its DATA step ends at its own bound), then the
     // server exits cleanly.
-    let response = in_flight.await.expect("join").expect("the in-flight request is answered");
+    let response = in_flight
+        .await
+        .expect("join")
+        .expect("the in-flight request is answered");
     let report: serde_json::Value = response.json().await.expect("json");
     assert_eq!(report["outcome"]["Failed"]["step"], "Data", "{report}");
     let exit = app.child.wait().await.expect("wait");

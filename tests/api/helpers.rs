@@ -134,7 +134,10 @@ pub async fn spawn_faults(smtp_mode: &str, peers: &Peers) -> Faults {
         .into_owned();
     let (child, info, events) = spawn_node(
         "faults.mjs",
-        &[("FAULT_SMTP", smtp_mode), ("FAULT_CERT_DIR", cert_dir.as_str())],
+        &[
+            ("FAULT_SMTP", smtp_mode),
+            ("FAULT_CERT_DIR", cert_dir.as_str()),
+        ],
     )
     .await;
     Faults {

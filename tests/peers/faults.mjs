@@ -87,7 +87,8 @@ function smtpSession(raw) {
     switch (verb) {
       case 'EHLO': return ehlo();
       case 'STARTTLS': {
-        send('220 2.0.0 Ready to start TLS\r\n');
+        // Whole and at once: what follows on this socket is TLS.
+        socket.write('220 2.0.0 Ready to start TLS\r\n');
         if (mode === 'bad-tls') {
           setTimeout(() => { socket.write('this is not a TLS handshake\r\n'); socket.end(); }, 10);
           return undefined;

@@ -114,6 +114,18 @@ impl std::fmt::Display for SmtpFailureKind {
 impl From<WireError> for SmtpFailureKind {
     fn from(error: WireError) -> Self {
         match error {
+            // A peer that goes away mid-dialogue, TLS or not, has closed the connection.
+            WireError::Io(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::UnexpectedEof
+                        | std::io::ErrorKind::ConnectionReset
+                        | std::io::ErrorKind::ConnectionAborted
+                        | std::io::ErrorKind::BrokenPipe
+                ) =>
+            {
+                SmtpFailureKind::Closed
+            }
             WireError::Io(e) => SmtpFailureKind::Network(e.to_string()),
             WireError::Closed => SmtpFailureKind::Closed,
             WireError::Certificate(problem) => SmtpFailureKind::Certificate(problem),
