@@ -17,7 +17,7 @@ E2E_TOKEN_PORT := 3101
 E2E_SMTP_PORT := 3102
 E2E_CONTROL_PORT := 3103
 
-.PHONY: run build test unit lint e2e demo bench tools-build tools-test clean
+.PHONY: run build test unit lint e2e demo bench stress fuzz tools-build tools-test clean
 
 tools-build:
 	@.ci/tools.sh build
@@ -59,9 +59,28 @@ e2e: build
 bench: tools-test build
 	node end2end/bench/bench.mjs
 
+# 200 concurrent test sends (some failing) while the page loads, then slow clients; prints
+# its figures, fails on wrong outcomes or leaked file descriptors.
+stress: tools-test build
+	@mkdir -p target/stress
+	rm -f target/stress/app.db target/stress/app.db-* target/stress/app.key
+	node end2end/bench/stress.mjs
+
 # The whole flow without a Microsoft tenant: local peers + the app pointed at them.
 demo: tools-test build
 	@.ci/demo.sh
 
 clean:
 	cargo clean
+
+# Fuzzes every parser of untrusted bytes for FUZZ_SECONDS each (nightly + cargo-fuzz);
+# not part of `make test`. Crashes land in tests/fuzz/artifacts/ and become regression tests.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := domain_parsers token_response jwt_payload smtp_reply
+fuzz:
+	@.ci/tools.sh fuzz
+	@for target in $(FUZZ_TARGETS); do \
+		echo "fuzz: $$target for $(FUZZ_SECONDS) s"; \
+		cargo +nightly fuzz run --fuzz-dir tests/fuzz $$target -- \
+			-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 || exit 1; \
+	done

@@ -5,6 +5,7 @@
 #
 #   .ci/tools.sh build   toolchain, wasm target, cargo-leptos, wasm-bindgen-cli, wasm-opt
 #   .ci/tools.sh test    the above, plus npm packages of the peers and Playwright, Chromium
+#   .ci/tools.sh fuzz    the toolchain, nightly and cargo-fuzz (for `make fuzz` only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -69,6 +70,18 @@ openssl_cli() {
   fi
 }
 
+# `make fuzz` only: a nightly toolchain and cargo-fuzz.
+fuzz_tools() {
+  if ! rustup toolchain list | grep -q '^nightly'; then
+    say "installing a nightly toolchain (for cargo-fuzz)"
+    rustup toolchain install nightly --profile minimal
+  fi
+  if ! cargo fuzz --version >/dev/null 2>&1; then
+    say "installing cargo-fuzz"
+    cargo +"$TOOLCHAIN" install --locked cargo-fuzz
+  fi
+}
+
 case "${1:-test}" in
   build)
     rust; wasm_bindgen; cargo_leptos
@@ -80,5 +93,8 @@ case "${1:-test}" in
     rust; wasm_bindgen; cargo_leptos; openssl_cli; chromium
     npm_folder end2end; npm_folder tests/peers
     ;;
-  *) echo "usage: $0 build|test" >&2; exit 2 ;;
+  fuzz)
+    rust; fuzz_tools
+    ;;
+  *) echo "usage: $0 build|test|fuzz" >&2; exit 2 ;;
 esac

@@ -27,7 +27,7 @@ async fn serve() -> Result<(), String> {
     use smtp_setup::app::{shell, App};
     use smtp_setup::server::admin::{Admin, TokenPolicy};
     use smtp_setup::server::store::{Store, DEFAULT_DATABASE_URL};
-    use smtp_setup::server::web::{guard, headers, health, initial, login};
+    use smtp_setup::server::web::{guard, headers, health, initial, login, serve};
     use smtp_setup::server::{
         assets, config::ServerSettings, precompress, telemetry, test_send::TestSender,
     };
@@ -153,18 +153,19 @@ async fn serve() -> Result<(), String> {
         ))
         .layer(from_fn_with_state(admin.clone(), guard::require_admin))
         .layer(from_fn(headers::security_headers))
-        // The form is a few KB; nothing legitimate is larger.
+        // The form is a few KB; nothing legitimate is larger, or slower to arrive.
         .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            std::time::Duration::from_secs(10),
+        ))
         .with_state(leptos_options);
 
     tracing::info!("listening on http://{bound}");
     login::print_sign_in_link(&public, &admin);
-    let served = axum::serve(listener, app.into_make_service())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| e.to_string());
+    serve::serve(listener, app, shutdown_signal()).await;
     store.close().await;
-    served
+    tracing::info!("stopped");
+    Ok(())
 }
 
 #[cfg(feature = "ssr")]

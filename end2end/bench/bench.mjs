@@ -8,19 +8,18 @@
 //  4. Test send: the app vs an independent reference client (curl) on the same peers.
 //  5. Load: 200 test sends, 50 at a time; idle and peak RSS of the server.
 
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 
 import { chromium } from '@playwright/test';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+import { kb, median, ms, quantile, root, rss, signInCookie, start } from './harness.mjs';
+
 const run = promisify(execFile);
 const APP = '127.0.0.1:3300';
 const PEER_PORTS = { token: 3301, smtp: 3302, control: 3303 };
@@ -34,50 +33,6 @@ const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 // The session cookie (name=value), set once the bench has signed in.
 let cookie = '';
 const authed = (extra = {}) => ({ ...extra, cookie });
-
-const children = [];
-process.on('exit', () => children.forEach((child) => child.kill('SIGTERM')));
-
-// Starts a process; `until(regex)` resolves with the first output line (past or future)
-// that matches, so readiness is read from what the process says, not guessed.
-function start(command, args, env) {
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-  children.push(child);
-  const lines = [];
-  const waiters = [];
-  const onLine = (line) => {
-    lines.push(line);
-    for (const waiter of [...waiters]) {
-      if (waiter.pattern.test(line)) {
-        waiters.splice(waiters.indexOf(waiter), 1);
-        waiter.resolve(line);
-      }
-    }
-  };
-  createInterface({ input: child.stdout }).on('line', onLine);
-  createInterface({ input: child.stderr }).on('line', onLine);
-  const exited = new Promise((_, reject) => child.on('exit', (code) => reject(new Error(`${command} exited with ${code}`))));
-  const until = (pattern) => {
-    const seen = lines.find((line) => pattern.test(line));
-    if (seen) return Promise.resolve(seen);
-    return Promise.race([new Promise((resolve) => waiters.push({ pattern, resolve })), exited]);
-  };
-  return { child, until };
-}
-
-const quantile = (values, q) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-};
-const median = (values) => quantile(values, 0.5);
-const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
-const ms = (value) => `${value.toFixed(1)} ms`;
-
-function rss(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name) => Number(status.match(new RegExp(`${name}:\\s+(\\d+) kB`))?.[1] ?? 0) * 1024;
-  return { rss: field('VmRSS'), peak: field('VmHWM') };
-}
 
 // Bytes on the wire for a GET with the given Accept-Encoding (body only, as sent).
 function transferred(url, encoding) {
@@ -160,10 +115,7 @@ async function browserTimings(browser) {
 }
 
 async function signIn() {
-  const response = await fetch(`http://${APP}/login?token=${ADMIN_TOKEN}`, { redirect: 'manual' });
-  const setCookie = response.headers.get('set-cookie') ?? '';
-  cookie = setCookie.split(';')[0];
-  if (!cookie.includes('=')) throw new Error(`sign-in failed: ${response.status}`);
+  cookie = await signInCookie(APP, ADMIN_TOKEN);
 }
 
 async function signedInContext(browser) {

@@ -6,3 +6,4 @@ pub mod headers;
 pub mod health;
 pub mod initial;
 pub mod login;
+pub mod serve;
