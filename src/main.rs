@@ -27,7 +27,7 @@ async fn serve() -> Result<(), String> {
     use smtp_setup::app::{shell, App};
     use smtp_setup::server::admin::{Admin, TokenPolicy};
     use smtp_setup::server::store::{Store, DEFAULT_DATABASE_URL};
-    use smtp_setup::server::web::{guard, headers, health, initial, login, serve};
+    use smtp_setup::server::web::{client_errors, guard, headers, health, initial, login, serve};
     use smtp_setup::server::{
         assets, config::ServerSettings, precompress, telemetry, test_send::TestSender,
     };
@@ -147,6 +147,7 @@ async fn serve() -> Result<(), String> {
         .nest_service(&format!("/{}", leptos_options.site_pkg_dir), bundles)
         .fallback(leptos_axum::file_and_error_handler(shell))
         // Outermost last: headers on every response, then the guard, then the page's data.
+        .layer(from_fn(client_errors::decoding_errors_are_bad_requests))
         .layer(from_fn_with_state(
             store.clone(),
             initial::load_initial_data,

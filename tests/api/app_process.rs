@@ -300,3 +300,61 @@ async fn sigterm_lets_an_in_flight_test_send_finish_and_restarts_clean() {
         .expect("json");
     assert_eq!(history[0]["step"], "Data", "{history}");
 }
+
+#[tokio::test]
+async fn malformed_and_oversized_calls_get_a_clear_4xx_and_change_nothing() {
+    let dir = temp_dir("malformed");
+    let app = spawn_app(&dir, &[]).await;
+    let raw = |endpoint: &str, content_type: &str, body: Vec<u8>| {
+        app.http
+            .post(format!("{}/api/{endpoint}", app.base))
+            .header("cookie", &app.cookie)
+            .header("content-type", content_type.to_owned())
+            .body(body)
+            .send()
+    };
+    let cases: Vec<(&str, &str, Vec<u8>)> = vec![
+        (
+            "save_configuration",
+            "application/json",
+            b"{not json".to_vec(),
+        ),
+        ("save_configuration", "application/json", b"{}".to_vec()),
+        (
+            "save_configuration",
+            "application/json",
+            br#"{"form": 7, "base_version": "x"}"#.to_vec(),
+        ),
+        (
+            "send_test_email",
+            "application/json",
+            vec![0xff, 0xfe, 0x00],
+        ),
+        (
+            "send_test_email",
+            "application/json",
+            format!(r#"{{"form":{{"name":"{}"}}}}"#, "x".repeat(200_000)).into_bytes(),
+        ),
+    ];
+    for (endpoint, content_type, body) in cases {
+        let size = body.len();
+        let response = raw(endpoint, content_type, body).await.expect("request");
+        let status = response.status().as_u16();
+        assert!(
+            (400..500).contains(&status),
+            "{endpoint} with {size} bytes: {status}"
+        );
+    }
+    // The server is still up and nothing was saved or sent.
+    let (store, _) = Store::open(&database_url(&dir), None).await.expect("open");
+    assert_eq!(store.load().await.expect("load").version, 0);
+    assert!(store.history().await.expect("history").is_empty());
+    store.close().await;
+    let healthy = app
+        .http
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(healthy.status(), 200);
+}
