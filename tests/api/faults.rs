@@ -150,14 +150,18 @@ async fn an_authority_that_does_not_resolve_is_named_at_the_token_step() {
 async fn a_token_endpoint_that_refuses_connections_is_named_at_the_token_step() {
     // Port 1 on loopback: nothing listens there.
     let failure = token_fault("contoso.onmicrosoft.com", Some("http://127.0.0.1:1")).await;
-    assert!(failure.detail.to_lowercase().contains("connect"), "{failure:?}");
+    assert!(
+        failure.detail.to_lowercase().contains("connect"),
+        "{failure:?}"
+    );
 }
 
 #[tokio::test]
 async fn an_https_authority_with_a_certificate_for_another_name_is_refused() {
     // The peers' implicit-TLS port presents a certificate for another name: as an https
     // authority it must be refused before any secret is sent.
-    let peers = crate::helpers::spawn_peers_with(&[("PEER_SMTP_CERT_SAN", "DNS:mail.other.example")]).await;
+    let peers =
+        crate::helpers::spawn_peers_with(&[("PEER_SMTP_CERT_SAN", "DNS:mail.other.example")]).await;
     let settings = ServerSettings {
         authority_override: Some(
             parse_authority(&format!("https://{}", peers.info.smtps)).expect("authority"),
@@ -165,9 +169,15 @@ async fn an_https_authority_with_a_certificate_for_another_name_is_refused() {
         timeouts: short_timeouts(),
         ..peers.settings()
     };
-    let report = TestSender::new(&settings).expect("sender").run(&peers.form()).await;
+    let report = TestSender::new(&settings)
+        .expect("sender")
+        .run(&peers.form())
+        .await;
     let failure = failed(report.outcome);
     assert_eq!(failure.step, Step::TokenRequest, "{failure:?}");
-    assert!(failure.detail.to_lowercase().contains("certificate"), "{failure:?}");
+    assert!(
+        failure.detail.to_lowercase().contains("certificate"),
+        "{failure:?}"
+    );
     assert_eq!(peers.stats().await.token_requests, 0);
 }
