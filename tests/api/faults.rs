@@ -48,7 +48,12 @@ async fn smtp_faults_end_at_the_right_step_in_plain_words() {
             Step::Capabilities,
             "does not offer AUTH XOAUTH2",
         ),
+        ("421-ehlo", Step::Connect, "421 4.7.0"),
+        ("421-starttls", Step::StartTls, "421 4.7.0"),
+        ("421-auth", Step::Authenticate, "421 4.7.0"),
         ("421-mail", Step::Envelope, "421 4.7.0"),
+        ("421-rcpt", Step::Envelope, "421 4.7.0"),
+        ("421-data", Step::Data, "421 4.7.0"),
         ("drop-data", Step::Data, "may not have been delivered"),
         ("slow-data", Step::Data, "stopped answering"),
     ];

@@ -65,6 +65,27 @@ async fn a_password_login_over_implicit_tls_encrypts_before_the_greeting() {
 }
 
 #[tokio::test]
+async fn auth_login_is_used_when_plain_is_not_offered() {
+    let peers = spawn_peers_with(&[("PEER_AUTH_METHODS", "XOAUTH2,LOGIN")]).await;
+    let report = peers
+        .sender()
+        .run(&peers.password_form(Security::StartTls))
+        .await;
+    assert!(
+        matches!(report.outcome, TestOutcome::Sent { .. }),
+        "{report:?}"
+    );
+    let text = transcript_text(&report.transcript);
+    assert!(text.contains("C: AUTH LOGIN\n"), "{text}");
+    assert!(!text.contains("AUTH PLAIN"), "{text}");
+    assert!(!text.contains(&peers.info.smtp_password), "{text}");
+    assert_eq!(
+        peers.messages().await[0].auth_user,
+        peers.info.smtp_username
+    );
+}
+
+#[tokio::test]
 async fn a_wrong_password_points_at_the_password_field() {
     let peers = spawn_peers().await;
     let form = SmtpForm {

@@ -4,8 +4,8 @@
 //    drip.test (a body that never ends), huge.test (10 MB), not-json.test,
 //    no-token.test (200 without access_token), not-jwt.test (an opaque token);
 //  - an SMTP server whose behaviour is FAULT_SMTP: ok, no-banner, close-after-banner,
-//    421-banner, no-starttls, bad-tls, no-xoauth2, split-lines, 421-mail, drop-data,
-//    slow-data. It speaks STARTTLS with the certificate in FAULT_CERT_DIR (cert.pem,
+//    421-banner, no-starttls, bad-tls, no-xoauth2, split-lines, drop-data, slow-data,
+//    and 421-<verb> (ehlo, starttls, auth, mail, rcpt, data): 421 in answer to that command. It speaks STARTTLS with the certificate in FAULT_CERT_DIR (cert.pem,
 //    key.pem, as made by peers.mjs) and accepts any XOAUTH2 token.
 // Prints one JSON line {"authority": …, "smtp": …} once both listen.
 
@@ -84,6 +84,11 @@ function smtpSession(raw) {
       return send('235 2.7.0 Authentication successful\r\n');
     }
     const verb = line.split(' ')[0].toUpperCase();
+    // Exchange's "try again later": a 421 and the connection closed, at any stage.
+    if (mode === `421-${verb.toLowerCase()}`) {
+      socket.write('421 4.7.0 Temporary server error. Please try again later\r\n');
+      return socket.end();
+    }
     switch (verb) {
       case 'EHLO': return ehlo();
       case 'STARTTLS': {
@@ -109,7 +114,7 @@ function smtpSession(raw) {
         awaitingToken = true;
         return send('334 \r\n');
       case 'MAIL':
-        return send(mode === '421-mail' ? '421 4.7.0 Try again later, closing connection\r\n' : '250 2.1.0 Sender OK\r\n');
+        return send('250 2.1.0 Sender OK\r\n');
       case 'RCPT': return send('250 2.1.5 Recipient OK\r\n');
       case 'DATA':
         inData = true;

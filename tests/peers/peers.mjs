@@ -19,7 +19,7 @@
 // PEER_BASIC_AUTH_DISABLED=1 (refuse PLAIN/LOGIN as Exchange does: 535 5.7.139),
 // PEER_STRICT_LINES=1 (refuse command lines over RFC 5321's 512 octets, as strict servers do),
 // PEER_SMTP_CERT_SAN (the server certificate's subjectAltName; default localhost, 127.0.0.1),
-// PEER_SMTPS_PORT (the implicit-TLS server's port),
+// PEER_SMTPS_PORT (the implicit-TLS server's port), PEER_AUTH_METHODS (offered AUTH mechanisms),
 // PEER_TOKEN_AUDIENCE (the issued tokens' aud), PEER_TOKEN_EXPIRED=1 (tokens already expired),
 // PEER_SMTP_AUTH_REPLY / PEER_SMTP_DATA_REPLY ("code|text": Exchange's words at AUTH, or at
 // the end of DATA, whatever was sent).
@@ -215,7 +215,8 @@ async function startSmtpServer({ certFile, keyFile }, issuerUrl, messages, secur
     secure,
     key: readFileSync(keyFile),
     cert: readFileSync(certFile),
-    authMethods: ['XOAUTH2', 'PLAIN', 'LOGIN'],
+    // PEER_AUTH_METHODS="XOAUTH2,LOGIN": what the server offers (Exchange offers these two).
+    authMethods: (env.PEER_AUTH_METHODS || 'XOAUTH2,PLAIN,LOGIN').split(','),
     authOptional: false,
     allowInsecureAuth: false,
     // Exchange's own texts carry their enhanced codes; do not prefix a second one.
