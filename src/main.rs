@@ -46,7 +46,7 @@ async fn serve() -> Result<(), String> {
     }
     let addr = leptos_options.site_addr;
 
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let env = smtp_setup::server::config::env_var;
     let settings = ServerSettings::from_env().map_err(|e| e.to_string())?;
     let sender = Arc::new(TestSender::new(&settings)?);
 

@@ -27,30 +27,24 @@ pub async fn send_test_email(form: SmtpForm) -> Result<TestReport, ServerFnError
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))?;
     let report = ctx.sender.run(&filled).await;
-    let entry = match &report.outcome {
-        TestOutcome::Sent { recipient } => Some(HistoryEntry {
-            at: String::new(),
-            auth_type: form.auth_type.label().to_owned(),
-            recipient: recipient.clone(),
-            sent: true,
-            step: None,
-            code: None,
-            detail: None,
-        }),
-        TestOutcome::Failed(failure) => Some(HistoryEntry {
-            at: String::new(),
-            auth_type: form.auth_type.label().to_owned(),
-            recipient: filled
-                .parse()
-                .map(|s| s.sender().recipient.to_string())
-                .unwrap_or_default(),
-            sent: false,
-            step: Some(failure.step),
-            code: failure.code.clone(),
-            detail: Some(failure.summary.clone()),
-        }),
+    // Sends and failures go into the history; refused inputs never reached a server.
+    let result = match &report.outcome {
+        TestOutcome::Sent { recipient } => Some((recipient.clone(), None)),
+        TestOutcome::Failed(failure) => {
+            let recipient = filled.parse().map(|s| s.sender().recipient.to_string());
+            Some((recipient.unwrap_or_default(), Some(failure)))
+        }
         TestOutcome::Invalid(_) | TestOutcome::RateLimited { .. } => None,
     };
+    let entry = result.map(|(recipient, failure)| HistoryEntry {
+        at: String::new(),
+        auth_type: form.auth_type.label().to_owned(),
+        recipient,
+        sent: failure.is_none(),
+        step: failure.map(|f| f.step),
+        code: failure.and_then(|f| f.code.clone()),
+        detail: failure.map(|f| f.summary.clone()),
+    });
     if let Some(entry) = entry {
         if let Err(e) = ctx.store.record_test(&entry).await {
             tracing::error!(error = %e, "cannot record the test in the history");

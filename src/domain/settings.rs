@@ -179,6 +179,10 @@ impl FieldErrors {
         }
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// The labels of the invalid fields, for a log line or the checklist.
     pub fn labels(&self) -> Vec<&'static str> {
         self.0.iter().map(|(field, _)| field.label()).collect()

@@ -118,7 +118,7 @@ impl Admin {
         Ok(SignIn::Accepted { session })
     }
 
-    /// Whether the rotating token changed (so a new link must be printed).
+    /// Whether each sign-in replaces the token (so a new link must be printed).
     pub fn is_one_time(&self) -> bool {
         !self.policy_fixed
     }

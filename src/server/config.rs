@@ -60,6 +60,11 @@ impl Default for Timeouts {
     }
 }
 
+/// An environment variable that is set to something: blank counts as unset.
+pub fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(
@@ -74,7 +79,7 @@ pub enum ConfigError {
 
 impl ServerSettings {
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+        Self::from_lookup(env_var)
     }
 
     /// Reads the settings through `lookup`, so tests can supply their own environment.

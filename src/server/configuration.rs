@@ -49,7 +49,7 @@ pub async fn save(
     let password = typed(&mut errors, Field::Password, &form.password, |v| {
         SmtpPassword::parse(v).map(|p| p.expose().to_owned())
     });
-    if !errors.labels().is_empty() {
+    if !errors.is_empty() {
         return Ok(SaveOutcome::Invalid(errors));
     }
     let saved = store

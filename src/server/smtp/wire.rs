@@ -155,9 +155,7 @@ impl<'t> Wire<'t> {
 
     /// Sends one command line (without CRLF) and reads the reply.
     pub async fn command(&mut self, line: &str) -> Result<Reply, WireError> {
-        self.transcript.push(Speaker::Client, line);
-        self.send_line(line).await?;
-        self.read_reply().await
+        self.secret_command(line, line).await
     }
 
     /// Sends a line that carries credentials; the transcript shows `shown` instead.

@@ -7,8 +7,7 @@ use axum::extract::{Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
-use super::guard::cookie;
-use crate::server::admin::{Admin, SignIn, SESSION_COOKIE, SESSION_LIFETIME};
+use crate::server::admin::{Admin, SessionKey, SignIn, SESSION_COOKIE, SESSION_LIFETIME};
 
 /// Where the server is reached, for the printed link.
 #[derive(Clone)]
@@ -85,11 +84,10 @@ pub async fn login(
     }
 }
 
-/// `POST /logout`: ends the session (the guard has checked it and the origin).
+/// `POST /logout`: ends the session the guard found (it has checked the origin too).
 pub async fn logout(State(admin): State<Arc<Admin>>, request: Request) -> Response {
-    if let Some(session) = cookie(request.headers(), SESSION_COOKIE).and_then(|v| admin.session(&v))
-    {
-        admin.sign_out(session);
+    if let Some(session) = request.extensions().get::<SessionKey>() {
+        admin.sign_out(*session);
     }
     let expired = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     let mut response = (
