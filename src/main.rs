@@ -29,13 +29,14 @@ async fn serve() -> Result<(), String> {
     use smtp_setup::server::store::{Store, DEFAULT_DATABASE_URL};
     use smtp_setup::server::web::{client_errors, guard, headers, health, initial, login, serve};
     use smtp_setup::server::{
-        assets, config::ServerSettings, precompress, telemetry, test_send::TestSender,
+        assets, config::ServerSettings, memory, precompress, telemetry, test_send::TestSender,
     };
     use tower::ServiceBuilder;
     use tower_http::services::ServeDir;
     use tower_http::set_header::SetResponseHeaderLayer;
 
     telemetry::init();
+    memory::map_large_blocks_separately();
     let conf = get_configuration(None).map_err(|e| e.to_string())?;
     let mut leptos_options = conf.leptos_options;
     // The build names its bundles by content hash (Cargo.toml `hash-files`). cargo-leptos
@@ -104,6 +105,7 @@ async fn serve() -> Result<(), String> {
     let pkg_dir =
         std::path::Path::new(&*leptos_options.site_root).join(&*leptos_options.site_pkg_dir);
     precompress::spawn(pkg_dir.clone());
+    memory::spawn_release_loop(memory::RELEASE_EVERY);
     let bundles = ServiceBuilder::new()
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,

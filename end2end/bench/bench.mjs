@@ -247,7 +247,7 @@ async function main() {
     '## 5. Load',
     '',
     `${LOAD_TOTAL} test sends, ${LOAD_CONCURRENCY} at a time: ${loadResult.completed} completed, ${loadResult.failed} failed, p50 ${ms(loadResult.p50)}, p99 ${ms(loadResult.p99)}, ${loadResult.seconds.toFixed(1)} s in all.`,
-    `Server RSS: idle after start **${kb(idle.rss)}** (budget 30 MB), peak ${kb(after.peak)}, after the load ${kb(after.rss)}.`,
+    `Server RSS: idle after start **${kb(idle.rss)}** (budget 30 MB), peak ${kb(after.peak)}, right after the load ${kb(after.rss)}. Of which the server's own memory (RSS less the binary's mapped pages, which vary with the page cache): idle ${kb(idle.own)}, right after the load ${kb(after.own)}; \`make stress\` checks that it comes back near idle.`,
     '',
   ];
   const report = lines.join('\n');

@@ -2,7 +2,7 @@
 // readiness from their own output, signing in, and reading the server's memory and files.
 
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -31,12 +31,14 @@ export function start(command, args, env) {
   createInterface({ input: child.stdout }).on('line', onLine);
   createInterface({ input: child.stderr }).on('line', onLine);
   const exited = new Promise((_, reject) => child.on('exit', (code) => reject(new Error(`${command} exited with ${code}`))));
+  // The next line matching `pattern` from now on.
+  const next = (pattern) => Promise.race([new Promise((resolve) => waiters.push({ pattern, resolve })), exited]);
+  // The first line matching `pattern`, perhaps one already printed.
   const until = (pattern) => {
     const seen = lines.find((line) => pattern.test(line));
-    if (seen) return Promise.resolve(seen);
-    return Promise.race([new Promise((resolve) => waiters.push({ pattern, resolve })), exited]);
+    return seen ? Promise.resolve(seen) : next(pattern);
   };
-  return { child, until };
+  return { child, until, next, lines };
 }
 
 export const quantile = (values, q) => {
@@ -50,11 +52,21 @@ export const ms = (value) => `${value.toFixed(1)} ms`;
 export function rss(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const field = (name) => Number(status.match(new RegExp(`${name}:\\s+(\\d+) kB`))?.[1] ?? 0) * 1024;
-  return { rss: field('VmRSS'), peak: field('VmHWM') };
+  // `own`: anonymous memory, what the process itself allocated. The rest of RSS is the
+  // binary's pages, and how many of those are mapped depends on the page cache (a binary
+  // just built maps ~10 MB more), not on the process.
+  return { rss: field('VmRSS'), peak: field('VmHWM'), own: field('RssAnon') };
 }
 
-// Open file descriptors of a process (sockets, files).
-export const openFiles = (pid) => readdirSync(`/proc/${pid}/fd`).length;
+// Open file descriptors of a process, split into those on files under `dir` (a database: its pool opens and keeps
+// up to three per connection as load demands) and all the others (sockets above all).
+export function openFilesOutside(pid, dir) {
+  const targets = readdirSync(`/proc/${pid}/fd`).map((fd) => {
+    try { return readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { return ''; }
+  });
+  const inside = targets.filter((target) => target.startsWith(dir)).length;
+  return { inside, outside: targets.length - inside };
+}
 
 // Signs in with the fixed admin token; returns the session cookie as `name=value`.
 export async function signInCookie(app, token) {

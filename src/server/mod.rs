@@ -9,6 +9,7 @@ pub mod configuration;
 pub mod deadline;
 pub mod diagnosis;
 pub mod entra;
+pub mod memory;
 pub mod message;
 pub mod precompress;
 pub mod smtp;

@@ -1,6 +1,8 @@
 //! Logging set-up. Nothing logged anywhere in the server carries a secret or a token:
 //! they live in `secrecy` wrappers whose `Debug` is redacted and which have no `Display`.
 
+use std::io::IsTerminal as _;
+
 use tracing_subscriber::EnvFilter;
 
 pub fn init() {
@@ -9,5 +11,8 @@ pub fn init() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        // Colours for a terminal only: escape codes in journald or a log file get in
+        // the way of anyone searching them.
+        .with_ansi(std::io::stdout().is_terminal())
         .try_init();
 }
