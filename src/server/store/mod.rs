@@ -69,6 +69,26 @@ pub enum Saved {
     Conflict { current_version: i64 },
 }
 
+/// Creates an empty database file readable by its owner only, unless one exists. SQLite
+/// gives the WAL and shared-memory files the database file's permissions, so the history
+/// and the sealed secrets stay out of other local users' reach (they are sealed, but the
+/// mailbox, tenant and history are not). An existing file keeps the permissions the
+/// administrator gave it.
+fn create_owner_only(path: &std::path::Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(error),
+    }
+}
+
 impl Store {
     /// Opens (creating if needed) the database, applies the migrations, and finds the
     /// key. `env_key` is `SMTP_SETUP_KEY`.
@@ -92,6 +112,10 @@ impl Store {
                 reason: e.to_string(),
             })?;
         }
+        create_owner_only(&path).map_err(|e| StoreError::Open {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(5))
