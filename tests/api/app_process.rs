@@ -35,6 +35,8 @@ async fn spawn_app(dir: &Path, extra_env: &[(&str, &str)]) -> App {
     let mut child = Command::new(env!("CARGO_BIN_EXE_smtp-setup"))
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
         .env("LEPTOS_SITE_ROOT", dir.join("site"))
+        // As cargo-leptos would (Cargo.toml output-name); else Leptos prints advice.
+        .env("LEPTOS_OUTPUT_NAME", "smtp-setup")
         .env("DATABASE_URL", database_url(dir))
         .env("SMTP_SETUP_ADMIN_TOKEN", ADMIN_TOKEN)
         .env("RUST_LOG", "warn")
