@@ -23,10 +23,11 @@ async fn serve() -> Result<(), String> {
     use axum::Router;
     use leptos::prelude::*;
     use leptos_axum::{generate_route_list, LeptosRoutes};
+    use secrecy::ExposeSecret as _;
     use smtp_setup::api::context::Services;
     use smtp_setup::app::{shell, App};
     use smtp_setup::server::admin::{Admin, TokenPolicy};
-    use smtp_setup::server::store::{Store, DEFAULT_DATABASE_URL};
+    use smtp_setup::server::store::Store;
     use smtp_setup::server::web::{client_errors, guard, headers, health, initial, login, serve};
     use smtp_setup::server::{
         assets, config::ServerSettings, memory, precompress, telemetry, test_send::TestSender,
@@ -47,40 +48,34 @@ async fn serve() -> Result<(), String> {
     }
     let addr = leptos_options.site_addr;
 
-    let env = smtp_setup::server::config::env_var;
     let settings = ServerSettings::from_env().map_err(|e| e.to_string())?;
     let sender = Arc::new(TestSender::new(&settings)?);
 
-    let database_url = env("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
-    let (store, key_source) = Store::open(&database_url, env("SMTP_SETUP_KEY").as_deref())
+    let database_url = &settings.database_url;
+    let sealing_key = settings.sealing_key.as_ref().map(|k| k.expose_secret());
+    let (store, key_source) = Store::open(database_url, sealing_key)
         .await
         .map_err(|e| e.to_string())?;
     let store = Arc::new(store);
     tracing::info!(database = %database_url, key = ?key_source, "store open");
 
-    let policy = match env("SMTP_SETUP_ADMIN_TOKEN") {
-        Some(token) if token.len() < 16 => {
-            return Err("SMTP_SETUP_ADMIN_TOKEN must be at least 16 characters".to_owned())
-        }
-        Some(token) => TokenPolicy::Fixed(token),
+    let policy = match &settings.admin_token {
+        Some(token) => TokenPolicy::Fixed(token.expose_secret().to_owned()),
         None => TokenPolicy::OneTime,
     };
-    let per_minute = match env("SMTP_SETUP_TEST_SENDS_PER_MINUTE") {
-        None => 10,
-        Some(value) => value
-            .parse::<usize>()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or("SMTP_SETUP_TEST_SENDS_PER_MINUTE must be a positive number")?,
-    };
+    let per_minute = settings.test_sends_per_minute;
     let admin = Arc::new(Admin::new(policy, per_minute).map_err(|e| e.to_string())?);
     // The link printed at start names the address actually bound (port 0 picks one).
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let bound = listener.local_addr().map_err(|e| e.to_string())?;
-    let public =
-        login::PublicUrl(env("SMTP_SETUP_PUBLIC_URL").unwrap_or_else(|| format!("http://{bound}")));
+    let public = login::PublicUrl(
+        settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}")),
+    );
     let services = Services {
         admin: admin.clone(),
         store: store.clone(),

@@ -5,9 +5,15 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use reqwest::Url;
+use secrecy::SecretString;
+
+use crate::server::store::DEFAULT_DATABASE_URL;
 
 pub const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com";
 pub const DEFAULT_SMTP_ADDR: &str = "smtp.office365.com:587";
+pub const DEFAULT_TEST_SENDS_PER_MINUTE: usize = 10;
+/// A fixed sign-in token shorter than this is refused: it guards a mailbox's credentials.
+pub const MIN_ADMIN_TOKEN_LEN: usize = 16;
 
 #[derive(Clone, Debug)]
 pub struct ServerSettings {
@@ -19,6 +25,17 @@ pub struct ServerSettings {
     /// built-in web PKI roots for both the token request and STARTTLS.
     pub extra_roots_pem: Option<Vec<u8>>,
     pub timeouts: Timeouts,
+    /// `DATABASE_URL`: the SQLite store.
+    pub database_url: String,
+    /// `SMTP_SETUP_KEY`: the sealing key (base64). `None`: a key file beside the database.
+    pub sealing_key: Option<SecretString>,
+    /// `SMTP_SETUP_ADMIN_TOKEN`: a fixed sign-in token. `None`: one-time tokens, printed.
+    pub admin_token: Option<SecretString>,
+    /// `SMTP_SETUP_PUBLIC_URL`: how administrators reach the server (behind a proxy), for
+    /// the printed link and the cookie's `Secure`. `None`: the address the server binds.
+    pub public_url: Option<String>,
+    /// `SMTP_SETUP_TEST_SENDS_PER_MINUTE`: per session.
+    pub test_sends_per_minute: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,6 +92,12 @@ pub enum ConfigError {
     SmtpAddr(String),
     #[error("SMTP_SETUP_CA_FILE {path}: {reason}")]
     CaFile { path: PathBuf, reason: String },
+    #[error("SMTP_SETUP_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN_LEN} characters")]
+    AdminTokenTooShort,
+    #[error("SMTP_SETUP_PUBLIC_URL must be an http(s) URL such as https://mail-setup.contoso.com, got {0:?}")]
+    PublicUrl(String),
+    #[error("SMTP_SETUP_TEST_SENDS_PER_MINUTE must be a positive number, got {0:?}")]
+    TestSendsPerMinute(String),
 }
 
 impl ServerSettings {
@@ -94,12 +117,47 @@ impl ServerSettings {
             None => None,
             Some(path) => Some(read_pem(PathBuf::from(path))?),
         };
+        let admin_token = match lookup("SMTP_SETUP_ADMIN_TOKEN") {
+            Some(token) if token.chars().count() < MIN_ADMIN_TOKEN_LEN => {
+                return Err(ConfigError::AdminTokenTooShort)
+            }
+            token => token.map(SecretString::from),
+        };
+        let public_url = lookup("SMTP_SETUP_PUBLIC_URL")
+            .map(|value| parse_public_url(&value))
+            .transpose()?;
+        let test_sends_per_minute = match lookup("SMTP_SETUP_TEST_SENDS_PER_MINUTE") {
+            None => DEFAULT_TEST_SENDS_PER_MINUTE,
+            Some(value) => value
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or(ConfigError::TestSendsPerMinute(value))?,
+        };
         Ok(Self {
             authority_override,
             smtp_override,
             extra_roots_pem,
             timeouts: Timeouts::default(),
+            database_url: lookup("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            sealing_key: lookup("SMTP_SETUP_KEY").map(SecretString::from),
+            admin_token,
+            public_url,
+            test_sends_per_minute,
         })
+    }
+}
+
+/// Kept as written (without a trailing slash) so the printed link is what the
+/// administrator configured.
+pub fn parse_public_url(value: &str) -> Result<String, ConfigError> {
+    let value = value.trim().trim_end_matches('/');
+    match Url::parse(value) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {
+            Ok(value.to_owned())
+        }
+        _ => Err(ConfigError::PublicUrl(value.to_owned())),
     }
 }
 
@@ -181,6 +239,74 @@ mod tests {
         assert!(parse_authority("ftp://x").is_err());
         assert!(parse_authority("https://login.microsoftonline.com?x=1").is_err());
         assert!(parse_authority("login.microsoftonline.com").is_err());
+    }
+
+    #[test]
+    fn server_defaults_and_their_refusals() {
+        use secrecy::ExposeSecret as _;
+        let defaults = ServerSettings::from_lookup(|_| None).unwrap();
+        assert_eq!(defaults.database_url, DEFAULT_DATABASE_URL);
+        assert!(defaults.sealing_key.is_none() && defaults.admin_token.is_none());
+        assert!(defaults.public_url.is_none());
+        assert_eq!(
+            defaults.test_sends_per_minute,
+            DEFAULT_TEST_SENDS_PER_MINUTE
+        );
+
+        let env = |pairs: Vec<(&'static str, &'static str)>| {
+            ServerSettings::from_lookup(move |name| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| (*v).to_owned())
+            })
+        };
+        let set = env(vec![
+            ("SMTP_SETUP_ADMIN_TOKEN", "sixteen-chars-ok"),
+            ("SMTP_SETUP_PUBLIC_URL", "https://mail-setup.contoso.com/"),
+            ("SMTP_SETUP_TEST_SENDS_PER_MINUTE", "3"),
+        ])
+        .unwrap();
+        assert_eq!(set.admin_token.unwrap().expose_secret(), "sixteen-chars-ok");
+        assert_eq!(
+            set.public_url.as_deref(),
+            Some("https://mail-setup.contoso.com")
+        );
+        assert_eq!(set.test_sends_per_minute, 3);
+
+        assert!(matches!(
+            env(vec![("SMTP_SETUP_ADMIN_TOKEN", "fifteen-chars-x")]),
+            Err(ConfigError::AdminTokenTooShort)
+        ));
+        for bad in ["0", "-1", "ten"] {
+            let refused = env(vec![("SMTP_SETUP_TEST_SENDS_PER_MINUTE", bad)]);
+            assert!(
+                matches!(refused, Err(ConfigError::TestSendsPerMinute(_))),
+                "{bad}"
+            );
+        }
+        for bad in ["mail-setup.contoso.com", "ftp://contoso.com"] {
+            assert!(
+                matches!(parse_public_url(bad), Err(ConfigError::PublicUrl(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn settings_debug_shows_no_secret() {
+        let settings = ServerSettings::from_lookup(|name| match name {
+            "SMTP_SETUP_ADMIN_TOKEN" => Some("admin-token-never-printed".into()),
+            "SMTP_SETUP_KEY" => Some("c2VhbGluZy1rZXktbmV2ZXItcHJpbnRlZA==".into()),
+            _ => None,
+        })
+        .unwrap();
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("admin-token-never-printed"), "{printed}");
+        assert!(
+            !printed.contains("c2VhbGluZy1rZXktbmV2ZXItcHJpbnRlZA=="),
+            "{printed}"
+        );
     }
 
     #[test]

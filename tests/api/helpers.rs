@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use smtp_setup::domain::{AuthType, Security, SmtpForm};
-use smtp_setup::server::config::{parse_authority, parse_smtp_addr, ServerSettings, Timeouts};
+use smtp_setup::server::config::{ServerSettings, Timeouts};
 use smtp_setup::server::test_send::TestSender;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
@@ -168,12 +168,13 @@ impl Peers {
     }
 
     pub fn settings_with(&self, smtp_addr: &str) -> ServerSettings {
-        ServerSettings {
-            authority_override: Some(parse_authority(&self.info.authority).expect("authority")),
-            smtp_override: Some(parse_smtp_addr(smtp_addr).expect("smtp addr")),
-            extra_roots_pem: Some(std::fs::read(&self.info.ca_file).expect("peer certificate")),
-            timeouts: Timeouts::default(),
-        }
+        ServerSettings::from_lookup(|name| match name {
+            "SMTP_SETUP_AUTHORITY_URL" => Some(self.info.authority.clone()),
+            "SMTP_SETUP_SMTP_ADDR" => Some(smtp_addr.to_owned()),
+            "SMTP_SETUP_CA_FILE" => Some(self.info.ca_file.clone()),
+            _ => None,
+        })
+        .expect("peer settings")
     }
 
     pub fn sender(&self) -> TestSender {

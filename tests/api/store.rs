@@ -233,7 +233,10 @@ async fn a_new_database_and_its_journal_are_readable_by_their_owner_only() {
     let (store, _) = Store::open(&url(&dir), None).await.expect("open");
     saved(&store, &form(), 0).await;
     for name in ["app.db", "app.db-wal", "app.db-shm"] {
-        let mode = std::fs::metadata(dir.join(name)).expect(name).permissions().mode();
+        let mode = std::fs::metadata(dir.join(name))
+            .expect(name)
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600, "{name}");
     }
     store.close().await;
