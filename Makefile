@@ -56,7 +56,11 @@ e2e: build
 	.ci/no-secrets.sh $(E2E_DIR)/e2e.log $(E2E_DIR)/app.db*
 
 # Sizes, hydration, keystroke latency, test-send latency and load; writes BENCHMARKS.md.
+# A fresh database each run: the page carries the test history, so an old one would
+# change the HTML size measured.
 bench: tools-test build
+	@mkdir -p target/bench
+	rm -f target/bench/app.db target/bench/app.db-* target/bench/app.key
 	node end2end/bench/bench.mjs
 
 # 200 concurrent test sends (some failing) while the page loads, then slow clients; prints
