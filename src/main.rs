@@ -65,6 +65,12 @@ async fn serve() -> Result<(), String> {
     };
     let per_minute = settings.test_sends_per_minute;
     let admin = Arc::new(Admin::new(policy, per_minute).map_err(|e| e.to_string())?);
+    // Administrators signed in before a restart stay signed in.
+    let remembered = store
+        .live_sessions(std::time::SystemTime::now())
+        .await
+        .map_err(|e| e.to_string())?;
+    admin.restore_sessions(remembered);
     // The link printed at start names the address actually bound (port 0 picks one).
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
@@ -119,12 +125,12 @@ async fn serve() -> Result<(), String> {
     let routes = generate_route_list(App);
     let edge = Router::new()
         .route("/login", get(login::login))
-        .with_state((admin.clone(), public.clone()))
-        .merge(
-            Router::new()
-                .route("/logout", post(login::logout))
-                .with_state(admin.clone()),
-        )
+        .route("/logout", post(login::logout))
+        .with_state(login::SignInState {
+            admin: admin.clone(),
+            store: store.clone(),
+            public: public.clone(),
+        })
         .merge(
             Router::new()
                 .route("/healthz", get(health::healthz))

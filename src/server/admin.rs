@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
@@ -43,9 +43,11 @@ struct Session {
 /// The result of a sign-in attempt.
 #[derive(Debug, PartialEq, Eq)]
 pub enum SignIn {
-    /// The new session's cookie value.
+    /// The new session's cookie value, its key and when it expires (to be remembered).
     Accepted {
         session: String,
+        key: SessionKey,
+        expires_at: SystemTime,
     },
     Refused,
     TooManyAttempts,
@@ -54,6 +56,13 @@ pub enum SignIn {
 /// A session, as found by the middleware (the hash of its cookie value).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct SessionKey([u8; 32]);
+
+impl SessionKey {
+    /// The SHA-256 of the cookie value: what the store keeps.
+    pub fn hash(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 #[error("the system's random generator failed")]
@@ -106,16 +115,41 @@ impl Admin {
             }
         }
         let session = random_token()?;
+        let key = hash(&session);
         let mut sessions = lock(&self.sessions);
         sessions.retain(|_, s| s.expires > now);
         sessions.insert(
-            hash(&session),
+            key,
             Session {
                 expires: now + SESSION_LIFETIME,
                 sends: VecDeque::new(),
             },
         );
-        Ok(SignIn::Accepted { session })
+        Ok(SignIn::Accepted {
+            session,
+            key: SessionKey(key),
+            expires_at: SystemTime::now() + SESSION_LIFETIME,
+        })
+    }
+
+    /// Takes back sessions remembered before a restart (by the hash of their cookie),
+    /// each until its own expiry. Test-send counts start afresh.
+    pub fn restore_sessions(&self, remembered: impl IntoIterator<Item = ([u8; 32], SystemTime)>) {
+        let (now, wall) = (Instant::now(), SystemTime::now());
+        let mut sessions = lock(&self.sessions);
+        for (key, expires_at) in remembered {
+            // Never longer than a fresh session, whatever the stored time says.
+            let Ok(left) = expires_at.duration_since(wall) else {
+                continue;
+            };
+            sessions.insert(
+                key,
+                Session {
+                    expires: now + left.min(SESSION_LIFETIME),
+                    sends: VecDeque::new(),
+                },
+            );
+        }
     }
 
     /// Whether each sign-in replaces the token (so a new link must be printed).
@@ -185,7 +219,7 @@ mod tests {
     fn a_one_time_token_opens_one_session_then_changes() {
         let admin = Admin::new(TokenPolicy::OneTime, 10).unwrap();
         let token = admin.sign_in_token();
-        let SignIn::Accepted { session } = admin.sign_in(&token).unwrap() else {
+        let SignIn::Accepted { session, .. } = admin.sign_in(&token).unwrap() else {
             panic!("the printed token signs in");
         };
         assert!(admin.session(&session).is_some());
@@ -206,7 +240,7 @@ mod tests {
     #[test]
     fn test_sends_are_limited_per_session_and_sign_out_ends_it() {
         let admin = Admin::new(TokenPolicy::Fixed("t".into()), 2).unwrap();
-        let SignIn::Accepted { session } = admin.sign_in("t").unwrap() else {
+        let SignIn::Accepted { session, .. } = admin.sign_in("t").unwrap() else {
             panic!("fixed token signs in");
         };
         let key = admin.session(&session).unwrap();
@@ -216,5 +250,30 @@ mod tests {
         assert!(wait <= MINUTE && wait > Duration::from_secs(50));
         admin.sign_out(key);
         assert!(admin.session(&session).is_none());
+    }
+
+    #[test]
+    fn remembered_sessions_come_back_until_their_expiry() {
+        let before = Admin::new(TokenPolicy::Fixed("t".into()), 10).unwrap();
+        let SignIn::Accepted {
+            session,
+            key,
+            expires_at,
+        } = before.sign_in("t").unwrap()
+        else {
+            panic!("fixed token signs in");
+        };
+        let stale = random_token().unwrap();
+        let after = Admin::new(TokenPolicy::Fixed("t".into()), 10).unwrap();
+        assert!(after.session(&session).is_none());
+        after.restore_sessions([
+            (*key.hash(), expires_at),
+            (hash(&stale), SystemTime::now() - Duration::from_secs(1)),
+        ]);
+        assert_eq!(after.session(&session), Some(key));
+        assert!(
+            after.session(&stale).is_none(),
+            "an expired session stays out"
+        );
     }
 }

@@ -360,3 +360,39 @@ async fn malformed_and_oversized_calls_get_a_clear_4xx_and_change_nothing() {
         .expect("healthz");
     assert_eq!(healthy.status(), 200);
 }
+
+#[tokio::test]
+async fn a_session_survives_a_restart_until_signed_out() {
+    let dir = temp_dir("sessions");
+    let history = |app: &App, cookie: &str| {
+        app.http
+            .post(format!("{}/api/test_history", app.base))
+            .header("cookie", cookie)
+            .json(&json!({}))
+            .send()
+    };
+    let mut first = spawn_app(&dir, &[]).await;
+    let cookie = first.cookie.clone();
+    first.child.start_kill().expect("SIGKILL");
+    first.child.wait().await.expect("wait");
+
+    let mut second = spawn_app(&dir, &[]).await;
+    let response = history(&second, &cookie).await.expect("request");
+    assert_eq!(response.status(), 200, "signed in before the restart");
+    let signed_out = second
+        .http
+        .post(format!("{}/logout", second.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("sign out");
+    assert_eq!(signed_out.status(), 200);
+    second.child.start_kill().expect("SIGKILL");
+    second.child.wait().await.expect("wait");
+
+    let third = spawn_app(&dir, &[]).await;
+    let response = history(&third, &cookie).await.expect("request");
+    assert_eq!(response.status(), 401, "signed out before the restart");
+    let response = history(&third, &third.cookie).await.expect("request");
+    assert_eq!(response.status(), 200, "a new sign-in works");
+}

@@ -241,3 +241,36 @@ async fn a_new_database_and_its_journal_are_readable_by_their_owner_only() {
     }
     store.close().await;
 }
+
+#[tokio::test]
+async fn remembered_sessions_are_kept_until_they_expire_or_are_forgotten() {
+    use std::time::{Duration, SystemTime};
+    let dir = temp_dir("sessions");
+    let (store, _) = Store::open(&url(&dir), None).await.expect("open");
+    let now = SystemTime::now();
+    let hour = Duration::from_secs(3600);
+    store
+        .remember_session(&[1; 32], now + hour)
+        .await
+        .expect("remember");
+    store
+        .remember_session(&[2; 32], now + hour)
+        .await
+        .expect("remember");
+    store
+        .remember_session(&[3; 32], now - hour)
+        .await
+        .expect("remember");
+    store.forget_session(&[2; 32]).await.expect("forget");
+    store.close().await;
+
+    let (reopened, _) = Store::open(&url(&dir), None).await.expect("reopen");
+    let live = reopened.live_sessions(now).await.expect("sessions");
+    assert_eq!(live.len(), 1, "one live, one forgotten, one expired");
+    assert_eq!(live[0].0, [1; 32]);
+    let kept = live[0].1.duration_since(now).expect("in the future");
+    assert!(
+        kept > hour - Duration::from_secs(2) && kept <= hour,
+        "{kept:?}"
+    );
+}

@@ -4,6 +4,7 @@
 
 pub mod key;
 pub mod sealing;
+mod sessions;
 
 use std::path::PathBuf;
 use std::str::FromStr as _;

@@ -8,10 +8,19 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::server::admin::{Admin, SessionKey, SignIn, SESSION_COOKIE, SESSION_LIFETIME};
+use crate::server::store::Store;
 
 /// Where the server is reached, for the printed link.
 #[derive(Clone)]
 pub struct PublicUrl(pub String);
+
+/// What `/login` and `/logout` need.
+#[derive(Clone)]
+pub struct SignInState {
+    pub admin: Arc<Admin>,
+    pub store: Arc<Store>,
+    pub public: PublicUrl,
+}
 
 pub fn print_sign_in_link(base: &PublicUrl, admin: &Admin) {
     // Printed, not logged: the link is for whoever started the server, and a log
@@ -24,7 +33,11 @@ pub fn print_sign_in_link(base: &PublicUrl, admin: &Admin) {
 }
 
 pub async fn login(
-    State((admin, base)): State<(Arc<Admin>, PublicUrl)>,
+    State(SignInState {
+        admin,
+        store,
+        public: base,
+    }): State<SignInState>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
@@ -39,7 +52,16 @@ pub async fn login(
             .into_response();
     };
     match admin.sign_in(token) {
-        Ok(SignIn::Accepted { session }) => {
+        Ok(SignIn::Accepted {
+            session,
+            key,
+            expires_at,
+        }) => {
+            // Remembered so a restart keeps the administrator signed in; if the store
+            // cannot, the session still works until the next restart.
+            if let Err(error) = store.remember_session(key.hash(), expires_at).await {
+                tracing::warn!(%error, "the session will not survive a restart");
+            }
             if admin.is_one_time() {
                 print_sign_in_link(&base, &admin);
             }
@@ -85,9 +107,12 @@ pub async fn login(
 }
 
 /// `POST /logout`: ends the session the guard found (it has checked the origin too).
-pub async fn logout(State(admin): State<Arc<Admin>>, request: Request) -> Response {
+pub async fn logout(State(state): State<SignInState>, request: Request) -> Response {
     if let Some(session) = request.extensions().get::<SessionKey>() {
-        admin.sign_out(*session);
+        state.admin.sign_out(*session);
+        if let Err(error) = state.store.forget_session(session.hash()).await {
+            tracing::warn!(%error, "the ended session is still on record until it expires");
+        }
     }
     let expired = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     let mut response = (

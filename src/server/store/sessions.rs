@@ -1,0 +1,60 @@
+//! Admin sessions kept across restarts: the hash of each cookie and when it expires.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sqlx::Row as _;
+
+use super::{Store, StoreError};
+
+fn unix_seconds(at: SystemTime) -> i64 {
+    at.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+impl Store {
+    pub async fn remember_session(
+        &self,
+        key_hash: &[u8; 32],
+        expires_at: SystemTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT OR REPLACE INTO session (key_hash, expires_at) VALUES (?, ?)")
+            .bind(key_hash.as_slice())
+            .bind(unix_seconds(expires_at))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn forget_session(&self, key_hash: &[u8; 32]) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM session WHERE key_hash = ?")
+            .bind(key_hash.as_slice())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The sessions still valid at `now`; expired ones are deleted on the way.
+    pub async fn live_sessions(
+        &self,
+        now: SystemTime,
+    ) -> Result<Vec<([u8; 32], SystemTime)>, StoreError> {
+        let now = unix_seconds(now);
+        sqlx::query("DELETE FROM session WHERE expires_at <= ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        let rows = sqlx::query("SELECT key_hash, expires_at FROM session")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|row| {
+                let key: Vec<u8> = row.try_get("key_hash").ok()?;
+                let expires: i64 = row.try_get("expires_at").ok()?;
+                let key = <[u8; 32]>::try_from(key.as_slice()).ok()?;
+                let expires = UNIX_EPOCH + Duration::from_secs(u64::try_from(expires).ok()?);
+                Some((key, expires))
+            })
+            .collect())
+    }
+}
