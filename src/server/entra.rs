@@ -104,10 +104,16 @@ struct TokenResponse {
     expires_in: Option<serde_json::Value>,
 }
 
+/// Idle connections kept to the token endpoint, for the next test send.
+const MAX_IDLE_CONNECTIONS: usize = 4;
+
 impl TokenClient {
     pub fn new(extra_roots_pem: Option<&[u8]>) -> Result<Self, String> {
         let mut builder = Client::builder()
             .connect_timeout(Duration::from_secs(5))
+            // Test sends come one at a time; a burst must not leave one idle TLS
+            // connection to Entra per concurrent request open for the next 90 s.
+            .pool_max_idle_per_host(MAX_IDLE_CONNECTIONS)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("smtp-setup/", env!("CARGO_PKG_VERSION")));
         if let Some(pem) = extra_roots_pem {
