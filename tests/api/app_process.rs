@@ -1,13 +1,14 @@
 //! The real server binary, started like an operator would: sign-in, the guard on every
 //! server function, the test-send limit, and a save surviving SIGKILL.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 
 use serde_json::json;
-use smtp_setup::server::store::Store;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
+
+use crate::helpers::{database_url, fresh_dir, open_store};
 
 const ADMIN_TOKEN: &str = "integration-admin-token-0123456789";
 
@@ -16,17 +17,6 @@ struct App {
     base: String,
     http: reqwest::Client,
     cookie: String,
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("smtp-setup-app-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
-fn database_url(dir: &Path) -> String {
-    format!("sqlite://{}", dir.join("app.db").display())
 }
 
 /// Starts the binary on a free port and signs in. Readiness is the sign-in line the
@@ -126,7 +116,7 @@ fn save_body(k: i64) -> serde_json::Value {
 
 #[tokio::test]
 async fn every_server_function_refuses_strangers_and_cross_site_calls() {
-    let dir = temp_dir("guard");
+    let dir = fresh_dir("app-guard");
     let app = spawn_app(&dir, &[]).await;
     for endpoint in ["send_test_email", "save_configuration", "test_history"] {
         let anonymous = app.post(endpoint, save_body(1), false, None).await;
@@ -150,7 +140,7 @@ async fn every_server_function_refuses_strangers_and_cross_site_calls() {
         .await
         .expect("page");
     assert_eq!(page.status(), 200);
-    let (store, _) = Store::open(&database_url(&dir), None).await.expect("open");
+    let store = open_store(&dir, "open").await;
     assert_eq!(store.load().await.expect("load").version, 0);
     assert!(store.history().await.expect("history").is_empty());
     store.close().await;
@@ -158,7 +148,7 @@ async fn every_server_function_refuses_strangers_and_cross_site_calls() {
 
 #[tokio::test]
 async fn test_sends_are_limited_per_session_with_a_clear_answer() {
-    let dir = temp_dir("limit");
+    let dir = fresh_dir("app-limit");
     let app = spawn_app(&dir, &[("SMTP_SETUP_TEST_SENDS_PER_MINUTE", "2")]).await;
     let empty = json!({ "form": {} });
     for _ in 0..2 {
@@ -182,7 +172,7 @@ async fn test_sends_are_limited_per_session_with_a_clear_answer() {
 
 #[tokio::test]
 async fn a_server_killed_during_or_after_saves_comes_back_with_one_whole_configuration() {
-    let dir = temp_dir("sigkill");
+    let dir = fresh_dir("app-sigkill");
     let mut next = 1;
     for round in 0..4 {
         let mut app = spawn_app(&dir, &[]).await;
@@ -216,9 +206,7 @@ async fn a_server_killed_during_or_after_saves_comes_back_with_one_whole_configu
             let _ = app.child.wait().await;
         }
 
-        let (store, _) = Store::open(&database_url(&dir), None)
-            .await
-            .expect("reopen after SIGKILL");
+        let store = open_store(&dir, "reopen after SIGKILL").await;
         let loaded = store.load().await.expect("load");
         let k = loaded.version;
         assert!(
@@ -246,7 +234,7 @@ async fn a_server_killed_during_or_after_saves_comes_back_with_one_whole_configu
 
 #[tokio::test]
 async fn sigterm_lets_an_in_flight_test_send_finish_and_restarts_clean() {
-    let dir = temp_dir("sigterm");
+    let dir = fresh_dir("app-sigterm");
     let peers = crate::helpers::spawn_peers().await;
     let mut faults = crate::helpers::spawn_faults("slow-data", &peers).await;
     let mut app = spawn_app(
@@ -305,7 +293,7 @@ async fn sigterm_lets_an_in_flight_test_send_finish_and_restarts_clean() {
 
 #[tokio::test]
 async fn malformed_and_oversized_calls_get_a_clear_4xx_and_change_nothing() {
-    let dir = temp_dir("malformed");
+    let dir = fresh_dir("app-malformed");
     let app = spawn_app(&dir, &[]).await;
     let raw = |endpoint: &str, content_type: &str, body: Vec<u8>| {
         app.http
@@ -348,7 +336,7 @@ async fn malformed_and_oversized_calls_get_a_clear_4xx_and_change_nothing() {
         );
     }
     // The server is still up and nothing was saved or sent.
-    let (store, _) = Store::open(&database_url(&dir), None).await.expect("open");
+    let store = open_store(&dir, "open").await;
     assert_eq!(store.load().await.expect("load").version, 0);
     assert!(store.history().await.expect("history").is_empty());
     store.close().await;
@@ -363,7 +351,7 @@ async fn malformed_and_oversized_calls_get_a_clear_4xx_and_change_nothing() {
 
 #[tokio::test]
 async fn a_session_survives_a_restart_until_signed_out() {
-    let dir = temp_dir("sessions");
+    let dir = fresh_dir("app-sessions");
     let history = |app: &App, cookie: &str| {
         app.http
             .post(format!("{}/api/test_history", app.base))

@@ -1,13 +1,14 @@
 //! Starts the peers of `tests/peers/peers.mjs` for one test, and builds the app's
 //! test sender pointed at them. Each test gets its own peers on fresh ports.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
 use serde::Deserialize;
 use smtp_setup::domain::{AuthType, Security, SmtpForm};
 use smtp_setup::server::config::{ServerSettings, Timeouts};
+use smtp_setup::server::store::Store;
 use smtp_setup::server::test_send::TestSender;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
@@ -245,4 +246,24 @@ pub fn short_timeouts() -> Timeouts {
         token: Duration::from_secs(2),
         smtp_step: Duration::from_secs(2),
     }
+}
+
+/// An empty directory of this test process for `name` (what a previous run left there is
+/// removed first). Names are unique across the test modules.
+pub fn fresh_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("smtp-setup-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// The app's database in `dir`, as `DATABASE_URL` names it.
+pub fn database_url(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("app.db").display())
+}
+
+/// The store in `dir`, with its key file beside the database; `why` names the moment.
+pub async fn open_store(dir: &Path, why: &str) -> Store {
+    let (store, _) = Store::open(&database_url(dir), None).await.expect(why);
+    store
 }

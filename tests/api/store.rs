@@ -1,8 +1,6 @@
 //! The saved configuration: reload, versions, write-only secrets sealed at rest, and the
 //! key's start-up checks. Against a real SQLite file in a temporary directory.
 
-use std::path::{Path, PathBuf};
-
 use base64::Engine as _;
 use smtp_setup::domain::SmtpForm;
 use smtp_setup::saved::SaveOutcome;
@@ -10,18 +8,9 @@ use smtp_setup::server::configuration::{save, with_stored_secrets};
 use smtp_setup::server::store::key::KeyError;
 use smtp_setup::server::store::{Store, StoreError};
 
+use crate::helpers::{database_url, fresh_dir, open_store};
+
 const SECRET: &str = "Kx58Q~store-test-secret.value-0123456789";
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("smtp-setup-store-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
-fn url(dir: &Path) -> String {
-    format!("sqlite://{}", dir.join("app.db").display())
-}
 
 fn form() -> SmtpForm {
     SmtpForm {
@@ -43,8 +32,8 @@ async fn saved(store: &Store, form: &SmtpForm, base: i64) -> smtp_setup::saved::
 
 #[tokio::test]
 async fn a_saved_configuration_comes_back_after_a_restart_without_its_secret() {
-    let dir = temp_dir("reload");
-    let (store, _) = Store::open(&url(&dir), None).await.expect("open");
+    let dir = fresh_dir("store-reload");
+    let store = open_store(&dir, "open").await;
     let first = saved(&store, &form(), 0).await;
     assert_eq!(first.version, 1);
     assert_eq!(first.form.smtp_password, "", "the secret never comes back");
@@ -53,7 +42,7 @@ async fn a_saved_configuration_comes_back_after_a_restart_without_its_secret() {
     assert_eq!(fingerprint.length, SECRET.len() as u32);
     store.close().await;
 
-    let (reopened, _) = Store::open(&url(&dir), None).await.expect("reopen");
+    let reopened = open_store(&dir, "reopen").await;
     let loaded = reopened.load().await.expect("load");
     assert_eq!(loaded.version, 1);
     assert_eq!(loaded.form.email_address, "sender@contoso.com");
@@ -95,8 +84,8 @@ async fn a_saved_configuration_comes_back_after_a_restart_without_its_secret() {
 
 #[tokio::test]
 async fn a_save_from_a_stale_version_is_refused_and_changes_nothing() {
-    let dir = temp_dir("stale");
-    let (store, _) = Store::open(&url(&dir), None).await.expect("open");
+    let dir = fresh_dir("store-stale");
+    let store = open_store(&dir, "open").await;
     saved(&store, &form(), 0).await;
     saved(
         &store,
@@ -127,8 +116,8 @@ async fn a_save_from_a_stale_version_is_refused_and_changes_nothing() {
 
 #[tokio::test]
 async fn an_invalid_form_is_not_saved() {
-    let dir = temp_dir("invalid");
-    let (store, _) = Store::open(&url(&dir), None).await.expect("open");
+    let dir = fresh_dir("store-invalid");
+    let store = open_store(&dir, "open").await;
     let invalid = SmtpForm {
         tenant_id: "common".into(),
         ..form()
@@ -152,8 +141,8 @@ async fn an_invalid_form_is_not_saved() {
 
 #[tokio::test]
 async fn the_database_files_alone_do_not_reveal_the_secret() {
-    let dir = temp_dir("bytes");
-    let (store, _) = Store::open(&url(&dir), None).await.expect("open");
+    let dir = fresh_dir("store-bytes");
+    let store = open_store(&dir, "open").await;
     saved(&store, &form(), 0).await;
     store.close().await;
     let encoded = base64::engine::general_purpose::STANDARD.encode(SECRET);
@@ -186,13 +175,13 @@ async fn the_database_files_alone_do_not_reveal_the_secret() {
 
 #[tokio::test]
 async fn a_wrong_or_missing_key_is_a_clear_error_that_destroys_nothing() {
-    let dir = temp_dir("keys");
-    let (store, _) = Store::open(&url(&dir), None).await.expect("open");
+    let dir = fresh_dir("store-keys");
+    let store = open_store(&dir, "open").await;
     saved(&store, &form(), 0).await;
     store.close().await;
 
     let other = base64::engine::general_purpose::STANDARD.encode([9u8; 32]);
-    let wrong = Store::open(&url(&dir), Some(&other)).await;
+    let wrong = Store::open(&database_url(&dir), Some(&other)).await;
     assert!(
         matches!(wrong, Err(StoreError::Key(KeyError::Wrong))),
         "{:?}",
@@ -202,7 +191,7 @@ async fn a_wrong_or_missing_key_is_a_clear_error_that_destroys_nothing() {
     let key_file = dir.join("app.key");
     let kept = dir.join("kept.key");
     std::fs::rename(&key_file, &kept).expect("move the key away");
-    let missing = Store::open(&url(&dir), None).await;
+    let missing = Store::open(&database_url(&dir), None).await;
     assert!(
         matches!(missing, Err(StoreError::Key(KeyError::Missing(_)))),
         "{:?}",
@@ -211,9 +200,7 @@ async fn a_wrong_or_missing_key_is_a_clear_error_that_destroys_nothing() {
     assert!(!key_file.exists(), "no new key may replace the lost one");
 
     std::fs::rename(&kept, &key_file).expect("restore the key");
-    let (restored, _) = Store::open(&url(&dir), None)
-        .await
-        .expect("the right key opens it");
+    let restored = open_store(&dir, "the right key opens it").await;
     let secrets = restored.secrets().await.expect("secrets");
     assert_eq!(
         secrets
@@ -229,8 +216,8 @@ async fn a_wrong_or_missing_key_is_a_clear_error_that_destroys_nothing() {
 #[tokio::test]
 async fn a_new_database_and_its_journal_are_readable_by_their_owner_only() {
     use std::os::unix::fs::PermissionsExt as _;
-    let dir = temp_dir("permissions");
-    let (store, _) = Store::open(&url(&dir), None).await.expect("open");
+    let dir = fresh_dir("store-permissions");
+    let store = open_store(&dir, "open").await;
     saved(&store, &form(), 0).await;
     for name in ["app.db", "app.db-wal", "app.db-shm"] {
         let mode = std::fs::metadata(dir.join(name))
@@ -245,8 +232,8 @@ async fn a_new_database_and_its_journal_are_readable_by_their_owner_only() {
 #[tokio::test]
 async fn remembered_sessions_are_kept_until_they_expire_or_are_forgotten() {
     use std::time::{Duration, SystemTime};
-    let dir = temp_dir("sessions");
-    let (store, _) = Store::open(&url(&dir), None).await.expect("open");
+    let dir = fresh_dir("store-sessions");
+    let store = open_store(&dir, "open").await;
     let now = SystemTime::now();
     let hour = Duration::from_secs(3600);
     store
@@ -264,7 +251,7 @@ async fn remembered_sessions_are_kept_until_they_expire_or_are_forgotten() {
     store.forget_session(&[2; 32]).await.expect("forget");
     store.close().await;
 
-    let (reopened, _) = Store::open(&url(&dir), None).await.expect("reopen");
+    let reopened = open_store(&dir, "reopen").await;
     let live = reopened.live_sessions(now).await.expect("sessions");
     assert_eq!(live.len(), 1, "one live, one forgotten, one expired");
     assert_eq!(live[0].0, [1; 32]);
