@@ -11,6 +11,9 @@ export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 # here while tests and clippy use the dev profile.
 E2E_DIR := target/e2e
 
+# A fresh database (and its key) in directory $(1), for runs that must not see an old one.
+fresh_database = mkdir -p $(1) && rm -f $(1)/app.db $(1)/app.db-* $(1)/app.key
+
 # Ports of the browser tests and the demo (not 3000, so `make run` can stay up).
 E2E_APP := 127.0.0.1:3100
 E2E_TOKEN_PORT := 3101
@@ -47,8 +50,7 @@ unit:
 # A fresh database each run; the whole output (server logs included) is kept and then
 # searched for any secret, token or password.
 e2e: build
-	@mkdir -p $(E2E_DIR)
-	rm -f $(E2E_DIR)/app.db $(E2E_DIR)/app.db-* $(E2E_DIR)/app.key
+	$(call fresh_database,$(E2E_DIR))
 	PEER_DIR=$(E2E_DIR)/peers PEER_PREPARE_ONLY=1 node tests/peers/peers.mjs
 	set -o pipefail; cd end2end && E2E_APP=$(E2E_APP) E2E_TOKEN_PORT=$(E2E_TOKEN_PORT) E2E_SMTP_PORT=$(E2E_SMTP_PORT) \
 		E2E_CONTROL_PORT=$(E2E_CONTROL_PORT) E2E_PEER_DIR=$(CURDIR)/$(E2E_DIR)/peers \
@@ -59,15 +61,13 @@ e2e: build
 # A fresh database each run: the page carries the test history, so an old one would
 # change the HTML size measured.
 bench: tools-test build
-	@mkdir -p target/bench
-	rm -f target/bench/app.db target/bench/app.db-* target/bench/app.key
+	$(call fresh_database,target/bench)
 	node end2end/bench/bench.mjs
 
 # 200 concurrent test sends (some failing) while the page loads, then slow clients; prints
 # its figures, fails on wrong outcomes or leaked file descriptors.
 stress: tools-test build
-	@mkdir -p target/stress
-	rm -f target/stress/app.db target/stress/app.db-* target/stress/app.key
+	$(call fresh_database,target/stress)
 	node end2end/bench/stress.mjs
 
 # The whole flow without a Microsoft tenant: local peers + the app pointed at them.

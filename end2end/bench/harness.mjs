@@ -58,8 +58,9 @@ export function rss(pid) {
   return { rss: field('VmRSS'), peak: field('VmHWM'), own: field('RssAnon') };
 }
 
-// Open file descriptors of a process, split into those on files under `dir` (a database: its pool opens and keeps
-// up to three per connection as load demands) and all the others (sockets above all).
+// Open file descriptors of a process, split into those on files under `dir` (a database:
+// its pool opens and keeps up to three per connection as load demands) and all the others
+// (sockets above all).
 export function openFilesOutside(pid, dir) {
   const targets = readdirSync(`/proc/${pid}/fd`).map((fd) => {
     try { return readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { return ''; }

@@ -22,8 +22,8 @@ const DATA_DIR = path.join(root, 'target/stress');
 // them: up to 3 files each (database, WAL, shared memory).
 const MAX_DATABASE_FILES = 4 * 3;
 // "Near idle": the server's own memory (RSS less the binary's mapped pages) at most this
-// far above idle once the burst is over. Measured here: ~4.5 MB above with the server's
-// periodic malloc_trim (server/memory.rs), 15–18 MB above without it, growing.
+// far above idle once the burst is over. Measured here: 4–6 MB above once settled with
+// the server's periodic malloc_trim (server/memory.rs), 16–20 MB above without it, growing.
 const NEAR_IDLE = 8 * 1024 * 1024;
 // How long memory may take to come back: the peers close kept-alive connections after
 // 5 s and the server hands freed memory back every 5 s. Polled, so usually far less.

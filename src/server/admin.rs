@@ -40,6 +40,16 @@ struct Session {
     sends: VecDeque<Instant>,
 }
 
+impl Session {
+    /// A session valid until `expires`, with no test sends counted yet.
+    fn until(expires: Instant) -> Self {
+        Self {
+            expires,
+            sends: VecDeque::new(),
+        }
+    }
+}
+
 /// The result of a sign-in attempt.
 #[derive(Debug, PartialEq, Eq)]
 pub enum SignIn {
@@ -118,13 +128,7 @@ impl Admin {
         let key = hash(&session);
         let mut sessions = lock(&self.sessions);
         sessions.retain(|_, s| s.expires > now);
-        sessions.insert(
-            key,
-            Session {
-                expires: now + SESSION_LIFETIME,
-                sends: VecDeque::new(),
-            },
-        );
+        sessions.insert(key, Session::until(now + SESSION_LIFETIME));
         Ok(SignIn::Accepted {
             session,
             key: SessionKey(key),
@@ -142,13 +146,7 @@ impl Admin {
             let Ok(left) = expires_at.duration_since(wall) else {
                 continue;
             };
-            sessions.insert(
-                key,
-                Session {
-                    expires: now + left.min(SESSION_LIFETIME),
-                    sends: VecDeque::new(),
-                },
-            );
+            sessions.insert(key, Session::until(now + left.min(SESSION_LIFETIME)));
         }
     }
 
