@@ -11,7 +11,7 @@ use crate::domain::{ClientId, Cloud, MailboxAddress, ObjectId, TenantId};
 pub struct GuideInput<'a> {
     pub cloud: Cloud,
     pub tenant_id: &'a str,
-    pub smtp_user: &'a str,
+    pub client_id: &'a str,
     pub object_id: &'a str,
     pub email_address: &'a str,
 }
@@ -58,7 +58,7 @@ fn values(input: &GuideInput<'_>) -> Values {
             "TenantId",
         ),
         app_id: or_placeholder(
-            ClientId::parse(input.smtp_user).ok(),
+            ClientId::parse(input.client_id).ok(),
             |c| c.as_str().to_owned(),
             "SMTP User",
         ),
@@ -135,7 +135,7 @@ mod tests {
         GuideInput {
             cloud: Cloud::Global,
             tenant_id: "72F988BF-86F1-41AF-91AB-2D7CD011DB47",
-            smtp_user: "a1b2c3d4-e5f6-4789-abcd-0123456789ab",
+            client_id: "a1b2c3d4-e5f6-4789-abcd-0123456789ab",
             object_id,
             email_address: email,
         }

@@ -1,15 +1,14 @@
 //! smtp-setup: configure how a business application sends email, and prove it works.
 //!
-//! `domain`, `guide` and `report` are shared by the browser and the server; `ui` and `api` hold
-//! the page and its server functions; `server` is plain async Rust that runs only on
-//! the server (`ssr`) and never reaches the WASM bundle.
+//! `domain` and `guide` are shared by the browser and the server; `ui` is the page and
+//! `api` its calls to the server (the server functions and the types they carry);
+//! `server` is plain async Rust that runs only on the server (`ssr`) and never reaches
+//! the WASM bundle.
 
 pub mod api;
 pub mod app;
 pub mod domain;
 pub mod guide;
-pub mod report;
-pub mod saved;
 pub mod ui;
 
 #[cfg(feature = "ssr")]

@@ -1,12 +1,16 @@
-//! Server functions, one per file. Each is a thin adapter: it takes the untrusted
-//! input, hands it to plain server modules, and returns a typed outcome.
+//! The page's calls to the server: the server functions (one per file, each a thin
+//! adapter from the untrusted input to `server`), and the types they carry.
 
 #[cfg(feature = "ssr")]
 pub mod context;
+pub mod error;
+pub mod report;
 mod save_configuration;
+pub mod saved;
 mod send_test_email;
 mod test_history;
 
+pub use error::ApiError;
 pub use save_configuration::{save_configuration, SaveConfiguration};
-pub use send_test_email::{send_test_email, SendTestEmail};
+pub use send_test_email::{send_test_email, SendTestEmail, TestAnswer};
 pub use test_history::{test_history, TestHistory};

@@ -1,8 +1,9 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
+use super::saved::SaveOutcome;
+use super::ApiError;
 use crate::domain::SmtpForm;
-use crate::saved::SaveOutcome;
 
 /// Saves the form if nobody saved since `base_version`. Empty secret fields keep the
 /// stored secrets; the answer never contains a secret.
@@ -10,11 +11,9 @@ use crate::saved::SaveOutcome;
 pub async fn save_configuration(
     form: SmtpForm,
     base_version: i64,
-) -> Result<SaveOutcome, ServerFnError> {
+) -> Result<SaveOutcome, ApiError> {
     let ctx = super::context::server_context()?;
-    let outcome = crate::server::configuration::save(&ctx.store, &form, base_version)
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    let outcome = crate::server::saved_config::save(&ctx.state.store, &form, base_version).await?;
     if let SaveOutcome::Saved(config) = &outcome {
         tracing::info!(version = config.version, "configuration saved");
     }

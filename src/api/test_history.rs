@@ -1,13 +1,11 @@
 use leptos::prelude::*;
 
-use crate::saved::HistoryEntry;
+use super::saved::HistoryEntry;
+use super::ApiError;
 
 /// The last 20 test sends, newest first.
 #[server(prefix = "/api", endpoint = "test_history")]
-pub async fn test_history() -> Result<Vec<HistoryEntry>, ServerFnError> {
+pub async fn test_history() -> Result<Vec<HistoryEntry>, ApiError> {
     let ctx = super::context::server_context()?;
-    ctx.store
-        .history()
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))
+    Ok(ctx.state.store.history().await?)
 }

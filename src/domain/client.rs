@@ -1,5 +1,3 @@
-use std::fmt;
-
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
@@ -41,7 +39,7 @@ super::string_newtype!(ClientId, ClientIdError);
 /// The client secret's *value* ("SMTP Password"). Held in a `SecretString`: it has no
 /// `Display`, its `Debug` is redacted, and it is not `Serialize`, so it cannot reach a
 /// log line or a response by accident.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct ClientSecret(SecretString);
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -81,12 +79,6 @@ impl ClientSecret {
 
     pub fn expose(&self) -> &str {
         self.0.expose_secret()
-    }
-}
-
-impl fmt::Debug for ClientSecret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ClientSecret([redacted])")
     }
 }
 

@@ -7,8 +7,10 @@ pub enum Field {
     EmailAddress,
     Name,
     TenantId,
-    SmtpUser,
-    SmtpPassword,
+    /// Labelled "SMTP User", as in the help article: the Application (client) ID.
+    ClientId,
+    /// Labelled "SMTP Password", as in the help article: the client secret's Value.
+    ClientSecret,
     /// Optional; feeds only the setup guide.
     ObjectId,
     // "Username and password" sending.
@@ -24,8 +26,8 @@ impl Field {
         Field::EmailAddress,
         Field::Name,
         Field::TenantId,
-        Field::SmtpUser,
-        Field::SmtpPassword,
+        Field::ClientId,
+        Field::ClientSecret,
         Field::ObjectId,
         Field::SmtpHost,
         Field::SmtpPort,
@@ -39,8 +41,8 @@ impl Field {
             Field::EmailAddress => "Email address",
             Field::Name => "Name",
             Field::TenantId => "TenantId",
-            Field::SmtpUser => "SMTP User",
-            Field::SmtpPassword => "SMTP Password",
+            Field::ClientId => "SMTP User",
+            Field::ClientSecret => "SMTP Password",
             Field::ObjectId => "ObjectId",
             Field::SmtpHost => "SMTP server",
             Field::SmtpPort => "Port",
@@ -56,8 +58,8 @@ impl Field {
             Field::EmailAddress => "email-address",
             Field::Name => "display-name",
             Field::TenantId => "tenant-id",
-            Field::SmtpUser => "smtp-user",
-            Field::SmtpPassword => "smtp-password",
+            Field::ClientId => "smtp-user",
+            Field::ClientSecret => "smtp-password",
             Field::ObjectId => "object-id",
             Field::SmtpHost => "smtp-host",
             Field::SmtpPort => "smtp-port",
@@ -77,10 +79,10 @@ impl Field {
             Field::TenantId => {
                 "Entra admin center → Overview → Tenant ID (or your domain, e.g. contoso.onmicrosoft.com)."
             }
-            Field::SmtpUser => {
+            Field::ClientId => {
                 "Entra admin center → App registrations → your app → Application (client) ID."
             }
-            Field::SmtpPassword => {
+            Field::ClientSecret => {
                 "App registrations → your app → Certificates & secrets → the secret's Value column (not its Secret ID)."
             }
             Field::ObjectId => {
@@ -93,6 +95,18 @@ impl Field {
             Field::Username => "The SMTP login, often the mailbox's address.",
             Field::Password => "The SMTP login's password.",
             Field::SendTestTo => "Who receives the test email. Empty: the Email address itself.",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Field;
+
+    #[test]
+    fn all_lists_every_field_at_its_own_index() {
+        for (index, field) in Field::ALL.into_iter().enumerate() {
+            assert_eq!(field as usize, index, "{field:?}");
         }
     }
 }

@@ -34,11 +34,12 @@ mod client;
 mod cloud;
 mod display_name;
 mod field;
+mod form;
 mod guid;
 mod mailbox;
 mod object_id;
 mod password_login;
-mod settings;
+mod send_config;
 mod smtp_server;
 mod tenant;
 mod text;
@@ -47,12 +48,12 @@ pub use client::{ClientId, ClientIdError, ClientSecret, ClientSecretError};
 pub use cloud::Cloud;
 pub use display_name::{DisplayName, DisplayNameError};
 pub use field::Field;
+pub use form::{
+    FieldErrors, KeptSecrets, Present, SecretInput, SecretsOnServer, SmtpForm, StoredSecrets,
+};
 pub use mailbox::{MailboxAddress, MailboxError};
 pub use object_id::{ObjectId, ObjectIdError};
 pub use password_login::{SmtpPassword, SmtpPasswordError, SmtpUsername, SmtpUsernameError};
-pub use settings::{
-    AuthType, FieldErrors, MicrosoftOAuthSettings, PasswordSettings, SendSettings, Sender,
-    SmtpForm, StoredSecrets,
-};
+pub use send_config::{AuthType, MicrosoftOAuthConfig, PasswordConfig, SendConfig, Sender};
 pub use smtp_server::{Security, SmtpHost, SmtpHostError, SmtpPort, SmtpPortError};
 pub use tenant::{TenantId, TenantIdError};

@@ -1,7 +1,5 @@
 //! The account of "Username and password" sending (SMTP AUTH PLAIN or LOGIN).
 
-use std::fmt;
-
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
@@ -48,7 +46,7 @@ super::string_newtype!(SmtpUsername, SmtpUsernameError);
 
 /// The account's password. Like the client secret: no `Display`, redacted `Debug`, not
 /// `Serialize`.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct SmtpPassword(SecretString);
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -83,12 +81,6 @@ impl SmtpPassword {
 
     pub fn expose(&self) -> &str {
         self.0.expose_secret()
-    }
-}
-
-impl fmt::Debug for SmtpPassword {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SmtpPassword([redacted])")
     }
 }
 

@@ -5,10 +5,23 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use leptos::config::LeptosOptions;
+use leptos::config::errors::LeptosConfigError;
+use leptos::config::{get_configuration, LeptosOptions};
+
+/// The Leptos settings of this build (Cargo.toml, overridden by `LEPTOS_*` variables).
+pub fn leptos_options() -> Result<LeptosOptions, LeptosConfigError> {
+    let mut options = get_configuration(None)?.leptos_options;
+    // The build names its bundles by content hash (Cargo.toml `hash-files`). cargo-leptos
+    // tells its own runs through LEPTOS_HASH_FILES; a binary started directly finds the
+    // build's hash.txt beside itself instead.
+    if !options.hash_files && hash_file(&options).is_some() {
+        options.hash_files = true;
+    }
+    Ok(options)
+}
 
 /// `hash.txt` beside the running binary, when the build wrote one.
-pub fn hash_file(options: &LeptosOptions) -> Option<PathBuf> {
+fn hash_file(options: &LeptosOptions) -> Option<PathBuf> {
     let path = std::env::current_exe()
         .ok()?
         .parent()?

@@ -7,6 +7,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use super::deadline::{Deadline, TimedOut};
+use super::tls::TlsSetupError;
 use crate::domain::{ClientId, ClientSecret, TenantId};
 
 /// Token responses are a few KB; error pages can be anything. Reading more than this
@@ -31,6 +32,7 @@ pub struct TokenRequest<'a> {
 const MAX_ATTEMPTS: u32 = 3;
 
 /// An access token. Like the client secret it is never displayed or logged.
+#[derive(Debug)]
 pub struct AccessToken {
     secret: SecretString,
     /// `expires_in` of the token response, when Entra gave one.
@@ -47,12 +49,6 @@ impl AccessToken {
 
     pub fn expose(&self) -> &str {
         self.secret.expose_secret()
-    }
-}
-
-impl std::fmt::Debug for AccessToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AccessToken([redacted])")
     }
 }
 
@@ -88,12 +84,18 @@ impl EntraError {
 pub enum TokenError {
     #[error("no answer within {0:?}")]
     Timeout(Duration),
-    #[error("could not reach the token endpoint: {0}")]
-    Unreachable(String),
+    #[error("could not reach the token endpoint: {}", error_chain(.0))]
+    Unreachable(#[source] reqwest::Error),
     #[error("Entra ID refused the request: {}", .0.error_description)]
     Rejected(Box<EntraError>),
     #[error("unexpected answer (HTTP {status}): {detail}")]
     UnexpectedResponse { status: u16, detail: String },
+}
+
+impl From<TimedOut> for TokenError {
+    fn from(TimedOut(limit): TimedOut) -> Self {
+        TokenError::Timeout(limit)
+    }
 }
 
 #[derive(Deserialize)]
@@ -108,7 +110,7 @@ struct TokenResponse {
 const MAX_IDLE_CONNECTIONS: usize = 4;
 
 impl TokenClient {
-    pub fn new(extra_roots_pem: Option<&[u8]>) -> Result<Self, String> {
+    pub fn new(extra_roots_pem: Option<&[u8]>) -> Result<Self, TlsSetupError> {
         let mut builder = Client::builder()
             .connect_timeout(Duration::from_secs(5))
             // Test sends come one at a time; a burst must not leave one idle TLS
@@ -117,11 +119,11 @@ impl TokenClient {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("smtp-setup/", env!("CARGO_PKG_VERSION")));
         if let Some(pem) = extra_roots_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem)
-                .map_err(|e| format!("SMTP_SETUP_CA_FILE: {e}"))?;
+            let certs =
+                reqwest::Certificate::from_pem_bundle(pem).map_err(TlsSetupError::HttpsRoots)?;
             builder = builder.tls_certs_merge(certs);
         }
-        let http = builder.build().map_err(|e| e.to_string())?;
+        let http = builder.build().map_err(TlsSetupError::HttpsClient)?;
         Ok(Self { http })
     }
 
@@ -149,8 +151,7 @@ impl TokenClient {
         loop {
             let (status, retry_after, body) = deadline
                 .run(attempt_timeout, self.exchange(request))
-                .await
-                .map_err(|TimedOut(limit)| TokenError::Timeout(limit))??;
+                .await??;
             let retryable = status == 429 || (500..600).contains(&status);
             if retryable && attempt < MAX_ATTEMPTS {
                 let wait = retry_after
@@ -184,7 +185,7 @@ impl TokenClient {
             ])
             .send()
             .await
-            .map_err(|e| TokenError::Unreachable(error_chain(&e)))?;
+            .map_err(TokenError::Unreachable)?;
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
@@ -199,11 +200,7 @@ impl TokenClient {
 
 async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, TokenError> {
     let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| TokenError::Unreachable(error_chain(&e)))?
-    {
+    while let Some(chunk) = response.chunk().await.map_err(TokenError::Unreachable)? {
         if body.len() + chunk.len() > MAX_BODY_BYTES {
             return Err(TokenError::UnexpectedResponse {
                 status: response.status().as_u16(),
@@ -372,7 +369,11 @@ mod tests {
 
     #[test]
     fn token_debug_is_redacted() {
-        let token = AccessToken::new("eyJ.secret.token".to_owned(), None);
-        assert!(!format!("{token:?}").contains("secret"));
+        let token = AccessToken::new("eyJ.payload.signature".to_owned(), None);
+        let shown = format!("{token:?}");
+        assert!(
+            !shown.contains("eyJ") && !shown.contains("payload"),
+            "{shown}"
+        );
     }
 }

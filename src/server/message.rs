@@ -5,42 +5,42 @@ use std::time::SystemTime;
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
 
-use crate::domain::{SendSettings, Sender};
+use crate::domain::{Field, SendConfig, Sender};
 
 pub const SUBJECT: &str = "smtp-setup test email: your SMTP configuration works";
 
 /// What the message says about the configuration that sent it.
 pub struct Context<'a> {
-    pub settings: &'a SendSettings,
+    pub config: &'a SendConfig,
     pub smtp_server: String,
     pub sent_at: SystemTime,
 }
 
 /// The configuration in the form's own words, never a secret.
 fn facts(context: &Context<'_>) -> Vec<(&'static str, String)> {
-    let sender: &Sender = context.settings.sender();
+    let sender: &Sender = context.config.sender();
     let mut facts = vec![
         ("Mailbox (Email address)", sender.mailbox.to_string()),
         ("Sender name (Name)", sender.display_name.to_string()),
     ];
-    match context.settings {
-        SendSettings::MicrosoftOAuth2(settings) => facts.extend([
-            ("Cloud", settings.cloud.label().to_owned()),
-            ("TenantId", settings.tenant.to_string()),
+    match context.config {
+        SendConfig::MicrosoftOAuth2(config) => facts.extend([
+            ("Cloud", config.cloud.label().to_owned()),
+            ("TenantId", config.tenant.to_string()),
             (
                 "Application (client) ID (SMTP User)",
-                settings.client_id.to_string(),
+                config.client_id.to_string(),
             ),
             (
                 "Authentication",
                 "Microsoft OAuth2, client credentials, SMTP AUTH XOAUTH2".to_owned(),
             ),
         ]),
-        SendSettings::Password(settings) => facts.extend([
-            ("Username", settings.username.to_string()),
+        SendConfig::Password(config) => facts.extend([
+            ("Username", config.username.to_string()),
             (
                 "Authentication",
-                format!("username and password, {}", settings.security.label()),
+                format!("username and password, {}", config.security.label()),
             ),
         ]),
     }
@@ -50,23 +50,38 @@ fn facts(context: &Context<'_>) -> Vec<(&'static str, String)> {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("could not build the test message: {0}")]
-pub struct BuildError(String);
+pub enum BuildError {
+    #[error("could not build the test message: {field:?} {source}")]
+    Address {
+        field: Field,
+        #[source]
+        source: lettre::address::AddressError,
+    },
+    #[error("could not build the test message: {0}")]
+    Message(#[source] lettre::error::Error),
+}
 
 pub fn build(context: &Context<'_>) -> Result<Message, BuildError> {
-    let settings = context.settings.sender();
-    let from_address: Address = settings
-        .mailbox
-        .as_str()
-        .parse()
-        .map_err(|e| BuildError(format!("Email address: {e}")))?;
-    let to_address: Address = settings
-        .recipient
-        .as_str()
-        .parse()
-        .map_err(|e| BuildError(format!("Send test to: {e}")))?;
-    let display_name =
-        (!settings.display_name.is_empty()).then(|| settings.display_name.to_string());
+    let sender = context.config.sender();
+    let from_address: Address =
+        sender
+            .mailbox
+            .as_str()
+            .parse()
+            .map_err(|source| BuildError::Address {
+                field: Field::EmailAddress,
+                source,
+            })?;
+    let to_address: Address =
+        sender
+            .recipient
+            .as_str()
+            .parse()
+            .map_err(|source| BuildError::Address {
+                field: Field::SendTestTo,
+                source,
+            })?;
+    let display_name = (!sender.display_name.is_empty()).then(|| sender.display_name.to_string());
 
     let facts = facts(context);
     let intro =
@@ -108,7 +123,7 @@ pub fn build(context: &Context<'_>) -> Result<Message, BuildError> {
                         .body(html),
                 ),
         )
-        .map_err(|e| BuildError(e.to_string()))
+        .map_err(BuildError::Message)
 }
 
 fn escape_html(text: &str) -> String {
@@ -129,26 +144,26 @@ fn escape_html(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::SmtpForm;
+    use crate::domain::{SecretInput, SmtpForm, StoredSecrets};
 
-    fn settings(name: &str) -> SendSettings {
+    fn config(name: &str) -> SendConfig {
         SmtpForm {
             email_address: "sender@contoso.com".into(),
             name: name.into(),
             tenant_id: "contoso.onmicrosoft.com".into(),
-            smtp_user: "a1b2c3d4-e5f6-4789-abcd-0123456789ab".into(),
-            smtp_password: "the-secret-value".into(),
+            client_id: "a1b2c3d4-e5f6-4789-abcd-0123456789ab".into(),
+            client_secret: SecretInput::from_typed("the-secret-value".into()),
             send_test_to: "admin@contoso.com".into(),
             ..SmtpForm::default()
         }
-        .parse()
+        .parse(&StoredSecrets::default())
         .unwrap()
     }
 
     fn formatted(name: &str) -> String {
-        let settings = settings(name);
+        let config = config(name);
         let context = Context {
-            settings: &settings,
+            config: &config,
             smtp_server: "smtp.office365.com:587".into(),
             sent_at: SystemTime::UNIX_EPOCH,
         };

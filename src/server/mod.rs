@@ -3,19 +3,23 @@
 
 pub mod admin;
 pub mod assets;
-pub mod checklist;
-pub mod config;
-pub mod configuration;
+pub mod check;
 pub mod deadline;
 pub mod diagnosis;
 pub mod entra;
+pub mod history;
 pub mod memory;
 pub mod message;
 pub mod precompress;
+pub mod sasl;
+pub mod saved_config;
+pub mod settings;
 pub mod smtp;
+pub mod startup;
 pub mod store;
 pub mod telemetry;
-pub mod test_send;
+pub mod tls;
 pub mod token_cache;
 pub mod token_inspection;
 pub mod web;
+pub mod wire;

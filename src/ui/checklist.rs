@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use crate::report::{StepResult, StepStatus};
+use crate::api::report::{StepResult, StepStatus};
 
 /// The test's steps in order: passed, failed, or skipped after a failure, each with its
 /// duration and what was seen.

@@ -10,13 +10,13 @@ pub fn ChoiceSelect<T>(
     selected: RwSignal<T>,
     key: fn(T) -> &'static str,
     text: fn(T) -> &'static str,
-    #[prop(optional)] hint: &'static str,
+    #[prop(optional)] hint: Option<&'static str>,
 ) -> impl IntoView
 where
     T: Copy + PartialEq + Send + Sync + 'static,
 {
     let hint_id = format!("{id}-hint");
-    let hint = (!hint.is_empty()).then(|| view! { <p class="hint" id=hint_id.clone()>{hint}</p> });
+    let hint = hint.map(|hint| view! { <p class="hint" id=hint_id.clone()>{hint}</p> });
     view! {
         <div class="field">
             <label for=id>{label}</label>

@@ -4,16 +4,15 @@ use leptos::either::Either;
 use leptos::prelude::*;
 
 use super::copy_button::CopyButton;
-use crate::report::Failure;
+use crate::api::report::Failure;
 
 /// What went wrong with a test, as the page shows it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Problem {
     /// The test ran and failed at a step.
     Failed(Failure),
-    /// The request could not be made at all (the browser could not reach this server).
-    Unreachable(String),
-    /// Something to act on that is not a failed test: a save conflict, a rate limit.
+    /// Something to act on that is not a failed test: a save conflict, a rate limit, a
+    /// call that did not get its answer.
     Notice { title: String, text: String },
 }
 
@@ -25,13 +24,6 @@ pub fn FailurePanel(problem: RwSignal<Option<Problem>>) -> impl IntoView {
         problem.get().map(|current| {
             let body = match current {
                 Problem::Failed(failure) => Either::Left(failure_view(failure)),
-                Problem::Unreachable(detail) => Either::Right(notice_view(
-                    "The request could not be made".to_owned(),
-                    format!(
-                        "The page could not reach the smtp-setup server ({detail}). Check that \
-                         it is running and that you are signed in, then try again."
-                    ),
-                )),
                 Problem::Notice { title, text } => Either::Right(notice_view(title, text)),
             };
             view! {

@@ -11,16 +11,16 @@ pub struct FieldState {
     /// its message follows every keystroke.
     pub touched: RwSignal<bool>,
     /// A secret field whose secret is stored: empty then means "keep it".
-    pub kept: RwSignal<bool>,
+    pub kept: Signal<bool>,
 }
 
 impl FieldState {
-    pub fn new(field: Field) -> Self {
+    pub fn new(field: Field, kept: Signal<bool>) -> Self {
         Self {
             field,
             value: RwSignal::new(String::new()),
             touched: RwSignal::new(false),
-            kept: RwSignal::new(false),
+            kept,
         }
     }
 
@@ -46,8 +46,12 @@ pub fn FieldInput(
     at_fault: Signal<Option<Field>>,
     #[prop(optional)] secret: bool,
     #[prop(optional, into)] placeholder: Option<Signal<String>>,
-    #[prop(optional)] autocomplete: &'static str,
-    #[prop(optional)] input_type: &'static str,
+    /// The browser's `autocomplete` hint; none: `off`.
+    #[prop(optional)]
+    autocomplete: Option<&'static str>,
+    /// The input's `type`; none: `text` (a secret field is always `password`/`text`).
+    #[prop(optional)]
+    input_type: Option<&'static str>,
     /// For a write-only secret: what is stored ("abC… (40 characters), saved …").
     #[prop(optional, into)]
     stored: Option<Signal<Option<String>>>,
@@ -61,8 +65,7 @@ pub fn FieldInput(
     let kind = move || match (secret, revealed.get()) {
         (true, false) => "password",
         (true, true) => "text",
-        _ if input_type.is_empty() => "text",
-        _ => input_type,
+        _ => input_type.unwrap_or("text"),
     };
     let stored_id = format!("{id}-stored");
     let stored_text = move || stored.and_then(|s| s.get());
@@ -120,7 +123,7 @@ pub fn FieldInput(
                 <input
                     id=id
                     type=kind
-                    autocomplete=if autocomplete.is_empty() { "off" } else { autocomplete }
+                    autocomplete=autocomplete.unwrap_or("off")
                     spellcheck="false"
                     placeholder=move || placeholder.map(|p| p.get()).unwrap_or_default()
                     aria-invalid=move || message.get().is_some().to_string()

@@ -1,7 +1,7 @@
 use leptos::either::Either;
 use leptos::prelude::*;
 
-use crate::saved::HistoryEntry;
+use crate::api::saved::HistoryEntry;
 
 /// The last test sends, newest first.
 #[component]
@@ -48,7 +48,7 @@ fn row(entry: HistoryEntry) -> impl IntoView {
     view! {
         <tr class=if entry.sent { "sent" } else { "failed" }>
             <td>{when}</td>
-            <td>{entry.auth_type}</td>
+            <td>{entry.auth_type.label()}</td>
             <td>{entry.recipient}</td>
             <td>{result}</td>
         </tr>

@@ -9,7 +9,7 @@ use crate::guide::{check_script, setup_script, GuideInput};
 pub struct GuideSignals {
     pub cloud: RwSignal<Cloud>,
     pub tenant_id: RwSignal<String>,
-    pub smtp_user: RwSignal<String>,
+    pub client_id: RwSignal<String>,
     pub object_id: RwSignal<String>,
     pub email_address: RwSignal<String>,
 }
@@ -19,7 +19,7 @@ impl GuideSignals {
         make(&GuideInput {
             cloud: self.cloud.get(),
             tenant_id: &self.tenant_id.read(),
-            smtp_user: &self.smtp_user.read(),
+            client_id: &self.client_id.read(),
             object_id: &self.object_id.read(),
             email_address: &self.email_address.read(),
         })

@@ -3,12 +3,12 @@
 
 use std::time::Instant;
 
+use smtp_setup::api::report::{Failure, Step, TestOutcome};
 use smtp_setup::domain::SmtpForm;
-use smtp_setup::report::{Failure, Step, TestOutcome};
-use smtp_setup::server::config::{parse_authority, ServerSettings};
-use smtp_setup::server::test_send::TestSender;
+use smtp_setup::server::check::TestSender;
+use smtp_setup::server::settings::{parse_authority, ServerSettings};
 
-use crate::helpers::{short_timeouts, spawn_faults, spawn_peers, Peers};
+use crate::helpers::{short_timeouts, spawn_faults, spawn_peers, Peers, NOTHING_STORED};
 
 /// A test send through the good token server and the fault SMTP server in `mode`.
 async fn smtp_fault(mode: &str) -> (Peers, TestOutcome) {
@@ -21,7 +21,7 @@ async fn smtp_fault(mode: &str) -> (Peers, TestOutcome) {
     let started = Instant::now();
     let outcome = TestSender::new(&settings)
         .expect("sender")
-        .run(&peers.form())
+        .run(&peers.form(), &NOTHING_STORED)
         .await
         .outcome;
     assert!(started.elapsed() <= short_timeouts().total + std::time::Duration::from_secs(2));
@@ -88,7 +88,10 @@ async fn token_fault(tenant: &str, authority: Option<&str>) -> Failure {
         ..peers.form()
     };
     let started = Instant::now();
-    let report = TestSender::new(&settings).expect("sender").run(&form).await;
+    let report = TestSender::new(&settings)
+        .expect("sender")
+        .run(&form, &NOTHING_STORED)
+        .await;
     assert!(started.elapsed() <= short_timeouts().total + std::time::Duration::from_secs(2));
     let failure = failed(report.outcome);
     assert_eq!(failure.step, Step::TokenRequest, "{tenant}: {failure:?}");
@@ -128,7 +131,7 @@ async fn a_token_that_is_not_a_jwt_is_named_at_inspection() {
     let failure = failed(
         TestSender::new(&settings)
             .expect("sender")
-            .run(&form)
+            .run(&form, &NOTHING_STORED)
             .await
             .outcome,
     );
@@ -176,7 +179,7 @@ async fn an_https_authority_with_a_certificate_for_another_name_is_refused() {
     };
     let report = TestSender::new(&settings)
         .expect("sender")
-        .run(&peers.form())
+        .run(&peers.form(), &NOTHING_STORED)
         .await;
     let failure = failed(report.outcome);
     assert_eq!(failure.step, Step::TokenRequest, "{failure:?}");

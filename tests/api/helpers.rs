@@ -1,17 +1,29 @@
 //! Starts the peers of `tests/peers/peers.mjs` for one test, and builds the app's
-//! test sender pointed at them. Each test gets its own peers on fresh ports.
+//! test sender pointed at them; starts the whole application in-process. Each test gets
+//! its own peers on fresh ports, its own application and its own database.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
+use leptos::config::LeptosOptions;
 use serde::Deserialize;
-use smtp_setup::domain::{AuthType, Security, SmtpForm};
-use smtp_setup::server::config::{ServerSettings, Timeouts};
+use smtp_setup::domain::{AuthType, Security, SmtpForm, StoredSecrets};
+use smtp_setup::server::check::TestSender;
+use smtp_setup::server::settings::{ServerSettings, Timeouts};
+use smtp_setup::server::startup::Application;
 use smtp_setup::server::store::Store;
-use smtp_setup::server::test_send::TestSender;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
+
+/// A test send whose secret fields are typed: the store holds nothing to stand in.
+pub const NOTHING_STORED: StoredSecrets = StoredSecrets {
+    client_secret: None,
+    password: None,
+};
+
+/// The fixed sign-in token of the applications the tests start.
+pub const ADMIN_TOKEN: &str = "integration-admin-token-0123456789";
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -188,8 +200,8 @@ impl Peers {
             email_address: self.info.mailbox.clone(),
             name: "Contoso Notifications".into(),
             tenant_id: self.info.tenant.to_uppercase(),
-            smtp_user: self.info.client_id.clone(),
-            smtp_password: self.info.client_secret.clone(),
+            client_id: self.info.client_id.clone(),
+            client_secret: self.info.client_secret.clone().into(),
             send_test_to: "admin@contoso-test.com".into(),
             ..SmtpForm::default()
         }
@@ -210,7 +222,7 @@ impl Peers {
             smtp_port: port.into(),
             security,
             username: self.info.smtp_username.clone(),
-            password: self.info.smtp_password.clone(),
+            password: self.info.smtp_password.clone().into(),
             send_test_to: "admin@contoso-test.com".into(),
             ..SmtpForm::default()
         }
@@ -266,4 +278,153 @@ pub fn database_url(dir: &Path) -> String {
 pub async fn open_store(dir: &Path, why: &str) -> Store {
     let (store, _) = Store::open(&database_url(dir), None).await.expect(why);
     store
+}
+
+/// The application, in this process, on a free port, with its database in a directory
+/// of its own, and a signed-in administrator's cookie.
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub cookie: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+/// Builds and starts the application as `main` does, with `env` as its environment
+/// (`DATABASE_URL` in `dir` and the fixed sign-in token unless `env` says otherwise),
+/// then signs in.
+pub async fn spawn_app(dir: &Path, env: &[(&str, &str)]) -> TestApp {
+    let database = database_url(dir);
+    let settings = ServerSettings::from_lookup(|name| {
+        env.iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| (*value).to_owned())
+            .or_else(|| match name {
+                "DATABASE_URL" => Some(database.clone()),
+                "SMTP_SETUP_ADMIN_TOKEN" => Some(ADMIN_TOKEN.to_owned()),
+                _ => None,
+            })
+    })
+    .expect("settings");
+    let options = LeptosOptions::builder()
+        .output_name("smtp-setup")
+        .site_root(dir.join("site").to_string_lossy().into_owned())
+        .site_addr(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+        .build();
+    let application = Application::build(settings, options)
+        .await
+        .expect("the application starts");
+    let base = format!("http://{}", application.address());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(application.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let response = http
+        .get(format!("{base}/login?token={ADMIN_TOKEN}"))
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(response.status(), 303, "the fixed token signs in");
+    let cookie = session_cookie(&response);
+    TestApp {
+        base,
+        http,
+        cookie,
+        stop,
+        server,
+    }
+}
+
+/// `name=value` of the session cookie a sign-in set.
+pub fn session_cookie(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie")
+        .to_owned()
+}
+
+impl TestApp {
+    fn call(&self, endpoint: &str) -> reqwest::RequestBuilder {
+        self.http.post(format!("{}/api/{endpoint}", self.base))
+    }
+
+    /// A server function called by the signed-in administrator's page.
+    pub async fn post_as_admin(
+        &self,
+        endpoint: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.call(endpoint)
+            .header("cookie", &self.cookie)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// The same call without a session.
+    pub async fn post_anonymous(
+        &self,
+        endpoint: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.call(endpoint)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// The same call with the administrator's cookie and extra `headers` (what a browser
+    /// adds for another site's page).
+    pub async fn post_as_admin_with(
+        &self,
+        endpoint: &str,
+        body: &serde_json::Value,
+        headers: &[(&'static str, &'static str)],
+    ) -> reqwest::Response {
+        let mut request = self.call(endpoint).header("cookie", &self.cookie);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.json(body).send().await.expect("request")
+    }
+
+    /// Bytes as they are, with the administrator's cookie.
+    pub async fn post_raw(
+        &self,
+        endpoint: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> reqwest::Response {
+        self.call(endpoint)
+            .header("cookie", &self.cookie)
+            .header("content-type", content_type.to_owned())
+            .body(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get_as_admin(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Stops as on SIGTERM: requests in flight finish, the store is closed.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        self.server.await.expect("the server task ends");
+    }
 }

@@ -1,10 +1,10 @@
 //! Each well-known failure, produced by a peer scripted to answer as Microsoft does, ends
 //! at the right step with the code, the field at fault and the fix the catalogue gives.
 
+use smtp_setup::api::report::{Step, TestOutcome};
 use smtp_setup::domain::Field;
-use smtp_setup::report::{Step, TestOutcome};
 
-use crate::helpers::spawn_peers_with;
+use crate::helpers::{spawn_peers_with, NOTHING_STORED};
 
 struct Case {
     peer: &'static [(&'static str, &'static str)],
@@ -76,7 +76,7 @@ const CASES: &[Case] = &[
 async fn each_known_failure_names_its_step_code_field_and_fix() {
     for case in CASES {
         let peers = spawn_peers_with(case.peer).await;
-        let report = peers.sender().run(&peers.form()).await;
+        let report = peers.sender().run(&peers.form(), &NOTHING_STORED).await;
         let TestOutcome::Failed(failure) = report.outcome else {
             panic!("{:?}: expected a failure, got {report:?}", case.peer);
         };

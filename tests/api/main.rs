@@ -1,6 +1,7 @@
 //! Integration tests of the test send against real, independently written peers
 //! (an OAuth2 token server and an SMTP server with STARTTLS + XOAUTH2) on 127.0.0.1.
 
+mod app;
 mod app_process;
 mod faults;
 mod helpers;

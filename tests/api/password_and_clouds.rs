@@ -2,17 +2,17 @@
 //! cloud selector choosing the token scope.
 
 use base64::Engine as _;
+use smtp_setup::api::report::{transcript_text, Speaker, Step, StepStatus, TestOutcome};
 use smtp_setup::domain::{Cloud, Field, Security, SmtpForm};
-use smtp_setup::report::{transcript_text, Speaker, Step, StepStatus, TestOutcome};
 
-use crate::helpers::{spawn_peers, spawn_peers_with};
+use crate::helpers::{spawn_peers, spawn_peers_with, NOTHING_STORED};
 
 #[tokio::test]
 async fn a_password_login_over_starttls_delivers_without_any_token_step() {
     let peers = spawn_peers().await;
     let report = peers
         .sender()
-        .run(&peers.password_form(Security::StartTls))
+        .run(&peers.password_form(Security::StartTls), &NOTHING_STORED)
         .await;
     assert!(
         matches!(report.outcome, TestOutcome::Sent { .. }),
@@ -44,7 +44,7 @@ async fn a_password_login_over_implicit_tls_encrypts_before_the_greeting() {
     let peers = spawn_peers().await;
     let report = peers
         .sender()
-        .run(&peers.password_form(Security::ImplicitTls))
+        .run(&peers.password_form(Security::ImplicitTls), &NOTHING_STORED)
         .await;
     assert!(
         matches!(report.outcome, TestOutcome::Sent { .. }),
@@ -69,7 +69,7 @@ async fn auth_login_is_used_when_plain_is_not_offered() {
     let peers = spawn_peers_with(&[("PEER_AUTH_METHODS", "XOAUTH2,LOGIN")]).await;
     let report = peers
         .sender()
-        .run(&peers.password_form(Security::StartTls))
+        .run(&peers.password_form(Security::StartTls), &NOTHING_STORED)
         .await;
     assert!(
         matches!(report.outcome, TestOutcome::Sent { .. }),
@@ -92,7 +92,8 @@ async fn a_wrong_password_points_at_the_password_field() {
         password: "not-the-password".into(),
         ..peers.password_form(Security::StartTls)
     };
-    let TestOutcome::Failed(failure) = peers.sender().run(&form).await.outcome else {
+    let TestOutcome::Failed(failure) = peers.sender().run(&form, &NOTHING_STORED).await.outcome
+    else {
         panic!("expected a failure");
     };
     assert_eq!(failure.step, Step::Authenticate);
@@ -105,7 +106,7 @@ async fn exchanges_basic_auth_refusal_says_to_switch_to_oauth2() {
     let peers = spawn_peers_with(&[("PEER_BASIC_AUTH_DISABLED", "1")]).await;
     let report = peers
         .sender()
-        .run(&peers.password_form(Security::StartTls))
+        .run(&peers.password_form(Security::StartTls), &NOTHING_STORED)
         .await;
     let TestOutcome::Failed(failure) = report.outcome else {
         panic!("{report:?}");
@@ -126,7 +127,7 @@ async fn the_cloud_chooses_the_token_scope_and_audience() {
         cloud: Cloud::UsGovGccHigh,
         ..peers.form()
     };
-    let report = peers.sender().run(&gcc_high).await;
+    let report = peers.sender().run(&gcc_high, &NOTHING_STORED).await;
     assert!(
         matches!(report.outcome, TestOutcome::Sent { .. }),
         "{report:?}"
@@ -143,7 +144,12 @@ async fn the_cloud_chooses_the_token_scope_and_audience() {
     );
 
     // The same tenant with the global cloud chosen asks for the wrong scope.
-    let TestOutcome::Failed(failure) = peers.sender().run(&peers.form()).await.outcome else {
+    let TestOutcome::Failed(failure) = peers
+        .sender()
+        .run(&peers.form(), &NOTHING_STORED)
+        .await
+        .outcome
+    else {
         panic!("the global scope must be refused by a GCC High tenant");
     };
     assert_eq!(failure.step, Step::TokenRequest);

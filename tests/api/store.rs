@@ -2,9 +2,9 @@
 //! key's start-up checks. Against a real SQLite file in a temporary directory.
 
 use base64::Engine as _;
-use smtp_setup::domain::SmtpForm;
-use smtp_setup::saved::SaveOutcome;
-use smtp_setup::server::configuration::{save, with_stored_secrets};
+use smtp_setup::api::saved::SaveOutcome;
+use smtp_setup::domain::{SecretInput, SmtpForm};
+use smtp_setup::server::saved_config::{save, stored_secrets_for};
 use smtp_setup::server::store::key::KeyError;
 use smtp_setup::server::store::{Store, StoreError};
 
@@ -17,13 +17,13 @@ fn form() -> SmtpForm {
         email_address: "sender@contoso.com".into(),
         name: "Contoso".into(),
         tenant_id: "72f988bf-86f1-41af-91ab-2d7cd011db47".into(),
-        smtp_user: "a1b2c3d4-e5f6-4789-abcd-0123456789ab".into(),
-        smtp_password: SECRET.into(),
+        client_id: "a1b2c3d4-e5f6-4789-abcd-0123456789ab".into(),
+        client_secret: SECRET.into(),
         ..SmtpForm::default()
     }
 }
 
-async fn saved(store: &Store, form: &SmtpForm, base: i64) -> smtp_setup::saved::SavedConfig {
+async fn saved(store: &Store, form: &SmtpForm, base: i64) -> smtp_setup::api::saved::SavedConfig {
     match save(store, form, base).await.expect("save") {
         SaveOutcome::Saved(config) => *config,
         other => panic!("expected a save, got {other:?}"),
@@ -36,7 +36,11 @@ async fn a_saved_configuration_comes_back_after_a_restart_without_its_secret() {
     let store = open_store(&dir, "open").await;
     let first = saved(&store, &form(), 0).await;
     assert_eq!(first.version, 1);
-    assert_eq!(first.form.smtp_password, "", "the secret never comes back");
+    assert_eq!(
+        first.form.client_secret,
+        SecretInput::KeepStored,
+        "the secret never comes back"
+    );
     let fingerprint = first.client_secret.expect("a stored secret");
     assert_eq!(fingerprint.hint.as_deref(), Some("Kx5"));
     assert_eq!(fingerprint.length, SECRET.len() as u32);
@@ -47,17 +51,17 @@ async fn a_saved_configuration_comes_back_after_a_restart_without_its_secret() {
     assert_eq!(loaded.version, 1);
     assert_eq!(loaded.form.email_address, "sender@contoso.com");
     assert_eq!(
-        loaded.form.smtp_user,
+        loaded.form.client_id,
         "a1b2c3d4-e5f6-4789-abcd-0123456789ab"
     );
     // An empty field keeps the stored secret, for a test and for a save.
     let empty = SmtpForm {
-        smtp_password: String::new(),
+        client_secret: SecretInput::KeepStored,
         name: "Renamed".into(),
         ..form()
     };
-    let filled = with_stored_secrets(&reopened, &empty).await.expect("fill");
-    assert_eq!(filled.smtp_password, SECRET);
+    let stored = stored_secrets_for(&reopened, &empty).await.expect("open");
+    assert_eq!(stored.client_secret.expect("stored").expose(), SECRET);
     let second = saved(&reopened, &empty, 1).await;
     assert_eq!(second.version, 2);
     assert_eq!(second.form.name, "Renamed");
@@ -69,7 +73,7 @@ async fn a_saved_configuration_comes_back_after_a_restart_without_its_secret() {
     let replaced = saved(
         &reopened,
         &SmtpForm {
-            smtp_password: "New8Q~another-value".into(),
+            client_secret: "New8Q~another-value".into(),
             ..form()
         },
         2,
@@ -128,7 +132,7 @@ async fn an_invalid_form_is_not_saved() {
     ));
     // Without a stored secret an empty field is an error like any other.
     let no_secret = SmtpForm {
-        smtp_password: String::new(),
+        client_secret: SecretInput::KeepStored,
         ..form()
     };
     assert!(matches!(
@@ -205,7 +209,7 @@ async fn a_wrong_or_missing_key_is_a_clear_error_that_destroys_nothing() {
     assert_eq!(
         secrets
             .client_secret
-            .map(|s| secrecy::ExposeSecret::expose_secret(&s).to_owned())
+            .map(|s| s.expose().to_owned())
             .as_deref(),
         Some(SECRET)
     );

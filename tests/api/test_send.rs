@@ -1,17 +1,21 @@
 use std::time::{Duration, Instant};
 
+use smtp_setup::api::report::{Step, StepStatus, TestOutcome};
 use smtp_setup::domain::Field;
-use smtp_setup::report::{Step, StepStatus, TestOutcome};
+use smtp_setup::server::check::TestSender;
 use smtp_setup::server::message::SUBJECT;
-use smtp_setup::server::test_send::TestSender;
 use tokio::net::TcpListener;
 
-use crate::helpers::{short_timeouts, spawn_peers, spawn_peers_with};
+use crate::helpers::{short_timeouts, spawn_peers, spawn_peers_with, NOTHING_STORED};
 
 #[tokio::test]
 async fn a_valid_configuration_delivers_the_test_message() {
     let peers = spawn_peers().await;
-    let outcome = peers.sender().run(&peers.form()).await.outcome;
+    let outcome = peers
+        .sender()
+        .run(&peers.form(), &NOTHING_STORED)
+        .await
+        .outcome;
 
     assert_eq!(
         outcome,
@@ -51,7 +55,7 @@ async fn a_tenant_domain_works_like_its_guid() {
         send_test_to: String::new(),
         ..peers.form()
     };
-    let outcome = peers.sender().run(&form).await.outcome;
+    let outcome = peers.sender().run(&form, &NOTHING_STORED).await.outcome;
     assert_eq!(
         outcome,
         TestOutcome::Sent {
@@ -64,14 +68,15 @@ async fn a_tenant_domain_works_like_its_guid() {
 async fn a_wrong_secret_reports_entras_aadsts7000215_at_the_token_step() {
     let peers = spawn_peers().await;
     let form = smtp_setup::domain::SmtpForm {
-        smtp_password: "Wrong8Q~not-the-secret".into(),
+        client_secret: "Wrong8Q~not-the-secret".into(),
         ..peers.form()
     };
-    let TestOutcome::Failed(failure) = peers.sender().run(&form).await.outcome else {
+    let TestOutcome::Failed(failure) = peers.sender().run(&form, &NOTHING_STORED).await.outcome
+    else {
         panic!("a wrong secret must fail");
     };
     assert_eq!(failure.step, Step::TokenRequest);
-    assert_eq!(failure.field, Some(Field::SmtpPassword));
+    assert_eq!(failure.field, Some(Field::ClientSecret));
     assert_eq!(failure.code.as_deref(), Some("AADSTS7000215"));
     assert!(
         failure
@@ -89,14 +94,15 @@ async fn a_wrong_secret_reports_entras_aadsts7000215_at_the_token_step() {
 async fn an_unknown_application_points_at_smtp_user() {
     let peers = spawn_peers().await;
     let form = smtp_setup::domain::SmtpForm {
-        smtp_user: "99999999-8888-4777-8666-555555555555".into(),
+        client_id: "99999999-8888-4777-8666-555555555555".into(),
         ..peers.form()
     };
-    let TestOutcome::Failed(failure) = peers.sender().run(&form).await.outcome else {
+    let TestOutcome::Failed(failure) = peers.sender().run(&form, &NOTHING_STORED).await.outcome
+    else {
         panic!("an unknown app must fail");
     };
     assert_eq!(failure.code.as_deref(), Some("AADSTS700016"));
-    assert_eq!(failure.field, Some(Field::SmtpUser));
+    assert_eq!(failure.field, Some(Field::ClientId));
 }
 
 #[tokio::test]
@@ -107,7 +113,8 @@ async fn a_token_signed_by_another_issuer_is_refused_with_535_at_authenticate() 
     let mut settings = issuing.settings_with(&verifying.info.smtp);
     settings.extra_roots_pem = Some(std::fs::read(&verifying.info.ca_file).expect("CA"));
     let sender = TestSender::new(&settings).expect("sender");
-    let TestOutcome::Failed(failure) = sender.run(&issuing.form()).await.outcome else {
+    let TestOutcome::Failed(failure) = sender.run(&issuing.form(), &NOTHING_STORED).await.outcome
+    else {
         panic!("a foreign token must be refused");
     };
     assert_eq!(failure.step, Step::Authenticate);
@@ -130,7 +137,8 @@ async fn a_mailbox_the_app_may_not_use_is_refused_at_authenticate() {
         email_address: "someone-else@contoso-test.com".into(),
         ..peers.form()
     };
-    let TestOutcome::Failed(failure) = peers.sender().run(&form).await.outcome else {
+    let TestOutcome::Failed(failure) = peers.sender().run(&form, &NOTHING_STORED).await.outcome
+    else {
         panic!("a mailbox without permission must be refused");
     };
     assert_eq!(failure.step, Step::Authenticate);
@@ -142,19 +150,24 @@ async fn invalid_input_is_refused_with_the_browsers_messages_and_sends_nothing()
     let peers = spawn_peers().await;
     let form = smtp_setup::domain::SmtpForm {
         name: "Sales\r\nBcc: victim@example.com".into(),
-        smtp_password: "8c5b1e3a-2f4d-4c6b-9a7e-1d2c3b4a5f60".into(),
+        client_secret: "8c5b1e3a-2f4d-4c6b-9a7e-1d2c3b4a5f60".into(),
         ..peers.form()
     };
-    let TestOutcome::Invalid(errors) = peers.sender().run(&form).await.outcome else {
+    let TestOutcome::Invalid(errors) = peers.sender().run(&form, &NOTHING_STORED).await.outcome
+    else {
         panic!("invalid input must be refused");
     };
+    // The words the browser shows while typing, pinned here so that neither side can
+    // drift from them.
+    let name = errors.get(Field::Name).expect("Name refused");
+    assert!(name.contains("line breaks"), "{name}");
+    assert_eq!(Field::Name.message(&form.name).as_deref(), Some(name));
     assert_eq!(
-        errors.get(Field::Name).map(str::to_owned),
-        Field::Name.message(&form.name)
-    );
-    assert_eq!(
-        errors.get(Field::SmtpPassword).map(str::to_owned),
-        Field::SmtpPassword.message(&form.smtp_password)
+        errors.get(Field::ClientSecret),
+        Some(
+            "This looks like the secret's ID; paste the secret's Value (Certificates & secrets \
+             → Value column, shown only when the secret is created)."
+        )
     );
     assert_eq!(errors.iter().count(), 2);
     assert!(peers.messages().await.is_empty());
@@ -177,7 +190,8 @@ async fn an_smtp_peer_that_never_answers_ends_in_a_timeout_at_connect() {
     settings.timeouts = short_timeouts();
     let sender = TestSender::new(&settings).expect("sender");
     let started = Instant::now();
-    let TestOutcome::Failed(failure) = sender.run(&peers.form()).await.outcome else {
+    let TestOutcome::Failed(failure) = sender.run(&peers.form(), &NOTHING_STORED).await.outcome
+    else {
         panic!("a silent server must fail");
     };
     let elapsed = started.elapsed();
@@ -209,10 +223,11 @@ async fn a_token_server_that_never_answers_ends_in_a_timeout_at_the_token_step()
     });
     let mut settings = peers.settings();
     settings.authority_override =
-        Some(smtp_setup::server::config::parse_authority(&silent_url).expect("url"));
+        Some(smtp_setup::server::settings::parse_authority(&silent_url).expect("url"));
     settings.timeouts = short_timeouts();
     let sender = TestSender::new(&settings).expect("sender");
-    let TestOutcome::Failed(failure) = sender.run(&peers.form()).await.outcome else {
+    let TestOutcome::Failed(failure) = sender.run(&peers.form(), &NOTHING_STORED).await.outcome
+    else {
         panic!("a silent token server must fail");
     };
     holder.abort();
@@ -232,7 +247,8 @@ async fn a_refused_connection_is_reported_at_connect() {
     let closed_addr = closed.local_addr().expect("addr").to_string();
     drop(closed);
     let sender = TestSender::new(&peers.settings_with(&closed_addr)).expect("sender");
-    let TestOutcome::Failed(failure) = sender.run(&peers.form()).await.outcome else {
+    let TestOutcome::Failed(failure) = sender.run(&peers.form(), &NOTHING_STORED).await.outcome
+    else {
         panic!("a closed port must fail");
     };
     assert_eq!(failure.step, Step::Connect);
@@ -249,7 +265,8 @@ async fn an_untrusted_certificate_fails_at_tls_and_sends_no_token() {
     let mut settings = peers.settings();
     settings.extra_roots_pem = None; // the peer's self-signed certificate is not trusted
     let sender = TestSender::new(&settings).expect("sender");
-    let TestOutcome::Failed(failure) = sender.run(&peers.form()).await.outcome else {
+    let TestOutcome::Failed(failure) = sender.run(&peers.form(), &NOTHING_STORED).await.outcome
+    else {
         panic!("an untrusted certificate must fail");
     };
     assert_eq!(failure.step, Step::StartTls);
@@ -268,7 +285,8 @@ async fn an_xoauth2_error_challenge_is_answered_and_the_final_reply_reported() {
         email_address: "someone-else@contoso-test.com".into(),
         ..peers.form()
     };
-    let TestOutcome::Failed(failure) = peers.sender().run(&form).await.outcome else {
+    let TestOutcome::Failed(failure) = peers.sender().run(&form, &NOTHING_STORED).await.outcome
+    else {
         panic!("a refused mailbox must fail");
     };
     // The 334 challenge was answered, so the server's own final 535 reply is reported.
@@ -284,7 +302,7 @@ async fn an_xoauth2_error_challenge_is_answered_and_the_final_reply_reported() {
 #[tokio::test]
 async fn the_report_lists_every_step_in_order_with_its_status() {
     let peers = spawn_peers().await;
-    let report = peers.sender().run(&peers.form()).await;
+    let report = peers.sender().run(&peers.form(), &NOTHING_STORED).await;
     let steps: Vec<Step> = report.steps.iter().map(|s| s.step).collect();
     assert_eq!(steps, Step::ALL.to_vec());
     assert!(
@@ -296,10 +314,10 @@ async fn the_report_lists_every_step_in_order_with_its_status() {
     assert!(data.detail.starts_with("250"), "{}", data.detail);
 
     let wrong = smtp_setup::domain::SmtpForm {
-        smtp_password: "Wrong8Q~not-the-secret".into(),
+        client_secret: "Wrong8Q~not-the-secret".into(),
         ..peers.form()
     };
-    let report = peers.sender().run(&wrong).await;
+    let report = peers.sender().run(&wrong, &NOTHING_STORED).await;
     assert_eq!(report.status_of(Step::Inputs), Some(StepStatus::Passed));
     assert_eq!(
         report.status_of(Step::TokenRequest),
@@ -317,7 +335,7 @@ async fn the_report_lists_every_step_in_order_with_its_status() {
 #[tokio::test]
 async fn a_token_without_the_smtp_role_is_diagnosed_before_smtp() {
     let peers = spawn_peers_with(&[("PEER_TOKEN_ROLES", "")]).await;
-    let report = peers.sender().run(&peers.form()).await;
+    let report = peers.sender().run(&peers.form(), &NOTHING_STORED).await;
     let TestOutcome::Failed(failure) = &report.outcome else {
         panic!("a token without SMTP.SendAsApp must fail");
     };

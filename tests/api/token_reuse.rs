@@ -1,18 +1,18 @@
 //! The token cache, the retry of a refused cached token, and retries of a busy Entra.
 
-use smtp_setup::report::{Step, TestOutcome};
+use smtp_setup::api::report::{Step, TestOutcome};
 
-use crate::helpers::{spawn_peers, spawn_peers_with, PeerStats};
+use crate::helpers::{spawn_peers, spawn_peers_with, PeerStats, NOTHING_STORED};
 
 #[tokio::test]
 async fn a_second_test_reuses_the_token_and_a_changed_secret_does_not() {
     let peers = spawn_peers().await;
     let sender = peers.sender();
     assert!(matches!(
-        sender.run(&peers.form()).await.outcome,
+        sender.run(&peers.form(), &NOTHING_STORED).await.outcome,
         TestOutcome::Sent { .. }
     ));
-    let report = sender.run(&peers.form()).await;
+    let report = sender.run(&peers.form(), &NOTHING_STORED).await;
     assert!(matches!(report.outcome, TestOutcome::Sent { .. }));
     let token_step = &report.steps[1];
     assert_eq!(token_step.step, Step::TokenRequest);
@@ -32,10 +32,11 @@ async fn a_second_test_reuses_the_token_and_a_changed_secret_does_not() {
 
     // Another secret never reuses the token obtained with the first one.
     let other_secret = smtp_setup::domain::SmtpForm {
-        smtp_password: "Other8Q~another-secret".into(),
+        client_secret: "Other8Q~another-secret".into(),
         ..peers.form()
     };
-    let TestOutcome::Failed(failure) = sender.run(&other_secret).await.outcome else {
+    let TestOutcome::Failed(failure) = sender.run(&other_secret, &NOTHING_STORED).await.outcome
+    else {
         panic!("a wrong secret must fail even with a valid token cached");
     };
     assert_eq!(failure.code.as_deref(), Some("AADSTS7000215"));
@@ -49,10 +50,10 @@ async fn a_cached_token_refused_at_auth_is_replaced_once() {
     let peers = spawn_peers_with(&[("PEER_SMTP_REJECT_AUTH", "2")]).await;
     let sender = peers.sender();
     assert!(matches!(
-        sender.run(&peers.form()).await.outcome,
+        sender.run(&peers.form(), &NOTHING_STORED).await.outcome,
         TestOutcome::Sent { .. }
     ));
-    let report = sender.run(&peers.form()).await;
+    let report = sender.run(&peers.form(), &NOTHING_STORED).await;
     assert!(
         matches!(report.outcome, TestOutcome::Sent { .. }),
         "{:?}",
@@ -76,7 +77,12 @@ async fn a_cached_token_refused_at_auth_is_replaced_once() {
 #[tokio::test]
 async fn a_fresh_token_refused_at_auth_is_not_retried() {
     let peers = spawn_peers_with(&[("PEER_SMTP_REJECT_AUTH", "1")]).await;
-    let TestOutcome::Failed(failure) = peers.sender().run(&peers.form()).await.outcome else {
+    let TestOutcome::Failed(failure) = peers
+        .sender()
+        .run(&peers.form(), &NOTHING_STORED)
+        .await
+        .outcome
+    else {
         panic!("a refused AUTH must fail");
     };
     assert_eq!(failure.step, Step::Authenticate);
@@ -93,7 +99,7 @@ async fn a_fresh_token_refused_at_auth_is_not_retried() {
 #[tokio::test]
 async fn a_busy_token_endpoint_is_tried_again_honouring_retry_after() {
     let peers = spawn_peers_with(&[("PEER_TOKEN_FAILURES", "429,503")]).await;
-    let report = peers.sender().run(&peers.form()).await;
+    let report = peers.sender().run(&peers.form(), &NOTHING_STORED).await;
     assert!(
         matches!(report.outcome, TestOutcome::Sent { .. }),
         "{:?}",
@@ -107,7 +113,12 @@ async fn a_busy_token_endpoint_is_tried_again_honouring_retry_after() {
 #[tokio::test]
 async fn a_token_endpoint_that_stays_busy_ends_with_its_error() {
     let peers = spawn_peers_with(&[("PEER_TOKEN_FAILURES", "503,503,503,503")]).await;
-    let TestOutcome::Failed(failure) = peers.sender().run(&peers.form()).await.outcome else {
+    let TestOutcome::Failed(failure) = peers
+        .sender()
+        .run(&peers.form(), &NOTHING_STORED)
+        .await
+        .outcome
+    else {
         panic!("a token endpoint that stays busy must fail");
     };
     assert_eq!(failure.step, Step::TokenRequest);

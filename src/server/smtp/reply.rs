@@ -2,6 +2,8 @@
 //! split across TCP packets or spread over many lines is read the same way, and a
 //! hostile server cannot make us buffer without bound.
 
+use crate::server::sasl::Mechanism;
+
 /// A complete reply: its code and the text of each of its lines.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reply {
@@ -18,6 +20,22 @@ impl Reply {
     /// `2xx` or `3xx`.
     pub fn is_positive(&self) -> bool {
         (200..400).contains(&self.code)
+    }
+
+    /// The enhanced status code (RFC 3463, `class.subject.detail`) at the start of the
+    /// text, e.g. `5.7.3`: what tells Exchange's many 535s apart.
+    pub fn enhanced_status(&self) -> Option<&str> {
+        let first = self
+            .lines
+            .iter()
+            .flat_map(|l| l.split_whitespace())
+            .next()?;
+        let mut parts = first.split('.');
+        let class = parts.next()?;
+        let valid = matches!(class, "2" | "4" | "5")
+            && parts.clone().count() == 2
+            && parts.all(|p| (1..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_digit()));
+        valid.then_some(first)
     }
 }
 
@@ -160,8 +178,8 @@ impl Capabilities {
         capabilities
     }
 
-    pub fn offers_auth(&self, mechanism: &str) -> bool {
-        self.auth.iter().any(|m| m == mechanism)
+    pub fn offers(&self, mechanism: Mechanism) -> bool {
+        self.auth.iter().any(|m| m == mechanism.name())
     }
 }
 
@@ -219,6 +237,23 @@ mod tests {
     }
 
     #[test]
+    fn enhanced_status_codes() {
+        let status = |text: &str| {
+            let reply = reply_of(&[&format!("535 {text}")]).unwrap();
+            reply.enhanced_status().map(str::to_owned)
+        };
+        assert_eq!(
+            status("5.7.3 Authentication unsuccessful").as_deref(),
+            Some("5.7.3")
+        );
+        assert_eq!(status("4.2.0 busy").as_deref(), Some("4.2.0"));
+        assert_eq!(status("Authentication unsuccessful"), None);
+        assert_eq!(status("5.7 x"), None);
+        assert_eq!(status("6.1.1 x"), None);
+        assert_eq!(status(""), None);
+    }
+
+    #[test]
     fn capabilities_from_ehlo() {
         let ehlo = reply_of(&[
             "250-SN4PR0201CA0045.outlook.office365.com Hello [203.0.113.9]",
@@ -234,7 +269,7 @@ mod tests {
         assert_eq!(caps.server, "SN4PR0201CA0045.outlook.office365.com");
         assert!(caps.starttls && caps.smtputf8);
         assert_eq!(caps.auth, ["LOGIN", "XOAUTH2"]);
-        assert!(caps.offers_auth("XOAUTH2") && !caps.offers_auth("PLAIN"));
+        assert!(caps.offers(Mechanism::XOAuth2) && !caps.offers(Mechanism::Plain));
         let bare = Capabilities::from_ehlo(&reply_of(&["250 mx.example"]).unwrap());
         assert!(!bare.starttls && bare.auth.is_empty());
     }

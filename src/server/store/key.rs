@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 
-use super::sealing::{random_bytes, SealingKey, KEY_LEN};
+use super::files::create_owner_only;
+use super::sealing::{random_bytes, SealError, SealingKey, KEY_LEN};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -20,10 +21,20 @@ pub enum KeyError {
         "the key file {0} is not 32 bytes in base64; restore the right file or set SMTP_SETUP_KEY"
     )]
     BadFile(PathBuf),
-    #[error("cannot read the key file {path}: {reason}")]
-    Unreadable { path: PathBuf, reason: String },
-    #[error("cannot create the key file {path}: {reason}")]
-    CannotCreate { path: PathBuf, reason: String },
+    #[error("cannot read the key file {path}: {source}")]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot create the key file {path}: {source}")]
+    CannotCreate {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot make a new key: {0}")]
+    Random(#[source] SealError),
     #[error(
         "the database holds sealed secrets but no key was found: restore {0} or set SMTP_SETUP_KEY \
          to the key it was created with (nothing was changed)"
@@ -76,9 +87,9 @@ pub fn load_key(
                 KeySource::Created(key_file.to_owned()),
             ))
         }
-        Err(e) => Err(KeyError::Unreadable {
+        Err(source) => Err(KeyError::Unreadable {
             path: key_file.to_owned(),
-            reason: e.to_string(),
+            source,
         }),
     }
 }
@@ -91,24 +102,16 @@ fn decode(value: &str) -> Option<[u8; KEY_LEN]> {
 }
 
 fn create(path: &Path) -> Result<[u8; KEY_LEN], KeyError> {
-    let failed = |reason: String| KeyError::CannotCreate {
+    let failed = |source| KeyError::CannotCreate {
         path: path.to_owned(),
-        reason,
+        source,
     };
-    let bytes = random_bytes::<KEY_LEN>().map_err(|e| failed(e.to_string()))?;
-    let mut options = std::fs::OpenOptions::new();
-    // create_new: never overwrite a key that appeared meanwhile.
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path).map_err(|e| failed(e.to_string()))?;
+    let bytes = random_bytes::<KEY_LEN>().map_err(KeyError::Random)?;
+    let mut file = create_owner_only(path).map_err(failed)?;
     let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
     file.write_all(format!("{encoded}\n").as_bytes())
         .and_then(|()| file.sync_all())
-        .map_err(|e| failed(e.to_string()))?;
+        .map_err(failed)?;
     Ok(bytes)
 }
 

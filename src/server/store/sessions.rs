@@ -2,8 +2,6 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use sqlx::Row as _;
-
 use super::{Store, StoreError};
 
 fn unix_seconds(at: SystemTime) -> i64 {
@@ -43,18 +41,19 @@ impl Store {
             .bind(now)
             .execute(&self.pool)
             .await?;
-        let rows = sqlx::query("SELECT key_hash, expires_at FROM session")
+        let rows: Vec<(Vec<u8>, i64)> = sqlx::query_as("SELECT key_hash, expires_at FROM session")
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows
-            .iter()
-            .filter_map(|row| {
-                let key: Vec<u8> = row.try_get("key_hash").ok()?;
-                let expires: i64 = row.try_get("expires_at").ok()?;
-                let key = <[u8; 32]>::try_from(key.as_slice()).ok()?;
-                let expires = UNIX_EPOCH + Duration::from_secs(u64::try_from(expires).ok()?);
-                Some((key, expires))
+        rows.into_iter()
+            .map(|(key, expires)| {
+                let unknown =
+                    |column: &'static str, value: String| StoreError::Unknown { column, value };
+                let key = <[u8; 32]>::try_from(key.as_slice())
+                    .map_err(|_| unknown("session key_hash", format!("{} bytes", key.len())))?;
+                let seconds = u64::try_from(expires)
+                    .map_err(|_| unknown("session expires_at", expires.to_string()))?;
+                Ok((key, UNIX_EPOCH + Duration::from_secs(seconds)))
             })
-            .collect())
+            .collect()
     }
 }

@@ -9,6 +9,7 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
 use super::login::page;
+use crate::api::ApiError;
 use crate::server::admin::{Admin, SessionKey, SESSION_COOKIE};
 
 /// Paths anyone may reach: nothing behind them is secret or changes anything.
@@ -31,7 +32,13 @@ pub async fn require_admin(
     let session = cookie(request.headers(), SESSION_COOKIE).and_then(|v| admin.session(&v));
     let Some(session) = session else {
         return if path.starts_with("/api/") {
-            (StatusCode::UNAUTHORIZED, "sign in first\n").into_response()
+            // In the server functions' own error encoding, so the page can say "sign in".
+            (
+                StatusCode::UNAUTHORIZED,
+                [(header::CONTENT_TYPE, "application/json")],
+                ApiError::SignedOut.body(),
+            )
+                .into_response()
         } else {
             (
                 StatusCode::UNAUTHORIZED,

@@ -14,14 +14,6 @@ use crate::server::store::Store;
 #[derive(Clone)]
 pub struct PublicUrl(pub String);
 
-/// What `/login` and `/logout` need.
-#[derive(Clone)]
-pub struct SignInState {
-    pub admin: Arc<Admin>,
-    pub store: Arc<Store>,
-    pub public: PublicUrl,
-}
-
 pub fn print_sign_in_link(base: &PublicUrl, admin: &Admin) {
     // Printed, not logged: the link is for whoever started the server, and a log
     // shipper should not carry it.
@@ -33,11 +25,9 @@ pub fn print_sign_in_link(base: &PublicUrl, admin: &Admin) {
 }
 
 pub async fn login(
-    State(SignInState {
-        admin,
-        store,
-        public: base,
-    }): State<SignInState>,
+    State(admin): State<Arc<Admin>>,
+    State(store): State<Arc<Store>>,
+    State(base): State<PublicUrl>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
@@ -107,10 +97,14 @@ pub async fn login(
 }
 
 /// `POST /logout`: ends the session the guard found (it has checked the origin too).
-pub async fn logout(State(state): State<SignInState>, request: Request) -> Response {
+pub async fn logout(
+    State(admin): State<Arc<Admin>>,
+    State(store): State<Arc<Store>>,
+    request: Request,
+) -> Response {
     if let Some(session) = request.extensions().get::<SessionKey>() {
-        state.admin.sign_out(*session);
-        if let Err(error) = state.store.forget_session(session.hash()).await {
+        admin.sign_out(*session);
+        if let Err(error) = store.forget_session(session.hash()).await {
             tracing::warn!(%error, "the ended session is still on record until it expires");
         }
     }

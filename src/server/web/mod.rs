@@ -1,10 +1,10 @@
 //! The HTTP edge: who may call what (sign-in, sessions, same-origin), the headers every
 //! response carries, and the small pages that are not the app.
 
-pub mod client_errors;
+pub mod api_errors;
 pub mod guard;
 pub mod headers;
 pub mod health;
-pub mod initial;
 pub mod login;
+pub mod page;
 pub mod serve;

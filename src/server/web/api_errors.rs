@@ -1,6 +1,7 @@
-//! Leptos answers a server-function call whose body it cannot decode with a 500. For the
-//! caller that is a 400: the request was wrong, the server is fine (and monitoring that
-//! counts 5xx should not page anyone for it).
+//! Server functions answer every error with a 500. The error itself says what it was
+//! (`ApiError`); this gives the answer the status that says the same: 400 for a call
+//! that could not be read, 401 for a session that ended, 503 for a store that failed.
+//! Monitoring that counts 5xx then pages no one for a caller's mistake.
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -8,12 +9,12 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-/// Server-function error bodies are `Kind|message`; these kinds are the caller's fault.
-const CLIENT_KINDS: [&str; 2] = ["Deserialization|", "Args|"];
-/// Such bodies are a one-line message; anything larger is passed on untouched.
+use crate::api::ApiError;
+
+/// Such bodies are a short JSON value; anything larger is passed on untouched.
 const MAX_ERROR_BODY: usize = 16 * 1024;
 
-pub async fn decoding_errors_are_bad_requests(request: Request, next: Next) -> Response {
+pub async fn status_from_error(request: Request, next: Next) -> Response {
     let is_api = request.uri().path().starts_with("/api/");
     let response = next.run(request).await;
     let is_server_fn_error = response.headers().contains_key("serverfnerror");
@@ -24,11 +25,11 @@ pub async fn decoding_errors_are_bad_requests(request: Request, next: Next) -> R
     let Ok(bytes) = axum::body::to_bytes(body, MAX_ERROR_BODY).await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    if CLIENT_KINDS
-        .iter()
-        .any(|kind| bytes.starts_with(kind.as_bytes()))
+    if let Some(status) = serde_json::from_slice::<ApiError>(&bytes)
+        .ok()
+        .and_then(|error| StatusCode::from_u16(error.status()).ok())
     {
-        parts.status = StatusCode::BAD_REQUEST;
+        parts.status = status;
     }
     Response::from_parts(parts, Body::from(bytes))
 }

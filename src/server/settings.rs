@@ -7,10 +7,9 @@ use std::time::Duration;
 use reqwest::Url;
 use secrecy::SecretString;
 
+use crate::domain::Cloud;
 use crate::server::store::DEFAULT_DATABASE_URL;
 
-pub const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com";
-pub const DEFAULT_SMTP_ADDR: &str = "smtp.office365.com:587";
 pub const DEFAULT_TEST_SENDS_PER_MINUTE: usize = 10;
 /// A fixed sign-in token shorter than this is refused: it guards a mailbox's credentials.
 pub const MIN_ADMIN_TOKEN_LEN: usize = 16;
@@ -83,15 +82,27 @@ pub fn env_var(name: &str) -> Option<String> {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
+pub enum SettingsError {
     #[error(
-        "SMTP_SETUP_AUTHORITY_URL must be an http(s) URL such as {DEFAULT_AUTHORITY}, got {0:?}"
+        "SMTP_SETUP_AUTHORITY_URL must be an http(s) URL such as {}, got {:?}",
+        Cloud::Global.authority(),
+        .0
     )]
     Authority(String),
-    #[error("SMTP_SETUP_SMTP_ADDR must be host:port such as {DEFAULT_SMTP_ADDR}, got {0:?}")]
+    #[error(
+        "SMTP_SETUP_SMTP_ADDR must be host:port such as {}:587, got {:?}",
+        Cloud::Global.smtp_host(),
+        .0
+    )]
     SmtpAddr(String),
-    #[error("SMTP_SETUP_CA_FILE {path}: {reason}")]
-    CaFile { path: PathBuf, reason: String },
+    #[error("SMTP_SETUP_CA_FILE {path}: {source}")]
+    CaFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("SMTP_SETUP_CA_FILE {0}: no PEM certificate in the file")]
+    NoCertificate(PathBuf),
     #[error("SMTP_SETUP_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN_LEN} characters")]
     AdminTokenTooShort,
     #[error("SMTP_SETUP_PUBLIC_URL must be an http(s) URL such as https://mail-setup.contoso.com, got {0:?}")]
@@ -101,12 +112,12 @@ pub enum ConfigError {
 }
 
 impl ServerSettings {
-    pub fn from_env() -> Result<Self, ConfigError> {
+    pub fn from_env() -> Result<Self, SettingsError> {
         Self::from_lookup(env_var)
     }
 
     /// Reads the settings through `lookup`, so tests can supply their own environment.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
         let authority_override = lookup("SMTP_SETUP_AUTHORITY_URL")
             .map(|value| parse_authority(&value))
             .transpose()?;
@@ -119,7 +130,7 @@ impl ServerSettings {
         };
         let admin_token = match lookup("SMTP_SETUP_ADMIN_TOKEN") {
             Some(token) if token.chars().count() < MIN_ADMIN_TOKEN_LEN => {
-                return Err(ConfigError::AdminTokenTooShort)
+                return Err(SettingsError::AdminTokenTooShort)
             }
             token => token.map(SecretString::from),
         };
@@ -133,7 +144,7 @@ impl ServerSettings {
                 .parse::<usize>()
                 .ok()
                 .filter(|n| *n > 0)
-                .ok_or(ConfigError::TestSendsPerMinute(value))?,
+                .ok_or(SettingsError::TestSendsPerMinute(value))?,
         };
         Ok(Self {
             authority_override,
@@ -151,18 +162,18 @@ impl ServerSettings {
 
 /// Kept as written (without a trailing slash) so the printed link is what the
 /// administrator configured.
-pub fn parse_public_url(value: &str) -> Result<String, ConfigError> {
+pub fn parse_public_url(value: &str) -> Result<String, SettingsError> {
     let value = value.trim().trim_end_matches('/');
     match Url::parse(value) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {
             Ok(value.to_owned())
         }
-        _ => Err(ConfigError::PublicUrl(value.to_owned())),
+        _ => Err(SettingsError::PublicUrl(value.to_owned())),
     }
 }
 
-pub fn parse_authority(value: &str) -> Result<Url, ConfigError> {
-    let error = || ConfigError::Authority(value.to_owned());
+pub fn parse_authority(value: &str) -> Result<Url, SettingsError> {
+    let error = || SettingsError::Authority(value.to_owned());
     let url = Url::parse(value.trim()).map_err(|_| error())?;
     let plain = url.query().is_none() && url.fragment().is_none() && url.has_host();
     if !matches!(url.scheme(), "http" | "https") || !plain {
@@ -171,8 +182,8 @@ pub fn parse_authority(value: &str) -> Result<Url, ConfigError> {
     Ok(url)
 }
 
-pub fn parse_smtp_addr(value: &str) -> Result<SmtpEndpoint, ConfigError> {
-    let error = || ConfigError::SmtpAddr(value.to_owned());
+pub fn parse_smtp_addr(value: &str) -> Result<SmtpEndpoint, SettingsError> {
+    let error = || SettingsError::SmtpAddr(value.to_owned());
     let value = value.trim();
     let (host, port) = value.rsplit_once(':').ok_or_else(error)?;
     let host = host.trim_start_matches('[').trim_end_matches(']');
@@ -186,19 +197,16 @@ pub fn parse_smtp_addr(value: &str) -> Result<SmtpEndpoint, ConfigError> {
     })
 }
 
-fn read_pem(path: PathBuf) -> Result<Vec<u8>, ConfigError> {
-    let bytes = std::fs::read(&path).map_err(|e| ConfigError::CaFile {
+fn read_pem(path: PathBuf) -> Result<Vec<u8>, SettingsError> {
+    let bytes = std::fs::read(&path).map_err(|source| SettingsError::CaFile {
         path: path.clone(),
-        reason: e.to_string(),
+        source,
     })?;
     if !bytes
         .windows(27)
         .any(|w| w == b"-----BEGIN CERTIFICATE-----")
     {
-        return Err(ConfigError::CaFile {
-            path,
-            reason: "no PEM certificate in the file".to_owned(),
-        });
+        return Err(SettingsError::NoCertificate(path));
     }
     Ok(bytes)
 }
@@ -276,18 +284,18 @@ mod tests {
 
         assert!(matches!(
             env(vec![("SMTP_SETUP_ADMIN_TOKEN", "fifteen-chars-x")]),
-            Err(ConfigError::AdminTokenTooShort)
+            Err(SettingsError::AdminTokenTooShort)
         ));
         for bad in ["0", "-1", "ten"] {
             let refused = env(vec![("SMTP_SETUP_TEST_SENDS_PER_MINUTE", bad)]);
             assert!(
-                matches!(refused, Err(ConfigError::TestSendsPerMinute(_))),
+                matches!(refused, Err(SettingsError::TestSendsPerMinute(_))),
                 "{bad}"
             );
         }
         for bad in ["mail-setup.contoso.com", "ftp://contoso.com"] {
             assert!(
-                matches!(parse_public_url(bad), Err(ConfigError::PublicUrl(_))),
+                matches!(parse_public_url(bad), Err(SettingsError::PublicUrl(_))),
                 "{bad}"
             );
         }
@@ -314,6 +322,6 @@ mod tests {
         let missing = ServerSettings::from_lookup(|name| {
             (name == "SMTP_SETUP_CA_FILE").then(|| "/nonexistent/ca.pem".to_owned())
         });
-        assert!(matches!(missing, Err(ConfigError::CaFile { .. })));
+        assert!(matches!(missing, Err(SettingsError::CaFile { .. })));
     }
 }

@@ -3,12 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{FieldErrors, SmtpForm};
-use crate::report::Step;
+use super::report::Step;
+use crate::domain::{AuthType, FieldErrors, SmtpForm};
 
 /// That a secret is stored, and enough to recognise it, never the secret itself.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoredSecret {
+pub struct SecretFingerprint {
     /// The first three characters, as the Entra admin center shows a client secret
     /// (`abC***`). `None` for passwords: nothing of a password is ever shown.
     pub hint: Option<String>,
@@ -17,7 +17,7 @@ pub struct StoredSecret {
     pub saved_at: String,
 }
 
-impl StoredSecret {
+impl SecretFingerprint {
     /// "abC… (40 characters), saved 2026-11-27 01:02 UTC".
     pub fn describe(&self) -> String {
         let when = self
@@ -38,10 +38,10 @@ pub struct SavedConfig {
     /// 0 until the first save; each save adds one. A save names the version it started
     /// from, and is refused if another save came in between.
     pub version: i64,
-    /// The form's values; `smtp_password` and `password` are always empty here.
+    /// The form's values; its two secrets are always `KeepStored` here.
     pub form: SmtpForm,
-    pub client_secret: Option<StoredSecret>,
-    pub password: Option<StoredSecret>,
+    pub client_secret: Option<SecretFingerprint>,
+    pub password: Option<SecretFingerprint>,
     pub saved_at: Option<String>,
 }
 
@@ -60,7 +60,7 @@ pub enum SaveOutcome {
 pub struct HistoryEntry {
     /// RFC 3339, UTC.
     pub at: String,
-    pub auth_type: String,
+    pub auth_type: AuthType,
     pub recipient: String,
     pub sent: bool,
     pub step: Option<Step>,

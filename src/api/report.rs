@@ -49,6 +49,25 @@ impl Step {
         }
     }
 
+    /// The stable name of the step, as the store keeps it.
+    pub fn key(self) -> &'static str {
+        match self {
+            Step::Inputs => "inputs",
+            Step::TokenRequest => "token_request",
+            Step::TokenInspection => "token_inspection",
+            Step::Connect => "connect",
+            Step::StartTls => "start_tls",
+            Step::Capabilities => "capabilities",
+            Step::Authenticate => "authenticate",
+            Step::Envelope => "envelope",
+            Step::Data => "data",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|step| step.key() == key)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Step::Inputs => "Inputs parsed",
@@ -120,6 +139,8 @@ pub struct TestReport {
     pub outcome: TestOutcome,
     pub steps: Vec<StepResult>,
     pub transcript: Vec<TranscriptLine>,
+    /// Who the test email was for, once the inputs parsed.
+    pub recipient: Option<String>,
 }
 
 /// Who wrote a transcript line: `C:` and `S:` as in RFC 5321's examples, `*` for what
@@ -154,6 +175,16 @@ pub fn transcript_text(lines: &[TranscriptLine]) -> String {
 }
 
 impl TestReport {
+    /// Nothing was tried: the session sent too many tests in the last minute.
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        TestReport {
+            outcome: TestOutcome::RateLimited { retry_after_secs },
+            steps: Vec::new(),
+            transcript: Vec::new(),
+            recipient: None,
+        }
+    }
+
     pub fn status_of(&self, step: Step) -> Option<StepStatus> {
         self.steps.iter().find(|s| s.step == step).map(|s| s.status)
     }

@@ -1,5 +1,5 @@
-//! TLS for SMTP: the trust roots, what the handshake agreed on, and why a certificate
-//! was refused, in words an administrator can act on.
+//! TLS for the mail protocols: the trust roots, what the handshake agreed on, and why a
+//! certificate was refused, in words an administrator can act on.
 
 use std::sync::Arc;
 
@@ -7,23 +7,38 @@ use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::CertificateDer;
 use rustls::{CertificateError, ClientConfig, RootCertStore};
 
+/// Why the TLS clients (for the token endpoint and for the mail servers) could not be
+/// set up at start.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsSetupError {
+    #[error("SMTP_SETUP_CA_FILE: {0}")]
+    CaFile(#[source] rustls::pki_types::pem::Error),
+    #[error("SMTP_SETUP_CA_FILE: {0}")]
+    CaCertificate(#[source] rustls::Error),
+    #[error("TLS setup: {0}")]
+    Protocols(#[source] rustls::Error),
+    #[error("SMTP_SETUP_CA_FILE: {0}")]
+    HttpsRoots(#[source] reqwest::Error),
+    #[error("the HTTPS client cannot start: {0}")]
+    HttpsClient(#[source] reqwest::Error),
+}
+
 /// Web PKI roots, plus the operator's own (a private CA) when given.
-pub fn client_config(extra_roots_pem: Option<&[u8]>) -> Result<Arc<ClientConfig>, String> {
+pub fn client_config(extra_roots_pem: Option<&[u8]>) -> Result<Arc<ClientConfig>, TlsSetupError> {
     let mut roots = RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
     if let Some(pem) = extra_roots_pem {
         for certificate in CertificateDer::pem_slice_iter(pem) {
-            let certificate = certificate.map_err(|e| format!("SMTP_SETUP_CA_FILE: {e}"))?;
             roots
-                .add(certificate)
-                .map_err(|e| format!("SMTP_SETUP_CA_FILE: {e}"))?;
+                .add(certificate.map_err(TlsSetupError::CaFile)?)
+                .map_err(TlsSetupError::CaCertificate)?;
         }
     }
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
+        .map_err(TlsSetupError::Protocols)?
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(Arc::new(config))
@@ -64,15 +79,24 @@ impl std::fmt::Display for CertificateProblem {
     }
 }
 
-/// Sorts a handshake error: a certificate problem, or another TLS failure (text).
-pub fn classify_handshake(error: &std::io::Error) -> Result<CertificateProblem, String> {
-    let tls = error
+/// A failed handshake: the certificate (each problem needs its own fix), or anything else.
+#[derive(Debug)]
+pub enum HandshakeFailure {
+    Certificate(CertificateProblem),
+    Other(std::io::Error),
+}
+
+pub fn classify_handshake(error: std::io::Error) -> HandshakeFailure {
+    let certificate = error
         .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
-    match tls {
-        Some(rustls::Error::InvalidCertificate(problem)) => Ok(certificate_problem(problem)),
-        Some(other) => Err(other.to_string()),
-        None => Err(error.to_string()),
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        .and_then(|tls| match tls {
+            rustls::Error::InvalidCertificate(problem) => Some(certificate_problem(problem)),
+            _ => None,
+        });
+    match certificate {
+        Some(problem) => HandshakeFailure::Certificate(problem),
+        None => HandshakeFailure::Other(error),
     }
 }
 
@@ -124,37 +148,40 @@ mod tests {
 
     #[test]
     fn certificate_problems_are_told_apart() {
-        let unknown = io(rustls::Error::InvalidCertificate(
-            CertificateError::UnknownIssuer,
-        ));
+        let certificate =
+            |problem| match classify_handshake(io(rustls::Error::InvalidCertificate(problem))) {
+                HandshakeFailure::Certificate(problem) => problem,
+                HandshakeFailure::Other(other) => panic!("not a certificate problem: {other}"),
+            };
         assert_eq!(
-            classify_handshake(&unknown),
-            Ok(CertificateProblem::Untrusted)
+            certificate(CertificateError::UnknownIssuer),
+            CertificateProblem::Untrusted
         );
-        let expired = io(rustls::Error::InvalidCertificate(CertificateError::Expired));
         assert_eq!(
-            classify_handshake(&expired),
-            Ok(CertificateProblem::Expired)
+            certificate(CertificateError::Expired),
+            CertificateProblem::Expired
         );
-        let name = io(rustls::Error::InvalidCertificate(
-            CertificateError::NotValidForName,
-        ));
         assert!(matches!(
-            classify_handshake(&name),
-            Ok(CertificateProblem::NameMismatch { .. })
+            certificate(CertificateError::NotValidForName),
+            CertificateProblem::NameMismatch { .. }
         ));
-        let other = io(rustls::Error::HandshakeNotComplete);
-        assert!(classify_handshake(&other).is_err());
+        let other = classify_handshake(io(rustls::Error::HandshakeNotComplete));
+        assert!(matches!(other, HandshakeFailure::Other(e) if e.to_string().contains("handshake")));
         let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
-        assert!(classify_handshake(&reset).is_err());
+        assert!(matches!(
+            classify_handshake(reset),
+            HandshakeFailure::Other(_)
+        ));
     }
 
     #[test]
-    fn a_file_without_certificates_is_refused_only_when_malformed() {
+    fn a_malformed_ca_file_is_refused() {
         assert!(client_config(None).is_ok());
-        assert!(client_config(Some(
-            b"-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n"
-        ))
-        .is_err());
+        assert!(matches!(
+            client_config(Some(
+                b"-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n"
+            )),
+            Err(TlsSetupError::CaFile(_))
+        ));
     }
 }

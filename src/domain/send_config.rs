@@ -1,0 +1,116 @@
+//! The configuration after its parse: what a test send acts on. Only
+//! [`SmtpForm::parse`](super::SmtpForm::parse) makes one.
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    ClientId, ClientSecret, Cloud, DisplayName, Field, MailboxAddress, Security, SmtpHost,
+    SmtpPassword, SmtpPort, SmtpUsername, TenantId,
+};
+
+/// How the application authenticates to the SMTP server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AuthType {
+    #[default]
+    MicrosoftOAuth2,
+    Password,
+}
+
+impl AuthType {
+    pub const ALL: [AuthType; 2] = [AuthType::MicrosoftOAuth2, AuthType::Password];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AuthType::MicrosoftOAuth2 => "Microsoft (OAuth2)",
+            AuthType::Password => "Username and password",
+        }
+    }
+
+    /// The stable name of the type: in the page's `<select>` and in the store.
+    pub fn key(self) -> &'static str {
+        match self {
+            AuthType::MicrosoftOAuth2 => "microsoft_oauth2",
+            AuthType::Password => "password",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.key() == key)
+    }
+
+    /// The text fields this type uses, in form order.
+    pub fn fields(self) -> &'static [Field] {
+        match self {
+            AuthType::MicrosoftOAuth2 => &[
+                Field::EmailAddress,
+                Field::Name,
+                Field::TenantId,
+                Field::ClientId,
+                Field::ClientSecret,
+                Field::ObjectId,
+                Field::SendTestTo,
+            ],
+            AuthType::Password => &[
+                Field::EmailAddress,
+                Field::Name,
+                Field::SmtpHost,
+                Field::SmtpPort,
+                Field::Username,
+                Field::Password,
+                Field::SendTestTo,
+            ],
+        }
+    }
+}
+
+/// A configuration that passed every rule. `C` and `P` stand for the client secret and
+/// the password: the secrets themselves on the server, and in the browser (which never
+/// receives a stored secret) only the knowledge that one is there, [`super::Present`].
+#[derive(Clone, Debug)]
+pub enum SendConfig<C = ClientSecret, P = SmtpPassword> {
+    MicrosoftOAuth2(MicrosoftOAuthConfig<C>),
+    Password(PasswordConfig<P>),
+}
+
+/// What every test message needs, whatever the authentication.
+#[derive(Clone, Debug)]
+pub struct Sender {
+    pub mailbox: MailboxAddress,
+    pub display_name: DisplayName,
+    pub recipient: MailboxAddress,
+}
+
+#[derive(Clone, Debug)]
+pub struct MicrosoftOAuthConfig<C = ClientSecret> {
+    pub sender: Sender,
+    pub cloud: Cloud,
+    pub tenant: TenantId,
+    pub client_id: ClientId,
+    pub client_secret: C,
+}
+
+#[derive(Clone, Debug)]
+pub struct PasswordConfig<P = SmtpPassword> {
+    pub sender: Sender,
+    pub host: SmtpHost,
+    pub port: SmtpPort,
+    pub security: Security,
+    pub username: SmtpUsername,
+    pub password: P,
+}
+
+impl<C, P> SendConfig<C, P> {
+    pub fn sender(&self) -> &Sender {
+        match self {
+            SendConfig::MicrosoftOAuth2(config) => &config.sender,
+            SendConfig::Password(config) => &config.sender,
+        }
+    }
+
+    pub fn auth_type(&self) -> AuthType {
+        match self {
+            SendConfig::MicrosoftOAuth2(_) => AuthType::MicrosoftOAuth2,
+            SendConfig::Password(_) => AuthType::Password,
+        }
+    }
+}

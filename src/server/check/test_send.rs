@@ -1,0 +1,282 @@
+//! The test send: the form parsed against the stored secrets, a token and its
+//! inspection (Microsoft OAuth2), then the SMTP dialogue up to the server accepting the
+//! message. Returns the report the page renders; never an `Err` the page would have to
+//! guess about.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use lettre::Message;
+
+use super::token::{self, Target, TokenSource, Tokens};
+use super::Recorder;
+use crate::api::report::{Failure, Step, TestOutcome, TestReport};
+use crate::domain::{MicrosoftOAuthConfig, PasswordConfig, SendConfig, SmtpForm, StoredSecrets};
+use crate::server::diagnosis;
+use crate::server::message;
+use crate::server::settings::{ServerSettings, SmtpEndpoint, Timeouts};
+use crate::server::smtp::{self, Credentials, Destination, Security};
+use crate::server::tls::{self, TlsSetupError};
+
+/// Microsoft 365's SMTP submission port (STARTTLS), the same in every cloud.
+const SUBMISSION_PORT: u16 = 587;
+
+/// QUIT after the message was accepted: a failure changes nothing for the administrator.
+const QUIT_BOUND: Duration = Duration::from_secs(2);
+
+pub struct TestSender {
+    tokens: Tokens,
+    tls: Arc<rustls::ClientConfig>,
+    /// Replaces the chosen cloud's SMTP host for OAuth2 sending (tests, relays).
+    smtp_override: Option<SmtpEndpoint>,
+    timeouts: Timeouts,
+}
+
+/// What one test sends, and where.
+struct Outgoing<'a> {
+    destination: Destination,
+    email: Message,
+    context: diagnosis::smtp::Context<'a>,
+}
+
+/// A failed attempt, and whether it used a cached token (which earns one retry).
+struct Attempted {
+    failure: Failure,
+    cached: bool,
+}
+
+impl TestSender {
+    pub fn new(settings: &ServerSettings) -> Result<Self, TlsSetupError> {
+        let pem = settings.extra_roots_pem.as_deref();
+        Ok(Self {
+            tokens: Tokens::new(
+                pem,
+                settings.timeouts.token,
+                settings.authority_override.clone(),
+            )?,
+            tls: tls::client_config(pem)?,
+            smtp_override: settings.smtp_override.clone(),
+            timeouts: settings.timeouts,
+        })
+    }
+
+    /// The whole test: one parse of the form (an empty secret field takes the stored
+    /// secret), then the steps of its authentication type.
+    pub async fn run(&self, form: &SmtpForm, stored: &StoredSecrets) -> TestReport {
+        let mut run = Recorder::new(Step::plan(form.auth_type), self.timeouts.total);
+        let parsed = form
+            .parse(stored)
+            .map(|config| (config, "every field is valid".to_owned()));
+        let (outcome, recipient) = match run.record(Step::Inputs, parsed) {
+            Err(refused) => {
+                let errors = refused.error;
+                tracing::info!(fields = ?errors.labels(), "test send refused: invalid input");
+                (TestOutcome::Invalid(errors), None)
+            }
+            Ok(config) => {
+                let recipient = config.sender().recipient.to_string();
+                let outcome = match self.send(&mut run, &config).await {
+                    Ok(()) => {
+                        tracing::info!(%recipient, "test email sent");
+                        TestOutcome::Sent {
+                            recipient: recipient.clone(),
+                        }
+                    }
+                    Err(failure) => {
+                        tracing::warn!(
+                            step = ?failure.step,
+                            code = failure.code.as_deref().unwrap_or("-"),
+                            detail = %failure.detail,
+                            "test send failed"
+                        );
+                        TestOutcome::Failed(failure)
+                    }
+                };
+                (outcome, Some(recipient))
+            }
+        };
+        let (steps, transcript) = run.finish();
+        TestReport {
+            outcome,
+            steps,
+            transcript,
+            recipient,
+        }
+    }
+
+    async fn send(&self, run: &mut Recorder, config: &SendConfig) -> Result<(), Failure> {
+        let destination = match config {
+            SendConfig::MicrosoftOAuth2(microsoft) => Destination {
+                endpoint: self.smtp_override.clone().unwrap_or_else(|| SmtpEndpoint {
+                    host: microsoft.cloud.smtp_host().to_owned(),
+                    port: SUBMISSION_PORT,
+                }),
+                security: Security::StartTls,
+            },
+            SendConfig::Password(password) => Destination {
+                endpoint: SmtpEndpoint {
+                    host: password.host.as_str().to_owned(),
+                    port: password.port.get(),
+                },
+                security: password.security,
+            },
+        };
+        let server = destination.endpoint.to_string();
+        let email = message::build(&message::Context {
+            config,
+            smtp_server: server.clone(),
+            sent_at: SystemTime::now(),
+        })
+        .map_err(|e| diagnosis::internal(Step::Inputs, &e))?;
+        let outgoing = Outgoing {
+            destination,
+            email,
+            context: diagnosis::smtp::Context {
+                server: &server,
+                mailbox: config.sender().mailbox.as_str(),
+                auth: config.auth_type(),
+            },
+        };
+        match config {
+            SendConfig::MicrosoftOAuth2(microsoft) => {
+                self.send_microsoft(run, microsoft, &outgoing).await
+            }
+            SendConfig::Password(password) => self.send_password(run, password, &outgoing).await,
+        }
+    }
+
+    async fn send_microsoft(
+        &self,
+        run: &mut Recorder,
+        config: &MicrosoftOAuthConfig,
+        outgoing: &Outgoing<'_>,
+    ) -> Result<(), Failure> {
+        let target = self
+            .tokens
+            .target(config)
+            .map_err(|e| diagnosis::internal(Step::TokenRequest, &e))?;
+        let mut first = run.attempt();
+        let attempted = self
+            .token_then_send(
+                &mut first,
+                config,
+                &target,
+                outgoing,
+                TokenSource::CacheFirst,
+            )
+            .await;
+        match attempted {
+            // A cached token refused at AUTH may have been revoked or outlived a permission
+            // change: fetch a fresh one and try once more. AUTH is never retried otherwise,
+            // so a wrong configuration cannot lock the mailbox out.
+            Err(Attempted {
+                failure,
+                cached: true,
+            }) if failure.step == Step::Authenticate => {
+                self.tokens.forget(&target);
+                run.retried(first);
+                run.note("AUTH refused a cached token: retrying once with a fresh token");
+                let mut second = run.attempt();
+                let sent = self
+                    .token_then_send(&mut second, config, &target, outgoing, TokenSource::Fresh)
+                    .await;
+                run.keep(second);
+                sent.map_err(|attempted| attempted.failure)
+            }
+            other => {
+                run.keep(first);
+                other.map_err(|attempted| attempted.failure)
+            }
+        }
+    }
+
+    async fn token_then_send(
+        &self,
+        run: &mut Recorder,
+        config: &MicrosoftOAuthConfig,
+        target: &Target,
+        outgoing: &Outgoing<'_>,
+        source: TokenSource,
+    ) -> Result<(), Attempted> {
+        let fresh = |failure| Attempted {
+            failure,
+            cached: false,
+        };
+        let obtained = self
+            .tokens
+            .obtain(run, config, target, source)
+            .await
+            .map_err(fresh)?;
+        let attempted = |failure| Attempted {
+            failure,
+            cached: obtained.cached,
+        };
+        token::inspect(run, &obtained.token, config)
+            .map_err(|problem| attempted(diagnosis::inspection::failure(&problem)))?;
+        let credentials = Credentials::XOAuth2 {
+            user: config.sender.mailbox.as_str(),
+            token: obtained.token.expose(),
+        };
+        self.send_message(run, outgoing, &credentials)
+            .await
+            .map_err(attempted)
+    }
+
+    async fn send_password(
+        &self,
+        run: &mut Recorder,
+        config: &PasswordConfig,
+        outgoing: &Outgoing<'_>,
+    ) -> Result<(), Failure> {
+        let credentials = Credentials::Password {
+            username: config.username.as_str(),
+            password: config.password.secret(),
+        };
+        self.send_message(run, outgoing, &credentials).await
+    }
+
+    /// The SMTP dialogue, a recorded step per method of the session; its transcript is
+    /// kept whatever happens.
+    async fn send_message(
+        &self,
+        run: &mut Recorder,
+        outgoing: &Outgoing<'_>,
+        credentials: &Credentials<'_>,
+    ) -> Result<(), Failure> {
+        let mut session = smtp::Session::new(outgoing.destination.clone(), self.tls.clone());
+        let sent = self
+            .dialogue(run, &mut session, outgoing, credentials)
+            .await;
+        run.transcript(session.into_transcript());
+        sent.map_err(|failed| diagnosis::smtp::failure(&failed, &outgoing.context))
+    }
+
+    async fn dialogue(
+        &self,
+        run: &mut Recorder,
+        session: &mut smtp::Session,
+        outgoing: &Outgoing<'_>,
+        credentials: &Credentials<'_>,
+    ) -> Result<(), super::StepFailed<smtp::SmtpError>> {
+        let bound = self.timeouts.smtp_step;
+        run.step(Step::Connect, bound, session.connect()).await?;
+        run.step(Step::StartTls, bound, session.secure()).await?;
+        let mechanism = run.record(Step::Capabilities, session.mechanism(credentials))?;
+        run.step(
+            Step::Authenticate,
+            bound,
+            session.authenticate(credentials, mechanism),
+        )
+        .await?;
+        run.step(
+            Step::Envelope,
+            bound,
+            session.envelope(outgoing.email.envelope()),
+        )
+        .await?;
+        let message = outgoing.email.formatted();
+        run.step(Step::Data, bound, session.data(&message)).await?;
+        let _ = run.deadline().run(QUIT_BOUND, session.quit()).await;
+        Ok(())
+    }
+}

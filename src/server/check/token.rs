@@ -1,0 +1,166 @@
+//! The steps every Microsoft check begins with: a client-credentials token (from the
+//! cache while it is good), then its inspection, before any mail server sees it.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use reqwest::Url;
+
+use super::Recorder;
+use crate::api::report::{Failure, Step};
+use crate::domain::MicrosoftOAuthConfig;
+use crate::server::diagnosis;
+use crate::server::entra::{AccessToken, TokenClient, TokenRequest};
+use crate::server::tls::TlsSetupError;
+use crate::server::token_cache::{CacheKey, TokenCache};
+use crate::server::token_inspection::{self, InspectionProblem};
+
+pub struct Tokens {
+    client: TokenClient,
+    cache: TokenCache,
+    /// One request to the token endpoint (retries of a busy endpoint each get this).
+    attempt_timeout: Duration,
+    /// Replaces the chosen cloud's Entra authority (tests, proxies).
+    authority_override: Option<Url>,
+}
+
+/// Where a token comes from and what it is for: the authority, the scope, and the key
+/// of the cache entry they and the credentials make.
+pub struct Target {
+    authority: Url,
+    scope: String,
+    key: CacheKey,
+}
+
+/// Whether a token may come from the cache.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum TokenSource {
+    CacheFirst,
+    Fresh,
+}
+
+/// A token for one check, and whether it came from the cache.
+pub struct Obtained {
+    pub token: Arc<AccessToken>,
+    pub cached: bool,
+}
+
+impl Tokens {
+    pub fn new(
+        extra_roots_pem: Option<&[u8]>,
+        attempt_timeout: Duration,
+        authority_override: Option<Url>,
+    ) -> Result<Self, TlsSetupError> {
+        Ok(Self {
+            client: TokenClient::new(extra_roots_pem)?,
+            cache: TokenCache::default(),
+            attempt_timeout,
+            authority_override,
+        })
+    }
+
+    pub fn target(&self, config: &MicrosoftOAuthConfig) -> Result<Target, url::ParseError> {
+        let authority = match &self.authority_override {
+            Some(url) => url.clone(),
+            None => Url::parse(config.cloud.authority())?,
+        };
+        let scope = config.cloud.scope();
+        let key = CacheKey::new(
+            authority.as_str(),
+            &config.tenant,
+            &config.client_id,
+            &config.client_secret,
+            &scope,
+        );
+        Ok(Target {
+            authority,
+            scope,
+            key,
+        })
+    }
+
+    /// The token step: a cached token when `source` allows one, else a new one.
+    pub async fn obtain(
+        &self,
+        run: &mut Recorder,
+        config: &MicrosoftOAuthConfig,
+        target: &Target,
+        source: TokenSource,
+    ) -> Result<Obtained, Failure> {
+        let cached = match source {
+            TokenSource::CacheFirst => self.cache.get(&target.key),
+            TokenSource::Fresh => None,
+        };
+        if let Some((token, left)) = cached {
+            run.passed(
+                Step::TokenRequest,
+                format!(
+                    "reused a cached token (reusable for {} more minutes)",
+                    left.as_secs() / 60
+                ),
+            );
+            return Ok(Obtained {
+                token,
+                cached: true,
+            });
+        }
+        let authority = target.authority.as_str().trim_end_matches('/');
+        let request = TokenRequest {
+            authority: &target.authority,
+            tenant: &config.tenant,
+            client_id: &config.client_id,
+            secret: &config.client_secret,
+            scope: &target.scope,
+        };
+        let retried = match source {
+            TokenSource::Fresh => " (the cached token was refused at AUTH)",
+            TokenSource::CacheFirst => "",
+        };
+        let deadline = run.deadline();
+        // The request bounds each of its attempts itself; the step has what is left.
+        let whole_step = Duration::MAX;
+        let token = run
+            .step(Step::TokenRequest, whole_step, async {
+                let token = self
+                    .client
+                    .request_token(&request, &deadline, self.attempt_timeout)
+                    .await?;
+                Ok((token, format!("token issued by {authority}{retried}")))
+            })
+            .await
+            .map_err(|failed| diagnosis::entra::token_failure(&failed.error, authority))?;
+        let token = Arc::new(token);
+        self.cache.put(target.key, token.clone());
+        Ok(Obtained {
+            token,
+            cached: false,
+        })
+    }
+
+    /// Forgets the token of `target` (refused by a server: revoked, or permissions changed).
+    pub fn forget(&self, target: &Target) {
+        self.cache.evict(&target.key);
+    }
+}
+
+/// The inspection step: the token's audience, tenant, app, role and expiry, against the
+/// form (see `diagnosis::inspection` for the words of a problem).
+pub fn inspect(
+    run: &mut Recorder,
+    token: &AccessToken,
+    config: &MicrosoftOAuthConfig,
+) -> Result<(), InspectionProblem> {
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or_default();
+    let inspected = token_inspection::inspect(
+        token.expose(),
+        config.cloud.exchange_resource(),
+        &config.tenant,
+        &config.client_id,
+        now,
+    );
+    run.record(Step::TokenInspection, inspected)
+        .map_err(|failed| failed.error)
+}

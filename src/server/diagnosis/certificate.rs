@@ -1,0 +1,43 @@
+//! A refused certificate: each problem needs a different person to act.
+
+use crate::server::tls::CertificateProblem;
+
+pub fn fix(problem: &CertificateProblem) -> &'static str {
+    match problem {
+        CertificateProblem::NameMismatch { .. } => {
+            "The certificate is for a different host name: check the SMTP server name (for \
+             Microsoft 365, smtp.office365.com or your cloud's host), not an IP address or alias."
+        }
+        CertificateProblem::Expired | CertificateProblem::NotYetValid => {
+            "The server's certificate is outside its validity dates: the server's operator must \
+             renew it (or this machine's clock is wrong)."
+        }
+        CertificateProblem::Untrusted => {
+            "The certificate is not signed by a trusted authority. A firewall that inspects TLS \
+             presents its own certificate: exempt the SMTP host from inspection. For a private \
+             CA, give its certificate to smtp-setup with SMTP_SETUP_CA_FILE."
+        }
+        CertificateProblem::Revoked => {
+            "The certificate has been revoked: the server's operator must replace it."
+        }
+        CertificateProblem::Other(_) => {
+            "The server's certificate is not acceptable; the detail says why."
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn certificate_problems_are_told_apart() {
+        assert!(fix(&CertificateProblem::Untrusted).contains("SMTP_SETUP_CA_FILE"));
+        let name = CertificateProblem::NameMismatch {
+            presented: vec!["other.example".into()],
+        };
+        assert!(fix(&name).contains("host name"));
+        assert!(fix(&CertificateProblem::Expired).contains("renew"));
+        assert!(fix(&CertificateProblem::Revoked).contains("revoked"));
+    }
+}

@@ -1,0 +1,59 @@
+//! Known failures → the step, the field (or admin task) at fault, and the fix: the one
+//! place where the words an administrator reads are made. Each source has its own file;
+//! each rule matches the real text Entra ID or the mail server sends, and anything
+//! unknown still shows that text unchanged.
+
+mod certificate;
+pub mod entra;
+pub mod inspection;
+pub mod smtp;
+
+use crate::api::report::{Failure, Step};
+use crate::domain::Field;
+
+/// One way to build every failure: `Failure::at(step, summary).fix(…).field(…)…`.
+impl Failure {
+    pub fn at(step: Step, summary: impl Into<String>) -> Self {
+        Failure {
+            step,
+            field: None,
+            summary: summary.into(),
+            detail: String::new(),
+            code: None,
+            fix: String::new(),
+            references: Vec::new(),
+        }
+    }
+
+    pub fn field(mut self, field: impl Into<Option<Field>>) -> Self {
+        self.field = field.into();
+        self
+    }
+
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = detail.into();
+        self
+    }
+
+    pub fn code(mut self, code: impl Into<Option<String>>) -> Self {
+        self.code = code.into();
+        self
+    }
+
+    pub fn fix(mut self, fix: impl Into<String>) -> Self {
+        self.fix = fix.into();
+        self
+    }
+
+    pub fn references(mut self, references: Vec<(String, String)>) -> Self {
+        self.references = references;
+        self
+    }
+}
+
+/// Something of ours went wrong, not the administrator's configuration.
+pub fn internal(step: Step, error: &dyn std::error::Error) -> Failure {
+    Failure::at(step, "smtp-setup could not prepare the test.")
+        .detail(error.to_string())
+        .fix("This is a bug in smtp-setup; please report it with the text above.")
+}

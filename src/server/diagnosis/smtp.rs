@@ -1,0 +1,354 @@
+//! The SMTP dialogue: the connection and TLS, what the server offers, and its replies,
+//! read by their enhanced status code (RFC 3463) and the words Exchange Online uses.
+
+use super::certificate;
+use crate::api::report::{Failure, Step};
+use crate::domain::{AuthType, Field};
+use crate::server::check::StepFailed;
+use crate::server::sasl::Mechanism;
+use crate::server::smtp::reply::Reply;
+use crate::server::smtp::SmtpError;
+use crate::server::wire::WireError;
+
+/// What the words of a fix need to know about the test.
+pub struct Context<'a> {
+    /// `host:port`, as the administrator would check it.
+    pub server: &'a str,
+    pub mailbox: &'a str,
+    pub auth: AuthType,
+}
+
+pub fn failure(failed: &StepFailed<SmtpError>, context: &Context<'_>) -> Failure {
+    let StepFailed { step, error } = failed;
+    let step = *step;
+    let server = context.server;
+    let at = |summary: &str| Failure::at(step, summary).detail(error.to_string());
+    let try_again = "Try again; if it persists, check the network path to the SMTP server.";
+    match error {
+        SmtpError::Refused(reply) => refused(step, reply, context)
+            .detail(reply.to_string())
+            .code(match reply.enhanced_status() {
+                Some(enhanced) => format!("{} {enhanced}", reply.code),
+                None => reply.code.to_string(),
+            }),
+        SmtpError::Timeout(limit) => {
+            let failure = if step == Step::Connect {
+                Failure::at(step, "The SMTP server did not answer in time.").fix(format!(
+                    "Check that this server may open outbound TCP connections to {server} \
+                     (port 587 is often blocked by firewalls and hosting providers)."
+                ))
+            } else {
+                Failure::at(step, "The SMTP server stopped answering.").fix(try_again)
+            };
+            failure.detail(format!("No answer within {} s.", limit.as_secs().max(1)))
+        }
+        SmtpError::Wire(WireError::Io(_)) => match step {
+            Step::Data => at("The connection failed while the message was being sent.").fix(
+                "The message may not have been delivered: check the recipient's mailbox before \
+                 sending again.",
+            ),
+            Step::Connect => at("Could not connect to the SMTP server.").fix(format!(
+                "Check the server name and port ({server}) and that outbound connections \
+                 to it are allowed."
+            )),
+            _ => at("The connection to the SMTP server failed.").fix(try_again),
+        },
+        SmtpError::Wire(WireError::Closed) if step == Step::Data => Failure::at(
+            step,
+            "The SMTP server closed the connection while the message was being sent.",
+        )
+        .detail("The connection closed before the server accepted the message.")
+        .fix(
+            "The message may not have been delivered: check the recipient's mailbox before \
+             sending again. If it keeps happening, check the network path and the server's \
+             message size limit.",
+        ),
+        SmtpError::Wire(WireError::Closed) => {
+            Failure::at(step, "The SMTP server closed the connection.")
+                .detail("The server closed the connection without a reply.")
+                .fix(format!(
+                    "Check that {server} is an SMTP submission server and that this host's \
+                     address is not blocked by it; the transcript shows the last reply."
+                ))
+        }
+        SmtpError::Wire(WireError::Certificate(problem)) => {
+            at("The SMTP server's certificate was refused, so nothing was sent.")
+                .fix(certificate::fix(problem))
+        }
+        SmtpError::Wire(
+            WireError::Handshake(_) | WireError::ServerName { .. } | WireError::OutOfOrder,
+        ) => at("The encrypted connection could not be set up.").fix(
+            "Check that the server supports TLS 1.2 or later on this port, and that no \
+             proxy or firewall interferes with TLS.",
+        ),
+        SmtpError::StartTlsNotOffered => Failure::at(
+            step,
+            "The SMTP server does not offer STARTTLS, so nothing was sent.",
+        )
+        .detail("STARTTLS is not in the server's EHLO reply.")
+        .fix(
+            "smtp-setup never sends credentials over an unencrypted connection. Use a \
+                     server that supports STARTTLS on this port (smtp.office365.com:587).",
+        ),
+        SmtpError::AuthNotOffered {
+            wanted: Mechanism::XOAuth2,
+            ..
+        } => at("The SMTP server does not offer AUTH XOAUTH2.").fix(
+            "OAuth2 sending needs Exchange Online's SMTP endpoint (smtp.office365.com:587, \
+             or your cloud's equivalent).",
+        ),
+        SmtpError::AuthNotOffered { .. } => {
+            at("The SMTP server offers no password authentication (AUTH PLAIN or LOGIN).").fix(
+                "Check the host and port: password authentication is usually offered only on \
+                 the submission port (587 with STARTTLS, or 465 with TLS).",
+            )
+        }
+        SmtpError::Unexpected(_)
+        | SmtpError::Malformed(_)
+        | SmtpError::Wire(
+            WireError::LineTooLong | WireError::NotText | WireError::DataBeforeHandshake,
+        ) => at("The SMTP server answered something unexpected.")
+            .fix("Try again; if it persists, the server is not a standard SMTP server."),
+    }
+}
+
+/// A negative reply, by its step, code, enhanced code and words.
+fn refused(step: Step, reply: &Reply, context: &Context<'_>) -> Failure {
+    let text = reply.text().to_ascii_lowercase();
+    let mailbox = context.mailbox;
+    let at = |summary: &str| Failure::at(step, summary);
+    let grant_mailbox = format!(
+        "Add-MailboxPermission -Identity \"{mailbox}\" -User <service principal ID> \
+         -AccessRights FullAccess"
+    );
+    match (step, reply.code, reply.enhanced_status()) {
+        (_, _, Some("5.7.139")) if text.contains("security defaults") => {
+            at("Security defaults block SMTP AUTH for this tenant.").fix(
+                "Security defaults block legacy SMTP AUTH sign-ins: turn them off in the Entra \
+                 admin center (Overview → Properties → Manage security defaults) and protect \
+                 sign-ins with Conditional Access instead.",
+            )
+        }
+        (_, _, Some("5.7.139")) if text.contains("did not meet the criteria") => {
+            at("A Conditional Access policy blocked the SMTP sign-in.").fix(
+                "Exclude this app (service principal) from the Conditional Access policy that \
+                 applied; the Entra sign-in logs name it.",
+            )
+        }
+        (_, _, Some("5.7.139")) if text.contains("basic authentication is disabled") => {
+            at("Basic authentication (username and password) is disabled for SMTP.").fix(
+                "Use the Microsoft (OAuth2) authentication type: Exchange Online no longer \
+                 accepts passwords for SMTP AUTH.",
+            )
+        }
+        (_, _, Some("5.7.139")) => {
+            at("SMTP AUTH is disabled for the tenant or the mailbox.").fix(format!(
+                "In Exchange Online PowerShell: Set-CASMailbox -Identity \"{mailbox}\" \
+                 -SmtpClientAuthenticationDisabled $false (or, tenant-wide, \
+                 Set-TransportConfig -SmtpClientAuthenticationDisabled $false)."
+            ))
+        }
+        (Step::Authenticate, 535, _) if context.auth == AuthType::Password => {
+            at("The server refused the username or password.")
+                .field(Field::Password)
+                .fix(
+                    "Check Username and Password (copy them again: passwords are \
+                     case-sensitive). For Microsoft 365, passwords for SMTP AUTH are being \
+                     retired: use the Microsoft (OAuth2) authentication type.",
+                )
+        }
+        (Step::Authenticate, 535, _) => at("Exchange Online refused the token for this mailbox.")
+            .fix(format!(
+                "Check, in Exchange Online PowerShell: the app's service principal exists \
+                 (New-ServicePrincipal -AppId <SMTP User> -ObjectId <the Enterprise \
+                 application's Object ID>); it has FullAccess to the mailbox ({grant_mailbox}); \
+                 the app has the SMTP.SendAsApp permission with admin consent. New \
+                 permissions can take up to 30 minutes to apply."
+            )),
+        (_, _, Some("5.2.252")) => {
+            at("The mailbox may not send as this From address (SendAsDenied).")
+                .field(Field::EmailAddress)
+                .fix(
+                    "The From address must be the authenticated mailbox (Email address), or \
+                     grant it Send As permission on the address.",
+                )
+        }
+        (Step::Envelope, _, Some(enhanced))
+            if enhanced.starts_with("5.1.") && text.contains("recipient") =>
+        {
+            at("The server refused the recipient.")
+                .field(Field::SendTestTo)
+                .fix("Check the Send test to address.")
+        }
+        // Exchange's "mailbox logon failure": 430 4.2.0 (or 4.2.0 under another code).
+        (_, 430, _) => mailbox_logon_failure(step, &grant_mailbox),
+        (_, _, Some("4.2.0")) if text.contains("logon failure") => {
+            mailbox_logon_failure(step, &grant_mailbox)
+        }
+        (_, _, Some("5.7.60")) => at("The mailbox may not send as this address (5.7.60).")
+            .field(Field::EmailAddress)
+            .fix(
+                "Send from the authenticated mailbox itself (Email address), or grant it Send \
+                 As permission on the From address.",
+            ),
+        (_, 530, _) | (_, _, Some("5.7.57")) => {
+            at("The server wants authentication before sending (5.7.57).").fix(
+                "The message was sent before authentication completed: check that the SMTP \
+                 server is smtp.office365.com:587 and that the mailbox has SMTP AUTH enabled.",
+            )
+        }
+        (_, 421, _) | (_, 450..=499, _) => {
+            at("The SMTP server is temporarily unavailable or throttling.")
+                .fix("Try again in a few minutes.")
+        }
+        _ => at("The SMTP server refused the request.")
+            .fix("Read the server's reply below; its code says what was refused."),
+    }
+}
+
+fn mailbox_logon_failure(step: Step, grant_mailbox: &str) -> Failure {
+    Failure::at(
+        step,
+        "Exchange could not open the mailbox for this app (mailbox logon failure).",
+    )
+    .field(Field::EmailAddress)
+    .fix(format!(
+        "Grant the app's service principal access to the mailbox: {grant_mailbox}. New \
+         permissions can take up to 30 minutes to apply."
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONTEXT: Context<'static> = Context {
+        server: "smtp.office365.com:587",
+        mailbox: "sender@contoso.com",
+        auth: AuthType::MicrosoftOAuth2,
+    };
+
+    fn failed(step: Step, error: SmtpError) -> StepFailed<SmtpError> {
+        StepFailed { step, error }
+    }
+
+    fn reply(step: Step, code: u16, text: &str) -> Failure {
+        reply_as(step, code, text, &CONTEXT)
+    }
+
+    fn reply_as(step: Step, code: u16, text: &str, context: &Context<'_>) -> Failure {
+        let refused = SmtpError::Refused(Reply {
+            code,
+            lines: vec![text.to_owned()],
+        });
+        failure(&failed(step, refused), context)
+    }
+
+    #[test]
+    fn authentication_unsuccessful_explains_the_exchange_side() {
+        let failure = reply(
+            Step::Authenticate,
+            535,
+            "5.7.3 Authentication unsuccessful [SN4PR0601CA0004.namprd06.prod.outlook.com]",
+        );
+        assert_eq!(failure.code.as_deref(), Some("535 5.7.3"));
+        assert!(failure
+            .detail
+            .starts_with("535 5.7.3 Authentication unsuccessful"));
+        assert!(failure.fix.contains("New-ServicePrincipal"));
+        assert!(failure
+            .fix
+            .contains("Add-MailboxPermission -Identity \"sender@contoso.com\""));
+    }
+
+    #[test]
+    fn a_refused_password_points_at_the_password_field() {
+        let context = Context {
+            auth: AuthType::Password,
+            ..CONTEXT
+        };
+        let failure = reply_as(
+            Step::Authenticate,
+            535,
+            "5.7.8 Authentication credentials invalid",
+            &context,
+        );
+        assert_eq!(failure.field, Some(Field::Password));
+        assert_eq!(failure.code.as_deref(), Some("535 5.7.8"));
+    }
+
+    #[test]
+    fn variants_of_5_7_139_are_told_apart() {
+        let disabled = reply(Step::Authenticate, 535, "5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information.");
+        assert!(disabled.fix.contains("Set-CASMailbox -Identity \"sender@contoso.com\" -SmtpClientAuthenticationDisabled $false"));
+        let defaults = reply(Step::Authenticate, 535, "5.7.139 Authentication unsuccessful, user is locked by your organization's security defaults policy. Contact your administrator.");
+        assert!(defaults.summary.contains("Security defaults"));
+        let conditional = reply(Step::Authenticate, 535, "5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated successfully. Contact your administrator.");
+        assert!(conditional.summary.contains("Conditional Access"));
+        let basic = reply(
+            Step::Authenticate,
+            535,
+            "5.7.139 Authentication unsuccessful, basic authentication is disabled.",
+        );
+        assert!(basic.fix.contains("Microsoft (OAuth2)"));
+    }
+
+    #[test]
+    fn sender_recipient_and_mailbox_refusals_point_at_their_fields() {
+        let send_as = reply(
+            Step::Data,
+            554,
+            "5.2.252 SendAsDenied; sender@contoso.com not allowed to send as other@contoso.com",
+        );
+        assert_eq!(send_as.field, Some(Field::EmailAddress));
+        let send_as_60 = reply(
+            Step::Data,
+            550,
+            "5.7.60 SMTP; Client does not have permissions to send as this sender",
+        );
+        assert_eq!(send_as_60.field, Some(Field::EmailAddress));
+        let recipient = reply(
+            Step::Envelope,
+            550,
+            "5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup",
+        );
+        assert_eq!(recipient.field, Some(Field::SendTestTo));
+        let logon = reply(
+            Step::Data,
+            430,
+            "4.2.0 STOREDRV; mailbox logon failure; Cannot open mailbox.",
+        );
+        assert_eq!(logon.field, Some(Field::EmailAddress));
+        assert!(logon
+            .fix
+            .contains("Add-MailboxPermission -Identity \"sender@contoso.com\""));
+        let logon_451 = reply(Step::Data, 451, "4.2.0 STOREDRV; mailbox logon failure");
+        assert_eq!(logon_451.field, Some(Field::EmailAddress));
+        let required = reply(
+            Step::Envelope,
+            530,
+            "5.7.57 Client not authenticated to send mail.",
+        );
+        assert!(required.summary.contains("5.7.57"));
+    }
+
+    #[test]
+    fn temporary_refusals_say_to_try_again() {
+        for (code, text) in [(421, "4.3.2 Service not available"), (451, "4.4.0 busy")] {
+            let failure = reply(Step::Envelope, code, text);
+            assert!(failure.summary.contains("temporarily"), "{code}");
+            assert_eq!(failure.fix, "Try again in a few minutes.");
+        }
+        let other = reply(Step::Envelope, 550, "5.7.1 no");
+        assert_eq!(other.summary, "The SMTP server refused the request.");
+    }
+
+    #[test]
+    fn a_connection_lost_during_data_may_not_have_delivered() {
+        let lost = failure(&failed(Step::Data, WireError::Closed.into()), &CONTEXT);
+        assert!(lost.fix.contains("may not have been delivered"));
+        let reset = std::io::Error::from(std::io::ErrorKind::TimedOut);
+        let broken = failure(&failed(Step::Data, WireError::Io(reset).into()), &CONTEXT);
+        assert!(broken.fix.contains("may not have been delivered"));
+    }
+}

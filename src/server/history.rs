@@ -1,0 +1,44 @@
+//! The test history: one entry per test that reached a server, for "Recent tests".
+
+use super::store::Store;
+use crate::api::report::{TestOutcome, TestReport};
+use crate::api::saved::HistoryEntry;
+use crate::domain::AuthType;
+
+/// What a test leaves in the history: sends and failures; refused inputs and refused
+/// tests (too many) never reached a server, so they leave nothing.
+pub fn entry(auth_type: AuthType, report: &TestReport) -> Option<HistoryEntry> {
+    let failure = match &report.outcome {
+        TestOutcome::Sent { .. } => None,
+        TestOutcome::Failed(failure) => Some(failure),
+        TestOutcome::Invalid(_) | TestOutcome::RateLimited { .. } => return None,
+    };
+    Some(HistoryEntry {
+        at: String::new(),
+        auth_type,
+        recipient: report.recipient.clone().unwrap_or_default(),
+        sent: failure.is_none(),
+        step: failure.map(|f| f.step),
+        code: failure.and_then(|f| f.code.clone()),
+        detail: failure.map(|f| f.summary.clone()),
+    })
+}
+
+/// Records the test, then reads the history back for the page; `None` when nothing was
+/// recorded or the store failed (the report still reaches the page, the error the log).
+pub async fn after_test(
+    store: &Store,
+    auth_type: AuthType,
+    report: &TestReport,
+) -> Option<Vec<HistoryEntry>> {
+    let entry = entry(auth_type, report)?;
+    if let Err(error) = store.record_test(&entry).await {
+        tracing::error!(%error, "cannot record the test in the history");
+        return None;
+    }
+    store
+        .history()
+        .await
+        .inspect_err(|error| tracing::error!(%error, "cannot read the test history"))
+        .ok()
+}

@@ -1,0 +1,323 @@
+//! One SMTP session, a method per step of the dialogue (as lettre's connection has
+//! `connect`, `starttls`, `auth`, `send`). Each returns what it saw, in words for the
+//! checklist, or why it failed; bounding and recording the steps is the caller's.
+
+use std::sync::Arc;
+
+use lettre::address::Envelope;
+use secrecy::{ExposeSecret as _, SecretString};
+
+use super::reply::{Capabilities, Reply, ReplyBuilder};
+use super::{Credentials, Destination, Security, SmtpError};
+use crate::server::sasl::{self, Mechanism};
+use crate::server::wire::{Party, Transcript, Wire};
+
+/// RFC 5321's limit for a command line, CRLF included.
+const MAX_COMMAND_LINE: usize = 512;
+
+/// What the transcript shows for a line carrying credentials.
+const REDACTED: &str = "[redacted]";
+
+pub struct Session {
+    wire: Wire,
+    destination: Destination,
+    tls: Arc<rustls::ClientConfig>,
+    capabilities: Capabilities,
+}
+
+impl Session {
+    pub fn new(destination: Destination, tls: Arc<rustls::ClientConfig>) -> Self {
+        Self {
+            wire: Wire::default(),
+            destination,
+            tls,
+            capabilities: Capabilities::default(),
+        }
+    }
+
+    /// Every line of the session so far, credentials left out.
+    pub fn into_transcript(self) -> Transcript {
+        self.wire.into_transcript()
+    }
+
+    /// TCP, and for STARTTLS the greeting and EHLO in clear text.
+    pub async fn connect(&mut self) -> Result<String, SmtpError> {
+        let endpoint = self.destination.endpoint.clone();
+        self.wire.connect(&endpoint.host, endpoint.port).await?;
+        match self.destination.security {
+            Security::StartTls => {
+                self.greet().await?;
+                Ok(format!(
+                    "{endpoint} answered as {}",
+                    self.capabilities.server
+                ))
+            }
+            Security::ImplicitTls => Ok(format!("TCP connection to {endpoint} open")),
+        }
+    }
+
+    /// STARTTLS and EHLO again over TLS; or, for implicit TLS, the handshake at once and
+    /// then the greeting and EHLO.
+    pub async fn secure(&mut self) -> Result<String, SmtpError> {
+        let host = self.destination.endpoint.host.clone();
+        let agreed = match self.destination.security {
+            Security::StartTls => {
+                if !self.capabilities.starttls {
+                    return Err(SmtpError::StartTlsNotOffered);
+                }
+                expect(self.command("STARTTLS").await?, |c| c == 220)?;
+                let agreed = self.wire.upgrade(self.tls.clone(), &host).await?;
+                self.ehlo().await?;
+                agreed
+            }
+            Security::ImplicitTls => {
+                let agreed = self.wire.upgrade(self.tls.clone(), &host).await?;
+                self.greet().await?;
+                agreed
+            }
+        };
+        Ok(format!("{agreed}; certificate valid for {host}"))
+    }
+
+    /// The first mechanism of `credentials` that the server offers (after TLS).
+    pub fn mechanism(
+        &self,
+        credentials: &Credentials<'_>,
+    ) -> Result<(Mechanism, String), SmtpError> {
+        let wanted = credentials.mechanisms();
+        let offered = wanted
+            .iter()
+            .copied()
+            .find(|m| self.capabilities.offers(*m));
+        match (offered, wanted.first()) {
+            (Some(mechanism), _) => Ok((
+                mechanism,
+                format!(
+                    "AUTH {mechanism} is offered by {}",
+                    self.capabilities.server
+                ),
+            )),
+            (None, wanted) => Err(SmtpError::AuthNotOffered {
+                wanted: wanted.copied().unwrap_or(Mechanism::Plain),
+                offered: self.capabilities.auth.clone(),
+            }),
+        }
+    }
+
+    pub async fn authenticate(
+        &mut self,
+        credentials: &Credentials<'_>,
+        mechanism: Mechanism,
+    ) -> Result<String, SmtpError> {
+        let reply = match (credentials, mechanism) {
+            (Credentials::XOAuth2 { user, token }, _) => {
+                let initial = sasl::xoauth2_initial_response(user, token);
+                let reply = self.initial_response(Mechanism::XOAuth2, &initial).await?;
+                if reply.code == 334 {
+                    // The error challenge (base64 JSON): a positive 3xx cannot be the
+                    // end; an empty answer yields the real, negative, reply.
+                    self.command("").await?
+                } else {
+                    reply
+                }
+            }
+            (Credentials::Password { username, password }, Mechanism::Login) => {
+                expect(self.command("AUTH LOGIN").await?, |c| c == 334)?;
+                let username = sasl::base64(username.as_bytes());
+                expect(
+                    self.secret_command(username.expose_secret(), REDACTED)
+                        .await?,
+                    |c| c == 334,
+                )?;
+                let password = sasl::base64(password.expose_secret().as_bytes());
+                self.secret_command(password.expose_secret(), REDACTED)
+                    .await?
+            }
+            (Credentials::Password { username, password }, _) => {
+                let initial = sasl::plain_initial_response(username, password);
+                self.initial_response(Mechanism::Plain, &initial).await?
+            }
+        };
+        Ok(expect(reply, |c| c == 235)?.to_string())
+    }
+
+    /// MAIL FROM and one RCPT TO per recipient, with SMTPUTF8 when an address needs it.
+    pub async fn envelope(&mut self, envelope: &Envelope) -> Result<String, SmtpError> {
+        let from = envelope.from().map(|a| a.to_string()).unwrap_or_default();
+        let non_ascii = std::iter::once(from.as_str())
+            .chain(envelope.to().iter().map(AsRef::as_ref))
+            .any(|address| !address.is_ascii());
+        let parameter = if non_ascii && self.capabilities.smtputf8 {
+            " SMTPUTF8"
+        } else {
+            ""
+        };
+        let mut reply = expect(
+            self.command(&format!("MAIL FROM:<{from}>{parameter}"))
+                .await?,
+            |c| c == 250,
+        )?;
+        for recipient in envelope.to() {
+            reply = expect(
+                self.command(&format!("RCPT TO:<{recipient}>")).await?,
+                |c| c == 250 || c == 251,
+            )?;
+        }
+        Ok(reply.to_string())
+    }
+
+    /// DATA, then the message, dot-stuffed and ending with `CRLF.CRLF`, in one write.
+    /// Success means the server accepted the message.
+    pub async fn data(&mut self, message: &[u8]) -> Result<String, SmtpError> {
+        expect(self.command("DATA").await?, |c| c == 354)?;
+        let transcript = self.wire.transcript();
+        transcript.note(format!("[message: {} octets, not shown]", message.len()));
+        transcript.push(Party::Client, ".");
+        self.wire.write_all(&dot_stuff(message)).await?;
+        let reply = expect(self.read_reply().await?, |c| c == 250)?;
+        Ok(reply.to_string())
+    }
+
+    pub async fn quit(&mut self) -> Result<Reply, SmtpError> {
+        self.command("QUIT").await
+    }
+
+    /// The greeting (220) and EHLO.
+    async fn greet(&mut self) -> Result<(), SmtpError> {
+        expect(self.read_reply().await?, |c| c == 220)?;
+        self.ehlo().await
+    }
+
+    async fn ehlo(&mut self) -> Result<(), SmtpError> {
+        let name = self.hello_name();
+        let reply = expect(self.command(&format!("EHLO {name}")).await?, |c| c == 250)?;
+        self.capabilities = Capabilities::from_ehlo(&reply);
+        Ok(())
+    }
+
+    /// The address literal for EHLO (RFC 5321 section 4.1.3): this host's side of the
+    /// connection, which is true and needs no DNS name.
+    fn hello_name(&self) -> String {
+        match self.wire.local_ip() {
+            Some(std::net::IpAddr::V4(ip)) => format!("[{ip}]"),
+            Some(std::net::IpAddr::V6(ip)) => format!("[IPv6:{ip}]"),
+            None => "[127.0.0.1]".to_owned(),
+        }
+    }
+
+    /// `AUTH <mechanism> <initial response>`. RFC 4954 section 4: when the initial
+    /// response would make the line longer than the server's limit, it is sent after the
+    /// server's empty 334 challenge instead. Real Entra tokens always take that form,
+    /// which is also the one Microsoft documents for Exchange Online.
+    async fn initial_response(
+        &mut self,
+        mechanism: Mechanism,
+        initial: &SecretString,
+    ) -> Result<Reply, SmtpError> {
+        let initial = initial.expose_secret();
+        if fits_on_auth_line(mechanism, initial) {
+            return self
+                .secret_command(
+                    &format!("AUTH {mechanism} {initial}"),
+                    &format!("AUTH {mechanism} {REDACTED}"),
+                )
+                .await;
+        }
+        let challenge = self.command(&format!("AUTH {mechanism}")).await?;
+        if challenge.code != 334 {
+            return Ok(challenge);
+        }
+        self.secret_command(initial, REDACTED).await
+    }
+
+    /// Sends one command line (without CRLF) and reads the reply.
+    async fn command(&mut self, line: &str) -> Result<Reply, SmtpError> {
+        self.secret_command(line, line).await
+    }
+
+    /// Sends a line that carries credentials; the transcript shows `shown` instead.
+    async fn secret_command(&mut self, line: &str, shown: &str) -> Result<Reply, SmtpError> {
+        self.wire.write_line(line, shown).await?;
+        self.read_reply().await
+    }
+
+    async fn read_reply(&mut self) -> Result<Reply, SmtpError> {
+        let mut builder = ReplyBuilder::default();
+        loop {
+            let line = self.wire.read_line().await?;
+            if let Some(reply) = builder.push(&line)? {
+                return Ok(reply);
+            }
+        }
+    }
+}
+
+/// A reply with an expected code passes; a negative one is the server's refusal; any
+/// other is out of place.
+fn expect(reply: Reply, wanted: impl Fn(u16) -> bool) -> Result<Reply, SmtpError> {
+    if wanted(reply.code) {
+        Ok(reply)
+    } else if reply.is_positive() {
+        Err(SmtpError::Unexpected(reply))
+    } else {
+        Err(SmtpError::Refused(reply))
+    }
+}
+
+fn fits_on_auth_line(mechanism: Mechanism, initial: &str) -> bool {
+    "AUTH ".len() + mechanism.name().len() + 1 + initial.len() + 2 <= MAX_COMMAND_LINE
+}
+
+/// RFC 5321 section 4.5.2: a line starting with "." gets another one; the message ends
+/// with CRLF "." CRLF.
+fn dot_stuff(message: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(message.len() + 8);
+    let mut at_line_start = true;
+    for &byte in message {
+        if at_line_start && byte == b'.' {
+            out.push(b'.');
+        }
+        out.push(byte);
+        at_line_start = byte == b'\n';
+    }
+    if !out.ends_with(b"\r\n") {
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b".\r\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_initial_responses_wait_for_the_334_challenge() {
+        let response = |token: &str| {
+            sasl::xoauth2_initial_response("a@contoso.com", token)
+                .expose_secret()
+                .to_owned()
+        };
+        assert!(fits_on_auth_line(
+            Mechanism::XOAuth2,
+            &response("short-token")
+        ));
+        // An Entra token is 1.5–3 KB: never on the AUTH line.
+        let entra_sized = response(&"x".repeat(1500));
+        assert!(!fits_on_auth_line(Mechanism::XOAuth2, &entra_sized));
+        // The limit counts "AUTH XOAUTH2 " and CRLF: 512 octets in all.
+        assert!(fits_on_auth_line(Mechanism::XOAuth2, &"A".repeat(512 - 15)));
+        assert!(!fits_on_auth_line(
+            Mechanism::XOAuth2,
+            &"A".repeat(512 - 14)
+        ));
+    }
+
+    #[test]
+    fn dot_stuffing() {
+        assert_eq!(dot_stuff(b"a\r\n.b\r\n"), b"a\r\n..b\r\n.\r\n");
+        assert_eq!(dot_stuff(b".\r\n"), b"..\r\n.\r\n");
+        assert_eq!(dot_stuff(b"no newline"), b"no newline\r\n.\r\n");
+        assert_eq!(dot_stuff(b"a.b\r\n"), b"a.b\r\n.\r\n");
+    }
+}

@@ -1,0 +1,220 @@
+//! The application built from its settings, and served until told to stop. A library,
+//! so that the integration tests start the very same application in-process.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::FromRef;
+use axum::http::{header, HeaderValue};
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{get, post};
+use axum::Router;
+use leptos::config::LeptosOptions;
+use secrecy::ExposeSecret as _;
+use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeader;
+
+use super::admin::{Admin, RandomFailed, TokenPolicy};
+use super::check::TestSender;
+use super::precompress;
+use super::settings::{ServerSettings, SettingsError};
+use super::store::{Store, StoreError};
+use super::tls::TlsSetupError;
+use super::web::login::{self, PublicUrl};
+use super::web::{api_errors, guard, headers, health, page, serve};
+use crate::app::shell;
+
+/// Everything a request may need, shared by every handler; each takes its part.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub admin: Arc<Admin>,
+    pub store: Arc<Store>,
+    pub sender: Arc<TestSender>,
+    pub public_url: PublicUrl,
+    pub leptos_options: LeptosOptions,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error("the Leptos settings: {0}")]
+    Leptos(#[from] leptos::config::errors::LeptosConfigError),
+    #[error(transparent)]
+    Tls(#[from] TlsSetupError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Random(#[from] RandomFailed),
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        address: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A server bound to its address, ready to serve.
+pub struct Application {
+    listener: TcpListener,
+    address: SocketAddr,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(
+        settings: ServerSettings,
+        leptos_options: LeptosOptions,
+    ) -> Result<Self, StartupError> {
+        // Leptos runs its tasks on tokio; a second application in one process (tests)
+        // finds it set already.
+        let _ = any_spawner::Executor::init_tokio();
+        let sender = Arc::new(TestSender::new(&settings)?);
+        let sealing_key = settings.sealing_key.as_ref().map(|k| k.expose_secret());
+        let (store, key_source) = Store::open(&settings.database_url, sealing_key).await?;
+        tracing::info!(database = %settings.database_url, key = ?key_source, "store open");
+        let policy = match &settings.admin_token {
+            Some(token) => TokenPolicy::Fixed(token.expose_secret().to_owned()),
+            None => TokenPolicy::OneTime,
+        };
+        let admin = Admin::new(policy, settings.test_sends_per_minute)?;
+        // Administrators signed in before a restart stay signed in.
+        admin.restore_sessions(store.live_sessions(std::time::SystemTime::now()).await?);
+
+        let address = leptos_options.site_addr;
+        let listener = TcpListener::bind(address)
+            .await
+            .map_err(|source| StartupError::Listen { address, source })?;
+        // Port 0 picks one: the link printed names the address actually bound.
+        let address = listener
+            .local_addr()
+            .map_err(|source| StartupError::Listen { address, source })?;
+        let public_url = PublicUrl(
+            settings
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{address}")),
+        );
+        log_destinations(&settings);
+        Ok(Self {
+            listener,
+            address,
+            state: AppState {
+                admin: Arc::new(admin),
+                store: Arc::new(store),
+                sender,
+                public_url,
+                leptos_options,
+            },
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then lets requests in flight finish and
+    /// closes the store.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) {
+        let state = self.state;
+        // The bundles are compressed once, in the background, from the first start.
+        precompress::spawn(pkg_dir(&state.leptos_options));
+        tracing::info!("listening on http://{}", self.address);
+        login::print_sign_in_link(&state.public_url, &state.admin);
+        let store = state.store.clone();
+        serve::serve(self.listener, router(state), shutdown).await;
+        store.close().await;
+        tracing::info!("stopped");
+    }
+}
+
+/// Every route, and the layers every request passes through.
+pub fn router(state: AppState) -> Router {
+    let bundles = bundles(&state.leptos_options);
+    let pkg = format!("/{}", state.leptos_options.site_pkg_dir);
+    Router::new()
+        .route("/", get(page::page))
+        .route("/api/{*name}", post(page::server_function))
+        .route("/login", get(login::login))
+        .route("/logout", post(login::logout))
+        .route("/healthz", get(health::healthz))
+        .nest_service(&pkg, bundles)
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Outermost last: headers on every response, then the guard, then the status of
+        // a server function's error.
+        .layer(from_fn(api_errors::status_from_error))
+        .layer(from_fn_with_state(
+            state.admin.clone(),
+            guard::require_admin,
+        ))
+        .layer(from_fn(headers::security_headers))
+        // The form is a few KB; nothing legitimate is larger (413), or slower to arrive.
+        .layer(RequestBodyLimitLayer::new(64 * 1024))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            Duration::from_secs(10),
+        ))
+        .with_state(state)
+}
+
+fn pkg_dir(options: &LeptosOptions) -> std::path::PathBuf {
+    Path::new(&*options.site_root).join(&*options.site_pkg_dir)
+}
+
+/// The bundles: precompressed copies served in place of the originals. Their names
+/// carry a content hash, so browsers may keep them for a year.
+fn bundles(options: &LeptosOptions) -> SetResponseHeader<ServeDir, HeaderValue> {
+    let cache = HeaderValue::from_static(if options.hash_files {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    });
+    let files = ServeDir::new(pkg_dir(options))
+        .precompressed_br()
+        .precompressed_gzip();
+    SetResponseHeader::overriding(files, header::CACHE_CONTROL, cache)
+}
+
+fn log_destinations(settings: &ServerSettings) {
+    let cloud = "the chosen cloud's";
+    tracing::info!(
+        authority = settings
+            .authority_override
+            .as_ref()
+            .map_or(cloud.to_owned(), |u| u.to_string()),
+        smtp = settings
+            .smtp_override
+            .as_ref()
+            .map_or(cloud.to_owned(), |e| e.to_string()),
+        extra_ca = settings.extra_roots_pem.is_some(),
+        "Microsoft OAuth2 test sends go to these servers"
+    );
+}
+
+/// SIGTERM (service managers) or Ctrl-C.
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,234 @@
+//! The one saved configuration: its values, its secrets sealed, and what the page may
+//! know of them (the first three characters of a client secret, as Entra shows it, the
+//! length, when each was saved).
+
+use super::{known, Store, StoreError};
+use crate::api::saved::{SavedConfig, SecretFingerprint};
+use crate::domain::{
+    AuthType, ClientSecret, Cloud, SecretInput, Security, SmtpForm, SmtpPassword, StoredSecrets,
+};
+
+/// Associated data of each sealed value (see [`super::sealing`]).
+const CLIENT_SECRET: &str = "client_secret";
+const PASSWORD: &str = "password";
+
+/// A secret in a save: keep the stored one, or replace it with a new value.
+pub enum SecretChange<'a> {
+    Keep,
+    Replace(&'a str),
+}
+
+pub enum Saved {
+    Done(Box<SavedConfig>),
+    Conflict { current_version: i64 },
+}
+
+#[derive(sqlx::FromRow)]
+struct ConfigurationRow {
+    version: i64,
+    auth_type: String,
+    cloud: String,
+    email_address: String,
+    name: String,
+    tenant_id: String,
+    client_id: String,
+    object_id: String,
+    smtp_host: String,
+    smtp_port: String,
+    security: String,
+    username: String,
+    send_test_to: String,
+    client_secret_hint: Option<String>,
+    client_secret_length: Option<i64>,
+    client_secret_saved_at: Option<String>,
+    password_length: Option<i64>,
+    password_saved_at: Option<String>,
+    saved_at: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct SealedRow {
+    client_secret_sealed: Option<Vec<u8>>,
+    password_sealed: Option<Vec<u8>>,
+}
+
+impl ConfigurationRow {
+    fn into_saved(self) -> Result<SavedConfig, StoreError> {
+        let form = SmtpForm {
+            auth_type: known("auth_type", self.auth_type, AuthType::from_key)?,
+            cloud: known("cloud", self.cloud, Cloud::from_key)?,
+            email_address: self.email_address,
+            name: self.name,
+            tenant_id: self.tenant_id,
+            client_id: self.client_id,
+            client_secret: SecretInput::KeepStored,
+            object_id: self.object_id,
+            smtp_host: self.smtp_host,
+            smtp_port: self.smtp_port,
+            security: known("security", self.security, Security::from_key)?,
+            username: self.username,
+            password: SecretInput::KeepStored,
+            send_test_to: self.send_test_to,
+        };
+        Ok(SavedConfig {
+            version: self.version,
+            form,
+            client_secret: fingerprint(
+                self.client_secret_hint,
+                self.client_secret_length,
+                self.client_secret_saved_at,
+            )?,
+            password: fingerprint(None, self.password_length, self.password_saved_at)?,
+            saved_at: Some(self.saved_at),
+        })
+    }
+}
+
+/// A stored secret's fingerprint: present when its length and time are.
+fn fingerprint(
+    hint: Option<String>,
+    length: Option<i64>,
+    saved_at: Option<String>,
+) -> Result<Option<SecretFingerprint>, StoreError> {
+    let (Some(length), Some(saved_at)) = (length, saved_at) else {
+        return Ok(None);
+    };
+    let length = u32::try_from(length).map_err(|_| StoreError::Unknown {
+        column: "secret length",
+        value: length.to_string(),
+    })?;
+    Ok(Some(SecretFingerprint {
+        hint,
+        length,
+        saved_at,
+    }))
+}
+
+impl Store {
+    /// The saved configuration without its secrets (version 0 when nothing is saved).
+    pub async fn load(&self) -> Result<SavedConfig, StoreError> {
+        let row: Option<ConfigurationRow> =
+            sqlx::query_as("SELECT * FROM configuration WHERE id = 1")
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map_or_else(|| Ok(SavedConfig::default()), ConfigurationRow::into_saved)
+    }
+
+    /// The stored secrets, opened and parsed like typed ones. A stored secret that no
+    /// longer passes its parse is left out, as if none were stored: the form then asks
+    /// for it again.
+    pub async fn secrets(&self) -> Result<StoredSecrets, StoreError> {
+        let row: Option<SealedRow> = sqlx::query_as(
+            "SELECT client_secret_sealed, password_sealed FROM configuration WHERE id = 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(StoredSecrets::default());
+        };
+        Ok(StoredSecrets {
+            client_secret: self.open_secret(
+                CLIENT_SECRET,
+                row.client_secret_sealed,
+                ClientSecret::parse,
+            )?,
+            password: self.open_secret(PASSWORD, row.password_sealed, SmtpPassword::parse)?,
+        })
+    }
+
+    fn open_secret<T, E: std::fmt::Display>(
+        &self,
+        purpose: &str,
+        sealed: Option<Vec<u8>>,
+        parse: fn(&str) -> Result<T, E>,
+    ) -> Result<Option<T>, StoreError> {
+        let Some(sealed) = sealed else {
+            return Ok(None);
+        };
+        let opened = self.key.open_secret(purpose, &sealed)?;
+        Ok(parse(secrecy::ExposeSecret::expose_secret(&opened))
+            .inspect_err(
+                |error| tracing::warn!(purpose, %error, "a stored secret no longer parses"),
+            )
+            .ok())
+    }
+
+    /// Saves `form` if the stored version is still `base_version`, in one statement.
+    /// The form's own secret fields are ignored: `client_secret` and `password` say what
+    /// to do with each secret.
+    pub async fn save(
+        &self,
+        form: &SmtpForm,
+        client_secret: SecretChange<'_>,
+        password: SecretChange<'_>,
+        base_version: i64,
+    ) -> Result<Saved, StoreError> {
+        let sealed = |purpose: &str, change: &SecretChange<'_>| match change {
+            SecretChange::Keep => Ok(None),
+            SecretChange::Replace(value) => self.key.seal(purpose, value.as_bytes()).map(Some),
+        };
+        let length = |change: &SecretChange<'_>| match change {
+            SecretChange::Keep => None,
+            SecretChange::Replace(value) => i64::try_from(value.chars().count()).ok(),
+        };
+        let hint = match &client_secret {
+            SecretChange::Keep => None,
+            SecretChange::Replace(value) => Some(value.chars().take(3).collect::<String>()),
+        };
+        let result = sqlx::query(
+            "INSERT INTO configuration (
+                id, version, auth_type, cloud, email_address, name, tenant_id, client_id,
+                object_id, smtp_host, smtp_port, security, username, send_test_to,
+                client_secret_sealed, client_secret_hint, client_secret_length, client_secret_saved_at,
+                password_sealed, password_length, password_saved_at, saved_at)
+             VALUES (1, 1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
+                ?13, ?14, ?15, CASE WHEN ?13 IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%SZ', 'now') END,
+                ?16, ?17, CASE WHEN ?16 IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%SZ', 'now') END,
+                strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+             ON CONFLICT (id) DO UPDATE SET
+                version = version + 1,
+                auth_type = excluded.auth_type, cloud = excluded.cloud,
+                email_address = excluded.email_address, name = excluded.name,
+                tenant_id = excluded.tenant_id, client_id = excluded.client_id,
+                object_id = excluded.object_id, smtp_host = excluded.smtp_host,
+                smtp_port = excluded.smtp_port, security = excluded.security,
+                username = excluded.username, send_test_to = excluded.send_test_to,
+                client_secret_sealed = coalesce(excluded.client_secret_sealed, client_secret_sealed),
+                client_secret_hint = coalesce(excluded.client_secret_hint, client_secret_hint),
+                client_secret_length = coalesce(excluded.client_secret_length, client_secret_length),
+                client_secret_saved_at = coalesce(excluded.client_secret_saved_at, client_secret_saved_at),
+                password_sealed = coalesce(excluded.password_sealed, password_sealed),
+                password_length = coalesce(excluded.password_length, password_length),
+                password_saved_at = coalesce(excluded.password_saved_at, password_saved_at),
+                saved_at = excluded.saved_at
+             WHERE configuration.version = ?18",
+        )
+        .bind(form.auth_type.key())
+        .bind(form.cloud.key())
+        .bind(&form.email_address)
+        .bind(&form.name)
+        .bind(&form.tenant_id)
+        .bind(&form.client_id)
+        .bind(&form.object_id)
+        .bind(&form.smtp_host)
+        .bind(&form.smtp_port)
+        .bind(form.security.key())
+        .bind(&form.username)
+        .bind(&form.send_test_to)
+        .bind(sealed(CLIENT_SECRET, &client_secret)?)
+        .bind(hint)
+        .bind(length(&client_secret))
+        .bind(sealed(PASSWORD, &password)?)
+        .bind(length(&password))
+        .bind(base_version)
+        .execute(&self.pool)
+        .await?;
+        // One row: inserted (first save, from version 0) or updated (the version matched).
+        // None: the stored version moved on, and nothing was written.
+        if result.rows_affected() == 1 {
+            return Ok(Saved::Done(Box::new(self.load().await?)));
+        }
+        let current_version = self.load().await?.version;
+        Ok(Saved::Conflict { current_version })
+    }
+}

@@ -1,0 +1,36 @@
+//! The page and the server functions behind it. The page's starting data (the saved
+//! configuration, the recent tests) is read from the store before rendering, since the
+//! renderer itself is synchronous, and reaches the browser through Leptos' own shared
+//! data (see `ui::config_page`).
+
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use leptos::prelude::provide_context;
+
+use crate::api::saved::InitialData;
+use crate::app::shell;
+use crate::server::startup::AppState;
+
+pub async fn page(State(state): State<AppState>, request: Request) -> Response {
+    let saved = state.store.load().await;
+    let history = state.store.history().await;
+    if let (Err(error), _) | (_, Err(error)) = (&saved, &history) {
+        tracing::error!(%error, "cannot read the store for the page");
+    }
+    let initial = InitialData {
+        saved: saved.unwrap_or_default(),
+        history: history.unwrap_or_default(),
+    };
+    let options = state.leptos_options.clone();
+    let render = leptos_axum::render_app_to_stream_with_context(
+        move || provide_context(initial.clone()),
+        move || shell(options.clone()),
+    );
+    render(request).await
+}
+
+pub async fn server_function(State(state): State<AppState>, request: Request) -> Response {
+    leptos_axum::handle_server_fns_with_context(move || provide_context(state.clone()), request)
+        .await
+        .into_response()
+}

@@ -1,0 +1,166 @@
+//! The form: its fields, the browser's own check (the same parse as the server's), and
+//! the two actions, Send test email and Save.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+
+use super::state::PageState;
+use crate::api::{save_configuration, send_test_email};
+use crate::domain::{AuthType, Cloud, Field, SecretsOnServer, Security, SmtpForm};
+use crate::ui::choice_select::ChoiceSelect;
+use crate::ui::failure_panel::Problem;
+use crate::ui::field_input::FieldInput;
+
+#[component]
+pub fn ConfigForm(page: PageState) -> impl IntoView {
+    let form = page.form;
+    let send = Action::new(|form: &SmtpForm| send_test_email(form.clone()));
+    let save =
+        Action::new(|(form, base): &(SmtpForm, i64)| save_configuration(form.clone(), *base));
+    Effect::new(move |_| {
+        if let Some(answer) = send.value().get() {
+            page.show_test(answer);
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(outcome) = save.value().get() {
+            page.show_save(outcome);
+        }
+    });
+    let busy = Signal::derive(move || send.pending().get() || save.pending().get());
+    // Effects run only in the browser: until hydration, the buttons stay disabled so a
+    // click can never fall back to a plain HTML form submission.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+
+    // The browser's own check, before anything is sent: the same parse as the server's.
+    let checked = move || -> Option<SmtpForm> {
+        let input = form.snapshot();
+        let on_server = SecretsOnServer {
+            client_secret: page.stored_secret.read_untracked().is_some(),
+            password: page.stored_password.read_untracked().is_some(),
+        };
+        match input.parse(&on_server) {
+            Err(errors) => {
+                page.refused(&errors);
+                None
+            }
+            Ok(_) => {
+                form.touch_all();
+                page.clear_messages();
+                Some(input)
+            }
+        }
+    };
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        if let Some(input) = checked() {
+            page.steps.set(None);
+            page.transcript.set(None);
+            send.dispatch(input);
+        }
+    };
+    let on_save = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
+        if let Some(input) = checked() {
+            save.dispatch((input, page.version.get_untracked()));
+        }
+    };
+
+    let at_fault = Signal::derive(move || match page.problem.get() {
+        Some(Problem::Failed(failure)) => failure.field,
+        _ => None,
+    });
+    let recipient_placeholder = Signal::derive(move || form.field(Field::EmailAddress).value.get());
+    let is_password = move || form.auth_type.get() == AuthType::Password;
+    let secret_stored = Signal::derive(move || page.stored_secret.get().map(|s| s.describe()));
+    let password_stored = Signal::derive(move || page.stored_password.get().map(|s| s.describe()));
+
+    view! {
+        <form class="config" novalidate on:submit=on_submit>
+            <ChoiceSelect
+                id="auth-type"
+                label="Authentication type"
+                choices=&AuthType::ALL
+                selected=form.auth_type
+                key=AuthType::key
+                text=AuthType::label
+            />
+            <FieldInput state=form.field(Field::EmailAddress) at_fault autocomplete="email" input_type="email" />
+            <FieldInput state=form.field(Field::Name) at_fault />
+            <div class="auth-fields" data-auth="microsoft_oauth2" hidden=is_password>
+                <ChoiceSelect
+                    id="cloud"
+                    label="Cloud"
+                    choices=&Cloud::ALL
+                    selected=form.cloud
+                    key=Cloud::key
+                    text=Cloud::label
+                    hint="Where the tenant lives: sets the sign-in authority, the token scope and the SMTP host."
+                />
+                <FieldInput state=form.field(Field::TenantId) at_fault />
+                <FieldInput state=form.field(Field::ClientId) at_fault />
+                <FieldInput
+                    state=form.field(Field::ClientSecret)
+                    at_fault
+                    secret=true
+                    autocomplete="new-password"
+                    stored=secret_stored
+                />
+                <FieldInput state=form.field(Field::ObjectId) at_fault />
+            </div>
+            <div class="auth-fields" data-auth="password" hidden=move || !is_password()>
+                <FieldInput state=form.field(Field::SmtpHost) at_fault />
+                <FieldInput state=form.field(Field::SmtpPort) at_fault input_type="text" />
+                <ChoiceSelect
+                    id="security"
+                    label="Encryption"
+                    choices=&Security::ALL
+                    selected=form.security
+                    key=Security::key
+                    text=Security::label
+                    hint="Credentials are only ever sent encrypted."
+                />
+                <FieldInput state=form.field(Field::Username) at_fault autocomplete="username" />
+                <FieldInput
+                    state=form.field(Field::Password)
+                    at_fault
+                    secret=true
+                    autocomplete="new-password"
+                    stored=password_stored
+                />
+            </div>
+            <FieldInput
+                state=form.field(Field::SendTestTo)
+                at_fault
+                input_type="email"
+                placeholder=recipient_placeholder
+            />
+            <div class="actions">
+                <button
+                    type="submit"
+                    id="send-test"
+                    disabled=move || !hydrated.get() || busy.get()
+                    aria-busy=move || send.pending().get().to_string()
+                >
+                    {move || if send.pending().get() { "Sending test email…" } else { "Send test email" }}
+                </button>
+                <button
+                    type="button"
+                    id="save"
+                    class="secondary"
+                    disabled=move || !hydrated.get() || busy.get()
+                    aria-busy=move || save.pending().get().to_string()
+                    on:click=on_save
+                >
+                    {move || if save.pending().get() { "Saving…" } else { "Save" }}
+                </button>
+            </div>
+        </form>
+    }
+}

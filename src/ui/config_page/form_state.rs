@@ -1,0 +1,86 @@
+//! The form as signals, and the one way to read it whole: [`FormState::snapshot`].
+
+use leptos::prelude::*;
+
+use crate::api::saved::SecretFingerprint;
+use crate::domain::{AuthType, Cloud, Field, SecretInput, Security, SmtpForm};
+use crate::ui::field_input::FieldState;
+
+#[derive(Clone, Copy)]
+pub struct FormState {
+    pub auth_type: RwSignal<AuthType>,
+    pub cloud: RwSignal<Cloud>,
+    pub security: RwSignal<Security>,
+    /// One per [`Field`], in `Field::ALL` order.
+    fields: [FieldState; Field::ALL.len()],
+}
+
+impl FormState {
+    /// The form filled from saved values. A secret field is "kept" while the server
+    /// holds its secret: empty then means "use the stored one".
+    pub fn new(
+        saved: &SmtpForm,
+        stored_secret: RwSignal<Option<SecretFingerprint>>,
+        stored_password: RwSignal<Option<SecretFingerprint>>,
+    ) -> Self {
+        let kept = move |field| match field {
+            Field::ClientSecret => Signal::derive(move || stored_secret.read().is_some()),
+            Field::Password => Signal::derive(move || stored_password.read().is_some()),
+            _ => Signal::stored(false),
+        };
+        let form = Self {
+            auth_type: RwSignal::new(saved.auth_type),
+            cloud: RwSignal::new(saved.cloud),
+            security: RwSignal::new(saved.security),
+            fields: Field::ALL.map(|field| FieldState::new(field, kept(field))),
+        };
+        for state in form.fields {
+            state
+                .value
+                .set(saved.text(state.field).unwrap_or_default().to_owned());
+        }
+        form
+    }
+
+    /// A field's state. `Field::ALL` lists the fields in the order they are declared,
+    /// so a field's discriminant is its index.
+    pub fn field(&self, field: Field) -> FieldState {
+        self.fields[field as usize]
+    }
+
+    fn text(&self, field: Field) -> String {
+        self.field(field).value.get_untracked()
+    }
+
+    pub fn snapshot(&self) -> SmtpForm {
+        SmtpForm {
+            auth_type: self.auth_type.get_untracked(),
+            cloud: self.cloud.get_untracked(),
+            security: self.security.get_untracked(),
+            email_address: self.text(Field::EmailAddress),
+            name: self.text(Field::Name),
+            tenant_id: self.text(Field::TenantId),
+            client_id: self.text(Field::ClientId),
+            client_secret: SecretInput::from_typed(self.text(Field::ClientSecret)),
+            object_id: self.text(Field::ObjectId),
+            smtp_host: self.text(Field::SmtpHost),
+            smtp_port: self.text(Field::SmtpPort),
+            username: self.text(Field::Username),
+            password: SecretInput::from_typed(self.text(Field::Password)),
+            send_test_to: self.text(Field::SendTestTo),
+        }
+    }
+
+    /// Shows the messages of every field the chosen type uses.
+    pub fn touch_all(&self) {
+        for field in self.auth_type.get_untracked().fields() {
+            self.field(*field).touched.set(true);
+        }
+    }
+
+    /// Saved secrets leave the page: the fields show what is stored instead.
+    pub fn forget_secrets(&self) {
+        self.field(Field::ClientSecret).value.set(String::new());
+        self.field(Field::Password).value.set(String::new());
+    }
+}

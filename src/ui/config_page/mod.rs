@@ -1,0 +1,72 @@
+//! The SMTP configuration page: the form, then what the last test or save said, the
+//! setup guide, the report, the transcript and the recent tests.
+
+mod form;
+mod form_state;
+mod state;
+
+use leptos::prelude::*;
+use leptos::server::SharedValue;
+
+use self::form::ConfigForm;
+use self::state::PageState;
+use super::checklist::Checklist;
+use super::failure_panel::FailurePanel;
+use super::history::History;
+use super::setup_guide::{GuideSignals, SetupGuide};
+use super::toast::Toast;
+use super::transcript::Transcript;
+use crate::api::saved::InitialData;
+use crate::domain::{AuthType, Field};
+
+#[component]
+pub fn ConfigPage() -> impl IntoView {
+    // Read from the store before rendering (`server::web::page`); the browser gets the
+    // same value from the page itself when it hydrates.
+    let initial = SharedValue::new(|| use_context::<InitialData>().unwrap_or_default());
+    let page = PageState::new(initial.into_inner());
+    let form = page.form;
+    let guide = GuideSignals {
+        cloud: form.cloud,
+        tenant_id: form.field(Field::TenantId).value,
+        client_id: form.field(Field::ClientId).value,
+        object_id: form.field(Field::ObjectId).value,
+        email_address: form.field(Field::EmailAddress).value,
+    };
+    let is_password = move || form.auth_type.get() == AuthType::Password;
+
+    view! {
+        <header class="top">
+            <h1>"SMTP configuration"</h1>
+            <form method="post" action="/logout" class="sign-out">
+                <button type="submit">"Sign out"</button>
+            </form>
+        </header>
+        <p class="lead">
+            "Set how the application sends email, then send a test message to prove it works."
+        </p>
+        <ConfigForm page />
+        <FailurePanel problem=page.problem />
+        <div hidden=is_password>
+            <SetupGuide values=guide />
+        </div>
+        <Checklist
+            steps=page.steps.into()
+            open=Signal::derive(move || page.problem.read().is_some())
+        />
+        <Transcript text=page.transcript.into() />
+        <History entries=page.history />
+        <Toast message=page.toast />
+    }
+}
+
+/// Moves keyboard focus to an input (after a refused submit).
+fn focus(id: &str) {
+    use leptos::wasm_bindgen::JsCast;
+    if let Some(element) = document()
+        .get_element_by_id(id)
+        .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = element.focus();
+    }
+}

@@ -1,0 +1,165 @@
+//! What the page shows besides the form, and how each answer of the server changes it.
+
+use leptos::prelude::*;
+
+use super::form_state::FormState;
+use crate::api::report::{transcript_text, StepResult, TestOutcome};
+use crate::api::saved::{HistoryEntry, InitialData, SaveOutcome, SecretFingerprint};
+use crate::api::{ApiError, TestAnswer};
+use crate::domain::FieldErrors;
+use crate::ui::failure_panel::Problem;
+
+#[derive(Clone, Copy)]
+pub struct PageState {
+    pub form: FormState,
+    /// The saved version this page started from (a save names it).
+    pub version: RwSignal<i64>,
+    pub stored_secret: RwSignal<Option<SecretFingerprint>>,
+    pub stored_password: RwSignal<Option<SecretFingerprint>>,
+    pub toast: RwSignal<Option<String>>,
+    pub problem: RwSignal<Option<Problem>>,
+    pub steps: RwSignal<Option<Vec<StepResult>>>,
+    pub transcript: RwSignal<Option<String>>,
+    pub history: RwSignal<Vec<HistoryEntry>>,
+}
+
+impl PageState {
+    pub fn new(initial: InitialData) -> Self {
+        let saved = initial.saved;
+        let stored_secret = RwSignal::new(saved.client_secret);
+        let stored_password = RwSignal::new(saved.password);
+        let form = FormState::new(&saved.form, stored_secret, stored_password);
+        if form
+            .field(crate::domain::Field::SmtpPort)
+            .value
+            .read_untracked()
+            .is_empty()
+        {
+            // A sensible start for the password type; the administrator can change it.
+            form.field(crate::domain::Field::SmtpPort)
+                .value
+                .set("587".to_owned());
+        }
+        Self {
+            form,
+            version: RwSignal::new(saved.version),
+            stored_secret,
+            stored_password,
+            toast: RwSignal::new(None),
+            problem: RwSignal::new(None),
+            steps: RwSignal::new(None),
+            transcript: RwSignal::new(None),
+            history: RwSignal::new(initial.history),
+        }
+    }
+
+    /// A submit the browser's own check let through: earlier messages go.
+    pub fn clear_messages(&self) {
+        self.toast.set(None);
+        self.problem.set(None);
+    }
+
+    /// Every message shows; focus goes to the first invalid field.
+    pub fn refused(&self, errors: &FieldErrors) {
+        self.form.touch_all();
+        if let Some(first) = errors.first() {
+            super::focus(first.input_id());
+        }
+    }
+
+    pub fn show_test(&self, answer: Result<TestAnswer, ApiError>) {
+        let TestAnswer { report, history } = match answer {
+            Ok(answer) => answer,
+            Err(error) => return self.problem.set(Some(api_problem(error))),
+        };
+        if let Some(history) = history {
+            self.history.set(history);
+        }
+        if !report.steps.is_empty() {
+            self.steps.set(Some(report.steps));
+            self.transcript
+                .set(Some(transcript_text(&report.transcript)));
+        }
+        match report.outcome {
+            TestOutcome::Sent { recipient } => {
+                self.toast
+                    .set(Some(format!("Test email sent to {recipient}")));
+            }
+            TestOutcome::Invalid(errors) => self.refused(&errors),
+            TestOutcome::Failed(failure) => self.problem.set(Some(Problem::Failed(failure))),
+            TestOutcome::RateLimited { retry_after_secs } => self.notice(
+                "Too many test emails",
+                format!(
+                    "At most a few test emails a minute are sent from one session, so this \
+                     page cannot be used to flood the mailbox. Try again in {retry_after_secs} s."
+                ),
+            ),
+        }
+    }
+
+    pub fn show_save(&self, outcome: Result<SaveOutcome, ApiError>) {
+        match outcome {
+            Ok(SaveOutcome::Saved(config)) => {
+                let config = *config;
+                self.version.set(config.version);
+                self.stored_secret.set(config.client_secret);
+                self.stored_password.set(config.password);
+                self.form.forget_secrets();
+                self.toast.set(Some("Configuration saved".to_owned()));
+            }
+            Ok(SaveOutcome::Invalid(errors)) => self.refused(&errors),
+            Ok(SaveOutcome::Conflict { current_version }) => self.notice(
+                "Not saved: changed by someone else",
+                format!(
+                    "The configuration was saved elsewhere since this page loaded (it is now at \
+                     version {current_version}). Reload the page to see those changes, then make \
+                     yours again. Nothing was overwritten."
+                ),
+            ),
+            Err(error) => self.problem.set(Some(api_problem(error))),
+        }
+    }
+
+    fn notice(&self, title: &str, text: String) {
+        self.problem.set(Some(Problem::Notice {
+            title: title.to_owned(),
+            text,
+        }));
+    }
+}
+
+/// A call that did not get its answer, each case in its own words.
+fn api_problem(error: ApiError) -> Problem {
+    let (title, text) = match error {
+        ApiError::SignedOut => (
+            "Your session has ended",
+            "Sign in again with the link the server printed (http://…/login?token=…), then \
+             try again. Nothing was sent or saved."
+                .to_owned(),
+        ),
+        ApiError::Unavailable(detail) => (
+            "The server cannot use its store",
+            format!(
+                "smtp-setup could not read or write its database ({detail}). Nothing was sent \
+                 or saved; the server's log has the details."
+            ),
+        ),
+        ApiError::Malformed(detail) => (
+            "The page and the server do not understand each other",
+            format!(
+                "Reload the page (the server may be newer than it), then try again. ({detail})"
+            ),
+        ),
+        ApiError::Unreachable(detail) => (
+            "The request could not be made",
+            format!(
+                "The page could not reach the smtp-setup server ({detail}). Check that it is \
+                 running, then try again."
+            ),
+        ),
+    };
+    Problem::Notice {
+        title: title.to_owned(),
+        text,
+    }
+}

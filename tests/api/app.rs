@@ -1,0 +1,147 @@
+//! The application over HTTP, in-process: who may call the server functions, the
+//! test-send limit, and calls that are malformed. Each test has its own application
+//! and database.
+
+use serde_json::json;
+use smtp_setup::api::ApiError;
+
+use crate::helpers::{fresh_dir, open_store, spawn_app, TestApp};
+
+const ENDPOINTS: [&str; 3] = ["send_test_email", "save_configuration", "test_history"];
+
+/// A save whose values are all valid.
+fn a_save() -> serde_json::Value {
+    json!({
+        "form": {
+            "email_address": "v1@contoso.com",
+            "name": "v1",
+            "tenant_id": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+            "client_id": "a1b2c3d4-e5f6-4789-abcd-0123456789ab",
+            "client_secret": "Sec8Q~value-1",
+        },
+        "base_version": 0,
+    })
+}
+
+async fn nothing_changed(app: TestApp, dir: &std::path::Path) {
+    app.stop().await;
+    let store = open_store(dir, "open").await;
+    assert_eq!(store.load().await.expect("load").version, 0);
+    assert!(store.history().await.expect("history").is_empty());
+    store.close().await;
+}
+
+#[tokio::test]
+async fn every_server_function_refuses_strangers_and_other_sites() {
+    let dir = fresh_dir("inproc-guard");
+    let app = spawn_app(&dir, &[]).await;
+    for endpoint in ENDPOINTS {
+        let anonymous = app.post_anonymous(endpoint, &a_save()).await;
+        assert_eq!(anonymous.status(), 401, "{endpoint} without a session");
+        // In the server functions' own encoding: the page says "sign in again".
+        let error: ApiError = anonymous.json().await.expect("an ApiError");
+        assert_eq!(error, ApiError::SignedOut, "{endpoint}");
+        // Another site's page, as a current browser names it…
+        let fetch_metadata = app
+            .post_as_admin_with(endpoint, &a_save(), &[("sec-fetch-site", "cross-site")])
+            .await;
+        assert_eq!(fetch_metadata.status(), 403, "{endpoint}: Sec-Fetch-Site");
+        // …and as an older one does, by Origin alone.
+        let origin = app
+            .post_as_admin_with(
+                endpoint,
+                &a_save(),
+                &[("origin", "https://attacker.example")],
+            )
+            .await;
+        assert_eq!(origin.status(), 403, "{endpoint}: Origin");
+    }
+    // The same save from the page itself goes through: the refusals were the guard's.
+    let allowed = app
+        .post_as_admin_with(
+            "test_history",
+            &json!({}),
+            &[("sec-fetch-site", "same-origin")],
+        )
+        .await;
+    assert_eq!(allowed.status(), 200);
+    assert_eq!(app.get_as_admin("/").await.status(), 200);
+    nothing_changed(app, &dir).await;
+}
+
+#[tokio::test]
+async fn test_sends_are_limited_per_session_with_a_clear_answer() {
+    let dir = fresh_dir("inproc-limit");
+    let app = spawn_app(&dir, &[("SMTP_SETUP_TEST_SENDS_PER_MINUTE", "2")]).await;
+    let empty = json!({ "form": {} });
+    for _ in 0..2 {
+        let body: serde_json::Value = app
+            .post_as_admin("send_test_email", &empty)
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert!(body["report"]["outcome"].get("Invalid").is_some(), "{body}");
+    }
+    let limited: serde_json::Value = app
+        .post_as_admin("send_test_email", &empty)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let wait = limited["report"]["outcome"]["RateLimited"]["retry_after_secs"].as_u64();
+    assert!(wait.is_some_and(|w| (1..=60).contains(&w)), "{limited}");
+    assert!(limited["history"].is_null(), "{limited}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn malformed_and_oversized_calls_get_a_clear_4xx_and_change_nothing() {
+    let dir = fresh_dir("inproc-malformed");
+    let app = spawn_app(&dir, &[]).await;
+    let cases: Vec<(&str, &str, Vec<u8>, u16)> = vec![
+        (
+            "save_configuration",
+            "application/json",
+            b"{not json".to_vec(),
+            400,
+        ),
+        (
+            "save_configuration",
+            "application/json",
+            b"{}".to_vec(),
+            400,
+        ),
+        (
+            "save_configuration",
+            "application/json",
+            br#"{"form": 7, "base_version": "x"}"#.to_vec(),
+            400,
+        ),
+        (
+            "send_test_email",
+            "application/json",
+            vec![0xff, 0xfe, 0x00],
+            400,
+        ),
+        (
+            "send_test_email",
+            "application/json",
+            format!(r#"{{"form":{{"name":"{}"}}}}"#, "x".repeat(200_000)).into_bytes(),
+            413,
+        ),
+    ];
+    for (endpoint, content_type, body, expected) in cases {
+        let size = body.len();
+        let response = app.post_raw(endpoint, content_type, body).await;
+        let status = response.status().as_u16();
+        assert_eq!(status, expected, "{endpoint} with {size} bytes");
+        if status == 400 {
+            let error: ApiError = response.json().await.expect("an ApiError");
+            assert!(matches!(error, ApiError::Malformed(_)), "{error:?}");
+        }
+    }
+    // The server is still up.
+    assert_eq!(app.get_as_admin("/healthz").await.status(), 200);
+    nothing_changed(app, &dir).await;
+}
