@@ -131,12 +131,12 @@ async function sendOnce(peers, secret = peers.clientSecret) {
     method: 'POST',
     headers: authed({ 'content-type': 'application/json' }),
     body: JSON.stringify({ form: {
-      email_address: peers.mailbox, name: 'Bench', tenant_id: peers.tenant, smtp_user: peers.clientId,
-      smtp_password: secret, send_test_to: 'bench@contoso-test.com',
+      email_address: peers.mailbox, name: 'Bench', tenant_id: peers.tenant, client_id: peers.clientId,
+      client_secret: secret, send_test_to: 'bench@contoso-test.com',
     } }),
   });
-  const report = await response.json();
-  return { ms: performance.now() - started, ok: response.ok && report?.outcome?.Sent !== undefined };
+  const answer = await response.json();
+  return { ms: performance.now() - started, ok: response.ok && answer?.report?.outcome?.Sent !== undefined };
 }
 
 async function referenceOnce(peers, message) {

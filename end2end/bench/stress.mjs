@@ -85,8 +85,8 @@ async function main() {
 
   const form = (i) => ({
     email_address: i % 8 === 1 ? 'not-allowed@contoso-test.com' : peers.mailbox,
-    name: 'Stress', tenant_id: peers.tenant, smtp_user: peers.clientId,
-    smtp_password: i % 8 === 0 ? 'Wrong8Q~not-the-secret' : peers.clientSecret,
+    name: 'Stress', tenant_id: peers.tenant, client_id: peers.clientId,
+    client_secret: i % 8 === 0 ? 'Wrong8Q~not-the-secret' : peers.clientSecret,
     send_test_to: 'stress@contoso-test.com',
   });
   const expectedToFail = (i) => i % 8 === 0 || i % 8 === 1;
@@ -118,7 +118,7 @@ async function main() {
         next += 1;
         const t0 = performance.now();
         const response = await request('POST', '/api/send_test_email', cookie, { form: form(i) });
-        const report = JSON.parse(response.text);
+        const report = JSON.parse(response.text)?.report;
         latencies.push(performance.now() - t0);
         const sent = report?.outcome?.Sent !== undefined;
         if (sent === expectedToFail(i)) wrong += 1;

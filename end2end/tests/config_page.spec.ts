@@ -242,17 +242,17 @@ test('the server refuses invalid input sent around the page, with the same messa
         email_address: peer.mailbox,
         name: 'Sales\r\nBcc: victim@example.com',
         tenant_id: peer.tenant,
-        smtp_user: peer.clientId,
-        smtp_password: '8c5b1e3a-2f4d-4c6b-9a7e-1d2c3b4a5f60',
+        client_id: peer.clientId,
+        client_secret: '8c5b1e3a-2f4d-4c6b-9a7e-1d2c3b4a5f60',
         send_test_to: '',
       },
     },
   });
   expect(response.ok()).toBeTruthy();
   const body = await response.json();
-  const invalid = Object.fromEntries(body.outcome.Invalid);
+  const invalid = Object.fromEntries(body.report.outcome.Invalid);
   expect(invalid.Name).toContain('line breaks');
-  expect(invalid.SmtpPassword).toContain("looks like the secret's ID");
+  expect(invalid.ClientSecret).toContain("looks like the secret's ID");
   expect(JSON.stringify(body)).not.toContain(peer.clientSecret);
   expect(await messages()).toHaveLength(0);
 });
@@ -398,6 +398,18 @@ test('a save based on a stale version is refused, never a silent overwrite', asy
 
   await second.reload();
   await expect(second.getByLabel('Name', { exact: true })).toHaveValue('Saved first');
+});
+
+test('a session that ended is told apart from a server that cannot be reached', async ({ page, context }) => {
+  await openPage(page);
+  await fillValid(page);
+  await context.clearCookies();
+  await page.getByRole('button', { name: 'Send test email' }).click();
+  const panel = page.getByRole('alert');
+  await expect(panel).toContainText('Your session has ended');
+  await expect(panel).toContainText('Sign in again');
+  await expect(panel).not.toContainText('could not reach');
+  expect(await messages()).toHaveLength(0);
 });
 
 test('sign out ends the session', async ({ page }) => {

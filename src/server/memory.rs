@@ -2,18 +2,15 @@
 //!
 //! Why: glibc's allocator gives pages back only from the top of each arena, and a burst
 //! of concurrent test sends (TLS buffers, HTTP bodies, transcripts on several threads)
-//! leaves free memory scattered below blocks still in use. Measured with `make stress`
-//! on this machine (own memory, i.e. RSS less the binary's pages, idle ~2 MB): after 200
-//! concurrent sends the live heap is back under 1 MB within seconds, yet own memory
-//! stayed at 18–22 MB and grew round after round. `malloc_trim` also releases the free
-//! pages inside the arenas: run every few seconds it brings own memory back to ~7 MB
-//! after every round. Other allocators were tried through `LD_PRELOAD` (mimalloc,
-//! jemalloc without a background thread): they kept 9–20 MB.
+//! leaves free memory scattered below blocks still in use: the live heap shrinks back,
+//! the process does not, and it grows round after round. `malloc_trim` also releases
+//! the free pages inside the arenas. Other allocators were tried and kept more; the
+//! figures are in BENCHMARKS.md ("Memory after a burst").
 
 use std::time::Duration;
 
-/// How often freed memory is handed back. A trim costs about a millisecond after a burst
-/// (median 0.7–1.9 ms, at most ~5 ms in `make stress`) and less when idle.
+/// How often freed memory is handed back: a trim is cheap (BENCHMARKS.md), and a burst
+/// is over within seconds.
 pub const RELEASE_EVERY: Duration = Duration::from_secs(5);
 
 /// Blocks at least this large get their own mapping, unmapped again when freed.
@@ -22,8 +19,8 @@ const OWN_MAPPING_FROM: usize = 256 * 1024;
 /// Gives large blocks their own mapping for good. glibc does so from 128 KiB at first but
 /// raises that bound each time such a block is freed, after which large buffers (the
 /// brotli pass over the bundles at start-up, a capped token body) land at the top of a
-/// thread's arena, where `malloc_trim` cannot reach them: measured, ~9 MB kept for the
-/// server's lifetime after start-up. A fixed bound keeps them out of the arenas.
+/// thread's arena, where `malloc_trim` cannot reach them, kept for the server's lifetime.
+/// A fixed bound keeps them out of the arenas.
 pub fn map_large_blocks_separately() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
