@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
 use base64::Engine as _;
+use secrecy::{ExposeSecret as _, SecretString};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq as _;
 
@@ -22,14 +23,14 @@ const MINUTE: Duration = Duration::from_secs(60);
 /// How the sign-in token is chosen.
 pub enum TokenPolicy {
     /// `SMTP_SETUP_ADMIN_TOKEN`: fixed, reusable (scripted deployments, tests).
-    Fixed(String),
+    Fixed(SecretString),
     /// Random, good for one sign-in; a new one is printed after each use.
     OneTime,
 }
 
 pub struct Admin {
     policy_fixed: bool,
-    token: Mutex<String>,
+    token: Mutex<SecretString>,
     sessions: Mutex<HashMap<[u8; 32], Session>>,
     failures: Mutex<VecDeque<Instant>>,
     test_sends_per_minute: usize,
@@ -51,11 +52,11 @@ impl Session {
 }
 
 /// The result of a sign-in attempt.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum SignIn {
     /// The new session's cookie value, its key and when it expires (to be remembered).
     Accepted {
-        session: String,
+        session: SecretString,
         key: SessionKey,
         expires_at: SystemTime,
     },
@@ -95,7 +96,7 @@ impl Admin {
 
     /// The current sign-in token, for the line printed at start (and after each use of a
     /// one-time token).
-    pub fn sign_in_token(&self) -> String {
+    pub fn sign_in_token(&self) -> SecretString {
         lock(&self.token).clone()
     }
 
@@ -115,7 +116,11 @@ impl Admin {
                 return Ok(SignIn::TooManyAttempts);
             }
             let mut token = lock(&self.token);
-            let matches: bool = token.as_bytes().ct_eq(offered.as_bytes()).into();
+            let matches: bool = token
+                .expose_secret()
+                .as_bytes()
+                .ct_eq(offered.as_bytes())
+                .into();
             if !matches {
                 failures.push_back(now);
                 return Ok(SignIn::Refused);
@@ -125,7 +130,7 @@ impl Admin {
             }
         }
         let session = random_token()?;
-        let key = hash(&session);
+        let key = hash(session.expose_secret());
         let mut sessions = lock(&self.sessions);
         sessions.retain(|_, s| s.expires > now);
         sessions.insert(key, Session::until(now + SESSION_LIFETIME));
@@ -192,9 +197,11 @@ impl Admin {
     }
 }
 
-fn random_token() -> Result<String, RandomFailed> {
+fn random_token() -> Result<SecretString, RandomFailed> {
     let bytes = random_bytes::<32>().map_err(|_| RandomFailed)?;
-    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    Ok(SecretString::from(
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes),
+    ))
 }
 
 fn hash(value: &str) -> [u8; 32] {
@@ -217,42 +224,46 @@ mod tests {
     fn a_one_time_token_opens_one_session_then_changes() {
         let admin = Admin::new(TokenPolicy::OneTime, 10).unwrap();
         let token = admin.sign_in_token();
-        let SignIn::Accepted { session, .. } = admin.sign_in(&token).unwrap() else {
+        let token = token.expose_secret();
+        let SignIn::Accepted { session, .. } = admin.sign_in(token).unwrap() else {
             panic!("the printed token signs in");
         };
-        assert!(admin.session(&session).is_some());
-        assert_eq!(admin.sign_in(&token).unwrap(), SignIn::Refused);
-        assert_ne!(admin.sign_in_token(), token);
+        assert!(admin.session(session.expose_secret()).is_some());
+        assert!(matches!(admin.sign_in(token).unwrap(), SignIn::Refused));
+        assert_ne!(admin.sign_in_token().expose_secret(), token);
         assert!(admin.session("forged").is_none());
     }
 
     #[test]
     fn wrong_tokens_are_limited_per_minute() {
-        let admin = Admin::new(TokenPolicy::Fixed("right".into()), 10).unwrap();
+        let admin = Admin::new(TokenPolicy::Fixed(SecretString::from("right")), 10).unwrap();
         for _ in 0..SIGN_IN_FAILURES_PER_MINUTE {
-            assert_eq!(admin.sign_in("wrong").unwrap(), SignIn::Refused);
+            assert!(matches!(admin.sign_in("wrong").unwrap(), SignIn::Refused));
         }
-        assert_eq!(admin.sign_in("right").unwrap(), SignIn::TooManyAttempts);
+        assert!(matches!(
+            admin.sign_in("right").unwrap(),
+            SignIn::TooManyAttempts
+        ));
     }
 
     #[test]
     fn test_sends_are_limited_per_session_and_sign_out_ends_it() {
-        let admin = Admin::new(TokenPolicy::Fixed("t".into()), 2).unwrap();
+        let admin = Admin::new(TokenPolicy::Fixed(SecretString::from("t")), 2).unwrap();
         let SignIn::Accepted { session, .. } = admin.sign_in("t").unwrap() else {
             panic!("fixed token signs in");
         };
-        let key = admin.session(&session).unwrap();
+        let key = admin.session(session.expose_secret()).unwrap();
         assert!(admin.allow_test_send(key).is_ok());
         assert!(admin.allow_test_send(key).is_ok());
         let wait = admin.allow_test_send(key).unwrap_err();
         assert!(wait <= MINUTE && wait > Duration::from_secs(50));
         admin.sign_out(key);
-        assert!(admin.session(&session).is_none());
+        assert!(admin.session(session.expose_secret()).is_none());
     }
 
     #[test]
     fn remembered_sessions_come_back_until_their_expiry() {
-        let before = Admin::new(TokenPolicy::Fixed("t".into()), 10).unwrap();
+        let before = Admin::new(TokenPolicy::Fixed(SecretString::from("t")), 10).unwrap();
         let SignIn::Accepted {
             session,
             key,
@@ -262,15 +273,18 @@ mod tests {
             panic!("fixed token signs in");
         };
         let stale = random_token().unwrap();
-        let after = Admin::new(TokenPolicy::Fixed("t".into()), 10).unwrap();
-        assert!(after.session(&session).is_none());
+        let after = Admin::new(TokenPolicy::Fixed(SecretString::from("t")), 10).unwrap();
+        assert!(after.session(session.expose_secret()).is_none());
         after.restore_sessions([
             (*key.hash(), expires_at),
-            (hash(&stale), SystemTime::now() - Duration::from_secs(1)),
+            (
+                hash(stale.expose_secret()),
+                SystemTime::now() - Duration::from_secs(1),
+            ),
         ]);
-        assert_eq!(after.session(&session), Some(key));
+        assert_eq!(after.session(session.expose_secret()), Some(key));
         assert!(
-            after.session(&stale).is_none(),
+            after.session(stale.expose_secret()).is_none(),
             "an expired session stays out"
         );
     }

@@ -79,7 +79,7 @@ impl Application {
         let (store, key_source) = Store::open(&settings.database_url, sealing_key).await?;
         tracing::info!(database = %settings.database_url, key = ?key_source, "store open");
         let policy = match &settings.admin_token {
-            Some(token) => TokenPolicy::Fixed(token.expose_secret().to_owned()),
+            Some(token) => TokenPolicy::Fixed(token.clone()),
             None => TokenPolicy::OneTime,
         };
         let admin = Admin::new(policy, settings.test_sends_per_minute)?;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::extract::{Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+use secrecy::ExposeSecret as _;
 
 use crate::server::admin::{Admin, SessionKey, SignIn, SESSION_COOKIE, SESSION_LIFETIME};
 use crate::server::store::Store;
@@ -20,7 +21,7 @@ pub fn print_sign_in_link(base: &PublicUrl, admin: &Admin) {
     println!(
         "smtp-setup: sign in at {}/login?token={}",
         base.0.trim_end_matches('/'),
-        admin.sign_in_token()
+        admin.sign_in_token().expose_secret()
     );
 }
 
@@ -61,7 +62,8 @@ pub async fn login(
                 .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"))
                 || base.0.starts_with("https://");
             let cookie = format!(
-                "{SESSION_COOKIE}={session}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+                session.expose_secret(),
                 SESSION_LIFETIME.as_secs(),
                 if secure { "; Secure" } else { "" }
             );
