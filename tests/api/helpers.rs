@@ -233,6 +233,11 @@ impl Peers {
         self.control_get("/stats").await
     }
 
+    /// When each token request reached the token peer, in ms on the peer's clock.
+    pub async fn token_request_times(&self) -> Vec<f64> {
+        self.control_get("/token-requests").await
+    }
+
     /// The messages the SMTP peer accepted.
     pub async fn messages(&self) -> Vec<StoredMessage> {
         self.control_get("/messages").await

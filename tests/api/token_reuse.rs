@@ -2,7 +2,9 @@
 
 use smtp_setup::api::report::{Step, TestOutcome};
 
-use crate::helpers::{spawn_peers, spawn_peers_with, PeerStats, NOTHING_STORED};
+use smtp_setup::server::check::TestSender;
+
+use crate::helpers::{short_timeouts, spawn_peers, spawn_peers_with, PeerStats, NOTHING_STORED};
 
 #[tokio::test]
 async fn a_second_test_reuses_the_token_and_a_changed_secret_does_not() {
@@ -97,17 +99,56 @@ async fn a_fresh_token_refused_at_auth_is_not_retried() {
 }
 
 #[tokio::test]
-async fn a_busy_token_endpoint_is_tried_again_honouring_retry_after() {
-    let peers = spawn_peers_with(&[("PEER_TOKEN_FAILURES", "429,503")]).await;
+async fn a_busy_token_endpoint_is_tried_again_after_its_retry_after() {
+    // 3 s is longer than any pause of our own between attempts (0.5 s, then 1 s): only
+    // honouring Retry-After explains a gap that long.
+    let peers = spawn_peers_with(&[
+        ("PEER_TOKEN_FAILURES", "429"),
+        ("PEER_TOKEN_RETRY_AFTER", "3"),
+    ])
+    .await;
     let report = peers.sender().run(&peers.form(), &NOTHING_STORED).await;
     assert!(
         matches!(report.outcome, TestOutcome::Sent { .. }),
         "{:?}",
         report.outcome
     );
-    assert_eq!(peers.stats().await.token_requests, 3);
-    // Retry-After: 1 on the 429 is honoured before the second attempt.
-    assert!(report.steps[1].millis >= 1000, "{:?}", report.steps[1]);
+    let times = peers.token_request_times().await;
+    assert_eq!(times.len(), 2, "one 429, then the token");
+    let gap = times[1] - times[0];
+    assert!(
+        (3000.0..4500.0).contains(&gap),
+        "the second request came {gap} ms after the first"
+    );
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_deadline_is_not_waited_for() {
+    // With 6 s for the whole test, waiting 30 s would break the bound: the 429 is
+    // reported at once, and no second request is made.
+    let peers = spawn_peers_with(&[
+        ("PEER_TOKEN_FAILURES", "429"),
+        ("PEER_TOKEN_RETRY_AFTER", "30"),
+    ])
+    .await;
+    let mut settings = peers.settings();
+    settings.timeouts = short_timeouts();
+    let started = std::time::Instant::now();
+    let report = TestSender::new(&settings)
+        .expect("sender")
+        .run(&peers.form(), &NOTHING_STORED)
+        .await;
+    let TestOutcome::Failed(failure) = report.outcome else {
+        panic!("a 429 that cannot be waited for must fail");
+    };
+    assert_eq!(failure.step, Step::TokenRequest);
+    assert_eq!(failure.code.as_deref(), Some("AADSTS90033"));
+    assert_eq!(peers.stats().await.token_requests, 1);
+    assert!(
+        started.elapsed() < short_timeouts().total,
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]

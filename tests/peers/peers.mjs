@@ -4,7 +4,8 @@
 //  - an SMTP server (smtp-server) with STARTTLS and AUTH XOAUTH2 that verifies the token's
 //    signature against the token server's JWKS, its audience and its SMTP.SendAsApp role,
 //    and keeps every accepted message;
-//  - a small control API: GET /messages, DELETE /messages, GET /stats, GET /healthz.
+//  - a small control API: GET /messages, DELETE /messages, GET /stats, GET /healthz,
+//    GET /token-requests (when each token request arrived, in ms since the peers started).
 // On start it prints one JSON line with the addresses, then runs until killed.
 //
 // Settings (environment): PEER_TENANT, PEER_TENANT_DOMAIN, PEER_CLIENT_ID, PEER_CLIENT_SECRET,
@@ -14,6 +15,7 @@
 // PEER_AUTH_FAILURE=challenge (refuse AUTH with a 334 error challenge before the 535),
 // PEER_TOKEN_ROLES (comma-separated roles in issued tokens; default SMTP.SendAsApp),
 // PEER_TOKEN_FAILURES (e.g. "429,503": statuses of the first token requests),
+// PEER_TOKEN_RETRY_AFTER (seconds in a scripted 429's Retry-After; default 1),
 // PEER_SMTP_REJECT_AUTH (e.g. "2": which AUTH attempts to refuse),
 // PEER_SMTP_USERNAME / PEER_SMTP_PASSWORD (the account for AUTH PLAIN and LOGIN),
 // PEER_BASIC_AUTH_DISABLED=1 (refuse PLAIN/LOGIN as Exchange does: 535 5.7.139),
@@ -158,11 +160,12 @@ async function startTokenServer() {
   });
   server.service.on('beforeResponse', (response, req) => {
     stats.tokenRequests += 1;
+    tokenRequestTimes.push(performance.now());
     // PEER_TOKEN_FAILURES="429,503": the first requests fail with these statuses.
     const scripted = (env.PEER_TOKEN_FAILURES ?? '').split(',').filter(Boolean)[stats.tokenRequests - 1];
     if (scripted) {
       const status = Number(scripted);
-      if (status === 429) req.res?.set('Retry-After', '1');
+      if (status === 429) req.res?.set('Retry-After', env.PEER_TOKEN_RETRY_AFTER || '1');
       response.statusCode = status;
       response.body = entraError(status, status === 429 ? 'temporarily_unavailable' : 'server_error', 90033,
         'A transient error has occurred. Please try again.').body;
@@ -310,6 +313,7 @@ async function startControl(messages) {
     }
     if (req.url === '/healthz') return reply(200, { ok: true });
     if (req.url === '/stats') return reply(200, stats);
+    if (req.url === '/token-requests') return reply(200, tokenRequestTimes);
     return reply(404, { error: 'not found' });
   });
   await new Promise((resolve) => server.listen(Number(env.PEER_CONTROL_PORT || 0), host, resolve));
@@ -318,6 +322,7 @@ async function startControl(messages) {
 
 const messages = [];
 const stats = { tokenRequests: 0, authAttempts: 0, longLines: 0 };
+const tokenRequestTimes = [];
 const cert = certificate();
 // Only make the certificates (the app must read the CA file before the peers start).
 if (env.PEER_PREPARE_ONLY === '1') process.exit(0);
