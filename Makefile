@@ -42,9 +42,10 @@ lint:
 	cargo clippy --features ssr --all-targets -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown --features hydrate -- -D warnings
 
-# Unit tests (domain, diagnosis, parsers) and integration tests against the peers.
+# Unit tests (domain, diagnosis, parsers), property tests (their output says how many
+# cases each property accepted) and integration tests against the peers.
 unit:
-	cargo test --features ssr
+	cargo test --features ssr -- --show-output
 
 # Browser tests: the release build, served against the local peers (see end2end/).
 # A fresh database each run; the whole output (server logs included) is kept and then

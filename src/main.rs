@@ -16,6 +16,7 @@ async fn main() -> std::process::ExitCode {
     };
     match built.await {
         Ok(application) => {
+            application.print_sign_in_link();
             memory::spawn_release_loop(memory::RELEASE_EVERY);
             application.run_until_stopped(shutdown_signal()).await;
             std::process::ExitCode::SUCCESS

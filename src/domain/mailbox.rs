@@ -29,6 +29,8 @@ pub enum MailboxError {
     MissingDomain,
     #[error("The domain after the @ must be a full domain name such as contoso.com.")]
     IncompleteDomain,
+    #[error("The domain after the @ cannot contain {0}: only letters, digits, hyphens and dots.")]
+    DomainCharacter(String),
     #[error("This is not a valid email address ({0}).")]
     Invalid(String),
 }
@@ -59,7 +61,19 @@ impl MailboxAddress {
             allow_long_local_parts: false,
         };
         match email_address::EmailAddress::parse_with_options(value, options) {
-            Ok(address) => Ok(Self(address.email().to_owned())),
+            Ok(address) => {
+                // The email_address crate lets any atext character through in the
+                // domain; a domain name (RFC 1035, or its internationalized form) has
+                // only letters, digits and hyphens between its dots.
+                if let Some(c) = address
+                    .domain()
+                    .chars()
+                    .find(|c| !(c.is_alphanumeric() || matches!(c, '-' | '.')))
+                {
+                    return Err(MailboxError::DomainCharacter(describe_char(c)));
+                }
+                Ok(Self(address.email().to_owned()))
+            }
             Err(error) => Err(match error {
                 email_address::Error::MissingSeparator => MailboxError::MissingAt,
                 email_address::Error::LocalPartEmpty => MailboxError::MissingLocalPart,
@@ -137,6 +151,26 @@ mod tests {
             MailboxAddress::parse("a\u{2028}@contoso.com"),
             Err(MailboxError::ForbiddenCharacter(_))
         ));
+    }
+
+    #[test]
+    fn refuses_a_domain_with_anything_but_letters_digits_and_hyphens() {
+        for bad in [
+            "a@con/toso.com",
+            "a@contoso?.com",
+            "a@con%toso.com",
+            "a@con_toso.com",
+        ] {
+            assert!(
+                matches!(
+                    MailboxAddress::parse(bad),
+                    Err(MailboxError::DomainCharacter(_))
+                ),
+                "{bad}"
+            );
+        }
+        // The local part may hold them (RFC 5322 atext).
+        assert!(MailboxAddress::parse("a/b?c%d@contoso.com").is_ok());
     }
 
     #[test]

@@ -118,8 +118,10 @@ impl Application {
         self.address
     }
 
-    pub fn state(&self) -> &AppState {
-        &self.state
+    /// Prints the sign-in link for whoever started the server (the binary does; tests
+    /// sign in with their fixed token).
+    pub fn print_sign_in_link(&self) {
+        login::print_sign_in_link(&self.state.public_url, &self.state.admin);
     }
 
     /// Serves until `shutdown` completes, then lets requests in flight finish and
@@ -129,7 +131,6 @@ impl Application {
         // The bundles are compressed once, in the background, from the first start.
         precompress::spawn(pkg_dir(&state.leptos_options));
         tracing::info!("listening on http://{}", self.address);
-        login::print_sign_in_link(&state.public_url, &state.admin);
         let store = state.store.clone();
         serve::serve(self.listener, router(state), shutdown).await;
         store.close().await;
