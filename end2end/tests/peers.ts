@@ -1,16 +1,25 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+// The secrets every test shares (tests/peers/secrets.json, also searched for by
+// .ci/no-secrets.sh).
+const secrets = JSON.parse(
+  readFileSync(path.join(__dirname, '../../tests/peers/secrets.json'), 'utf8'),
+) as { clientSecret: string; smtpPassword: string; e2eAdminToken: string };
+
 // What the test peers were started with (see tests/peers/peers.mjs), and their control API.
 export const peer = {
   tenant: '11111111-2222-4333-8444-555555555555',
   tenantDomain: 'contoso-test.onmicrosoft.com',
   clientId: 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee',
-  clientSecret: 'Peer8Q~test-secret-value.0123456789abcdef',
+  clientSecret: secrets.clientSecret,
   mailbox: 'sender@contoso-test.com',
   smtpUsername: 'relay@contoso-test.com',
-  smtpPassword: 'Peer-password-0123456789',
+  smtpPassword: secrets.smtpPassword,
 };
 
 // The app's fixed sign-in token (SMTP_SETUP_ADMIN_TOKEN in playwright.config.ts).
-export const adminToken = 'e2e-admin-token-0123456789abcdef';
+export const adminToken = secrets.e2eAdminToken;
 
 const control = `http://127.0.0.1:${process.env.E2E_CONTROL_PORT ?? '3103'}`;
 

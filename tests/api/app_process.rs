@@ -28,7 +28,7 @@ async fn spawn_binary(dir: &Path, extra_env: &[(&str, &str)]) -> Binary {
         // As cargo-leptos would (Cargo.toml output-name); else Leptos prints advice.
         .env("LEPTOS_OUTPUT_NAME", "smtp-setup")
         .env("DATABASE_URL", database_url(dir))
-        .env("SMTP_SETUP_ADMIN_TOKEN", ADMIN_TOKEN)
+        .env("SMTP_SETUP_ADMIN_TOKEN", &*ADMIN_TOKEN)
         .env("RUST_LOG", "warn")
         .envs(extra_env.iter().copied())
         .stdout(Stdio::piped())
@@ -47,7 +47,10 @@ async fn spawn_binary(dir: &Path, extra_env: &[(&str, &str)]) -> Binary {
             break link.to_owned();
         }
     };
+    // A fixed token is never printed: the link names the variable instead.
+    assert!(link.ends_with("/login?token=<SMTP_SETUP_ADMIN_TOKEN>"), "{link}");
     let base = link.split("/login").next().expect("base url").to_owned();
+    let link = format!("{base}/login?token={}", *ADMIN_TOKEN);
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

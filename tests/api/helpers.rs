@@ -22,8 +22,16 @@ pub const NOTHING_STORED: StoredSecrets = StoredSecrets {
     password: None,
 };
 
-/// The fixed sign-in token of the applications the tests start.
-pub const ADMIN_TOKEN: &str = "integration-admin-token-0123456789";
+/// The fixed sign-in token of the applications the tests start (from the secrets file
+/// `.ci/no-secrets.sh` searches the test output for).
+pub static ADMIN_TOKEN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let secrets: serde_json::Value =
+        serde_json::from_str(include_str!("../peers/secrets.json")).expect("secrets.json");
+    secrets["integrationAdminToken"]
+        .as_str()
+        .expect("integrationAdminToken")
+        .to_owned()
+});
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -329,7 +337,7 @@ pub async fn spawn_app(dir: &Path, env: &[(&str, &str)]) -> TestApp {
         .build()
         .expect("client");
     let response = http
-        .get(format!("{base}/login?token={ADMIN_TOKEN}"))
+        .get(format!("{base}/login?token={}", *ADMIN_TOKEN))
         .send()
         .await
         .expect("sign in");

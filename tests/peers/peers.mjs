@@ -39,14 +39,17 @@ import { OAuth2Server } from 'oauth2-mock-server';
 import { SMTPServer } from 'smtp-server';
 import sasl from 'smtp-server/lib/sasl.js';
 
+// The secrets every test shares, in one file that `.ci/no-secrets.sh` searches for too.
+const SECRETS = JSON.parse(readFileSync(new URL('./secrets.json', import.meta.url), 'utf8'));
+
 export const DEFAULTS = {
   tenant: '11111111-2222-4333-8444-555555555555',
   tenantDomain: 'contoso-test.onmicrosoft.com',
   clientId: 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee',
-  clientSecret: 'Peer8Q~test-secret-value.0123456789abcdef',
+  clientSecret: SECRETS.clientSecret,
   mailbox: 'sender@contoso-test.com',
   smtpUsername: 'relay@contoso-test.com',
-  smtpPassword: 'Peer-password-0123456789',
+  smtpPassword: SECRETS.smtpPassword,
 };
 
 // The Exchange resource of the cloud the peers play (PEER_EXCHANGE_RESOURCE for a national cloud).

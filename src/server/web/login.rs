@@ -16,13 +16,19 @@ use crate::server::store::Store;
 pub struct PublicUrl(pub String);
 
 pub fn print_sign_in_link(base: &PublicUrl, admin: &Admin) {
-    // Printed, not logged: the link is for whoever started the server, and a log
-    // shipper should not carry it.
-    println!(
-        "smtp-setup: sign in at {}/login?token={}",
-        base.0.trim_end_matches('/'),
-        admin.sign_in_token().expose_secret()
-    );
+    // Printed, not logged: a one-time link is for whoever started the server, and a log
+    // shipper should not carry it. A fixed token came from the operator's own secret
+    // store: it is named, never echoed into the service's output.
+    let base = base.0.trim_end_matches('/');
+    if admin.is_one_time() {
+        let token = admin.sign_in_token();
+        println!(
+            "smtp-setup: sign in at {base}/login?token={}",
+            token.expose_secret()
+        );
+    } else {
+        println!("smtp-setup: sign in at {base}/login?token=<SMTP_SETUP_ADMIN_TOKEN>");
+    }
 }
 
 pub async fn login(
