@@ -38,6 +38,7 @@ test: tools-test lint unit e2e
 	@echo "make test: all green"
 
 lint:
+	.ci/no-secrets.sh --self-test
 	cargo fmt --check
 	cargo clippy --features ssr --all-targets -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown --features hydrate -- -D warnings
@@ -45,18 +46,24 @@ lint:
 # Unit tests (domain, diagnosis, parsers), property tests (their output says how many
 # cases each property accepted) and integration tests against the peers.
 unit:
-	cargo test --features ssr -- --show-output
+	mkdir -p target
+	set -o pipefail; cargo test --features ssr -- --show-output 2>&1 | tee target/unit.log
+	.ci/no-secrets.sh target/unit.log
 
 # Browser tests: the release build, served against the local peers (see end2end/).
-# A fresh database each run; the whole output (server logs included) is kept and then
-# searched for any secret, token or password.
+# A fresh database each run; the whole output (server logs at debug level included) and
+# the database are then searched for every secret in every form (.ci/no-secrets.sh), and
+# so are the traces Playwright keeps of failed tests (where what the tests typed is
+# expected).
 e2e: build
 	$(call fresh_database,$(E2E_DIR))
 	PEER_DIR=$(E2E_DIR)/peers PEER_PREPARE_ONLY=1 node tests/peers/peers.mjs
 	set -o pipefail; cd end2end && E2E_APP=$(E2E_APP) E2E_TOKEN_PORT=$(E2E_TOKEN_PORT) E2E_SMTP_PORT=$(E2E_SMTP_PORT) \
 		E2E_CONTROL_PORT=$(E2E_CONTROL_PORT) E2E_PEER_DIR=$(CURDIR)/$(E2E_DIR)/peers \
 		E2E_DATABASE=$(E2E_DIR)/app.db npx playwright test 2>&1 | tee $(CURDIR)/$(E2E_DIR)/e2e.log
-	.ci/no-secrets.sh $(E2E_DIR)/e2e.log $(E2E_DIR)/app.db*
+	.ci/no-secrets.sh --key $(E2E_DIR)/app.key $(E2E_DIR)/e2e.log $(E2E_DIR)/app.db*
+	traces=$$(find end2end/test-results -name '*.zip' 2>/dev/null); \
+		[ -z "$$traces" ] || .ci/no-secrets.sh --typed-ok --key $(E2E_DIR)/app.key $$traces
 
 # Sizes, hydration, keystroke latency, test-send latency and load; writes BENCHMARKS.md.
 # A fresh database each run: the page carries the test history, so an old one would

@@ -24,7 +24,8 @@ export default defineConfig({
   reporter: [['list']],
   use: {
     baseURL: `http://${app}`,
-    trace: 'retain-on-failure',
+    // Every test's trace is kept and searched for secrets (`make e2e`).
+    trace: 'on',
     launchOptions: {
       executablePath: '/usr/bin/chromium',
       args: [
@@ -63,7 +64,8 @@ export default defineConfig({
         SMTP_SETUP_CA_FILE: `${peerDir}/ca.pem`,
         SMTP_SETUP_ADMIN_TOKEN: adminToken,
         DATABASE_URL: `sqlite://${database}`,
-        RUST_LOG: 'info',
+        // Debug level: everything the server could log is in the output the secret scan reads.
+        RUST_LOG: 'debug',
       },
     },
   ],

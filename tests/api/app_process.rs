@@ -48,7 +48,10 @@ async fn spawn_binary(dir: &Path, extra_env: &[(&str, &str)]) -> Binary {
         }
     };
     // A fixed token is never printed: the link names the variable instead.
-    assert!(link.ends_with("/login?token=<SMTP_SETUP_ADMIN_TOKEN>"), "{link}");
+    assert!(
+        link.ends_with("/login?token=<SMTP_SETUP_ADMIN_TOKEN>"),
+        "{link}"
+    );
     let base = link.split("/login").next().expect("base url").to_owned();
     let link = format!("{base}/login?token={}", *ADMIN_TOKEN);
     let http = reqwest::Client::builder()
