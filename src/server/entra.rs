@@ -327,10 +327,36 @@ mod tests {
     }
 
     #[test]
-    fn success_needs_a_bearer_token() {
-        assert!(
-            parse_token_response(200, br#"{"access_token":"abc","token_type":"Bearer"}"#).is_ok()
+    fn success_keeps_the_token_and_its_lifetime_as_a_number_or_a_string() {
+        let lifetime = |body: &str| {
+            let token = parse_token_response(200, body.as_bytes()).expect("a token");
+            assert_eq!(token.expose(), "eyJ.t.s");
+            token.lifetime
+        };
+        assert_eq!(
+            lifetime(r#"{"access_token":"eyJ.t.s","token_type":"Bearer","expires_in":3599}"#),
+            Some(Duration::from_secs(3599))
         );
+        assert_eq!(
+            lifetime(r#"{"access_token":"eyJ.t.s","token_type":"Bearer","expires_in":" 3600 "}"#),
+            Some(Duration::from_secs(3600))
+        );
+        assert_eq!(
+            lifetime(r#"{"access_token":"eyJ.t.s","token_type":"bearer"}"#),
+            None
+        );
+        assert_eq!(
+            lifetime(r#"{"access_token":"eyJ.t.s","expires_in":"soon"}"#),
+            None
+        );
+    }
+
+    #[test]
+    fn success_needs_a_bearer_token() {
+        assert!(matches!(
+            parse_token_response(200, br#"{"access_token":"abc","token_type":"pop"}"#),
+            Err(TokenError::UnexpectedResponse { .. })
+        ));
         assert!(matches!(
             parse_token_response(200, br#"{"token_type":"Bearer"}"#),
             Err(TokenError::UnexpectedResponse { .. })

@@ -227,8 +227,17 @@ mod tests {
             _ => None,
         })
         .unwrap();
-        assert_eq!(overridden.smtp_override.unwrap().port, 2525);
-        assert!(overridden.authority_override.is_some());
+        assert_eq!(
+            overridden.smtp_override,
+            Some(SmtpEndpoint {
+                host: "127.0.0.1".into(),
+                port: 2525
+            })
+        );
+        assert_eq!(
+            overridden.authority_override.map(String::from),
+            Some("http://127.0.0.1:8080/".to_owned())
+        );
     }
 
     #[test]
@@ -253,12 +262,23 @@ mod tests {
     fn server_defaults_and_their_refusals() {
         use secrecy::ExposeSecret as _;
         let defaults = ServerSettings::from_lookup(|_| None).unwrap();
-        assert_eq!(defaults.database_url, DEFAULT_DATABASE_URL);
+        // The README's defaults, spelled out: changing one must change this test too.
+        assert_eq!(defaults.database_url, "sqlite://data/smtp-setup.db");
         assert!(defaults.sealing_key.is_none() && defaults.admin_token.is_none());
         assert!(defaults.public_url.is_none());
+        assert_eq!(defaults.test_sends_per_minute, 10);
+        let Timeouts {
+            total,
+            token,
+            smtp_step,
+        } = defaults.timeouts;
         assert_eq!(
-            defaults.test_sends_per_minute,
-            DEFAULT_TEST_SENDS_PER_MINUTE
+            (total, token, smtp_step),
+            (
+                Duration::from_secs(25),
+                Duration::from_secs(10),
+                Duration::from_secs(10)
+            )
         );
 
         let env = |pairs: Vec<(&'static str, &'static str)>| {
@@ -323,5 +343,13 @@ mod tests {
             (name == "SMTP_SETUP_CA_FILE").then(|| "/nonexistent/ca.pem".to_owned())
         });
         assert!(matches!(missing, Err(SettingsError::CaFile { .. })));
+        let empty =
+            std::env::temp_dir().join(format!("smtp-setup-empty-ca-{}", std::process::id()));
+        std::fs::write(&empty, "").unwrap();
+        let empty_file = ServerSettings::from_lookup(|name| {
+            (name == "SMTP_SETUP_CA_FILE").then(|| empty.to_string_lossy().into_owned())
+        });
+        assert!(matches!(empty_file, Err(SettingsError::NoCertificate(_))));
+        let _ = std::fs::remove_file(&empty);
     }
 }

@@ -8,7 +8,9 @@ use smtp_setup::domain::SmtpForm;
 use smtp_setup::server::check::TestSender;
 use smtp_setup::server::settings::{parse_authority, ServerSettings};
 
-use crate::helpers::{short_timeouts, spawn_faults, spawn_peers, Peers, NOTHING_STORED};
+use crate::helpers::{
+    short_timeouts, spawn_faults, spawn_faults_with_cert, spawn_peers, Peers, NOTHING_STORED,
+};
 
 /// A test send through the good token server and the fault SMTP server in `mode`.
 async fn smtp_fault(mode: &str) -> (Peers, TestOutcome) {
@@ -141,39 +143,37 @@ async fn a_token_that_is_not_a_jwt_is_named_at_inspection() {
 
 #[tokio::test]
 async fn an_authority_that_does_not_resolve_is_named_at_the_token_step() {
-    // `.invalid` never resolves (RFC 6761).
+    // `.invalid` never resolves (RFC 6761): the failure is the name lookup, and says so.
     let failure = token_fault(
         "contoso.onmicrosoft.com",
         Some("http://login.smtp-setup.invalid"),
     )
     .await;
-    let text = format!("{} {}", failure.summary, failure.detail);
-    assert!(
-        text.contains("login.smtp-setup.invalid") || text.to_lowercase().contains("dns"),
-        "{text}"
+    assert_eq!(
+        failure.summary,
+        "Could not reach http://login.smtp-setup.invalid."
     );
+    assert!(failure.detail.contains("dns error"), "{failure:?}");
 }
 
 #[tokio::test]
 async fn a_token_endpoint_that_refuses_connections_is_named_at_the_token_step() {
     // Port 1 on loopback: nothing listens there.
     let failure = token_fault("contoso.onmicrosoft.com", Some("http://127.0.0.1:1")).await;
-    assert!(
-        failure.detail.to_lowercase().contains("connect"),
-        "{failure:?}"
-    );
+    assert_eq!(failure.summary, "Could not reach http://127.0.0.1:1.");
+    assert!(failure.detail.contains("Connection refused"), "{failure:?}");
 }
 
 #[tokio::test]
-async fn an_https_authority_with_a_certificate_for_another_name_is_refused() {
-    // The peers' implicit-TLS port presents a certificate for another name: as an https
-    // authority it must be refused before any secret is sent.
+async fn an_https_authority_with_a_certificate_for_another_name_is_refused_before_anything_is_sent()
+{
+    // The fault peer's HTTPS token endpoint presents a certificate from a trusted
+    // authority, but for another name: nothing, and so no secret, may reach it.
     let peers =
         crate::helpers::spawn_peers_with(&[("PEER_SMTP_CERT_SAN", "DNS:mail.other.example")]).await;
+    let faults = spawn_faults_with_cert("ok", &peers, "-DNS_mail_other_example").await;
     let settings = ServerSettings {
-        authority_override: Some(
-            parse_authority(&format!("https://{}", peers.info.smtps)).expect("authority"),
-        ),
+        authority_override: Some(parse_authority(&faults.info.https_authority).expect("authority")),
         timeouts: short_timeouts(),
         ..peers.settings()
     };
@@ -184,8 +184,30 @@ async fn an_https_authority_with_a_certificate_for_another_name_is_refused() {
     let failure = failed(report.outcome);
     assert_eq!(failure.step, Step::TokenRequest, "{failure:?}");
     assert!(
-        failure.detail.to_lowercase().contains("certificate"),
+        failure.detail.contains("certificate not valid for name"),
         "{failure:?}"
     );
-    assert_eq!(peers.stats().await.token_requests, 0);
+    assert_eq!(faults.https_token_requests().await, 0);
+}
+
+#[tokio::test]
+async fn the_https_token_endpoint_of_the_fault_peer_counts_what_reaches_it() {
+    // The control for the test above: with the right name, the request arrives.
+    let peers = spawn_peers().await;
+    let faults = spawn_faults("ok", &peers).await;
+    let settings = ServerSettings {
+        authority_override: Some(parse_authority(&faults.info.https_authority).expect("authority")),
+        timeouts: short_timeouts(),
+        ..peers.settings()
+    };
+    let form = SmtpForm {
+        tenant_id: "not-jwt.test".into(),
+        ..peers.form()
+    };
+    let report = TestSender::new(&settings)
+        .expect("sender")
+        .run(&form, &NOTHING_STORED)
+        .await;
+    assert_eq!(failed(report.outcome).step, Step::TokenInspection);
+    assert_eq!(faults.https_token_requests().await, 1);
 }

@@ -129,6 +129,18 @@ pub struct Faults {
 }
 
 impl Faults {
+    /// How many HTTP requests reached the HTTPS token endpoint.
+    pub async fn https_token_requests(&self) -> u32 {
+        let url = format!("{}/https-token-requests", self.info.authority);
+        reqwest::get(&url)
+            .await
+            .and_then(|response| response.error_for_status())
+            .unwrap_or_else(|e| panic!("{url}: {e}"))
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("{url}: {e}"))
+    }
+
     /// Waits for the fault server's next event line (e.g. "message received").
     pub async fn next_event(&mut self) -> String {
         self.events
@@ -140,14 +152,23 @@ impl Faults {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FaultInfo {
     pub authority: String,
+    /// The same token endpoint over HTTPS, with the peers' server certificate.
+    pub https_authority: String,
     pub smtp: String,
 }
 
 /// Faulty token endpoint and an SMTP server behaving as `smtp_mode`, using the
 /// certificate the good peers made (so the app trusts it through their CA).
 pub async fn spawn_faults(smtp_mode: &str, peers: &Peers) -> Faults {
+    spawn_faults_with_cert(smtp_mode, peers, "").await
+}
+
+/// The same, presenting the certificate `peers` made for another subjectAltName (its
+/// file name suffix, as peers.mjs names it: `-DNS_mail_other_example`).
+pub async fn spawn_faults_with_cert(smtp_mode: &str, peers: &Peers, cert_name: &str) -> Faults {
     let cert_dir = std::path::Path::new(&peers.info.ca_file)
         .parent()
         .expect("peer dir")
@@ -158,6 +179,7 @@ pub async fn spawn_faults(smtp_mode: &str, peers: &Peers) -> Faults {
         &[
             ("FAULT_SMTP", smtp_mode),
             ("FAULT_CERT_DIR", cert_dir.as_str()),
+            ("FAULT_CERT_NAME", cert_name),
         ],
     )
     .await;

@@ -79,6 +79,12 @@ async fn auth_login_is_used_when_plain_is_not_offered() {
     assert!(text.contains("C: AUTH LOGIN\n"), "{text}");
     assert!(!text.contains("AUTH PLAIN"), "{text}");
     assert!(!text.contains(&peers.info.smtp_password), "{text}");
+    // AUTH LOGIN sends the username and the password each as a base64 line of its own:
+    // that is the form a leak would take.
+    let base64 = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
+    assert!(!text.contains(&base64(&peers.info.smtp_password)), "{text}");
+    assert!(!text.contains(&base64(&peers.info.smtp_username)), "{text}");
+    assert_eq!(text.matches("C: [redacted]").count(), 2, "{text}");
     assert_eq!(
         peers.messages().await[0].auth_user,
         peers.info.smtp_username

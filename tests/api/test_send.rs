@@ -270,6 +270,9 @@ async fn an_untrusted_certificate_fails_at_tls_and_sends_no_token() {
         panic!("an untrusted certificate must fail");
     };
     assert_eq!(failure.step, Step::StartTls);
+    // The token was fetched (the token server is trusted) but never reached the SMTP
+    // server: no AUTH was attempted.
+    assert_eq!(peers.stats().await.auth_attempts, 0);
     assert!(
         failure.fix.contains("SMTP_SETUP_CA_FILE"),
         "{} / {}",

@@ -6,11 +6,15 @@
 //  - an SMTP server whose behaviour is FAULT_SMTP: ok, no-banner, close-after-banner,
 //    421-banner, no-starttls, bad-tls, no-xoauth2, split-lines, drop-data, slow-data,
 //    and 421-<verb> (ehlo, starttls, auth, mail, rcpt, data): 421 in answer to that command. It speaks STARTTLS with the certificate in FAULT_CERT_DIR (cert.pem,
-//    key.pem, as made by peers.mjs) and accepts any XOAUTH2 token.
-// Prints one JSON line {"authority": …, "smtp": …} once both listen.
+//    key.pem, as made by peers.mjs) and accepts any XOAUTH2 token;
+//  - the same token endpoint over HTTPS, with that certificate: it counts the requests
+//    that reach it (GET /https-token-requests on the plain endpoint says how many), to
+//    prove that a refused certificate means nothing was sent.
+// Prints one JSON line {"authority": …, "httpsAuthority": …, "smtp": …} once all listen.
 
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -18,6 +22,13 @@ import tls from 'node:tls';
 const host = '127.0.0.1';
 const mode = process.env.FAULT_SMTP || 'ok';
 const certDir = process.env.FAULT_CERT_DIR;
+// FAULT_CERT_NAME: which of the certificates peers.mjs made there (its file name suffix
+// for another subjectAltName; default the one for localhost and 127.0.0.1).
+const certName = process.env.FAULT_CERT_NAME || '';
+const serverCert = () => ({
+  cert: readFileSync(path.join(certDir, `cert${certName}.pem`)),
+  key: readFileSync(path.join(certDir, `key${certName}.pem`)),
+});
 
 function tokenFault(req, res) {
   const tenant = (req.url || '').split('/')[1] || '';
@@ -101,8 +112,7 @@ function smtpSession(raw) {
         socket.removeAllListeners('data');
         const secure = new tls.TLSSocket(socket, {
           isServer: true,
-          cert: readFileSync(path.join(certDir, 'cert.pem')),
-          key: readFileSync(path.join(certDir, 'key.pem')),
+          ...serverCert(),
         });
         secure.on('error', () => {});
         socket = secure;
@@ -162,12 +172,25 @@ function smtpSession(raw) {
   }
 }
 
-const tokenServer = http.createServer(tokenFault);
+let httpsTokenRequests = 0;
+const tokenServer = http.createServer((req, res) => {
+  if (req.url === '/https-token-requests') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    return res.end(JSON.stringify(httpsTokenRequests));
+  }
+  return tokenFault(req, res);
+});
+const httpsTokenServer = https.createServer(serverCert(), (req, res) => {
+  httpsTokenRequests += 1;
+  tokenFault(req, res);
+});
 const smtpServer = net.createServer(smtpSession);
 await new Promise((resolve) => tokenServer.listen(0, host, resolve));
+await new Promise((resolve) => httpsTokenServer.listen(0, host, resolve));
 await new Promise((resolve) => smtpServer.listen(0, host, resolve));
 process.stdout.write(`${JSON.stringify({
   authority: `http://${host}:${tokenServer.address().port}`,
+  httpsAuthority: `https://${host}:${httpsTokenServer.address().port}`,
   smtp: `${host}:${smtpServer.address().port}`,
 })}\n`);
 const stop = () => process.exit(0);
