@@ -6,14 +6,15 @@ use std::path::Path;
 use std::process::Stdio;
 
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
 
 use crate::helpers::{database_url, fresh_dir, open_store, session_cookie, ADMIN_TOKEN};
 
-/// The binary, running, and a signed-in administrator's cookie.
+/// The binary, running, its output, and a signed-in administrator's cookie.
 struct Binary {
     child: Child,
+    output: Lines<BufReader<ChildStdout>>,
     base: String,
     http: reqwest::Client,
     cookie: String,
@@ -63,6 +64,7 @@ async fn spawn_binary(dir: &Path, extra_env: &[(&str, &str)]) -> Binary {
     let cookie = session_cookie(&response);
     Binary {
         child,
+        output: lines,
         base,
         http,
         cookie,
@@ -70,6 +72,29 @@ async fn spawn_binary(dir: &Path, extra_env: &[(&str, &str)]) -> Binary {
 }
 
 impl Binary {
+    /// Reads the server's output up to the next line that contains `text`: the server
+    /// has reached the point that line marks. (Its logs go to its standard output.)
+    async fn wait_for(&mut self, text: &str) -> String {
+        loop {
+            let line = self
+                .output
+                .next_line()
+                .await
+                .expect("read the server's output")
+                .unwrap_or_else(|| panic!("the server exited before saying {text:?}"));
+            if line.contains(text) {
+                return line;
+            }
+        }
+    }
+
+    fn address(&self) -> std::net::SocketAddr {
+        self.base
+            .trim_start_matches("http://")
+            .parse()
+            .expect("the base is an address")
+    }
+
     async fn post_as_admin(&self, endpoint: &str, body: serde_json::Value) -> reqwest::Response {
         self.http
             .post(format!("{}/api/{endpoint}", self.base))
@@ -101,49 +126,75 @@ fn save_body(k: i64) -> serde_json::Value {
     })
 }
 
+/// Where a save in flight is when the process is killed: the log line that says the
+/// server got there, and what must hold afterwards.
+#[derive(Clone, Copy, Debug)]
+enum KillPoint {
+    /// The statement is about to run: the old configuration or the new one, whole.
+    BeforeTheStatement,
+    /// The statement ran and the server says so (the answer may not have left): the new
+    /// configuration, since what the server accepted is on disk.
+    AfterTheStatement,
+}
+
+impl KillPoint {
+    fn line(self) -> &'static str {
+        match self {
+            KillPoint::BeforeTheStatement => "saving the configuration",
+            KillPoint::AfterTheStatement => "configuration saved",
+        }
+    }
+}
+
 #[tokio::test]
-async fn a_server_killed_during_or_after_saves_comes_back_with_one_whole_configuration() {
+async fn a_server_killed_at_each_point_of_a_save_comes_back_with_one_whole_configuration() {
     let dir = fresh_dir("app-sigkill");
-    let mut next = 1;
-    for round in 0..4 {
-        let mut app = spawn_binary(&dir, &[]).await;
-        // Some saves that complete…
-        for _ in 0..3 {
-            let response = app.save(next).await;
-            assert!(response.status().is_success(), "save {next}");
-            next += 1;
-        }
-        // …then one in flight when the process is killed (round 0: right after a save).
-        if round > 0 {
-            let http = app.http.clone();
-            let url = format!("{}/api/save_configuration", app.base);
-            let cookie = app.cookie.clone();
-            let body = save_body(next);
-            let in_flight = tokio::spawn(async move {
-                http.post(url)
-                    .header("cookie", cookie)
-                    .json(&body)
-                    .send()
-                    .await
-            });
-            tokio::task::yield_now().await;
-            app.child.start_kill().expect("SIGKILL");
-            let _ = app.child.wait().await;
-            if matches!(in_flight.await, Ok(Ok(r)) if r.status().is_success()) {
-                next += 1;
-            }
-        } else {
-            app.child.start_kill().expect("SIGKILL");
-            let _ = app.child.wait().await;
-        }
+    let mut on_disk = 0;
+    let points = [
+        KillPoint::BeforeTheStatement,
+        KillPoint::AfterTheStatement,
+        KillPoint::BeforeTheStatement,
+        KillPoint::AfterTheStatement,
+    ];
+    for (round, point) in points.into_iter().enumerate() {
+        let mut app = spawn_binary(&dir, &[("RUST_LOG", "warn,smtp_setup=debug")]).await;
+        // A save that was answered, then one in flight when SIGKILL comes.
+        let answered = on_disk + 1;
+        assert!(
+            app.save(answered).await.status().is_success(),
+            "save {answered}"
+        );
+        app.wait_for(KillPoint::AfterTheStatement.line()).await;
+        let in_flight = answered + 1;
+        let request = app
+            .http
+            .post(format!("{}/api/save_configuration", app.base))
+            .header("cookie", &app.cookie)
+            .json(&save_body(in_flight))
+            .send();
+        let request = tokio::spawn(request);
+        app.wait_for(point.line()).await;
+        app.child.start_kill().expect("SIGKILL");
+        app.child.wait().await.expect("the server is gone");
+        let _ = request.await;
+        // Killed, the server closed nothing: its write-ahead log is still there.
+        assert!(dir.join("app.db-wal").exists(), "round {round}");
 
         let store = open_store(&dir, "reopen after SIGKILL").await;
         let loaded = store.load().await.expect("load");
         let k = loaded.version;
-        assert!(
-            k == next - 1 || k == next,
-            "round {round}: version {k}, next {next}"
-        );
+        match point {
+            KillPoint::BeforeTheStatement => assert!(
+                k == answered || k == in_flight,
+                "round {round}: version {k} after the save of {in_flight} was killed"
+            ),
+            KillPoint::AfterTheStatement => {
+                assert_eq!(
+                    k, in_flight,
+                    "round {round}: a save the server made is lost"
+                )
+            }
+        }
         // Whole: every field from the same save, and its secret with it.
         assert_eq!(loaded.form.name, format!("v{k}"));
         assert_eq!(loaded.form.email_address, format!("v{k}@contoso.com"));
@@ -156,7 +207,7 @@ async fn a_server_killed_during_or_after_saves_comes_back_with_one_whole_configu
             .expect("secret");
         assert_eq!(secret.expose(), format!("Sec8Q~value-{k}"));
         store.close().await;
-        next = k + 1;
+        on_disk = k;
     }
 }
 
@@ -171,6 +222,7 @@ async fn sigterm_lets_an_in_flight_test_send_finish_and_restarts_clean() {
             ("SMTP_SETUP_AUTHORITY_URL", peers.info.authority.as_str()),
             ("SMTP_SETUP_SMTP_ADDR", faults.info.smtp.as_str()),
             ("SMTP_SETUP_CA_FILE", peers.info.ca_file.as_str()),
+            ("RUST_LOG", "warn,smtp_setup=info"),
         ],
     )
     .await;
@@ -196,6 +248,12 @@ async fn sigterm_lets_an_in_flight_test_send_finish_and_restarts_clean() {
         .await
         .expect("kill");
     assert!(status.success());
+    // New connections are refused at once, while the send is still in flight.
+    app.wait_for("stopped accepting connections").await;
+    assert!(
+        tokio::net::TcpStream::connect(app.address()).await.is_err(),
+        "a new connection after SIGTERM"
+    );
 
     // The send in flight is answered (its DATA step ends at its own bound), then the
     // server exits cleanly.
@@ -210,6 +268,9 @@ async fn sigterm_lets_an_in_flight_test_send_finish_and_restarts_clean() {
     );
     let exit = app.child.wait().await.expect("wait");
     assert!(exit.success(), "exit status {exit:?}");
+    // The store was closed: SQLite's last connection folds the write-ahead log into the
+    // database and removes it (after SIGKILL it stays, see the test above).
+    assert!(!dir.join("app.db-wal").exists(), "the store was not closed");
 
     // A restart comes up clean, with the failed test in the history.
     let restarted = spawn_binary(&dir, &[]).await;

@@ -175,6 +175,7 @@ impl Store {
             SecretChange::Keep => None,
             SecretChange::Replace(value) => Some(value.chars().take(3).collect::<String>()),
         };
+        tracing::debug!(base_version, "saving the configuration");
         let result = sqlx::query(
             "INSERT INTO configuration (
                 id, version, auth_type, cloud, email_address, name, tenant_id, client_id,

@@ -67,6 +67,7 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Out
         });
     }
     drop(listener);
+    tracing::info!("stopped accepting connections; requests in flight may finish");
     if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
         .await
         .is_err()
