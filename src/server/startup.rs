@@ -118,6 +118,10 @@ impl Application {
         self.address
     }
 
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
     /// Prints the sign-in link for whoever started the server (the binary does; tests
     /// sign in with their fixed token).
     pub fn print_sign_in_link(&self) {

@@ -145,3 +145,123 @@ async fn malformed_and_oversized_calls_get_a_clear_4xx_and_change_nothing() {
     assert_eq!(app.get_as_admin("/healthz").await.status(), 200);
     nothing_changed(app, &dir).await;
 }
+
+#[tokio::test]
+async fn healthz_says_when_the_store_does_not_answer() {
+    let dir = fresh_dir("inproc-health");
+    let app = spawn_app(&dir, &[]).await;
+    let healthy = app
+        .http
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(healthy.status(), 200);
+    assert_eq!(healthy.text().await.expect("body"), "ok: store usable\n");
+    app.store.close().await;
+    let broken = app
+        .http
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(broken.status(), 503);
+    assert_eq!(
+        broken.text().await.expect("body"),
+        "unavailable: the store does not answer\n"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let dir = fresh_dir("inproc-headers");
+    let app = spawn_app(&dir, &[]).await;
+    let responses = [
+        app.get_as_admin("/").await,
+        app.http
+            .get(format!("{}/healthz", app.base))
+            .send()
+            .await
+            .expect("healthz"),
+        app.http
+            .get(format!("{}/login", app.base))
+            .send()
+            .await
+            .expect("login"),
+        app.post_anonymous("test_history", &json!({})).await,
+        app.post_as_admin("test_history", &json!({})).await,
+        app.get_as_admin("/no-such-page").await,
+    ];
+    for response in responses {
+        let url = response.url().path().to_owned();
+        let headers = response.headers();
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_else(|| panic!("{url}: no {name}"))
+                .to_owned()
+        };
+        let csp = header("content-security-policy");
+        assert!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval'"),
+            "{url}: {csp}"
+        );
+        assert!(csp.contains("frame-ancestors 'none'"), "{url}: {csp}");
+        assert!(!csp.contains("unsafe-inline"), "{url}: {csp}");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{url}");
+        assert_eq!(header("referrer-policy"), "no-referrer", "{url}");
+        assert_eq!(header("x-frame-options"), "DENY", "{url}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_that_does_not_finish_its_request_is_cut_off() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let dir = fresh_dir("inproc-slow");
+    let app = spawn_app(&dir, &[]).await;
+    let address = app.base.trim_start_matches("http://").to_owned();
+    // Headers that never end (slowloris), and a body that never arrives.
+    let half_headers = "GET / HTTP/1.1\r\nHost: x\r\n".to_owned();
+    let half_body = format!(
+        "POST /api/test_history HTTP/1.1\r\nHost: x\r\nCookie: {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{",
+        app.cookie
+    );
+    let answers = [half_headers, half_body].map(|request| {
+        let address = address.clone();
+        tokio::spawn(async move {
+            let mut socket = tokio::net::TcpStream::connect(address)
+                .await
+                .expect("connect");
+            socket.write_all(request.as_bytes()).await.expect("write");
+            // Read until the server closes: a bound on the test, not on the server
+            // (its own bound is 10 s).
+            let mut answer = Vec::new();
+            tokio::time::timeout(
+                std::time::Duration::from_secs(30),
+                socket.read_to_end(&mut answer),
+            )
+            .await
+            .expect("the server closes the connection")
+            .expect("read");
+            String::from_utf8_lossy(&answer).into_owned()
+        })
+    });
+    let [headers, body] = answers;
+    let headers = headers.await.expect("join");
+    assert!(
+        headers.is_empty() || headers.starts_with("HTTP/1.1 408"),
+        "{headers}"
+    );
+    // A server function whose body times out says so, as a request it could not read.
+    let body = body.await.expect("join");
+    assert!(body.starts_with("HTTP/1.1 400"), "{body:?}");
+    assert!(
+        body.contains("not received within the designated timeout"),
+        "{body:?}"
+    );
+    app.stop().await;
+}

@@ -319,6 +319,8 @@ pub async fn open_store(dir: &Path, why: &str) -> Store {
 /// of its own, and a signed-in administrator's cookie.
 pub struct TestApp {
     pub base: String,
+    /// The application's own store, to break it on purpose.
+    pub store: std::sync::Arc<Store>,
     pub http: reqwest::Client,
     pub cookie: String,
     stop: tokio::sync::oneshot::Sender<()>,
@@ -350,6 +352,7 @@ pub async fn spawn_app(dir: &Path, env: &[(&str, &str)]) -> TestApp {
         .await
         .expect("the application starts");
     let base = format!("http://{}", application.address());
+    let store = application.state().store.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(application.run_until_stopped(async {
         let _ = stopped.await;
@@ -367,6 +370,7 @@ pub async fn spawn_app(dir: &Path, env: &[(&str, &str)]) -> TestApp {
     let cookie = session_cookie(&response);
     TestApp {
         base,
+        store,
         http,
         cookie,
         stop,
