@@ -5,7 +5,7 @@
 use serde_json::json;
 use smtp_setup::api::ApiError;
 
-use crate::helpers::{fresh_dir, open_store, spawn_app, TestApp};
+use crate::helpers::{fresh_dir, open_store, spawn_app, TestApp, ADMIN_TOKEN};
 
 const ENDPOINTS: [&str; 3] = ["send_test_email", "save_configuration", "test_history"];
 
@@ -264,4 +264,41 @@ async fn a_client_that_does_not_finish_its_request_is_cut_off() {
         "{body:?}"
     );
     app.stop().await;
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_http_only_same_site_strict_and_secure_behind_https() {
+    let sign_in = |app: &TestApp| {
+        app.http
+            .get(format!("{}/login?token={}", app.base, *ADMIN_TOKEN))
+            .send()
+    };
+    let cookie = |response: reqwest::Response| {
+        response
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .expect("a cookie")
+            .to_owned()
+    };
+    let dir = fresh_dir("inproc-cookie");
+    let plain = spawn_app(&dir, &[]).await;
+    let set = cookie(sign_in(&plain).await.expect("sign in"));
+    assert!(set.starts_with("smtp_setup_session="), "{set}");
+    for attribute in ["Path=/", "HttpOnly", "SameSite=Strict", "Max-Age=43200"] {
+        assert!(
+            set.split("; ").any(|a| a == attribute),
+            "{attribute}: {set}"
+        );
+    }
+    assert!(!set.contains("Secure"), "{set}");
+    plain.stop().await;
+    let behind_https = spawn_app(
+        &dir,
+        &[("SMTP_SETUP_PUBLIC_URL", "https://mail-setup.contoso.com")],
+    )
+    .await;
+    let set = cookie(sign_in(&behind_https).await.expect("sign in"));
+    assert!(set.split("; ").any(|a| a == "Secure"), "{set}");
+    behind_https.stop().await;
 }
