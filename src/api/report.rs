@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{AuthType, Field, FieldErrors};
 
 /// The stages of a test send, in order. A failure names exactly one of them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Step {
     Inputs,
     TokenRequest,

@@ -102,6 +102,50 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_cloud_names_its_authority_scope_and_smtp_host() {
+        let endpoints: Vec<_> = Cloud::ALL
+            .into_iter()
+            .map(|c| {
+                (
+                    c.authority(),
+                    c.scope(),
+                    c.smtp_host(),
+                    c.exchange_environment(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            endpoints,
+            [
+                (
+                    "https://login.microsoftonline.com",
+                    "https://outlook.office365.com/.default".to_owned(),
+                    "smtp.office365.com",
+                    "O365Default"
+                ),
+                (
+                    "https://login.microsoftonline.us",
+                    "https://outlook.office365.us/.default".to_owned(),
+                    "smtp.office365.us",
+                    "O365USGovGCCHigh"
+                ),
+                (
+                    "https://login.microsoftonline.us",
+                    "https://outlook-dod.office365.us/.default".to_owned(),
+                    "outlook-dod.office365.us",
+                    "O365USGovDoD"
+                ),
+                (
+                    "https://login.chinacloudapi.cn",
+                    "https://partner.outlook.cn/.default".to_owned(),
+                    "smtp.partner.outlook.cn",
+                    "O365China"
+                ),
+            ]
+        );
+    }
+
+    #[test]
     fn each_cloud_has_its_own_endpoints() {
         assert_eq!(Cloud::default(), Cloud::Global);
         assert_eq!(

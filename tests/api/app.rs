@@ -92,6 +92,29 @@ async fn test_sends_are_limited_per_session_with_a_clear_answer() {
     let wait = limited["report"]["outcome"]["RateLimited"]["retry_after_secs"].as_u64();
     assert!(wait.is_some_and(|w| (1..=60).contains(&w)), "{limited}");
     assert!(limited["history"].is_null(), "{limited}");
+    // Per session: another administrator's session has its own count.
+    let other = app
+        .http
+        .get(format!("{}/login?token={}", app.base, *ADMIN_TOKEN))
+        .send()
+        .await
+        .expect("sign in again");
+    let other_cookie = crate::helpers::session_cookie(&other);
+    let from_other: serde_json::Value = app
+        .http
+        .post(format!("{}/api/send_test_email", app.base))
+        .header("cookie", other_cookie)
+        .json(&empty)
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        from_other["report"]["outcome"].get("Invalid").is_some(),
+        "{from_other}"
+    );
     app.stop().await;
 }
 

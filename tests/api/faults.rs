@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use smtp_setup::api::report::{Failure, Step, TestOutcome};
+use smtp_setup::api::report::{transcript_text, Failure, Step, TestOutcome, TestReport};
 use smtp_setup::domain::SmtpForm;
 use smtp_setup::server::check::TestSender;
 use smtp_setup::server::settings::{parse_authority, ServerSettings};
@@ -13,7 +13,7 @@ use crate::helpers::{
 };
 
 /// A test send through the good token server and the fault SMTP server in `mode`.
-async fn smtp_fault(mode: &str) -> (Peers, TestOutcome) {
+async fn smtp_fault(mode: &str) -> (Peers, TestReport) {
     let peers = spawn_peers().await;
     let faults = spawn_faults(mode, &peers).await;
     let settings = ServerSettings {
@@ -21,13 +21,12 @@ async fn smtp_fault(mode: &str) -> (Peers, TestOutcome) {
         ..peers.settings_with(&faults.info.smtp)
     };
     let started = Instant::now();
-    let outcome = TestSender::new(&settings)
+    let report = TestSender::new(&settings)
         .expect("sender")
         .run(&peers.form(), &NOTHING_STORED)
-        .await
-        .outcome;
+        .await;
     assert!(started.elapsed() <= short_timeouts().total + std::time::Duration::from_secs(2));
-    (peers, outcome)
+    (peers, report)
 }
 
 fn failed(outcome: TestOutcome) -> Failure {
@@ -60,18 +59,29 @@ async fn smtp_faults_end_at_the_right_step_in_plain_words() {
         ("slow-data", Step::Data, "stopped answering"),
     ];
     for (mode, step, words) in cases {
-        let (_peers, outcome) = smtp_fault(mode).await;
-        let failure = failed(outcome);
+        let (_peers, report) = smtp_fault(mode).await;
+        let said = transcript_text(&report.transcript);
+        let failure = failed(report.outcome);
         let text = format!("{} {} {}", failure.summary, failure.detail, failure.fix);
         assert_eq!(failure.step, *step, "{mode}: {failure:?}");
         assert!(text.contains(words), "{mode}: {words:?} not in {text:?}");
+        if *step <= Step::StartTls {
+            // Nothing past EHLO went over a connection that was not encrypted.
+            for command in ["C: AUTH", "C: MAIL FROM", "C: [redacted]"] {
+                assert!(!said.contains(command), "{mode}: {command} in {said}");
+            }
+        }
     }
 }
 
 #[tokio::test]
 async fn a_reply_split_across_packets_is_read_whole() {
-    let (_peers, outcome) = smtp_fault("split-lines").await;
-    assert!(matches!(outcome, TestOutcome::Sent { .. }), "{outcome:?}");
+    let (_peers, report) = smtp_fault("split-lines").await;
+    assert!(
+        matches!(report.outcome, TestOutcome::Sent { .. }),
+        "{:?}",
+        report.outcome
+    );
 }
 
 /// A test send whose token comes from the fault token endpoint, as `tenant`.
