@@ -254,6 +254,11 @@ async function main() {
   process.stdout.write(`${report}\n`);
   const budgets = readBudgetNotes();
   writeFileSync(path.join(root, 'BENCHMARKS.md'), `${report}${budgets}`);
+  // The figures are recorded whatever they are; a failed send under load is a failure.
+  if (loadResult.failed > 0) {
+    process.stderr.write(`bench: FAILED (${loadResult.failed} of ${LOAD_TOTAL} sends under load failed)\n`);
+    process.exit(1);
+  }
   process.exit(0);
 }
 

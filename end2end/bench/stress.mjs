@@ -89,8 +89,22 @@ async function main() {
     client_secret: i % 8 === 0 ? 'Wrong8Q~not-the-secret' : peers.clientSecret,
     send_test_to: 'stress@contoso-test.com',
   });
-  const expectedToFail = (i) => i % 8 === 0 || i % 8 === 1;
+  // The step each send must fail at (a wrong secret at the token request, a mailbox the
+  // app may not use at AUTH), or null: delivered.
+  const expectedStep = (i) => (i % 8 === 0 ? 'TokenRequest' : i % 8 === 1 ? 'Authenticate' : null);
+  const deliveredPerRound = Array.from({ length: TOTAL }, (_, i) => i).filter((i) => expectedStep(i) === null).length;
+  const control = (method, urlPath) => new Promise((resolve, reject) => {
+    const req = http.request(`${peers.control}${urlPath}`, { method }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => { text += chunk; });
+      res.on('end', () => resolve(text));
+    });
+    req.on('error', reject);
+    req.end();
+  });
   let wrong = 0;
+  let undelivered = 0;
   let latencies = [];
   let pageTimes = [];
   let pageErrors = 0;
@@ -110,6 +124,7 @@ async function main() {
         pageTimes.push(performance.now() - t0);
       }
     })();
+    await control('DELETE', '/messages');
     const started = performance.now();
     let next = 0;
     await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
@@ -120,13 +135,19 @@ async function main() {
         const response = await request('POST', '/api/send_test_email', cookie, { form: form(i) });
         const report = JSON.parse(response.text)?.report;
         latencies.push(performance.now() - t0);
-        const sent = report?.outcome?.Sent !== undefined;
-        if (sent === expectedToFail(i)) wrong += 1;
+        const step = expectedStep(i);
+        const right = response.status === 200 && (step === null
+          ? report?.outcome?.Sent !== undefined
+          : report?.outcome?.Failed?.step === step);
+        if (!right) wrong += 1;
       }
     }));
     seconds = (performance.now() - started) / 1000;
     loading = false;
     await pages;
+    // What the SMTP peer received: every send that said "sent", no other.
+    const received = JSON.parse(await control('GET', '/messages')).length;
+    undelivered += Math.abs(received - deliveredPerRound);
     const rightAfter = rss(pid).own;
     const socketsAfter = openFilesOutside(pid, DATA_DIR).outside;
     rounds.push({ rightAfter, socketsAfter, settled: await settle() });
@@ -164,7 +185,7 @@ async function main() {
   });
 
   const lines = [
-    `${TOTAL} test sends, ${CONCURRENCY} at once, a quarter failing on purpose (2 rounds; the second): ${seconds.toFixed(1)} s, p50 ${ms(median(latencies))}, p99 ${ms(quantile(latencies, 0.99))}; outcomes not as expected: ${wrong}`,
+    `${TOTAL} test sends, ${CONCURRENCY} at once, a quarter failing on purpose (2 rounds; the second): ${seconds.toFixed(1)} s, p50 ${ms(median(latencies))}, p99 ${ms(quantile(latencies, 0.99))}; outcomes not as expected (status, outcome, failing step): ${wrong}; messages received by the peer not as reported: ${undelivered}`,
     `the page meanwhile: ${pageTimes.length} loads, p50 ${ms(median(pageTimes))}, max ${ms(Math.max(...pageTimes))} (target < 1000 ms); failed loads: ${pageErrors}`,
     `with ${SLOW_CLIENTS} slow clients holding half-sent requests: the page in ${ms(pageDuringSlowloris)} (status ${during.status}); the server closed them after ${ms(Math.max(...closeTimes.filter((t) => t !== null), 0))}, ${stillOpen} still open after 20 s`,
     `RSS: idle ${kb(idle.rss)}, peak ${kb(peak.peak)}, at the end ${kb(after.rss)}`,
@@ -180,12 +201,20 @@ async function main() {
   const growing = rounds[1].settled.own > rounds[0].settled.own * 1.2 + 2 * 1024 * 1024;
   const notBack = !rounds.every(nearIdle);
   const duringOk = during.status === 200;
-  if (wrong > 0 || pageErrors > 0 || leaked || piledUp || growing || notBack || !duringOk || stillOpen > 0) {
-    process.stderr.write(`stress: FAILED (${[wrong && 'outcomes', pageErrors && 'page loads', leaked && 'file descriptors', piledUp && 'idle connections pile up after a burst', growing && 'memory grows round after round', notBack && 'memory not back near idle', !duringOk && 'page under slowloris', stillOpen && 'slow clients never closed'].filter(Boolean).join(', ')})\n`);
+  if (wrong > 0 || undelivered > 0 || pageErrors > 0 || leaked || piledUp || growing || notBack || !duringOk || stillOpen > 0) {
+    process.stderr.write(`stress: FAILED (${[wrong && 'outcomes', undelivered && 'messages received', pageErrors && 'page loads', leaked && 'file descriptors', piledUp && 'idle connections pile up after a burst', growing && 'memory grows round after round', notBack && 'memory not back near idle', !duringOk && 'page under slowloris', stillOpen && 'slow clients never closed'].filter(Boolean).join(', ')})\n`);
     process.exit(1);
   }
   process.exit(0);
 }
+
+// A bound on the whole run: a hung request or a log line that never comes fails it
+// instead of hanging CI.
+const RUN_BOUND_MS = 10 * 60_000;
+setTimeout(() => {
+  process.stderr.write(`stress: FAILED (not done within ${RUN_BOUND_MS / 60_000} minutes)\n`);
+  process.exit(1);
+}, RUN_BOUND_MS).unref();
 
 main().catch((error) => {
   process.stderr.write(`stress failed: ${error.stack ?? error}\n`);
