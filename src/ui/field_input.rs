@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 
+use crate::api::saved::SecretFingerprint;
 use crate::domain::Field;
 
 /// One form field's state: the raw text and whether its message may be shown yet.
@@ -10,24 +11,26 @@ pub struct FieldState {
     /// Set when the field loses focus for the first time (or on submit): from then on
     /// its message follows every keystroke.
     pub touched: RwSignal<bool>,
-    /// A secret field whose secret is stored: empty then means "keep it".
-    pub kept: Signal<bool>,
+    /// For a secret field, what the server stores: while there is one, empty means
+    /// "keep it".
+    pub stored: Option<RwSignal<Option<SecretFingerprint>>>,
 }
 
 impl FieldState {
-    pub fn new(field: Field, kept: Signal<bool>) -> Self {
+    pub fn new(field: Field, stored: Option<RwSignal<Option<SecretFingerprint>>>) -> Self {
         Self {
             field,
             value: RwSignal::new(String::new()),
             touched: RwSignal::new(false),
-            kept,
+            stored,
         }
     }
 
     /// The message to show now: the domain's own, once the field has been touched.
     pub fn visible_message(&self) -> Option<String> {
         let value = self.value.read();
-        if self.touched.get() && !(self.kept.get() && value.is_empty()) {
+        let kept = self.stored.is_some_and(|stored| stored.read().is_some());
+        if self.touched.get() && !(kept && value.is_empty()) {
             self.field.message(&value)
         } else {
             None
@@ -52,9 +55,6 @@ pub fn FieldInput(
     /// The input's `type`; none: `text` (a secret field is always `password`/`text`).
     #[prop(optional)]
     input_type: Option<&'static str>,
-    /// For a write-only secret: what is stored ("abC… (40 characters), saved …").
-    #[prop(optional, into)]
-    stored: Option<Signal<Option<String>>>,
 ) -> impl IntoView {
     let field = state.field;
     let id = field.input_id();
@@ -68,7 +68,13 @@ pub fn FieldInput(
         _ => input_type.unwrap_or("text"),
     };
     let stored_id = format!("{id}-stored");
-    let stored_text = move || stored.and_then(|s| s.get());
+    // A write-only secret shows what is stored ("abC… (40 characters), saved …").
+    let stored_text = move || {
+        state
+            .stored
+            .and_then(|stored| stored.get())
+            .map(|fingerprint| fingerprint.describe())
+    };
     let described_by = {
         let hint_id = hint_id.clone();
         let error_id = error_id.clone();

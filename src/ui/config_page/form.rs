@@ -78,8 +78,6 @@ pub fn ConfigForm(page: PageState) -> impl IntoView {
     });
     let recipient_placeholder = Signal::derive(move || form.field(Field::EmailAddress).value.get());
     let is_password = move || form.auth_type.get() == AuthType::Password;
-    let secret_stored = Signal::derive(move || page.stored_secret.get().map(|s| s.describe()));
-    let password_stored = Signal::derive(move || page.stored_password.get().map(|s| s.describe()));
 
     view! {
         <form class="config" novalidate on:submit=on_submit>
@@ -110,7 +108,6 @@ pub fn ConfigForm(page: PageState) -> impl IntoView {
                     at_fault
                     secret=true
                     autocomplete="new-password"
-                    stored=secret_stored
                 />
                 <FieldInput state=form.field(Field::ObjectId) at_fault />
             </div>
@@ -132,7 +129,6 @@ pub fn ConfigForm(page: PageState) -> impl IntoView {
                     at_fault
                     secret=true
                     autocomplete="new-password"
-                    stored=password_stored
                 />
             </div>
             <FieldInput

@@ -23,16 +23,16 @@ impl FormState {
         stored_secret: RwSignal<Option<SecretFingerprint>>,
         stored_password: RwSignal<Option<SecretFingerprint>>,
     ) -> Self {
-        let kept = move |field| match field {
-            Field::ClientSecret => Signal::derive(move || stored_secret.read().is_some()),
-            Field::Password => Signal::derive(move || stored_password.read().is_some()),
-            _ => Signal::stored(false),
+        let stored = |field| match field {
+            Field::ClientSecret => Some(stored_secret),
+            Field::Password => Some(stored_password),
+            _ => None,
         };
         let form = Self {
             auth_type: RwSignal::new(saved.auth_type),
             cloud: RwSignal::new(saved.cloud),
             security: RwSignal::new(saved.security),
-            fields: Field::ALL.map(|field| FieldState::new(field, kept(field))),
+            fields: Field::ALL.map(|field| FieldState::new(field, stored(field))),
         };
         for state in form.fields {
             state
