@@ -49,6 +49,18 @@ fn property<S: Strategy>(
     );
 }
 
+/// Every input of `strategy` must be refused by `accepts`.
+fn always_refused<S: Strategy<Value = String>>(
+    name: &str,
+    strategy: S,
+    accepts: impl Fn(&str) -> bool,
+) {
+    property(name, strategy, 0..=0, |input| {
+        prop_assert!(!accepts(&input), "{:?} accepted", input);
+        Ok(false)
+    });
+}
+
 fn is_line_break(c: char) -> bool {
     matches!(c, '\r' | '\n' | '\u{0085}' | '\u{2028}' | '\u{2029}')
 }
@@ -207,14 +219,10 @@ fn every_valid_tenant_is_accepted_normalized_and_round_trips() {
 
 #[test]
 fn no_tenant_with_a_control_path_or_query_character_gets_through() {
-    property(
+    always_refused(
         "tenants with a forbidden character",
         with_forbidden(prop_oneof![guid(), domain()]),
-        0..=0,
-        |input| {
-            prop_assert!(TenantId::parse(&input).is_err(), "{:?} accepted", input);
-            Ok(false)
-        },
+        |input| TenantId::parse(input).is_ok(),
     );
 }
 
@@ -266,18 +274,10 @@ fn no_mailbox_with_a_control_space_or_angle_bracket_gets_through() {
         with_one_of(domain(), prop::sample::select(NOT_IN_A_DOMAIN.to_vec())),
     )
         .prop_map(|(local, domain)| format!("{local}@{domain}"));
-    property(
+    always_refused(
         "mailboxes with a forbidden character",
         prop_oneof![anywhere, in_domain],
-        0..=0,
-        |input| {
-            prop_assert!(
-                MailboxAddress::parse(&input).is_err(),
-                "{:?} accepted",
-                input
-            );
-            Ok(false)
-        },
+        |input| MailboxAddress::parse(input).is_ok(),
     );
 }
 
@@ -338,14 +338,8 @@ fn a_guid_missing_a_digit_is_no_client_or_object_id() {
         out.remove(position);
         out
     });
-    property("GUIDs missing a digit", truncated, 0..=0, |input| {
-        prop_assert!(ClientId::parse(&input).is_err(), "{:?} accepted", input);
-        prop_assert!(
-            ObjectId::parse_optional(&input).is_err(),
-            "{:?} accepted",
-            input
-        );
-        Ok(false)
+    always_refused("GUIDs missing a digit", truncated, |input| {
+        ClientId::parse(input).is_ok() || ObjectId::parse_optional(input).is_ok()
     });
 }
 
@@ -358,14 +352,10 @@ fn every_domain_is_an_smtp_host_and_a_forbidden_character_is_refused() {
         prop_assert_eq!(SmtpHost::parse(host.as_str()).ok(), Some(host.clone()));
         Ok(true)
     });
-    property(
+    always_refused(
         "hosts with a forbidden character",
         with_forbidden(domain()),
-        0..=0,
-        |input| {
-            prop_assert!(SmtpHost::parse(&input).is_err(), "{:?} accepted", input);
-            Ok(false)
-        },
+        |input| SmtpHost::parse(input).is_ok(),
     );
 }
 
@@ -388,9 +378,8 @@ fn every_port_number_is_a_port_and_nothing_else_is() {
         with_forbidden((1u16..=u16::MAX).prop_map(|p| format!("{p}0"))),
         "-[0-9]{1,5}",
     ];
-    property("not ports", not_a_port, 0..=0, |input| {
-        prop_assert!(SmtpPort::parse(&input).is_err(), "{:?} accepted", input);
-        Ok(false)
+    always_refused("not ports", not_a_port, |input| {
+        SmtpPort::parse(input).is_ok()
     });
 }
 
