@@ -42,6 +42,9 @@ lint:
 	cargo fmt --check
 	cargo clippy --features ssr --all-targets -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown --features hydrate -- -D warnings
+	# The fuzz targets are a workspace of their own: compiled here so they cannot rot
+	# unnoticed between `make fuzz` runs (stable is enough to compile them).
+	cargo check --manifest-path tests/fuzz/Cargo.toml --target-dir target/fuzz-check
 
 # Unit tests (domain, diagnosis, parsers), property tests (their output says how many
 # cases each property accepted) and integration tests against the peers.

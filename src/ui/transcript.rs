@@ -4,7 +4,7 @@ use super::copy_button::CopyButton;
 
 /// The SMTP dialogue of the last test, credentials already redacted by the server.
 #[component]
-pub fn Transcript(text: Signal<Option<String>>) -> impl IntoView {
+pub fn TranscriptPanel(text: Signal<Option<String>>) -> impl IntoView {
     move || {
         text.get().filter(|t| !t.is_empty()).map(|body| {
             let copy = body.clone();

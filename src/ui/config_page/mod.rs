@@ -15,7 +15,7 @@ use super::failure_panel::FailurePanel;
 use super::history::History;
 use super::setup_guide::{GuideSignals, SetupGuide};
 use super::toast::Toast;
-use super::transcript::Transcript;
+use super::transcript::TranscriptPanel;
 use crate::api::saved::InitialData;
 use crate::domain::{AuthType, Field};
 
@@ -54,7 +54,7 @@ pub fn ConfigPage() -> impl IntoView {
             steps=page.steps.into()
             open=Signal::derive(move || page.problem.read().is_some())
         />
-        <Transcript text=page.transcript.into() />
+        <TranscriptPanel text=page.transcript.into() />
         <History entries=page.history />
         <Toast message=page.toast />
     }
