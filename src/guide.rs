@@ -85,21 +85,47 @@ pub fn setup_script(input: &GuideInput<'_>) -> String {
             "Connect-ExchangeOnline -Organization {}{}",
             v.tenant, v.environment
         ),
-        format!(
-            "New-ServicePrincipal -AppId {} -ObjectId {}",
-            v.app_id, v.object_id
-        ),
+        register(&v),
         "Get-ServicePrincipal | Format-List DisplayName,AppId,ObjectId,Identity".to_owned(),
-        format!(
-            "Add-MailboxPermission -Identity {} -User {} -AccessRights FullAccess",
-            v.mailbox, v.object_id
-        ),
+        grant(&v),
         format!(
             "Set-CASMailbox -Identity {} -SmtpClientAuthenticationDisabled $false",
             v.mailbox
         ),
     ]
     .join("\n")
+}
+
+fn register(v: &Values) -> String {
+    format!(
+        "New-ServicePrincipal -AppId {} -ObjectId {}",
+        v.app_id, v.object_id
+    )
+}
+
+fn grant(v: &Values) -> String {
+    format!(
+        "Add-MailboxPermission -Identity {} -User {} -AccessRights FullAccess",
+        v.mailbox, v.object_id
+    )
+}
+
+/// Registers the app's service principal in Exchange (a step of [`setup_script`]).
+pub fn register_command(input: &GuideInput<'_>) -> String {
+    register(&values(input))
+}
+
+/// Gives the service principal the mailbox (a step of [`setup_script`]).
+pub fn grant_command(input: &GuideInput<'_>) -> String {
+    grant(&values(input))
+}
+
+/// Allows IMAP for the mailbox (what the mailbox check needs beyond the setup script).
+pub fn enable_imap_command(input: &GuideInput<'_>) -> String {
+    format!(
+        "Set-CASMailbox -Identity {} -ImapEnabled $true",
+        values(input).mailbox
+    )
 }
 
 /// Reads, changes nothing: what an administrator runs to see where the setup stands.
@@ -119,7 +145,7 @@ pub fn check_script(input: &GuideInput<'_>) -> String {
             v.mailbox, v.object_id
         ),
         format!(
-            "Get-CASMailbox -Identity {} | Format-List SmtpClientAuthenticationDisabled",
+            "Get-CASMailbox -Identity {} | Format-List SmtpClientAuthenticationDisabled,ImapEnabled",
             v.mailbox
         ),
         "Get-TransportConfig | Format-List SmtpClientAuthenticationDisabled".to_owned(),
@@ -180,5 +206,17 @@ mod tests {
         assert!(check_script(&gcc).contains("-ExchangeEnvironmentName O365USGovGCCHigh"));
         assert!(!check_script(&input("a@contoso.com", "")).contains("ExchangeEnvironmentName"));
         assert!(check_script(&gcc).contains("Get-TransportConfig"));
+    }
+
+    #[test]
+    fn the_check_script_covers_the_imap_side() {
+        let check = check_script(&input(
+            "a@contoso.com",
+            "0F8FAD5B-D9CB-469F-A165-70867728950E",
+        ));
+        assert!(check.contains(
+            "Get-MailboxPermission -Identity 'a@contoso.com' -User '0f8fad5b-d9cb-469f-a165-70867728950e'"
+        ));
+        assert!(check.contains("Format-List SmtpClientAuthenticationDisabled,ImapEnabled"));
     }
 }

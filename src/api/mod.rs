@@ -1,6 +1,7 @@
 //! The page's calls to the server: the server functions (one per file, each a thin
 //! adapter from the untrusted input to `server`), and the types they carry.
 
+mod check_mailbox_access;
 #[cfg(feature = "ssr")]
 pub mod context;
 pub mod error;
@@ -10,6 +11,7 @@ pub mod saved;
 mod send_test_email;
 mod test_history;
 
+pub use check_mailbox_access::{check_mailbox_access, CheckMailboxAccess};
 pub use error::ApiError;
 pub use save_configuration::{save_configuration, SaveConfiguration};
 pub use send_test_email::{send_test_email, SendTestEmail, TestAnswer};

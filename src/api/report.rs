@@ -6,7 +6,40 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{AuthType, Field, FieldErrors};
 
-/// The stages of a test send, in order. A failure names exactly one of them.
+/// Which check a report is of.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TestKind {
+    /// A test email over SMTP.
+    #[default]
+    SendTest,
+    /// Reading the mailbox over IMAP (the help article's `IMAP.AccessAsApp` half).
+    MailboxAccess,
+}
+
+impl TestKind {
+    pub const ALL: [TestKind; 2] = [TestKind::SendTest, TestKind::MailboxAccess];
+
+    /// The stable name of the kind, as the store keeps it.
+    pub fn key(self) -> &'static str {
+        match self {
+            TestKind::SendTest => "send_test",
+            TestKind::MailboxAccess => "mailbox_access",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.key() == key)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TestKind::SendTest => "Test email",
+            TestKind::MailboxAccess => "Mailbox access",
+        }
+    }
+}
+
+/// The stages of a check, in order. A failure names exactly one of them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Step {
     Inputs,
@@ -18,10 +51,17 @@ pub enum Step {
     Authenticate,
     Envelope,
     Data,
+    // The mailbox check (IMAP, TLS from the start).
+    ImapConnect,
+    ImapTls,
+    ImapCapabilities,
+    ImapAuthenticate,
+    Examine,
+    Logout,
 }
 
 impl Step {
-    pub const ALL: [Step; 9] = [
+    pub const ALL: [Step; 15] = [
         Step::Inputs,
         Step::TokenRequest,
         Step::TokenInspection,
@@ -31,12 +71,41 @@ impl Step {
         Step::Authenticate,
         Step::Envelope,
         Step::Data,
+        Step::ImapConnect,
+        Step::ImapTls,
+        Step::ImapCapabilities,
+        Step::ImapAuthenticate,
+        Step::Examine,
+        Step::Logout,
     ];
 
-    /// The steps a test with this authentication type goes through.
+    /// The steps of the mailbox check.
+    pub const MAILBOX_ACCESS: [Step; 9] = [
+        Step::Inputs,
+        Step::TokenRequest,
+        Step::TokenInspection,
+        Step::ImapConnect,
+        Step::ImapTls,
+        Step::ImapCapabilities,
+        Step::ImapAuthenticate,
+        Step::Examine,
+        Step::Logout,
+    ];
+
+    /// The steps a test email with this authentication type goes through.
     pub fn plan(auth_type: AuthType) -> &'static [Step] {
         match auth_type {
-            AuthType::MicrosoftOAuth2 => &Step::ALL,
+            AuthType::MicrosoftOAuth2 => &[
+                Step::Inputs,
+                Step::TokenRequest,
+                Step::TokenInspection,
+                Step::Connect,
+                Step::StartTls,
+                Step::Capabilities,
+                Step::Authenticate,
+                Step::Envelope,
+                Step::Data,
+            ],
             AuthType::Password => &[
                 Step::Inputs,
                 Step::Connect,
@@ -61,6 +130,12 @@ impl Step {
             Step::Authenticate => "authenticate",
             Step::Envelope => "envelope",
             Step::Data => "data",
+            Step::ImapConnect => "imap_connect",
+            Step::ImapTls => "imap_tls",
+            Step::ImapCapabilities => "imap_capabilities",
+            Step::ImapAuthenticate => "imap_authenticate",
+            Step::Examine => "examine",
+            Step::Logout => "logout",
         }
     }
 
@@ -79,6 +154,12 @@ impl Step {
             Step::Authenticate => "Authenticate (AUTH)",
             Step::Envelope => "MAIL FROM / RCPT TO",
             Step::Data => "Message data accepted",
+            Step::ImapConnect => "Connect to the IMAP server",
+            Step::ImapTls => "Encryption (TLS) and greeting",
+            Step::ImapCapabilities => "Server offers AUTH=XOAUTH2",
+            Step::ImapAuthenticate => "Authenticate (AUTHENTICATE XOAUTH2)",
+            Step::Examine => "Open INBOX read-only (EXAMINE)",
+            Step::Logout => "Log out",
         }
     }
 }
@@ -126,6 +207,11 @@ pub enum TestOutcome {
     /// The server refused the inputs; the messages are the browser's own.
     Invalid(FieldErrors),
     Failed(Failure),
+    /// The mailbox check opened INBOX read-only: how many messages it holds.
+    MailboxOpened {
+        mailbox: String,
+        messages: u32,
+    },
     /// Too many test sends from this session in the last minute: nothing was sent.
     RateLimited {
         retry_after_secs: u64,

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::report::Step;
+use super::report::{Step, TestKind};
 use crate::domain::{AuthType, FieldErrors, SmtpForm};
 
 /// That a secret is stored, and enough to recognise it, never the secret itself.
@@ -55,14 +55,17 @@ pub enum SaveOutcome {
     },
 }
 
-/// One past test send.
+/// One past check.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryEntry {
     /// RFC 3339, UTC.
     pub at: String,
+    pub kind: TestKind,
     pub auth_type: AuthType,
+    /// Who the test email was for; the mailbox, for the mailbox check.
     pub recipient: String,
-    pub sent: bool,
+    /// The email was accepted, or the mailbox opened.
+    pub passed: bool,
     pub step: Option<Step>,
     pub code: Option<String>,
     pub detail: Option<String>,

@@ -20,6 +20,8 @@ pub struct TestAnswer {
 /// tests) is always `Ok`: an `Err` means the call itself could not be made.
 #[server(prefix = "/api", endpoint = "send_test_email", input = Json)]
 pub async fn send_test_email(form: SmtpForm) -> Result<TestAnswer, ApiError> {
+    use super::report::TestKind;
+
     let ctx = super::context::server_context()?;
     let state = &ctx.state;
     if let Err(wait) = state.admin.allow_test_send(ctx.session) {
@@ -29,7 +31,13 @@ pub async fn send_test_email(form: SmtpForm) -> Result<TestAnswer, ApiError> {
         });
     }
     let stored = crate::server::saved_config::stored_secrets_for(&state.store, &form).await?;
-    let report = state.sender.run(&form, &stored).await;
-    let history = crate::server::history::after_test(&state.store, form.auth_type, &report).await;
+    let report = state.checks.send_test(&form, &stored).await;
+    let history = crate::server::history::after_test(
+        &state.store,
+        TestKind::SendTest,
+        form.auth_type,
+        &report,
+    )
+    .await;
     Ok(TestAnswer { report, history })
 }

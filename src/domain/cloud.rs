@@ -77,6 +77,16 @@ impl Cloud {
         }
     }
 
+    /// The IMAP host (port 993, TLS from the start): Exchange's own.
+    pub fn imap_host(self) -> &'static str {
+        match self {
+            Cloud::Global => "outlook.office365.com",
+            Cloud::UsGovGccHigh => "outlook.office365.us",
+            Cloud::UsGovDod => "outlook-dod.office365.us",
+            Cloud::China => "partner.outlook.cn",
+        }
+    }
+
     /// `Connect-ExchangeOnline -ExchangeEnvironmentName` for this cloud.
     pub fn exchange_environment(self) -> &'static str {
         match self {
@@ -102,7 +112,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_cloud_names_its_authority_scope_and_smtp_host() {
+    fn every_cloud_names_its_authority_scope_and_mail_hosts() {
         let endpoints: Vec<_> = Cloud::ALL
             .into_iter()
             .map(|c| {
@@ -110,6 +120,7 @@ mod tests {
                     c.authority(),
                     c.scope(),
                     c.smtp_host(),
+                    c.imap_host(),
                     c.exchange_environment(),
                 )
             })
@@ -121,17 +132,20 @@ mod tests {
                     "https://login.microsoftonline.com",
                     "https://outlook.office365.com/.default".to_owned(),
                     "smtp.office365.com",
+                    "outlook.office365.com",
                     "O365Default"
                 ),
                 (
                     "https://login.microsoftonline.us",
                     "https://outlook.office365.us/.default".to_owned(),
                     "smtp.office365.us",
+                    "outlook.office365.us",
                     "O365USGovGCCHigh"
                 ),
                 (
                     "https://login.microsoftonline.us",
                     "https://outlook-dod.office365.us/.default".to_owned(),
+                    "outlook-dod.office365.us",
                     "outlook-dod.office365.us",
                     "O365USGovDoD"
                 ),
@@ -139,6 +153,7 @@ mod tests {
                     "https://login.chinacloudapi.cn",
                     "https://partner.outlook.cn/.default".to_owned(),
                     "smtp.partner.outlook.cn",
+                    "partner.outlook.cn",
                     "O365China"
                 ),
             ]

@@ -350,13 +350,13 @@ impl SmtpForm {
         );
         // Not used to send, but an invalid value is still pointed out.
         let object_id = errors.check(Field::ObjectId, ObjectId::parse_optional(&self.object_id));
-        object_id?;
         Some(SendConfig::MicrosoftOAuth2(MicrosoftOAuthConfig {
             sender: sender?,
             cloud: self.cloud,
             tenant: tenant?,
             client_id: client_id?,
             client_secret: client_secret?,
+            object_id: object_id?,
         }))
     }
 

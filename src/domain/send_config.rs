@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ClientId, ClientSecret, Cloud, DisplayName, Field, MailboxAddress, Security, SmtpHost,
-    SmtpPassword, SmtpPort, SmtpUsername, TenantId,
+    ClientId, ClientSecret, Cloud, DisplayName, Field, MailboxAddress, ObjectId, Security,
+    SmtpHost, SmtpPassword, SmtpPort, SmtpUsername, TenantId,
 };
 
 /// How the application authenticates to the SMTP server.
@@ -87,6 +87,9 @@ pub struct MicrosoftOAuthConfig<C = ClientSecret> {
     pub tenant: TenantId,
     pub client_id: ClientId,
     pub client_secret: C,
+    /// The Enterprise application's Object ID, when given: not used to send or read,
+    /// but it fills in the PowerShell a diagnosis asks for.
+    pub object_id: Option<ObjectId>,
 }
 
 #[derive(Clone, Debug)]

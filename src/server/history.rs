@@ -1,23 +1,24 @@
-//! The test history: one entry per test that reached a server, for "Recent tests".
+//! The test history: one entry per check that reached a server, for "Recent tests".
 
 use super::store::Store;
-use crate::api::report::{TestOutcome, TestReport};
+use crate::api::report::{TestKind, TestOutcome, TestReport};
 use crate::api::saved::HistoryEntry;
 use crate::domain::AuthType;
 
 /// What a test leaves in the history: sends and failures; refused inputs and refused
 /// tests (too many) never reached a server, so they leave nothing.
-pub fn entry(auth_type: AuthType, report: &TestReport) -> Option<HistoryEntry> {
+pub fn entry(kind: TestKind, auth_type: AuthType, report: &TestReport) -> Option<HistoryEntry> {
     let failure = match &report.outcome {
-        TestOutcome::Sent { .. } => None,
+        TestOutcome::Sent { .. } | TestOutcome::MailboxOpened { .. } => None,
         TestOutcome::Failed(failure) => Some(failure),
         TestOutcome::Invalid(_) | TestOutcome::RateLimited { .. } => return None,
     };
     Some(HistoryEntry {
         at: String::new(),
+        kind,
         auth_type,
         recipient: report.recipient.clone().unwrap_or_default(),
-        sent: failure.is_none(),
+        passed: failure.is_none(),
         step: failure.map(|f| f.step),
         code: failure.and_then(|f| f.code.clone()),
         detail: failure.map(|f| f.summary.clone()),
@@ -28,10 +29,11 @@ pub fn entry(auth_type: AuthType, report: &TestReport) -> Option<HistoryEntry> {
 /// recorded or the store failed (the report still reaches the page, the error the log).
 pub async fn after_test(
     store: &Store,
+    kind: TestKind,
     auth_type: AuthType,
     report: &TestReport,
 ) -> Option<Vec<HistoryEntry>> {
-    let entry = entry(auth_type, report)?;
+    let entry = entry(kind, auth_type, report)?;
     if let Err(error) = store.record_test(&entry).await {
         tracing::error!(%error, "cannot record the test in the history");
         return None;

@@ -8,6 +8,7 @@ pub mod deadline;
 pub mod diagnosis;
 pub mod entra;
 pub mod history;
+pub mod imap;
 pub mod memory;
 pub mod message;
 pub mod precompress;

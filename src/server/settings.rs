@@ -19,7 +19,9 @@ pub struct ServerSettings {
     /// Replaces the chosen cloud's Entra authority (tests, proxies). `None`: the cloud's.
     pub authority_override: Option<Url>,
     /// Replaces the chosen cloud's SMTP host for OAuth2 sending. `None`: the cloud's.
-    pub smtp_override: Option<SmtpEndpoint>,
+    pub smtp_override: Option<Endpoint>,
+    /// Replaces the chosen cloud's IMAP host (implicit TLS) of the mailbox check.
+    pub imap_override: Option<Endpoint>,
     /// Extra PEM trust roots (a test server's self-signed certificate), added to the
     /// built-in web PKI roots for both the token request and STARTTLS.
     pub extra_roots_pem: Option<Vec<u8>>,
@@ -38,12 +40,12 @@ pub struct ServerSettings {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SmtpEndpoint {
+pub struct Endpoint {
     pub host: String,
     pub port: u16,
 }
 
-impl std::fmt::Display for SmtpEndpoint {
+impl std::fmt::Display for Endpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if self.host.contains(':') {
             write!(f, "[{}]:{}", self.host, self.port)
@@ -61,8 +63,9 @@ pub struct Timeouts {
     pub total: Duration,
     /// One token request (connect, send, read the whole body).
     pub token: Duration,
-    /// One SMTP step: connect + banner + EHLO, STARTTLS, AUTH, or the send.
-    pub smtp_step: Duration,
+    /// One protocol step: SMTP connect + banner + EHLO, STARTTLS, AUTH or the send; an
+    /// IMAP connect, TLS + greeting, CAPABILITY, AUTHENTICATE, EXAMINE or LOGOUT.
+    pub step: Duration,
 }
 
 impl Default for Timeouts {
@@ -71,7 +74,7 @@ impl Default for Timeouts {
             // Under the page's 30 s promise, leaving room for the HTTP round trip.
             total: Duration::from_secs(25),
             token: Duration::from_secs(10),
-            smtp_step: Duration::from_secs(10),
+            step: Duration::from_secs(10),
         }
     }
 }
@@ -95,6 +98,12 @@ pub enum SettingsError {
         .0
     )]
     SmtpAddr(String),
+    #[error(
+        "SMTP_SETUP_IMAP_ADDR must be host:port such as {}:993, got {:?}",
+        Cloud::Global.imap_host(),
+        .0
+    )]
+    ImapAddr(String),
     #[error("SMTP_SETUP_CA_FILE {path}: {source}")]
     CaFile {
         path: PathBuf,
@@ -122,7 +131,10 @@ impl ServerSettings {
             .map(|value| parse_authority(&value))
             .transpose()?;
         let smtp_override = lookup("SMTP_SETUP_SMTP_ADDR")
-            .map(|value| parse_smtp_addr(&value))
+            .map(|value| parse_endpoint(&value).ok_or(SettingsError::SmtpAddr(value)))
+            .transpose()?;
+        let imap_override = lookup("SMTP_SETUP_IMAP_ADDR")
+            .map(|value| parse_endpoint(&value).ok_or(SettingsError::ImapAddr(value)))
             .transpose()?;
         let extra_roots_pem = match lookup("SMTP_SETUP_CA_FILE") {
             None => None,
@@ -149,6 +161,7 @@ impl ServerSettings {
         Ok(Self {
             authority_override,
             smtp_override,
+            imap_override,
             extra_roots_pem,
             timeouts: Timeouts::default(),
             database_url: lookup("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
@@ -182,16 +195,12 @@ pub fn parse_authority(value: &str) -> Result<Url, SettingsError> {
     Ok(url)
 }
 
-pub fn parse_smtp_addr(value: &str) -> Result<SmtpEndpoint, SettingsError> {
-    let error = || SettingsError::SmtpAddr(value.to_owned());
-    let value = value.trim();
-    let (host, port) = value.rsplit_once(':').ok_or_else(error)?;
+/// `host:port` (`[::1]:993` for IPv6), or `None` when it is not one.
+pub fn parse_endpoint(value: &str) -> Option<Endpoint> {
+    let (host, port) = value.trim().rsplit_once(':')?;
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    let port: u16 = port.parse().map_err(|_| error())?;
-    if host.is_empty() || port == 0 {
-        return Err(error());
-    }
-    Ok(SmtpEndpoint {
+    let port: u16 = port.parse().ok()?;
+    (!host.is_empty() && port != 0).then(|| Endpoint {
         host: host.to_owned(),
         port,
     })
@@ -220,6 +229,7 @@ mod tests {
         let settings = ServerSettings::from_lookup(|_| None).unwrap();
         assert!(settings.authority_override.is_none());
         assert!(settings.smtp_override.is_none());
+        assert!(settings.imap_override.is_none());
         assert!(settings.extra_roots_pem.is_none());
         let overridden = ServerSettings::from_lookup(|name| match name {
             "SMTP_SETUP_AUTHORITY_URL" => Some("http://127.0.0.1:8080".into()),
@@ -229,7 +239,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             overridden.smtp_override,
-            Some(SmtpEndpoint {
+            Some(Endpoint {
                 host: "127.0.0.1".into(),
                 port: 2525
             })
@@ -241,13 +251,24 @@ mod tests {
     }
 
     #[test]
-    fn smtp_addr_forms() {
-        assert_eq!(parse_smtp_addr("127.0.0.1:2525").unwrap().port, 2525);
-        assert_eq!(parse_smtp_addr("[::1]:25").unwrap().host, "::1");
-        assert_eq!(parse_smtp_addr("[::1]:25").unwrap().to_string(), "[::1]:25");
-        assert!(parse_smtp_addr("smtp.office365.com").is_err());
-        assert!(parse_smtp_addr(":587").is_err());
-        assert!(parse_smtp_addr("host:0").is_err());
+    fn endpoint_forms() {
+        assert_eq!(parse_endpoint("127.0.0.1:2525").unwrap().port, 2525);
+        assert_eq!(parse_endpoint("[::1]:25").unwrap().host, "::1");
+        assert_eq!(parse_endpoint("[::1]:25").unwrap().to_string(), "[::1]:25");
+        assert!(parse_endpoint("smtp.office365.com").is_none());
+        assert!(parse_endpoint(":587").is_none());
+        assert!(parse_endpoint("host:0").is_none());
+        let imap = ServerSettings::from_lookup(|name| {
+            (name == "SMTP_SETUP_IMAP_ADDR").then(|| "127.0.0.1:9993".to_owned())
+        })
+        .unwrap();
+        assert_eq!(imap.imap_override.map(|e| e.port), Some(9993));
+        assert!(matches!(
+            ServerSettings::from_lookup(|name| {
+                (name == "SMTP_SETUP_IMAP_ADDR").then(|| "outlook.office365.com".to_owned())
+            }),
+            Err(SettingsError::ImapAddr(_))
+        ));
     }
 
     #[test]
@@ -267,13 +288,9 @@ mod tests {
         assert!(defaults.sealing_key.is_none() && defaults.admin_token.is_none());
         assert!(defaults.public_url.is_none());
         assert_eq!(defaults.test_sends_per_minute, 10);
-        let Timeouts {
-            total,
-            token,
-            smtp_step,
-        } = defaults.timeouts;
+        let Timeouts { total, token, step } = defaults.timeouts;
         assert_eq!(
-            (total, token, smtp_step),
+            (total, token, step),
             (
                 Duration::from_secs(25),
                 Duration::from_secs(10),

@@ -20,7 +20,7 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeader;
 
 use super::admin::{Admin, RandomFailed, TokenPolicy};
-use super::check::TestSender;
+use super::check::Checks;
 use super::precompress;
 use super::settings::{ServerSettings, SettingsError};
 use super::store::{Store, StoreError};
@@ -34,7 +34,7 @@ use crate::app::shell;
 pub struct AppState {
     pub admin: Arc<Admin>,
     pub store: Arc<Store>,
-    pub sender: Arc<TestSender>,
+    pub checks: Arc<Checks>,
     pub public_url: PublicUrl,
     pub leptos_options: LeptosOptions,
 }
@@ -74,7 +74,7 @@ impl Application {
         // Leptos runs its tasks on tokio; a second application in one process (tests)
         // finds it set already.
         let _ = any_spawner::Executor::init_tokio();
-        let sender = Arc::new(TestSender::new(&settings)?);
+        let checks = Arc::new(Checks::new(&settings)?);
         let sealing_key = settings.sealing_key.as_ref().map(|k| k.expose_secret());
         let (store, key_source) = Store::open(&settings.database_url, sealing_key).await?;
         tracing::info!(database = %settings.database_url, key = ?key_source, "store open");
@@ -107,7 +107,7 @@ impl Application {
             state: AppState {
                 admin: Arc::new(admin),
                 store: Arc::new(store),
-                sender,
+                checks,
                 public_url,
                 leptos_options,
             },

@@ -20,6 +20,8 @@ fn is_exchange(audience: &str, resource: &str) -> bool {
 
 /// The application permission SMTP AUTH with app-only tokens needs.
 pub const SMTP_ROLE: &str = "SMTP.SendAsApp";
+/// The application permission IMAP with app-only tokens needs.
+pub const IMAP_ROLE: &str = "IMAP.AccessAsApp";
 
 #[derive(Debug, Deserialize)]
 struct Claims {
@@ -48,8 +50,11 @@ pub enum InspectionProblem {
     WrongTenant { found: String },
     #[error("the token was issued to app {found}, not to the SMTP User entered")]
     WrongApp { found: String },
-    #[error("the token has no {SMTP_ROLE} role (roles: {})", if .roles.is_empty() { "none".to_owned() } else { .roles.join(", ") })]
-    MissingRole { roles: Vec<String> },
+    #[error("the token has no {role} role (roles: {})", if .roles.is_empty() { "none".to_owned() } else { .roles.join(", ") })]
+    MissingRole {
+        role: &'static str,
+        roles: Vec<String>,
+    },
     #[error("the token has already expired")]
     Expired,
 }
@@ -60,6 +65,7 @@ pub fn inspect(
     exchange_resource: &str,
     tenant: &TenantId,
     client_id: &ClientId,
+    role: &'static str,
     now_unix: i64,
 ) -> Result<String, InspectionProblem> {
     let claims = decode(token)?;
@@ -90,8 +96,9 @@ pub fn inspect(
             return Err(InspectionProblem::WrongApp { found: app.clone() });
         }
     }
-    if !claims.roles.iter().any(|r| r == SMTP_ROLE) {
+    if !claims.roles.iter().any(|r| r == role) {
         return Err(InspectionProblem::MissingRole {
+            role,
             roles: claims.roles,
         });
     }
@@ -100,7 +107,7 @@ pub fn inspect(
     }
     let minutes = claims.exp.map(|exp| (exp - now_unix) / 60);
     Ok(format!(
-        "audience {audience}, role {SMTP_ROLE}{}",
+        "audience {audience}, role {role}{}",
         minutes
             .map(|m| format!(", valid for {m} more minutes"))
             .unwrap_or_default()
@@ -163,6 +170,7 @@ mod tests {
             "https://outlook.office365.us",
             &TenantId::parse(TENANT).unwrap(),
             &ClientId::parse(APP).unwrap(),
+            SMTP_ROLE,
             NOW,
         );
         assert!(us.is_ok(), "{us:?}");
@@ -172,6 +180,7 @@ mod tests {
             "https://outlook.office365.us",
             &TenantId::parse(TENANT).unwrap(),
             &ClientId::parse(APP).unwrap(),
+            SMTP_ROLE,
             NOW,
         );
         assert!(
@@ -185,6 +194,7 @@ mod tests {
             GLOBAL,
             &TenantId::parse(tenant).unwrap(),
             &ClientId::parse(APP).unwrap(),
+            SMTP_ROLE,
             NOW,
         )
     }
@@ -206,7 +216,26 @@ mod tests {
     fn missing_role_is_found_before_smtp() {
         assert_eq!(
             check(with("roles", serde_json::json!([]))),
-            Err(InspectionProblem::MissingRole { roles: vec![] })
+            Err(InspectionProblem::MissingRole {
+                role: SMTP_ROLE,
+                roles: vec![]
+            })
+        );
+        // The mailbox check asks for its own role: an SMTP-only token lacks it.
+        let smtp_only = inspect(
+            &token(with("roles", serde_json::json!(["SMTP.SendAsApp"]))),
+            GLOBAL,
+            &TenantId::parse(TENANT).unwrap(),
+            &ClientId::parse(APP).unwrap(),
+            IMAP_ROLE,
+            NOW,
+        );
+        assert!(
+            matches!(
+                smtp_only,
+                Err(InspectionProblem::MissingRole { role: IMAP_ROLE, ref roles }) if roles == &["SMTP.SendAsApp"]
+            ),
+            "{smtp_only:?}"
         );
         let mut claims = good();
         claims.as_object_mut().unwrap().remove("roles");
@@ -255,15 +284,15 @@ mod tests {
         let tenant = TenantId::parse(TENANT).unwrap();
         let app = ClientId::parse(APP).unwrap();
         assert!(matches!(
-            inspect("opaque", GLOBAL, &tenant, &app, NOW),
+            inspect("opaque", GLOBAL, &tenant, &app, SMTP_ROLE, NOW),
             Err(InspectionProblem::NotAJwt(_))
         ));
         assert!(matches!(
-            inspect("a.!!!.c", GLOBAL, &tenant, &app, NOW),
+            inspect("a.!!!.c", GLOBAL, &tenant, &app, SMTP_ROLE, NOW),
             Err(InspectionProblem::NotAJwt(_))
         ));
         assert!(matches!(
-            inspect("a.bm90IGpzb24.c", GLOBAL, &tenant, &app, NOW),
+            inspect("a.bm90IGpzb24.c", GLOBAL, &tenant, &app, SMTP_ROLE, NOW),
             Err(InspectionProblem::NotAJwt(_))
         ));
     }

@@ -1,9 +1,10 @@
 use leptos::either::Either;
 use leptos::prelude::*;
 
+use crate::api::report::TestKind;
 use crate::api::saved::HistoryEntry;
 
-/// The last test sends, newest first.
+/// The last checks, newest first.
 #[component]
 pub fn History(entries: RwSignal<Vec<HistoryEntry>>) -> impl IntoView {
     view! {
@@ -19,6 +20,7 @@ pub fn History(entries: RwSignal<Vec<HistoryEntry>>) -> impl IntoView {
                             <thead>
                                 <tr>
                                     <th scope="col">"When (UTC)"</th>
+                                    <th scope="col">"Test"</th>
                                     <th scope="col">"Type"</th>
                                     <th scope="col">"Recipient"</th>
                                     <th scope="col">"Result"</th>
@@ -35,8 +37,11 @@ pub fn History(entries: RwSignal<Vec<HistoryEntry>>) -> impl IntoView {
 
 fn row(entry: HistoryEntry) -> impl IntoView {
     let when = entry.at.replace('T', " ").trim_end_matches('Z').to_owned();
-    let result = if entry.sent {
-        "Sent".to_owned()
+    let result = if entry.passed {
+        match entry.kind {
+            TestKind::SendTest => "Sent".to_owned(),
+            TestKind::MailboxAccess => "Mailbox opened".to_owned(),
+        }
     } else {
         let step = entry.step.map(|s| s.label()).unwrap_or("unknown step");
         match (&entry.code, &entry.detail) {
@@ -46,8 +51,9 @@ fn row(entry: HistoryEntry) -> impl IntoView {
         }
     };
     view! {
-        <tr class=if entry.sent { "sent" } else { "failed" }>
+        <tr class=if entry.passed { "sent" } else { "failed" }>
             <td>{when}</td>
+            <td>{entry.kind.label()}</td>
             <td>{entry.auth_type.label()}</td>
             <td>{entry.recipient}</td>
             <td>{result}</td>

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use super::copy_button::CopyButton;
 
-/// The SMTP dialogue of the last test, credentials already redacted by the server.
+/// The SMTP or IMAP dialogue of the last check, credentials already redacted by the server.
 #[component]
 pub fn TranscriptPanel(text: Signal<Option<String>>) -> impl IntoView {
     move || {
@@ -10,13 +10,13 @@ pub fn TranscriptPanel(text: Signal<Option<String>>) -> impl IntoView {
             let copy = body.clone();
             view! {
                 <details class="transcript">
-                    <summary>"SMTP transcript"</summary>
+                    <summary>"Transcript"</summary>
                     <p class="hint">
                         "What was said on the wire, for a support ticket. Credentials are "
                         "shown as [redacted]; the message itself is left out."
                     </p>
                     <pre id="transcript-text">{body}</pre>
-                    <CopyButton text=Signal::derive(move || copy.clone()) label="Copy the SMTP transcript" />
+                    <CopyButton text=Signal::derive(move || copy.clone()) label="Copy the transcript" />
                 </details>
             }
         })

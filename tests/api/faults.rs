@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use smtp_setup::api::report::{transcript_text, Failure, Step, TestOutcome, TestReport};
 use smtp_setup::domain::SmtpForm;
-use smtp_setup::server::check::TestSender;
+use smtp_setup::server::check::Checks;
 use smtp_setup::server::settings::{parse_authority, ServerSettings};
 
 use crate::helpers::{
@@ -21,9 +21,9 @@ async fn smtp_fault(mode: &str) -> (Peers, TestReport) {
         ..peers.settings_with(&faults.info.smtp)
     };
     let started = Instant::now();
-    let report = TestSender::new(&settings)
-        .expect("sender")
-        .run(&peers.form(), &NOTHING_STORED)
+    let report = Checks::new(&settings)
+        .expect("checks")
+        .send_test(&peers.form(), &NOTHING_STORED)
         .await;
     assert!(started.elapsed() <= short_timeouts().total + std::time::Duration::from_secs(2));
     (peers, report)
@@ -100,9 +100,9 @@ async fn token_fault(tenant: &str, authority: Option<&str>) -> Failure {
         ..peers.form()
     };
     let started = Instant::now();
-    let report = TestSender::new(&settings)
-        .expect("sender")
-        .run(&form, &NOTHING_STORED)
+    let report = Checks::new(&settings)
+        .expect("checks")
+        .send_test(&form, &NOTHING_STORED)
         .await;
     assert!(started.elapsed() <= short_timeouts().total + std::time::Duration::from_secs(2));
     let failure = failed(report.outcome);
@@ -141,9 +141,9 @@ async fn a_token_that_is_not_a_jwt_is_named_at_inspection() {
         ..peers.form()
     };
     let failure = failed(
-        TestSender::new(&settings)
-            .expect("sender")
-            .run(&form, &NOTHING_STORED)
+        Checks::new(&settings)
+            .expect("checks")
+            .send_test(&form, &NOTHING_STORED)
             .await
             .outcome,
     );
@@ -187,9 +187,9 @@ async fn an_https_authority_with_a_certificate_for_another_name_is_refused_befor
         timeouts: short_timeouts(),
         ..peers.settings()
     };
-    let report = TestSender::new(&settings)
-        .expect("sender")
-        .run(&peers.form(), &NOTHING_STORED)
+    let report = Checks::new(&settings)
+        .expect("checks")
+        .send_test(&peers.form(), &NOTHING_STORED)
         .await;
     let failure = failed(report.outcome);
     assert_eq!(failure.step, Step::TokenRequest, "{failure:?}");
@@ -214,9 +214,9 @@ async fn the_https_token_endpoint_of_the_fault_peer_counts_what_reaches_it() {
         tenant_id: "not-jwt.test".into(),
         ..peers.form()
     };
-    let report = TestSender::new(&settings)
-        .expect("sender")
-        .run(&form, &NOTHING_STORED)
+    let report = Checks::new(&settings)
+        .expect("checks")
+        .send_test(&form, &NOTHING_STORED)
         .await;
     assert_eq!(failed(report.outcome).step, Step::TokenInspection);
     assert_eq!(faults.https_token_requests().await, 1);

@@ -9,7 +9,7 @@ use std::time::Duration;
 use leptos::config::LeptosOptions;
 use serde::Deserialize;
 use smtp_setup::domain::{AuthType, Security, SmtpForm, StoredSecrets};
-use smtp_setup::server::check::TestSender;
+use smtp_setup::server::check::Checks;
 use smtp_setup::server::settings::{ServerSettings, Timeouts};
 use smtp_setup::server::startup::Application;
 use smtp_setup::server::store::Store;
@@ -40,6 +40,9 @@ pub struct PeerInfo {
     pub smtp: String,
     /// The same SMTP peer with implicit TLS (port 465 style).
     pub smtps: String,
+    /// dovecot, with implicit TLS (only when started with PEER_IMAP=1).
+    #[serde(default)]
+    pub imaps: Option<String>,
     pub control: String,
     pub ca_file: String,
     pub tenant: String,
@@ -158,6 +161,8 @@ pub struct FaultInfo {
     /// The same token endpoint over HTTPS, with the peers' server certificate.
     pub https_authority: String,
     pub smtp: String,
+    /// The IMAP server (implicit TLS) behaving as FAULT_IMAP.
+    pub imaps: String,
 }
 
 /// Faulty token endpoint and an SMTP server behaving as `smtp_mode`, using the
@@ -166,23 +171,30 @@ pub async fn spawn_faults(smtp_mode: &str, peers: &Peers) -> Faults {
     spawn_faults_with_cert(smtp_mode, peers, "").await
 }
 
+/// The fault peers with their IMAP server behaving as `imap_mode`.
+pub async fn spawn_imap_faults(imap_mode: &str, peers: &Peers) -> Faults {
+    spawn_faults_with(peers, &[("FAULT_IMAP", imap_mode)]).await
+}
+
 /// The same, presenting the certificate `peers` made for another subjectAltName (its
 /// file name suffix, as peers.mjs names it: `-DNS_mail_other_example`).
 pub async fn spawn_faults_with_cert(smtp_mode: &str, peers: &Peers, cert_name: &str) -> Faults {
+    spawn_faults_with(
+        peers,
+        &[("FAULT_SMTP", smtp_mode), ("FAULT_CERT_NAME", cert_name)],
+    )
+    .await
+}
+
+async fn spawn_faults_with(peers: &Peers, env: &[(&str, &str)]) -> Faults {
     let cert_dir = std::path::Path::new(&peers.info.ca_file)
         .parent()
         .expect("peer dir")
         .to_string_lossy()
         .into_owned();
-    let (child, info, events) = spawn_node(
-        "faults.mjs",
-        &[
-            ("FAULT_SMTP", smtp_mode),
-            ("FAULT_CERT_DIR", cert_dir.as_str()),
-            ("FAULT_CERT_NAME", cert_name),
-        ],
-    )
-    .await;
+    let mut env = env.to_vec();
+    env.push(("FAULT_CERT_DIR", cert_dir.as_str()));
+    let (child, info, events) = spawn_node("faults.mjs", &env).await;
     Faults {
         _child: child,
         info,
@@ -214,14 +226,15 @@ impl Peers {
         ServerSettings::from_lookup(|name| match name {
             "SMTP_SETUP_AUTHORITY_URL" => Some(self.info.authority.clone()),
             "SMTP_SETUP_SMTP_ADDR" => Some(smtp_addr.to_owned()),
+            "SMTP_SETUP_IMAP_ADDR" => self.info.imaps.clone(),
             "SMTP_SETUP_CA_FILE" => Some(self.info.ca_file.clone()),
             _ => None,
         })
         .expect("peer settings")
     }
 
-    pub fn sender(&self) -> TestSender {
-        TestSender::new(&self.settings()).expect("test sender")
+    pub fn checks(&self) -> Checks {
+        Checks::new(&self.settings()).expect("checks")
     }
 
     /// The form an administrator would fill in for the peers' registered app.
@@ -291,7 +304,7 @@ pub fn short_timeouts() -> Timeouts {
     Timeouts {
         total: Duration::from_secs(6),
         token: Duration::from_secs(2),
-        smtp_step: Duration::from_secs(2),
+        step: Duration::from_secs(2),
     }
 }
 

@@ -76,7 +76,10 @@ const CASES: &[Case] = &[
 async fn each_known_failure_names_its_step_code_field_and_fix() {
     for case in CASES {
         let peers = spawn_peers_with(case.peer).await;
-        let report = peers.sender().run(&peers.form(), &NOTHING_STORED).await;
+        let report = peers
+            .checks()
+            .send_test(&peers.form(), &NOTHING_STORED)
+            .await;
         let TestOutcome::Failed(failure) = report.outcome else {
             panic!("{:?}: expected a failure, got {report:?}", case.peer);
         };

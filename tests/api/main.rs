@@ -6,6 +6,7 @@ mod app_process;
 mod faults;
 mod helpers;
 mod known_failures;
+mod mailbox_access;
 mod password_and_clouds;
 mod store;
 mod test_send;

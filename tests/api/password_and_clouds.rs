@@ -11,8 +11,8 @@ use crate::helpers::{spawn_peers, spawn_peers_with, NOTHING_STORED};
 async fn a_password_login_over_starttls_delivers_without_any_token_step() {
     let peers = spawn_peers().await;
     let report = peers
-        .sender()
-        .run(&peers.password_form(Security::StartTls), &NOTHING_STORED)
+        .checks()
+        .send_test(&peers.password_form(Security::StartTls), &NOTHING_STORED)
         .await;
     assert!(
         matches!(report.outcome, TestOutcome::Sent { .. }),
@@ -43,8 +43,8 @@ async fn a_password_login_over_starttls_delivers_without_any_token_step() {
 async fn a_password_login_over_implicit_tls_encrypts_before_the_greeting() {
     let peers = spawn_peers().await;
     let report = peers
-        .sender()
-        .run(&peers.password_form(Security::ImplicitTls), &NOTHING_STORED)
+        .checks()
+        .send_test(&peers.password_form(Security::ImplicitTls), &NOTHING_STORED)
         .await;
     assert!(
         matches!(report.outcome, TestOutcome::Sent { .. }),
@@ -68,8 +68,8 @@ async fn a_password_login_over_implicit_tls_encrypts_before_the_greeting() {
 async fn auth_login_is_used_when_plain_is_not_offered() {
     let peers = spawn_peers_with(&[("PEER_AUTH_METHODS", "XOAUTH2,LOGIN")]).await;
     let report = peers
-        .sender()
-        .run(&peers.password_form(Security::StartTls), &NOTHING_STORED)
+        .checks()
+        .send_test(&peers.password_form(Security::StartTls), &NOTHING_STORED)
         .await;
     assert!(
         matches!(report.outcome, TestOutcome::Sent { .. }),
@@ -98,7 +98,11 @@ async fn a_wrong_password_points_at_the_password_field() {
         password: "not-the-password".into(),
         ..peers.password_form(Security::StartTls)
     };
-    let TestOutcome::Failed(failure) = peers.sender().run(&form, &NOTHING_STORED).await.outcome
+    let TestOutcome::Failed(failure) = peers
+        .checks()
+        .send_test(&form, &NOTHING_STORED)
+        .await
+        .outcome
     else {
         panic!("expected a failure");
     };
@@ -111,8 +115,8 @@ async fn a_wrong_password_points_at_the_password_field() {
 async fn exchanges_basic_auth_refusal_says_to_switch_to_oauth2() {
     let peers = spawn_peers_with(&[("PEER_BASIC_AUTH_DISABLED", "1")]).await;
     let report = peers
-        .sender()
-        .run(&peers.password_form(Security::StartTls), &NOTHING_STORED)
+        .checks()
+        .send_test(&peers.password_form(Security::StartTls), &NOTHING_STORED)
         .await;
     let TestOutcome::Failed(failure) = report.outcome else {
         panic!("{report:?}");
@@ -133,7 +137,7 @@ async fn the_cloud_chooses_the_token_scope_and_audience() {
         cloud: Cloud::UsGovGccHigh,
         ..peers.form()
     };
-    let report = peers.sender().run(&gcc_high, &NOTHING_STORED).await;
+    let report = peers.checks().send_test(&gcc_high, &NOTHING_STORED).await;
     assert!(
         matches!(report.outcome, TestOutcome::Sent { .. }),
         "{report:?}"
@@ -151,8 +155,8 @@ async fn the_cloud_chooses_the_token_scope_and_audience() {
 
     // The same tenant with the global cloud chosen asks for the wrong scope.
     let TestOutcome::Failed(failure) = peers
-        .sender()
-        .run(&peers.form(), &NOTHING_STORED)
+        .checks()
+        .send_test(&peers.form(), &NOTHING_STORED)
         .await
         .outcome
     else {

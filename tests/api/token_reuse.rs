@@ -2,19 +2,22 @@
 
 use smtp_setup::api::report::{Step, TestOutcome};
 
-use smtp_setup::server::check::TestSender;
+use smtp_setup::server::check::Checks;
 
 use crate::helpers::{short_timeouts, spawn_peers, spawn_peers_with, PeerStats, NOTHING_STORED};
 
 #[tokio::test]
 async fn a_second_test_reuses_the_token_and_a_changed_secret_does_not() {
     let peers = spawn_peers().await;
-    let sender = peers.sender();
+    let checks = peers.checks();
     assert!(matches!(
-        sender.run(&peers.form(), &NOTHING_STORED).await.outcome,
+        checks
+            .send_test(&peers.form(), &NOTHING_STORED)
+            .await
+            .outcome,
         TestOutcome::Sent { .. }
     ));
-    let report = sender.run(&peers.form(), &NOTHING_STORED).await;
+    let report = checks.send_test(&peers.form(), &NOTHING_STORED).await;
     assert!(matches!(report.outcome, TestOutcome::Sent { .. }));
     let token_step = &report.steps[1];
     assert_eq!(token_step.step, Step::TokenRequest);
@@ -37,7 +40,10 @@ async fn a_second_test_reuses_the_token_and_a_changed_secret_does_not() {
         client_secret: "Other8Q~another-secret".into(),
         ..peers.form()
     };
-    let TestOutcome::Failed(failure) = sender.run(&other_secret, &NOTHING_STORED).await.outcome
+    let TestOutcome::Failed(failure) = checks
+        .send_test(&other_secret, &NOTHING_STORED)
+        .await
+        .outcome
     else {
         panic!("a wrong secret must fail even with a valid token cached");
     };
@@ -50,12 +56,15 @@ async fn a_cached_token_refused_at_auth_is_replaced_once() {
     // The second AUTH is refused: the first send caches a token, the second send's cached
     // token is refused, a fresh token is fetched and the third AUTH succeeds.
     let peers = spawn_peers_with(&[("PEER_SMTP_REJECT_AUTH", "2")]).await;
-    let sender = peers.sender();
+    let checks = peers.checks();
     assert!(matches!(
-        sender.run(&peers.form(), &NOTHING_STORED).await.outcome,
+        checks
+            .send_test(&peers.form(), &NOTHING_STORED)
+            .await
+            .outcome,
         TestOutcome::Sent { .. }
     ));
-    let report = sender.run(&peers.form(), &NOTHING_STORED).await;
+    let report = checks.send_test(&peers.form(), &NOTHING_STORED).await;
     assert!(
         matches!(report.outcome, TestOutcome::Sent { .. }),
         "{:?}",
@@ -80,8 +89,8 @@ async fn a_cached_token_refused_at_auth_is_replaced_once() {
 async fn a_fresh_token_refused_at_auth_is_not_retried() {
     let peers = spawn_peers_with(&[("PEER_SMTP_REJECT_AUTH", "1")]).await;
     let TestOutcome::Failed(failure) = peers
-        .sender()
-        .run(&peers.form(), &NOTHING_STORED)
+        .checks()
+        .send_test(&peers.form(), &NOTHING_STORED)
         .await
         .outcome
     else {
@@ -107,7 +116,10 @@ async fn a_busy_token_endpoint_is_tried_again_after_its_retry_after() {
         ("PEER_TOKEN_RETRY_AFTER", "3"),
     ])
     .await;
-    let report = peers.sender().run(&peers.form(), &NOTHING_STORED).await;
+    let report = peers
+        .checks()
+        .send_test(&peers.form(), &NOTHING_STORED)
+        .await;
     assert!(
         matches!(report.outcome, TestOutcome::Sent { .. }),
         "{:?}",
@@ -134,9 +146,9 @@ async fn a_retry_after_beyond_the_deadline_is_not_waited_for() {
     let mut settings = peers.settings();
     settings.timeouts = short_timeouts();
     let started = std::time::Instant::now();
-    let report = TestSender::new(&settings)
-        .expect("sender")
-        .run(&peers.form(), &NOTHING_STORED)
+    let report = Checks::new(&settings)
+        .expect("checks")
+        .send_test(&peers.form(), &NOTHING_STORED)
         .await;
     let TestOutcome::Failed(failure) = report.outcome else {
         panic!("a 429 that cannot be waited for must fail");
@@ -155,8 +167,8 @@ async fn a_retry_after_beyond_the_deadline_is_not_waited_for() {
 async fn a_token_endpoint_that_stays_busy_ends_with_its_error() {
     let peers = spawn_peers_with(&[("PEER_TOKEN_FAILURES", "503,503,503,503")]).await;
     let TestOutcome::Failed(failure) = peers
-        .sender()
-        .run(&peers.form(), &NOTHING_STORED)
+        .checks()
+        .send_test(&peers.form(), &NOTHING_STORED)
         .await
         .outcome
     else {

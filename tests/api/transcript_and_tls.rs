@@ -2,14 +2,17 @@
 //! each kind of certificate problem told apart.
 
 use smtp_setup::api::report::{transcript_text, Speaker, Step, TestOutcome};
-use smtp_setup::server::check::TestSender;
+use smtp_setup::server::check::Checks;
 
 use crate::helpers::{spawn_peers, spawn_peers_with, NOTHING_STORED};
 
 #[tokio::test]
 async fn the_transcript_shows_the_dialogue_with_the_credentials_redacted() {
     let peers = spawn_peers().await;
-    let report = peers.sender().run(&peers.form(), &NOTHING_STORED).await;
+    let report = peers
+        .checks()
+        .send_test(&peers.form(), &NOTHING_STORED)
+        .await;
     assert!(
         matches!(report.outcome, TestOutcome::Sent { .. }),
         "{report:?}"
@@ -64,7 +67,10 @@ async fn the_transcript_shows_the_dialogue_with_the_credentials_redacted() {
 #[tokio::test]
 async fn a_refused_authentication_ends_the_transcript_with_the_servers_words() {
     let peers = spawn_peers_with(&[("PEER_SMTP_REJECT_AUTH", "1")]).await;
-    let report = peers.sender().run(&peers.form(), &NOTHING_STORED).await;
+    let report = peers
+        .checks()
+        .send_test(&peers.form(), &NOTHING_STORED)
+        .await;
     let last_server_line = report
         .transcript
         .iter()
@@ -80,7 +86,10 @@ async fn a_refused_authentication_ends_the_transcript_with_the_servers_words() {
 #[tokio::test]
 async fn a_strict_server_that_limits_line_length_gets_the_token_after_the_challenge() {
     let peers = spawn_peers_with(&[("PEER_STRICT_LINES", "1")]).await;
-    let report = peers.sender().run(&peers.form(), &NOTHING_STORED).await;
+    let report = peers
+        .checks()
+        .send_test(&peers.form(), &NOTHING_STORED)
+        .await;
     assert!(
         matches!(report.outcome, TestOutcome::Sent { .. }),
         "{report:?}"
@@ -92,7 +101,10 @@ async fn a_strict_server_that_limits_line_length_gets_the_token_after_the_challe
 #[tokio::test]
 async fn a_certificate_for_another_name_is_named_as_such() {
     let peers = spawn_peers_with(&[("PEER_SMTP_CERT_SAN", "DNS:mail.other.example")]).await;
-    let report = peers.sender().run(&peers.form(), &NOTHING_STORED).await;
+    let report = peers
+        .checks()
+        .send_test(&peers.form(), &NOTHING_STORED)
+        .await;
     let TestOutcome::Failed(failure) = report.outcome else {
         panic!("{report:?}");
     };
@@ -125,9 +137,9 @@ async fn a_certificate_from_an_untrusted_authority_is_named_as_such() {
     };
     // Without the private CA the token server's certificate is irrelevant (plain http),
     // but the SMTP server's certificate is not trusted.
-    let report = TestSender::new(&settings)
-        .expect("sender")
-        .run(&peers.form(), &NOTHING_STORED)
+    let report = Checks::new(&settings)
+        .expect("checks")
+        .send_test(&peers.form(), &NOTHING_STORED)
         .await;
     let TestOutcome::Failed(failure) = report.outcome else {
         panic!("{report:?}");

@@ -7,6 +7,11 @@
 //    421-banner, no-starttls, bad-tls, no-xoauth2, split-lines, drop-data, slow-data,
 //    and 421-<verb> (ehlo, starttls, auth, mail, rcpt, data): 421 in answer to that command. It speaks STARTTLS with the certificate in FAULT_CERT_DIR (cert.pem,
 //    key.pem, as made by peers.mjs) and accepts any XOAUTH2 token;
+//  - an IMAP server over TLS (implicit, as on port 993) behaving as FAULT_IMAP: ok,
+//    auth-failed (Exchange's `NO AUTHENTICATE failed.`), not-connected (`OK AUTHENTICATE
+//    completed.`, then `BAD User is authenticated but not connected.` and `* BYE`),
+//    no-xoauth2, silent (TLS, then never a greeting); each command it reads is an event
+//    line {"event":"imap","command":…} (the tag left out);
 //  - the same token endpoint over HTTPS, with that certificate: it counts the requests
 //    that reach it (GET /https-token-requests on the plain endpoint says how many), to
 //    prove that a refused certificate means nothing was sent.
@@ -185,13 +190,75 @@ const httpsTokenServer = https.createServer(serverCert(), (req, res) => {
   tokenFault(req, res);
 });
 const smtpServer = net.createServer(smtpSession);
+const imapMode = process.env.FAULT_IMAP || 'ok';
+
+// Exchange Online's words, as it says them.
+function imapSession(socket) {
+  let buffer = '';
+  let awaitingToken = null;
+  const send = (text) => socket.writable && socket.write(text);
+  socket.on('error', () => {});
+  if (imapMode === 'silent') return;
+  send('* OK The Microsoft Exchange IMAP4 service is ready.\r\n');
+  const onLine = (line) => {
+    if (awaitingToken) {
+      const tag = awaitingToken;
+      awaitingToken = null;
+      return authenticated(tag);
+    }
+    const [tag, verb = '', ...rest] = line.split(' ');
+    process.stdout.write(`${JSON.stringify({ event: 'imap', command: [verb, ...rest].join(' ').replace(/XOAUTH2 .+/, 'XOAUTH2 [token]') })}\n`);
+    switch (verb.toUpperCase()) {
+      case 'CAPABILITY': {
+        const auth = imapMode === 'no-xoauth2' ? 'AUTH=PLAIN' : 'AUTH=PLAIN AUTH=XOAUTH2 SASL-IR';
+        send(`* CAPABILITY IMAP4 IMAP4rev1 ${auth} UIDPLUS MOVE ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+\r\n`);
+        return send(`${tag} OK CAPABILITY completed.\r\n`);
+      }
+      case 'AUTHENTICATE':
+        if (rest.length > 1) return authenticated(tag);
+        awaitingToken = tag;
+        return send('+ \r\n');
+      case 'EXAMINE':
+        if (imapMode === 'not-connected') {
+          send(`${tag} BAD User is authenticated but not connected.\r\n`);
+          send('* BYE Connection closed. 14\r\n');
+          return socket.end();
+        }
+        send('* 2 EXISTS\r\n* 0 RECENT\r\n* FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft $MDNSent)\r\n');
+        send('* OK [UIDVALIDITY 14] UIDVALIDITY value\r\n');
+        return send(`${tag} OK [READ-ONLY] EXAMINE completed.\r\n`);
+      case 'LOGOUT':
+        send('* BYE Microsoft Exchange Server IMAP4 server signing off.\r\n');
+        send(`${tag} OK LOGOUT completed.\r\n`);
+        return socket.end();
+      default:
+        return send(`${tag} BAD Command Error. 12\r\n`);
+    }
+  };
+  const authenticated = (tag) => {
+    if (imapMode === 'auth-failed') return send(`${tag} NO AUTHENTICATE failed.\r\n`);
+    return send(`${tag} OK AUTHENTICATE completed.\r\n`);
+  };
+  socket.on('data', (chunk) => {
+    buffer += chunk.toString('utf8');
+    let at;
+    while ((at = buffer.indexOf('\r\n')) >= 0) {
+      const line = buffer.slice(0, at);
+      buffer = buffer.slice(at + 2);
+      onLine(line);
+    }
+  });
+}
+const imapServer = tls.createServer(serverCert(), imapSession);
 await new Promise((resolve) => tokenServer.listen(0, host, resolve));
 await new Promise((resolve) => httpsTokenServer.listen(0, host, resolve));
 await new Promise((resolve) => smtpServer.listen(0, host, resolve));
+await new Promise((resolve) => imapServer.listen(0, host, resolve));
 process.stdout.write(`${JSON.stringify({
   authority: `http://${host}:${tokenServer.address().port}`,
   httpsAuthority: `https://${host}:${httpsTokenServer.address().port}`,
   smtp: `${host}:${smtpServer.address().port}`,
+  imaps: `${host}:${imapServer.address().port}`,
 })}\n`);
 const stop = () => process.exit(0);
 process.on('SIGTERM', stop);

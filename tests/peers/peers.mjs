@@ -24,7 +24,9 @@
 // PEER_SMTPS_PORT (the implicit-TLS server's port), PEER_AUTH_METHODS (offered AUTH mechanisms),
 // PEER_TOKEN_AUDIENCE (the issued tokens' aud), PEER_TOKEN_EXPIRED=1 (tokens already expired),
 // PEER_SMTP_AUTH_REPLY / PEER_SMTP_DATA_REPLY ("code|text": Exchange's words at AUTH, or at
-// the end of DATA, whatever was sent).
+// the end of DATA, whatever was sent),
+// PEER_IMAP=1 (also dovecot, an IMAP server with implicit TLS validating the tokens, whose
+// INBOX holds PEER_IMAP_MESSAGES messages, default 3; its address is `imaps`).
 
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -38,6 +40,8 @@ import { simpleParser } from 'mailparser';
 import { OAuth2Server } from 'oauth2-mock-server';
 import { SMTPServer } from 'smtp-server';
 import sasl from 'smtp-server/lib/sasl.js';
+
+import { startDovecot } from './dovecot.mjs';
 
 // The secrets every test shares, in one file that `.ci/no-secrets.sh` searches for too.
 const SECRETS = JSON.parse(readFileSync(new URL('./secrets.json', import.meta.url), 'utf8'));
@@ -153,9 +157,11 @@ async function startTokenServer() {
       appid: req.body?.client_id,
       // PEER_TOKEN_ROLES: comma-separated roles (empty: none, as without admin consent).
       roles: env.PEER_TOKEN_ROLES === undefined
-        ? ['SMTP.SendAsApp']
+        ? ['SMTP.SendAsApp', 'IMAP.AccessAsApp']
         : env.PEER_TOKEN_ROLES.split(',').filter(Boolean),
       sub: randomUUID(),
+      // Not in Entra's app-only tokens: dovecot needs it to name the user it validates.
+      email: config.mailbox,
     });
     if (env.PEER_TOKEN_AUDIENCE) token.payload.aud = env.PEER_TOKEN_AUDIENCE;
     if (env.PEER_TOKEN_EXPIRED === '1') token.payload.exp = Math.floor(Date.now() / 1000) - 120;
@@ -334,11 +340,23 @@ const issuerUrl = tokenServer.issuer.url;
 const smtpServer = await startSmtpServer(cert, issuerUrl, messages, false);
 const smtpsServer = await startSmtpServer(cert, issuerUrl, messages, true);
 const control = await startControl(messages);
+const imap = env.PEER_IMAP === '1'
+  ? await startDovecot({
+    dir: path.dirname(cert.caFile),
+    certFile: cert.certFile,
+    keyFile: cert.keyFile,
+    jwks: tokenServer.issuer.keys.toJSON(false),
+    issuer: issuerUrl,
+    mailbox: config.mailbox,
+    count: Number(env.PEER_IMAP_MESSAGES || 3),
+  })
+  : null;
 
 process.stdout.write(`${JSON.stringify({
   authority: issuerUrl,
   smtp: `${host}:${smtpServer.server.address().port}`,
   smtps: `${host}:${smtpsServer.server.address().port}`,
+  ...(imap ? { imaps: `${host}:${imap.port}` } : {}),
   control: `http://${host}:${control.address().port}`,
   caFile: cert.caFile,
   ...config,

@@ -1,11 +1,46 @@
 //! Checks of a configuration against the real services: a sequence of protocol steps,
 //! each bounded, timed and recorded by the one [`Recorder`], each failure turned into
-//! words by `diagnosis`. The test send is one; a check of mailbox access over IMAP
-//! would be another, sharing the token steps of [`token`].
+//! words by `diagnosis`. Two so far: the test email (`test_send`, SMTP) and the mailbox
+//! access (`mailbox_access`, IMAP); both begin with the token steps of [`token`].
 
+mod mailbox_access;
 mod recorder;
-pub mod test_send;
+mod test_send;
 pub mod token;
 
+use std::sync::Arc;
+
 pub use recorder::{Observed, Recorder, StepFailed};
-pub use test_send::TestSender;
+
+use self::token::Tokens;
+use super::settings::{Endpoint, ServerSettings, Timeouts};
+use super::tls::{self, TlsSetupError};
+
+/// What every check needs: the token client and its cache (one token serves SMTP and
+/// IMAP), the TLS roots, where the mail goes, and the bounds.
+pub struct Checks {
+    tokens: Tokens,
+    tls: Arc<rustls::ClientConfig>,
+    /// Replaces the chosen cloud's SMTP host for OAuth2 sending (tests, relays).
+    smtp_override: Option<Endpoint>,
+    /// Replaces the chosen cloud's IMAP host of the mailbox check.
+    imap_override: Option<Endpoint>,
+    timeouts: Timeouts,
+}
+
+impl Checks {
+    pub fn new(settings: &ServerSettings) -> Result<Self, TlsSetupError> {
+        let pem = settings.extra_roots_pem.as_deref();
+        Ok(Self {
+            tokens: Tokens::new(
+                pem,
+                settings.timeouts.token,
+                settings.authority_override.clone(),
+            )?,
+            tls: tls::client_config(pem)?,
+            smtp_override: settings.smtp_override.clone(),
+            imap_override: settings.imap_override.clone(),
+            timeouts: settings.timeouts,
+        })
+    }
+}

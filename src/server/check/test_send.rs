@@ -3,34 +3,25 @@
 //! message. Returns the report the page renders; never an `Err` the page would have to
 //! guess about.
 
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use lettre::Message;
 
-use super::token::{self, Target, TokenSource, Tokens};
-use super::Recorder;
+use super::token::{Attempted, Target, TokenSource};
+use super::{Checks, Recorder};
 use crate::api::report::{Failure, Step, TestOutcome, TestReport};
 use crate::domain::{MicrosoftOAuthConfig, PasswordConfig, SendConfig, SmtpForm, StoredSecrets};
 use crate::server::diagnosis;
 use crate::server::message;
-use crate::server::settings::{ServerSettings, SmtpEndpoint, Timeouts};
+use crate::server::settings::Endpoint;
 use crate::server::smtp::{self, Credentials, Destination, Security};
-use crate::server::tls::{self, TlsSetupError};
+use crate::server::token_inspection::SMTP_ROLE;
 
 /// Microsoft 365's SMTP submission port (STARTTLS), the same in every cloud.
 const SUBMISSION_PORT: u16 = 587;
 
 /// QUIT after the message was accepted: a failure changes nothing for the administrator.
 const QUIT_BOUND: Duration = Duration::from_secs(2);
-
-pub struct TestSender {
-    tokens: Tokens,
-    tls: Arc<rustls::ClientConfig>,
-    /// Replaces the chosen cloud's SMTP host for OAuth2 sending (tests, relays).
-    smtp_override: Option<SmtpEndpoint>,
-    timeouts: Timeouts,
-}
 
 /// What one test sends, and where.
 struct Outgoing<'a> {
@@ -39,30 +30,10 @@ struct Outgoing<'a> {
     context: diagnosis::smtp::Context<'a>,
 }
 
-/// A failed attempt, and whether it used a cached token (which earns one retry).
-struct Attempted {
-    failure: Failure,
-    cached: bool,
-}
-
-impl TestSender {
-    pub fn new(settings: &ServerSettings) -> Result<Self, TlsSetupError> {
-        let pem = settings.extra_roots_pem.as_deref();
-        Ok(Self {
-            tokens: Tokens::new(
-                pem,
-                settings.timeouts.token,
-                settings.authority_override.clone(),
-            )?,
-            tls: tls::client_config(pem)?,
-            smtp_override: settings.smtp_override.clone(),
-            timeouts: settings.timeouts,
-        })
-    }
-
+impl Checks {
     /// The whole test: one parse of the form (an empty secret field takes the stored
     /// secret), then the steps of its authentication type.
-    pub async fn run(&self, form: &SmtpForm, stored: &StoredSecrets) -> TestReport {
+    pub async fn send_test(&self, form: &SmtpForm, stored: &StoredSecrets) -> TestReport {
         let mut run = Recorder::new(Step::plan(form.auth_type), self.timeouts.total);
         let parsed = form
             .parse(stored)
@@ -107,14 +78,14 @@ impl TestSender {
     async fn send(&self, run: &mut Recorder, config: &SendConfig) -> Result<(), Failure> {
         let destination = match config {
             SendConfig::MicrosoftOAuth2(microsoft) => Destination {
-                endpoint: self.smtp_override.clone().unwrap_or_else(|| SmtpEndpoint {
+                endpoint: self.smtp_override.clone().unwrap_or_else(|| Endpoint {
                     host: microsoft.cloud.smtp_host().to_owned(),
                     port: SUBMISSION_PORT,
                 }),
                 security: Security::StartTls,
             },
             SendConfig::Password(password) => Destination {
-                endpoint: SmtpEndpoint {
+                endpoint: Endpoint {
                     host: password.host.as_str().to_owned(),
                     port: password.port.get(),
                 },
@@ -155,37 +126,26 @@ impl TestSender {
             .tokens
             .target(config)
             .map_err(|e| diagnosis::internal(Step::TokenRequest, &e))?;
-        let mut first = run.attempt();
-        let attempted = self
-            .token_then_send(
-                &mut first,
-                config,
-                &target,
-                outgoing,
-                TokenSource::CacheFirst,
-            )
-            .await;
-        match attempted {
-            // A cached token refused at AUTH may have been revoked or outlived a permission
-            // change: fetch a fresh one and try once more. AUTH is never retried otherwise,
-            // so a wrong configuration cannot lock the mailbox out.
-            Err(Attempted {
-                failure,
-                cached: true,
-            }) if failure.step == Step::Authenticate => {
-                self.tokens.forget(&target);
-                run.retried(first);
-                run.note("AUTH refused a cached token: retrying once with a fresh token");
-                let mut second = run.attempt();
-                let sent = self
-                    .token_then_send(&mut second, config, &target, outgoing, TokenSource::Fresh)
-                    .await;
-                run.keep(second);
-                sent.map_err(|attempted| attempted.failure)
-            }
-            other => {
-                run.keep(first);
-                other.map_err(|attempted| attempted.failure)
+        let mut source = TokenSource::CacheFirst;
+        loop {
+            let mut attempt = run.attempt();
+            let sent = self
+                .token_then_send(&mut attempt, config, &target, source, outgoing)
+                .await;
+            match sent {
+                Err(attempted)
+                    if self
+                        .tokens
+                        .retry(&attempted, source, Step::Authenticate, &target) =>
+                {
+                    run.retried(attempt);
+                    run.note("AUTH refused a cached token: retrying once with a fresh token");
+                    source = TokenSource::Fresh;
+                }
+                done => {
+                    run.keep(attempt);
+                    return done.map_err(|attempted| attempted.failure);
+                }
             }
         }
     }
@@ -195,31 +155,23 @@ impl TestSender {
         run: &mut Recorder,
         config: &MicrosoftOAuthConfig,
         target: &Target,
-        outgoing: &Outgoing<'_>,
         source: TokenSource,
+        outgoing: &Outgoing<'_>,
     ) -> Result<(), Attempted> {
-        let fresh = |failure| Attempted {
-            failure,
-            cached: false,
-        };
         let obtained = self
             .tokens
-            .obtain(run, config, target, source)
-            .await
-            .map_err(fresh)?;
-        let attempted = |failure| Attempted {
-            failure,
-            cached: obtained.cached,
-        };
-        token::inspect(run, &obtained.token, config)
-            .map_err(|problem| attempted(diagnosis::inspection::failure(&problem)))?;
+            .ready(run, config, target, SMTP_ROLE, source)
+            .await?;
         let credentials = Credentials::XOAuth2 {
             user: config.sender.mailbox.as_str(),
             token: obtained.token.expose(),
         };
         self.send_message(run, outgoing, &credentials)
             .await
-            .map_err(attempted)
+            .map_err(|failure| Attempted {
+                failure,
+                cached: obtained.cached,
+            })
     }
 
     async fn send_password(
@@ -245,20 +197,20 @@ impl TestSender {
     ) -> Result<(), Failure> {
         let mut session = smtp::Session::new(outgoing.destination.clone(), self.tls.clone());
         let sent = self
-            .dialogue(run, &mut session, outgoing, credentials)
+            .smtp_dialogue(run, &mut session, outgoing, credentials)
             .await;
         run.transcript(session.into_transcript());
         sent.map_err(|failed| diagnosis::smtp::failure(&failed, &outgoing.context))
     }
 
-    async fn dialogue(
+    async fn smtp_dialogue(
         &self,
         run: &mut Recorder,
         session: &mut smtp::Session,
         outgoing: &Outgoing<'_>,
         credentials: &Credentials<'_>,
     ) -> Result<(), super::StepFailed<smtp::SmtpError>> {
-        let bound = self.timeouts.smtp_step;
+        let bound = self.timeouts.step;
         run.step(Step::Connect, bound, session.connect()).await?;
         run.step(Step::StartTls, bound, session.secure()).await?;
         let mechanism = run.record(Step::Capabilities, session.mechanism(credentials))?;

@@ -45,6 +45,12 @@ pub struct Obtained {
     pub cached: bool,
 }
 
+/// A failed attempt, and whether it used a cached token (which may earn one retry).
+pub struct Attempted {
+    pub failure: Failure,
+    pub cached: bool,
+}
+
 impl Tokens {
     pub fn new(
         extra_roots_pem: Option<&[u8]>,
@@ -137,18 +143,60 @@ impl Tokens {
         })
     }
 
-    /// Forgets the token of `target` (refused by a server: revoked, or permissions changed).
-    pub fn forget(&self, target: &Target) {
-        self.cache.evict(&target.key);
+    /// The token steps of one attempt: a token (from the cache when `source` allows),
+    /// then its inspection for `role`. A failure says whether the token was cached.
+    pub async fn ready(
+        &self,
+        run: &mut Recorder,
+        config: &MicrosoftOAuthConfig,
+        target: &Target,
+        role: &'static str,
+        source: TokenSource,
+    ) -> Result<Obtained, Attempted> {
+        let obtained = self
+            .obtain(run, config, target, source)
+            .await
+            .map_err(|failure| Attempted {
+                failure,
+                cached: false,
+            })?;
+        match inspect(run, &obtained.token, config, role) {
+            Ok(()) => Ok(obtained),
+            Err(problem) => Err(Attempted {
+                failure: diagnosis::inspection::failure(&problem),
+                cached: obtained.cached,
+            }),
+        }
+    }
+
+    /// Whether a failed attempt earns the one retry: a cached token refused at
+    /// `auth_step` may have been revoked or outlived a permission change. The token is
+    /// forgotten, and the caller tries once more with a fresh one. Authentication is
+    /// never retried otherwise, so a wrong configuration cannot lock the mailbox out.
+    pub fn retry(
+        &self,
+        attempted: &Attempted,
+        source: TokenSource,
+        auth_step: Step,
+        target: &Target,
+    ) -> bool {
+        let retry = attempted.cached
+            && source == TokenSource::CacheFirst
+            && attempted.failure.step == auth_step;
+        if retry {
+            self.cache.evict(&target.key);
+        }
+        retry
     }
 }
 
-/// The inspection step: the token's audience, tenant, app, role and expiry, against the
-/// form (see `diagnosis::inspection` for the words of a problem).
-pub fn inspect(
+/// The inspection step: the token's audience, tenant, app, `role` and expiry, against
+/// the form (see `diagnosis::inspection` for the words of a problem).
+fn inspect(
     run: &mut Recorder,
     token: &AccessToken,
     config: &MicrosoftOAuthConfig,
+    role: &'static str,
 ) -> Result<(), InspectionProblem> {
     let now = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
@@ -159,6 +207,7 @@ pub fn inspect(
         config.cloud.exchange_resource(),
         &config.tenant,
         &config.client_id,
+        role,
         now,
     );
     run.record(Step::TokenInspection, inspected)

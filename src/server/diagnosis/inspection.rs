@@ -9,16 +9,16 @@ pub fn failure(problem: &InspectionProblem) -> Failure {
     let at =
         |summary: &str| Failure::at(Step::TokenInspection, summary).detail(problem.to_string());
     match problem {
-        InspectionProblem::MissingRole { .. } => at(
-            "The token lacks the SMTP.SendAsApp permission: admin consent not granted, or the \
-             permission was added under the wrong API.",
-        )
-        .fix(
+        InspectionProblem::MissingRole { role, .. } => at(&format!(
+            "{role} not granted, or no admin consent: the token lacks the {role} permission \
+             (or it was added under the wrong API)."
+        ))
+        .fix(format!(
             "App registrations → your app → API permissions → Add a permission → APIs my \
              organization uses → Office 365 Exchange Online → Application permissions → \
-             SMTP.SendAsApp; then Grant admin consent. (Not under Microsoft Graph, and not as a \
-             delegated permission.)",
-        ),
+             {role}; then Grant admin consent. (Not under Microsoft Graph, and not as a \
+             delegated permission.)"
+        )),
         InspectionProblem::WrongAudience { found, expected } => {
             at("The token is not for Exchange Online.").fix(if found.contains("graph.microsoft") {
                 format!(
@@ -59,7 +59,10 @@ mod tests {
 
     #[test]
     fn missing_role_is_named_as_consent() {
-        let failure = failure(&InspectionProblem::MissingRole { roles: vec![] });
+        let failure = failure(&InspectionProblem::MissingRole {
+            role: "SMTP.SendAsApp",
+            roles: vec![],
+        });
         assert_eq!(failure.step, Step::TokenInspection);
         assert!(failure.summary.contains("admin consent"));
         assert!(failure.fix.contains("Office 365 Exchange Online"));
@@ -67,6 +70,19 @@ mod tests {
             failure.detail,
             "the token has no SMTP.SendAsApp role (roles: none)"
         );
+        let imap = super::failure(&InspectionProblem::MissingRole {
+            role: "IMAP.AccessAsApp",
+            roles: vec!["SMTP.SendAsApp".into()],
+        });
+        assert!(
+            imap.summary
+                .starts_with("IMAP.AccessAsApp not granted, or no admin consent"),
+            "{}",
+            imap.summary
+        );
+        assert!(imap
+            .fix
+            .contains("Application permissions → IMAP.AccessAsApp"));
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! unknown still shows that text unchanged.
 
 mod certificate;
+mod connection;
 pub mod entra;
+pub mod imap;
 pub mod inspection;
 pub mod smtp;
 

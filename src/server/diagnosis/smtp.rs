@@ -1,14 +1,13 @@
 //! The SMTP dialogue: the connection and TLS, what the server offers, and its replies,
 //! read by their enhanced status code (RFC 3463) and the words Exchange Online uses.
 
-use super::certificate;
+use super::connection::{self, Peer};
 use crate::api::report::{Failure, Step};
 use crate::domain::{AuthType, Field};
 use crate::server::check::StepFailed;
 use crate::server::sasl::Mechanism;
 use crate::server::smtp::reply::Reply;
 use crate::server::smtp::SmtpError;
-use crate::server::wire::WireError;
 
 /// What the words of a fix need to know about the test.
 pub struct Context<'a> {
@@ -23,7 +22,13 @@ pub fn failure(failed: &StepFailed<SmtpError>, context: &Context<'_>) -> Failure
     let step = *step;
     let server = context.server;
     let at = |summary: &str| Failure::at(step, summary).detail(error.to_string());
-    let try_again = "Try again; if it persists, check the network path to the SMTP server.";
+    let peer = Peer {
+        kind: "SMTP server",
+        server,
+        connect_step: Step::Connect,
+        in_flight: Some(Step::Data),
+        port_note: "port 587 is often blocked by firewalls and hosting providers",
+    };
     match error {
         SmtpError::Refused(reply) => refused(step, reply, context)
             .detail(reply.to_string())
@@ -31,56 +36,11 @@ pub fn failure(failed: &StepFailed<SmtpError>, context: &Context<'_>) -> Failure
                 Some(enhanced) => format!("{} {enhanced}", reply.code),
                 None => reply.code.to_string(),
             }),
-        SmtpError::Timeout(limit) => {
-            let failure = if step == Step::Connect {
-                Failure::at(step, "The SMTP server did not answer in time.").fix(format!(
-                    "Check that this server may open outbound TCP connections to {server} \
-                     (port 587 is often blocked by firewalls and hosting providers)."
-                ))
-            } else {
-                Failure::at(step, "The SMTP server stopped answering.").fix(try_again)
-            };
-            failure.detail(format!("No answer within {} s.", limit.as_secs().max(1)))
-        }
-        SmtpError::Wire(WireError::Io(_)) => match step {
-            Step::Data => at("The connection failed while the message was being sent.").fix(
-                "The message may not have been delivered: check the recipient's mailbox before \
-                 sending again.",
-            ),
-            Step::Connect => at("Could not connect to the SMTP server.").fix(format!(
-                "Check the server name and port ({server}) and that outbound connections \
-                 to it are allowed."
-            )),
-            _ => at("The connection to the SMTP server failed.").fix(try_again),
-        },
-        SmtpError::Wire(WireError::Closed) if step == Step::Data => Failure::at(
-            step,
-            "The SMTP server closed the connection while the message was being sent.",
-        )
-        .detail("The connection closed before the server accepted the message.")
-        .fix(
-            "The message may not have been delivered: check the recipient's mailbox before \
-             sending again. If it keeps happening, check the network path and the server's \
-             message size limit.",
-        ),
-        SmtpError::Wire(WireError::Closed) => {
-            Failure::at(step, "The SMTP server closed the connection.")
-                .detail("The server closed the connection without a reply.")
-                .fix(format!(
-                    "Check that {server} is an SMTP submission server and that this host's \
-                     address is not blocked by it; the transcript shows the last reply."
-                ))
-        }
-        SmtpError::Wire(WireError::Certificate(problem)) => {
-            at("The SMTP server's certificate was refused, so nothing was sent.")
-                .fix(certificate::fix(problem))
-        }
-        SmtpError::Wire(
-            WireError::Handshake(_) | WireError::ServerName { .. } | WireError::OutOfOrder,
-        ) => at("The encrypted connection could not be set up.").fix(
-            "Check that the server supports TLS 1.2 or later on this port, and that no \
-             proxy or firewall interferes with TLS.",
-        ),
+        SmtpError::Timeout(limit) => connection::timeout(step, *limit, &peer),
+        SmtpError::Wire(wire) => connection::wire(step, wire, &peer).unwrap_or_else(|| {
+            at("The SMTP server answered something unexpected.")
+                .fix("Try again; if it persists, the server is not a standard SMTP server.")
+        }),
         SmtpError::StartTlsNotOffered => Failure::at(
             step,
             "The SMTP server does not offer STARTTLS, so nothing was sent.",
@@ -103,12 +63,10 @@ pub fn failure(failed: &StepFailed<SmtpError>, context: &Context<'_>) -> Failure
                  the submission port (587 with STARTTLS, or 465 with TLS).",
             )
         }
-        SmtpError::Unexpected(_)
-        | SmtpError::Malformed(_)
-        | SmtpError::Wire(
-            WireError::LineTooLong | WireError::NotText | WireError::DataBeforeHandshake,
-        ) => at("The SMTP server answered something unexpected.")
-            .fix("Try again; if it persists, the server is not a standard SMTP server."),
+        SmtpError::Unexpected(_) | SmtpError::Malformed(_) => {
+            at("The SMTP server answered something unexpected.")
+                .fix("Try again; if it persists, the server is not a standard SMTP server.")
+        }
     }
 }
 
@@ -221,6 +179,7 @@ fn mailbox_logon_failure(step: Step, grant_mailbox: &str) -> Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::wire::WireError;
 
     const CONTEXT: Context<'static> = Context {
         server: "smtp.office365.com:587",

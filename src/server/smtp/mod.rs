@@ -13,7 +13,7 @@ use secrecy::SecretString;
 use self::reply::{Reply, ReplyError};
 use super::deadline::TimedOut;
 use super::sasl::Mechanism;
-use super::settings::SmtpEndpoint;
+use super::settings::Endpoint;
 use super::wire::WireError;
 pub use crate::domain::Security;
 pub use session::Session;
@@ -42,7 +42,7 @@ impl Credentials<'_> {
 /// Where one test send goes.
 #[derive(Clone, Debug)]
 pub struct Destination {
-    pub endpoint: SmtpEndpoint,
+    pub endpoint: Endpoint,
     pub security: Security,
 }
 

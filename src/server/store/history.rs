@@ -1,19 +1,20 @@
-//! The test history: every test that reached a server, never a secret or a token.
+//! The test history: every check that reached a server, never a secret or a token.
 
 use super::{known, Store, StoreError};
-use crate::api::report::Step;
+use crate::api::report::{Step, TestKind};
 use crate::api::saved::HistoryEntry;
 use crate::domain::AuthType;
 
 /// How many past tests the page shows.
 pub const HISTORY_SHOWN: u32 = 20;
 
-const SENT: &str = "sent";
+const PASSED: &str = "passed";
 const FAILED: &str = "failed";
 
 #[derive(sqlx::FromRow)]
 struct HistoryRow {
     at: String,
+    kind: String,
     auth_type: String,
     recipient: String,
     outcome: String,
@@ -24,8 +25,8 @@ struct HistoryRow {
 
 impl HistoryRow {
     fn into_entry(self) -> Result<HistoryEntry, StoreError> {
-        let sent = match self.outcome.as_str() {
-            SENT => true,
+        let passed = match self.outcome.as_str() {
+            PASSED => true,
             FAILED => false,
             _ => {
                 return Err(StoreError::Unknown {
@@ -36,9 +37,10 @@ impl HistoryRow {
         };
         Ok(HistoryEntry {
             at: self.at,
+            kind: known("kind", self.kind, TestKind::from_key)?,
             auth_type: known("auth_type", self.auth_type, AuthType::from_key)?,
             recipient: self.recipient,
-            sent,
+            passed,
             step: self
                 .step
                 .map(|step| known("step", step, Step::from_key))
@@ -52,12 +54,13 @@ impl HistoryRow {
 impl Store {
     pub async fn record_test(&self, entry: &HistoryEntry) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO test_history (at, auth_type, recipient, outcome, step, code, detail)
-             VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO test_history (at, kind, auth_type, recipient, outcome, step, code, detail)
+             VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?, ?, ?, ?, ?, ?, ?)",
         )
+        .bind(entry.kind.key())
         .bind(entry.auth_type.key())
         .bind(&entry.recipient)
-        .bind(if entry.sent { SENT } else { FAILED })
+        .bind(if entry.passed { PASSED } else { FAILED })
         .bind(entry.step.map(Step::key))
         .bind(&entry.code)
         .bind(&entry.detail)
@@ -69,7 +72,7 @@ impl Store {
     /// The last [`HISTORY_SHOWN`] tests, newest first.
     pub async fn history(&self) -> Result<Vec<HistoryEntry>, StoreError> {
         let rows: Vec<HistoryRow> = sqlx::query_as(
-            "SELECT at, auth_type, recipient, outcome, step, code, detail
+            "SELECT at, kind, auth_type, recipient, outcome, step, code, detail
              FROM test_history ORDER BY id DESC LIMIT ?",
         )
         .bind(HISTORY_SHOWN)

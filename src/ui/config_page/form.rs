@@ -5,7 +5,7 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 use super::state::PageState;
-use crate::api::{save_configuration, send_test_email};
+use crate::api::{check_mailbox_access, save_configuration, send_test_email};
 use crate::domain::{AuthType, Cloud, Field, SecretsOnServer, Security, SmtpForm};
 use crate::ui::choice_select::ChoiceSelect;
 use crate::ui::failure_panel::Problem;
@@ -15,6 +15,7 @@ use crate::ui::field_input::FieldInput;
 pub fn ConfigForm(page: PageState) -> impl IntoView {
     let form = page.form;
     let send = Action::new(|form: &SmtpForm| send_test_email(form.clone()));
+    let check = Action::new(|form: &SmtpForm| check_mailbox_access(form.clone()));
     let save =
         Action::new(|(form, base): &(SmtpForm, i64)| save_configuration(form.clone(), *base));
     Effect::new(move |_| {
@@ -23,11 +24,18 @@ pub fn ConfigForm(page: PageState) -> impl IntoView {
         }
     });
     Effect::new(move |_| {
+        if let Some(answer) = check.value().get() {
+            page.show_test(answer);
+        }
+    });
+    Effect::new(move |_| {
         if let Some(outcome) = save.value().get() {
             page.show_save(outcome);
         }
     });
-    let busy = Signal::derive(move || send.pending().get() || save.pending().get());
+    let busy = Signal::derive(move || {
+        send.pending().get() || check.pending().get() || save.pending().get()
+    });
     // Effects run only in the browser: until hydration, the buttons stay disabled so a
     // click can never fall back to a plain HTML form submission.
     let hydrated = RwSignal::new(false);
@@ -61,6 +69,16 @@ pub fn ConfigForm(page: PageState) -> impl IntoView {
             page.steps.set(None);
             page.transcript.set(None);
             send.dispatch(input);
+        }
+    };
+    let on_check = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
+        if let Some(input) = checked() {
+            page.steps.set(None);
+            page.transcript.set(None);
+            check.dispatch(input);
         }
     };
     let on_save = move |_| {
@@ -145,6 +163,17 @@ pub fn ConfigForm(page: PageState) -> impl IntoView {
                     aria-busy=move || send.pending().get().to_string()
                 >
                     {move || if send.pending().get() { "Sending test email…" } else { "Send test email" }}
+                </button>
+                <button
+                    type="button"
+                    id="check-mailbox"
+                    class="secondary"
+                    hidden=is_password
+                    disabled=move || !hydrated.get() || busy.get()
+                    aria-busy=move || check.pending().get().to_string()
+                    on:click=on_check
+                >
+                    {move || if check.pending().get() { "Testing mailbox access…" } else { "Test mailbox access" }}
                 </button>
                 <button
                     type="button"

@@ -85,6 +85,11 @@ impl PageState {
                 self.toast
                     .set(Some(format!("Test email sent to {recipient}")));
             }
+            TestOutcome::MailboxOpened { mailbox, messages } => {
+                self.toast.set(Some(format!(
+                    "Mailbox access works: the INBOX of {mailbox} holds {messages} messages"
+                )));
+            }
             TestOutcome::Invalid(errors) => self.refused(&errors),
             TestOutcome::Failed(failure) => self.problem.set(Some(Problem::Failed(failure))),
             TestOutcome::RateLimited { retry_after_secs } => self.notice(

@@ -13,5 +13,5 @@ fuzz_target!(|data: &[u8]| {
     ) else {
         return;
     };
-    let _ = inspect(&token, "https://outlook.office365.com", &tenant, &app, 1_800_000_000);
+    let _ = inspect(&token, "https://outlook.office365.com", &tenant, &app, "SMTP.SendAsApp", 1_800_000_000);
 });

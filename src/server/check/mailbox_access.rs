@@ -1,0 +1,155 @@
+//! The mailbox check: the form parsed as for a test email, the token (the same one
+//! serves IMAP and SMTP, so the cache is shared) inspected for `IMAP.AccessAsApp`, then
+//! IMAP over TLS up to INBOX opened read-only and a clean logout.
+
+use super::token::{Attempted, Target, TokenSource};
+use super::{Checks, Recorder, StepFailed};
+use crate::api::report::{Failure, Step, TestOutcome, TestReport};
+use crate::domain::{MicrosoftOAuthConfig, SendConfig, SmtpForm, StoredSecrets};
+use crate::server::diagnosis;
+use crate::server::imap::{self, Examined, ImapError};
+use crate::server::settings::Endpoint;
+use crate::server::token_inspection::IMAP_ROLE;
+
+/// Exchange Online's IMAP port: TLS from the first byte, the same in every cloud.
+const IMAPS_PORT: u16 = 993;
+
+impl Checks {
+    /// The whole mailbox check; never an `Err` the page would have to guess about.
+    pub async fn mailbox_access(&self, form: &SmtpForm, stored: &StoredSecrets) -> TestReport {
+        let mut run = Recorder::new(&Step::MAILBOX_ACCESS, self.timeouts.total);
+        let parsed = form
+            .parse(stored)
+            .map(|config| (config, "every field is valid".to_owned()));
+        let (outcome, mailbox) = match run.record(Step::Inputs, parsed) {
+            Err(refused) => (TestOutcome::Invalid(refused.error), None),
+            Ok(SendConfig::Password(config)) => (
+                TestOutcome::Failed(diagnosis::imap::needs_microsoft()),
+                Some(config.sender.mailbox.to_string()),
+            ),
+            Ok(SendConfig::MicrosoftOAuth2(config)) => {
+                let mailbox = config.sender.mailbox.to_string();
+                let outcome = match self.open_mailbox(&mut run, &config).await {
+                    Ok(examined) => {
+                        tracing::info!(%mailbox, messages = examined.messages, "mailbox opened");
+                        TestOutcome::MailboxOpened {
+                            mailbox: mailbox.clone(),
+                            messages: examined.messages,
+                        }
+                    }
+                    Err(failure) => {
+                        tracing::warn!(
+                            step = ?failure.step,
+                            code = failure.code.as_deref().unwrap_or("-"),
+                            detail = %failure.detail,
+                            "mailbox check failed"
+                        );
+                        TestOutcome::Failed(failure)
+                    }
+                };
+                (outcome, Some(mailbox))
+            }
+        };
+        let (steps, transcript) = run.finish();
+        TestReport {
+            outcome,
+            steps,
+            transcript,
+            recipient: mailbox,
+        }
+    }
+
+    async fn open_mailbox(
+        &self,
+        run: &mut Recorder,
+        config: &MicrosoftOAuthConfig,
+    ) -> Result<Examined, Failure> {
+        let endpoint = self.imap_override.clone().unwrap_or_else(|| Endpoint {
+            host: config.cloud.imap_host().to_owned(),
+            port: IMAPS_PORT,
+        });
+        let target = self
+            .tokens
+            .target(config)
+            .map_err(|e| diagnosis::internal(Step::TokenRequest, &e))?;
+        let mut source = TokenSource::CacheFirst;
+        loop {
+            let mut attempt = run.attempt();
+            let opened = self
+                .token_then_imap(&mut attempt, config, &target, source, &endpoint)
+                .await;
+            match opened {
+                Err(attempted)
+                    if self
+                        .tokens
+                        .retry(&attempted, source, Step::ImapAuthenticate, &target) =>
+                {
+                    run.retried(attempt);
+                    run.note(
+                        "AUTHENTICATE refused a cached token: retrying once with a fresh token",
+                    );
+                    source = TokenSource::Fresh;
+                }
+                done => {
+                    run.keep(attempt);
+                    return done.map_err(|attempted| attempted.failure);
+                }
+            }
+        }
+    }
+
+    async fn token_then_imap(
+        &self,
+        run: &mut Recorder,
+        config: &MicrosoftOAuthConfig,
+        target: &Target,
+        source: TokenSource,
+        endpoint: &Endpoint,
+    ) -> Result<Examined, Attempted> {
+        let obtained = self
+            .tokens
+            .ready(run, config, target, IMAP_ROLE, source)
+            .await?;
+        let mut session = imap::Session::new(endpoint.clone(), self.tls.clone());
+        let user = config.sender.mailbox.as_str();
+        let opened = self
+            .imap_dialogue(run, &mut session, user, obtained.token.expose())
+            .await;
+        run.transcript(session.into_transcript());
+        let server = endpoint.to_string();
+        opened.map_err(|failed| Attempted {
+            failure: diagnosis::imap::failure(
+                &failed,
+                &diagnosis::imap::Context {
+                    server: &server,
+                    config,
+                },
+            ),
+            cached: obtained.cached,
+        })
+    }
+
+    async fn imap_dialogue(
+        &self,
+        run: &mut Recorder,
+        session: &mut imap::Session,
+        user: &str,
+        token: &str,
+    ) -> Result<Examined, StepFailed<ImapError>> {
+        let bound = self.timeouts.step;
+        run.step(Step::ImapConnect, bound, session.connect())
+            .await?;
+        run.step(Step::ImapTls, bound, session.secure()).await?;
+        run.step(Step::ImapCapabilities, bound, session.capabilities())
+            .await?;
+        run.step(
+            Step::ImapAuthenticate,
+            bound,
+            session.authenticate(user, token),
+        )
+        .await?;
+        let examined = run.step(Step::Examine, bound, session.examine()).await?;
+        run.step(Step::Logout, bound, session.logout()).await?;
+        Ok(examined)
+    }
+}

@@ -1,0 +1,301 @@
+//! One IMAP session, a method per step of the check. Each returns what it saw, in words
+//! for the checklist, or why it failed; bounding and recording the steps is the caller's.
+
+use std::sync::Arc;
+
+use secrecy::ExposeSecret as _;
+
+use super::response::{self, Line};
+use super::{ImapError, Status};
+use crate::server::sasl;
+use crate::server::settings::Endpoint;
+use crate::server::wire::{Transcript, Wire};
+
+/// What the transcript shows for a line carrying credentials.
+const REDACTED: &str = "[redacted]";
+
+/// More untagged lines than any answer to these commands holds; the bound keeps a
+/// hostile server from talking forever within a step's time.
+const MAX_UNTAGGED: usize = 1000;
+
+/// INBOX, opened read-only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Examined {
+    pub messages: u32,
+    pub uid_validity: Option<u32>,
+}
+
+pub struct Session {
+    wire: Wire,
+    endpoint: Endpoint,
+    tls: Arc<rustls::ClientConfig>,
+    next_tag: u32,
+    capabilities: Vec<String>,
+}
+
+impl Session {
+    pub fn new(endpoint: Endpoint, tls: Arc<rustls::ClientConfig>) -> Self {
+        Self {
+            wire: Wire::default(),
+            endpoint,
+            tls,
+            next_tag: 1,
+            capabilities: Vec::new(),
+        }
+    }
+
+    pub fn into_transcript(self) -> Transcript {
+        self.wire.into_transcript()
+    }
+
+    pub async fn connect(&mut self) -> Result<String, ImapError> {
+        let endpoint = self.endpoint.clone();
+        self.wire.connect(&endpoint.host, endpoint.port).await?;
+        Ok(format!("TCP connection to {endpoint} open"))
+    }
+
+    /// TLS at once (port 993), then the server's greeting.
+    pub async fn secure(&mut self) -> Result<String, ImapError> {
+        let host = self.endpoint.host.clone();
+        let agreed = self.wire.upgrade(self.tls.clone(), &host).await?;
+        let greeting = self.wire.read_line().await?;
+        let Some(Line::Untagged(text)) = response::parse(&greeting) else {
+            return Err(ImapError::Unexpected(greeting));
+        };
+        if let Some(words) = strip_word(text, "BYE") {
+            return Err(ImapError::Bye(words.to_owned()));
+        }
+        let Some(words) = strip_word(text, "OK") else {
+            return Err(ImapError::Unexpected(greeting.clone()));
+        };
+        self.note_capabilities(words);
+        Ok(format!(
+            "{agreed}; certificate valid for {host}; the server greets: {}",
+            response::without_code(words)
+        ))
+    }
+
+    /// `CAPABILITY`: the server must offer `AUTH=XOAUTH2`.
+    pub async fn capabilities(&mut self) -> Result<String, ImapError> {
+        let tag = self.send("CAPABILITY", None).await?;
+        let mut listed = Vec::new();
+        self.until_done(&tag, |untagged| {
+            if let Some(list) = strip_word(untagged, "CAPABILITY") {
+                listed.extend(list.split_whitespace().map(str::to_ascii_uppercase));
+            }
+        })
+        .await?;
+        if !listed.is_empty() {
+            self.capabilities = listed;
+        }
+        let offers = |name: &str| self.capabilities.iter().any(|c| c == name);
+        if !offers("AUTH=XOAUTH2") {
+            return Err(ImapError::AuthNotOffered {
+                offered: self
+                    .capabilities
+                    .iter()
+                    .filter(|c| c.starts_with("AUTH="))
+                    .cloned()
+                    .collect(),
+            });
+        }
+        Ok(if offers("SASL-IR") {
+            "AUTH=XOAUTH2 offered, with SASL-IR (the token goes on the command line)".to_owned()
+        } else {
+            "AUTH=XOAUTH2 offered (the token goes after the server's +)".to_owned()
+        })
+    }
+
+    /// `AUTHENTICATE XOAUTH2` as `user` with an access token. An error challenge (`+`
+    /// with base64 JSON) is answered with an empty line, which yields the real refusal.
+    pub async fn authenticate(&mut self, user: &str, token: &str) -> Result<String, ImapError> {
+        let initial = sasl::xoauth2_initial_response(user, token);
+        let initial = initial.expose_secret();
+        let sasl_ir = self.capabilities.iter().any(|c| c == "SASL-IR");
+        let tag = if sasl_ir {
+            self.send(
+                &format!("AUTHENTICATE XOAUTH2 {initial}"),
+                Some(&format!("AUTHENTICATE XOAUTH2 {REDACTED}")),
+            )
+            .await?
+        } else {
+            let tag = self.send("AUTHENTICATE XOAUTH2", None).await?;
+            match response::parse(&self.wire.read_line().await?) {
+                Some(Line::Continuation(_)) => self.wire.write_line(initial, REDACTED).await?,
+                Some(Line::Tagged { status, text, .. }) => return Err(refused(status, text)),
+                _ => return Err(ImapError::Unexpected("no + for the token".to_owned())),
+            }
+            tag
+        };
+        let done = self.until_done_answering(&tag).await?;
+        Ok(format!(
+            "AUTHENTICATE accepted: {}",
+            response::without_code(&done)
+        ))
+    }
+
+    /// `EXAMINE INBOX`: read-only, so nothing in the mailbox changes.
+    pub async fn examine(&mut self) -> Result<(Examined, String), ImapError> {
+        let tag = self.send("EXAMINE INBOX", None).await?;
+        let mut messages = None;
+        let mut uid_validity = None;
+        self.until_done(&tag, |untagged| {
+            if let Some(n) = untagged
+                .strip_suffix(" EXISTS")
+                .and_then(|n| n.parse().ok())
+            {
+                messages = Some(n);
+            }
+            if let Some(code) = strip_word(untagged, "OK") {
+                uid_validity = uid_validity.or(response::code_number(code, "UIDVALIDITY"));
+            }
+        })
+        .await?;
+        let examined = Examined {
+            messages: messages.unwrap_or(0),
+            uid_validity,
+        };
+        let validity = uid_validity
+            .map(|v| format!(", UIDVALIDITY {v}"))
+            .unwrap_or_default();
+        let detail = format!(
+            "INBOX holds {} messages{validity}, opened read-only",
+            examined.messages
+        );
+        Ok((examined, detail))
+    }
+
+    /// `LOGOUT`: the server says `* BYE`, then OK.
+    pub async fn logout(&mut self) -> Result<String, ImapError> {
+        let tag = self.send("LOGOUT", None).await?;
+        match self.until_done(&tag, |_| {}).await {
+            Ok(_) | Err(ImapError::Bye(_)) => Ok("logged out".to_owned()),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Sends `<tag> <command>`; the transcript shows `shown` (tag added) instead when
+    /// the command carries credentials. Returns the tag.
+    async fn send(&mut self, command: &str, shown: Option<&str>) -> Result<String, ImapError> {
+        let tag = format!("a{}", self.next_tag);
+        self.next_tag += 1;
+        let line = format!("{tag} {command}");
+        let shown = shown.map_or_else(|| line.clone(), |s| format!("{tag} {s}"));
+        self.wire.write_line(&line, &shown).await?;
+        Ok(tag)
+    }
+
+    /// Reads up to the tagged answer to `tag`: its words when OK, the refusal otherwise.
+    /// Untagged lines go to `seen`; a `* BYE` ends the session before any answer.
+    async fn until_done(
+        &mut self,
+        tag: &str,
+        mut seen: impl FnMut(&str),
+    ) -> Result<String, ImapError> {
+        let mut bye = None;
+        for _ in 0..MAX_UNTAGGED {
+            let line = self
+                .wire
+                .read_line()
+                .await
+                .map_err(|error| match (&bye, error) {
+                    // A BYE, then the server closed: the BYE says why.
+                    (Some(words), crate::server::wire::WireError::Closed) => {
+                        ImapError::Bye(String::clone(words))
+                    }
+                    (_, error) => ImapError::Wire(error),
+                })?;
+            if response::announces_literal(&line) {
+                return Err(ImapError::Unexpected(line));
+            }
+            match response::parse(&line) {
+                Some(Line::Tagged {
+                    tag: t,
+                    status,
+                    text,
+                }) if t == tag => {
+                    return if status.eq_ignore_ascii_case("OK") {
+                        Ok(text.to_owned())
+                    } else {
+                        Err(refused(status, text))
+                    };
+                }
+                Some(Line::Untagged(text)) => {
+                    if let Some(words) = strip_word(text, "BYE") {
+                        bye = Some(words.to_owned());
+                    }
+                    seen(text);
+                }
+                _ => return Err(ImapError::Unexpected(line)),
+            }
+        }
+        Err(ImapError::Unexpected(format!(
+            "more than {MAX_UNTAGGED} lines before the answer"
+        )))
+    }
+
+    /// Like [`Self::until_done`], answering an error challenge (`+` …) with an empty line.
+    async fn until_done_answering(&mut self, tag: &str) -> Result<String, ImapError> {
+        loop {
+            let line = self.wire.read_line().await?;
+            match response::parse(&line) {
+                Some(Line::Continuation(_)) => self.wire.write_line("", "").await?,
+                Some(Line::Tagged {
+                    tag: t,
+                    status,
+                    text,
+                }) if t == tag => {
+                    return if status.eq_ignore_ascii_case("OK") {
+                        Ok(text.to_owned())
+                    } else {
+                        Err(refused(status, text))
+                    };
+                }
+                Some(Line::Untagged(text)) => {
+                    if let Some(words) = strip_word(text, "BYE") {
+                        return Err(ImapError::Bye(words.to_owned()));
+                    }
+                    if let Some(list) = strip_word(text, "CAPABILITY") {
+                        self.note_capabilities(&format!("[CAPABILITY {list}]"));
+                    }
+                }
+                _ => return Err(ImapError::Unexpected(line)),
+            }
+        }
+    }
+
+    /// `[CAPABILITY …]` in a greeting or an answer saves asking.
+    fn note_capabilities(&mut self, words: &str) {
+        if let Some(list) = words
+            .strip_prefix('[')
+            .and_then(|w| w.split_once(']'))
+            .and_then(|(code, _)| strip_word(code, "CAPABILITY"))
+        {
+            self.capabilities = list
+                .split_whitespace()
+                .map(str::to_ascii_uppercase)
+                .collect();
+        }
+    }
+}
+
+fn refused(status: &str, text: &str) -> ImapError {
+    if status.eq_ignore_ascii_case("NO") || status.eq_ignore_ascii_case("BAD") {
+        ImapError::Refused {
+            status: if status.eq_ignore_ascii_case("NO") {
+                Status::No
+            } else {
+                Status::Bad
+            },
+            text: text.to_owned(),
+        }
+    } else {
+        ImapError::Unexpected(format!("{status} {text}"))
+    }
+}
+
+/// `text` after its first word when that is `word` (any case).
+fn strip_word<'a>(text: &'a str, word: &str) -> Option<&'a str> {
+    let (first, rest) = text.split_once(' ').unwrap_or((text, ""));
+    first.eq_ignore_ascii_case(word).then_some(rest)
+}
