@@ -19,6 +19,7 @@ E2E_APP := 127.0.0.1:3100
 E2E_TOKEN_PORT := 3101
 E2E_SMTP_PORT := 3102
 E2E_CONTROL_PORT := 3103
+E2E_IMAP_PORT := 3104
 
 .PHONY: run build test unit lint e2e demo bench stress fuzz tools-build tools-test clean
 
@@ -62,7 +63,7 @@ e2e: build
 	$(call fresh_database,$(E2E_DIR))
 	PEER_DIR=$(E2E_DIR)/peers PEER_PREPARE_ONLY=1 node tests/peers/peers.mjs
 	set -o pipefail; cd end2end && E2E_APP=$(E2E_APP) E2E_TOKEN_PORT=$(E2E_TOKEN_PORT) E2E_SMTP_PORT=$(E2E_SMTP_PORT) \
-		E2E_CONTROL_PORT=$(E2E_CONTROL_PORT) E2E_PEER_DIR=$(CURDIR)/$(E2E_DIR)/peers \
+		E2E_CONTROL_PORT=$(E2E_CONTROL_PORT) E2E_IMAP_PORT=$(E2E_IMAP_PORT) E2E_PEER_DIR=$(CURDIR)/$(E2E_DIR)/peers \
 		E2E_DATABASE=$(E2E_DIR)/app.db npx playwright test 2>&1 | tee $(CURDIR)/$(E2E_DIR)/e2e.log
 	.ci/no-secrets.sh --key $(E2E_DIR)/app.key $(E2E_DIR)/e2e.log $(E2E_DIR)/app.db*
 	traces=$$(find end2end/test-results -name '*.zip' 2>/dev/null); \

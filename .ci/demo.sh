@@ -8,6 +8,8 @@ DIR=target/demo
 mkdir -p "$DIR"
 export PEER_DIR="$PWD/$DIR/peers" PEER_STAY=1
 export PEER_TOKEN_PORT=3201 PEER_SMTP_PORT=3202 PEER_CONTROL_PORT=3203
+# dovecot as the IMAP server of "Test mailbox access".
+export PEER_IMAP=1 PEER_IMAP_PORT=3204
 
 coproc PEERS { node tests/peers/peers.mjs; }
 trap 'kill "$PEERS_PID" 2>/dev/null || true' EXIT
@@ -29,12 +31,14 @@ cat <<TEXT
     Send test to    anyone@example.com
 
   Try a wrong SMTP Password, or the secret's "ID" (any GUID), to see the failure panel.
+  "Test mailbox access" opens the INBOX on the local IMAP server $(field imaps) (dovecot).
   Messages the peer received: $(field control)/messages
 
 TEXT
 
 export SMTP_SETUP_AUTHORITY_URL="$(field authority)"
 export SMTP_SETUP_SMTP_ADDR="$(field smtp)"
+export SMTP_SETUP_IMAP_ADDR="$(field imaps)"
 export SMTP_SETUP_CA_FILE="$(field caFile)"
 export LEPTOS_SITE_ADDR=127.0.0.1:3000 LEPTOS_SITE_ROOT=target/site
 export DATABASE_URL="sqlite://$PWD/$DIR/app.db"

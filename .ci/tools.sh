@@ -4,7 +4,8 @@
 # pays a few seconds and a fresh one gets everything.
 #
 #   .ci/tools.sh build   toolchain, wasm target, cargo-leptos, wasm-bindgen-cli, wasm-opt
-#   .ci/tools.sh test    the above, plus npm packages of the peers and Playwright, Chromium
+#   .ci/tools.sh test    the above, plus npm packages of the peers and Playwright, Chromium,
+#                        dovecot (the IMAP peer)
 #   .ci/tools.sh fuzz    the toolchain, nightly and cargo-fuzz (for `make fuzz` only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,6 +64,17 @@ chromium() {
   fi
 }
 
+# The IMAP peer of the mailbox check: Debian's dovecot, run by the tests as their own
+# instance (the package's service is never started).
+dovecot_imapd() {
+  if [ ! -x /usr/sbin/dovecot ] || [ ! -x /usr/lib/dovecot/imap ]; then
+    say "installing Debian's dovecot-imapd (the IMAP peer of the tests)"
+    local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq dovecot-imapd
+  fi
+}
+
 openssl_cli() {
   if ! command -v openssl >/dev/null; then
     local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -90,7 +102,7 @@ case "${1:-test}" in
     npm_folder end2end
     ;;
   test)
-    rust; wasm_bindgen; cargo_leptos; openssl_cli; chromium
+    rust; wasm_bindgen; cargo_leptos; openssl_cli; dovecot_imapd; chromium
     npm_folder end2end; npm_folder tests/peers
     ;;
   fuzz)

@@ -9,6 +9,7 @@ const app = env.E2E_APP ?? '127.0.0.1:3100';
 const tokenPort = env.E2E_TOKEN_PORT ?? '3101';
 const smtpPort = env.E2E_SMTP_PORT ?? '3102';
 const controlPort = env.E2E_CONTROL_PORT ?? '3103';
+const imapPort = env.E2E_IMAP_PORT ?? '3104';
 const peerDir = env.E2E_PEER_DIR ?? '../target/e2e/peers';
 // A fixed sign-in token (instead of the printed one-time link) and a fresh database.
 const database = env.E2E_DATABASE ?? 'target/e2e/app.db';
@@ -48,6 +49,8 @@ export default defineConfig({
         PEER_TOKEN_PORT: tokenPort,
         PEER_SMTP_PORT: smtpPort,
         PEER_CONTROL_PORT: controlPort,
+        PEER_IMAP: '1',
+        PEER_IMAP_PORT: imapPort,
       },
     },
     {
@@ -62,6 +65,7 @@ export default defineConfig({
         LEPTOS_SITE_ROOT: 'target/site',
         SMTP_SETUP_AUTHORITY_URL: `http://127.0.0.1:${tokenPort}`,
         SMTP_SETUP_SMTP_ADDR: `127.0.0.1:${smtpPort}`,
+        SMTP_SETUP_IMAP_ADDR: `127.0.0.1:${imapPort}`,
         SMTP_SETUP_CA_FILE: `${peerDir}/ca.pem`,
         SMTP_SETUP_ADMIN_TOKEN: adminToken,
         DATABASE_URL: `sqlite://${database}`,

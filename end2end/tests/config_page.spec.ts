@@ -442,6 +442,43 @@ test('a session that ended is told apart from a server that cannot be reached', 
   expect(await messages()).toHaveLength(0);
 });
 
+test('the mailbox check opens INBOX read-only and says how many messages it holds', async ({ page }) => {
+  await openPage(page);
+  await fillValid(page);
+  await page.getByRole('button', { name: 'Test mailbox access' }).click();
+  await expect(page.getByRole('status')).toContainText(
+    `Mailbox access works: the INBOX of ${peer.mailbox} holds 3 messages`);
+  const report = page.locator('details.checklist');
+  await expect(report.locator('li[data-status="passed"]')).toHaveCount(9);
+  await expect(report).toContainText('Open INBOX read-only (EXAMINE)');
+  await page.locator('details.transcript summary').click();
+  const lines = page.locator('#transcript-text');
+  await expect(lines).toContainText('C: a2 AUTHENTICATE XOAUTH2 [redacted]');
+  await expect(lines).toContainText('C: a3 EXAMINE INBOX');
+  await expect(lines).not.toContainText('eyJ');
+  await expect(page.locator('#history-table tbody tr').first()).toContainText('Mailbox access');
+  await expect(page.locator('#history-table tbody tr').first()).toContainText('Mailbox opened');
+  expect(await messages()).toHaveLength(0);
+});
+
+test('a mailbox the app may not read shows the server\'s words and the PowerShell to fix it', async ({ page }) => {
+  await openPage(page);
+  await fillValid(page, { 'Email address': 'someone-else@contoso-test.com' });
+  await page.getByRole('button', { name: 'Test mailbox access' }).click();
+  const panel = page.getByRole('alert').filter({ hasText: 'Test failed at' });
+  await expect(panel).toContainText('Authenticate (AUTHENTICATE XOAUTH2)');
+  await expect(panel).toContainText('NO [AUTHENTICATIONFAILED]');
+  await expect(panel).toContainText("New-ServicePrincipal -AppId '");
+  await expect(panel.getByRole('link', { name: 'ObjectId' })).toHaveAttribute('href', '#object-id');
+});
+
+test('the mailbox check is offered for Microsoft (OAuth2) only', async ({ page }) => {
+  await openPage(page);
+  await expect(page.getByRole('button', { name: 'Test mailbox access' })).toBeVisible();
+  await page.getByLabel('Authentication type').selectOption('password');
+  await expect(page.getByRole('button', { name: 'Test mailbox access' })).toBeHidden();
+});
+
 test('sign out ends the session', async ({ page }) => {
   await openPage(page);
   await page.getByRole('button', { name: 'Sign out' }).click();

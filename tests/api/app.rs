@@ -325,3 +325,37 @@ async fn the_session_cookie_is_http_only_same_site_strict_and_secure_behind_http
     assert!(set.split("; ").any(|a| a == "Secure"), "{set}");
     behind_https.stop().await;
 }
+
+#[tokio::test]
+async fn the_mailbox_check_is_a_server_function_with_its_own_history_row() {
+    let peers = crate::helpers::spawn_peers_with(&[("PEER_IMAP", "1")]).await;
+    let imaps = peers.info.imaps.clone().expect("dovecot");
+    let dir = fresh_dir("inproc-mailbox");
+    let app = spawn_app(
+        &dir,
+        &[
+            ("SMTP_SETUP_AUTHORITY_URL", peers.info.authority.as_str()),
+            ("SMTP_SETUP_IMAP_ADDR", imaps.as_str()),
+            ("SMTP_SETUP_CA_FILE", peers.info.ca_file.as_str()),
+        ],
+    )
+    .await;
+    let form = peers.form();
+    let body = json!({ "form": {
+        "email_address": form.email_address, "tenant_id": form.tenant_id,
+        "client_id": form.client_id, "client_secret": peers.info.client_secret,
+    }});
+    let answer: serde_json::Value = app
+        .post_as_admin("check_mailbox_access", &body)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        answer["report"]["outcome"]["MailboxOpened"]["messages"], 3,
+        "{answer}"
+    );
+    assert_eq!(answer["history"][0]["kind"], "MailboxAccess", "{answer}");
+    assert_eq!(answer["history"][0]["passed"], true, "{answer}");
+    app.stop().await;
+}

@@ -71,10 +71,10 @@ function idOf(name, flag) {
 
 /**
  * Starts dovecot. `jwks`: the token server's public keys; `issuer`: its URL;
- * `mailbox`: the address whose INBOX holds `count` messages.
+ * `mailbox`: the address whose INBOX holds `count` messages; `port`: where (0: any).
  * Returns { port, stop }.
  */
-export async function startDovecot({ dir, certFile, keyFile, jwks, issuer, mailbox, count }) {
+export async function startDovecot({ dir, certFile, keyFile, jwks, issuer, mailbox, count, port: wanted }) {
   // dovecot's users must be able to pass through the peers' folder (not list it).
   chmodSync(dir, 0o711);
   const base = path.join(dir, `dovecot-${process.pid}-${Date.now()}`);
@@ -96,7 +96,7 @@ export async function startDovecot({ dir, certFile, keyFile, jwks, issuer, mailb
   }
   copyFileSync(certFile, path.join(base, 'cert.pem'));
   copyFileSync(keyFile, path.join(base, 'key.pem'));
-  const port = await freePort();
+  const port = wanted || await freePort();
   writeFileSync(path.join(base, 'oauth2.conf.ext'), [
     'introspection_mode = local',
     `local_validation_key_dict = fs:posix:prefix=${base}/keys/`,
@@ -144,7 +144,7 @@ export async function startDovecot({ dir, certFile, keyFile, jwks, issuer, mailb
   ownedBy(path.join(base, 'mail'), idOf('dovecot', '-u'), idOf('dovecot', '-g'));
   // In the foreground, under a shell that stops it when our end of its stdin closes: if
   // this process is killed outright (SIGKILL), dovecot goes too.
-  const child = spawn('sh', ['-c', `dovecot -F -c "$1" & pid=$!; cat >/dev/null; kill $pid; wait $pid`, 'sh',
+  const child = spawn('sh', ['-c', `/usr/sbin/dovecot -F -c "$1" & pid=$!; cat >/dev/null; kill $pid; wait $pid`, 'sh',
     path.join(base, 'dovecot.conf')], { stdio: ['pipe', 'ignore', 'inherit'] });
   await accepting(port, 10_000);
   return {

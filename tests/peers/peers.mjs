@@ -26,7 +26,8 @@
 // PEER_SMTP_AUTH_REPLY / PEER_SMTP_DATA_REPLY ("code|text": Exchange's words at AUTH, or at
 // the end of DATA, whatever was sent),
 // PEER_IMAP=1 (also dovecot, an IMAP server with implicit TLS validating the tokens, whose
-// INBOX holds PEER_IMAP_MESSAGES messages, default 3; its address is `imaps`).
+// INBOX holds PEER_IMAP_MESSAGES messages, default 3, on PEER_IMAP_PORT; its address is
+// `imaps`).
 
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -339,7 +340,6 @@ const tokenServer = await startTokenServer();
 const issuerUrl = tokenServer.issuer.url;
 const smtpServer = await startSmtpServer(cert, issuerUrl, messages, false);
 const smtpsServer = await startSmtpServer(cert, issuerUrl, messages, true);
-const control = await startControl(messages);
 const imap = env.PEER_IMAP === '1'
   ? await startDovecot({
     dir: path.dirname(cert.caFile),
@@ -349,8 +349,11 @@ const imap = env.PEER_IMAP === '1'
     issuer: issuerUrl,
     mailbox: config.mailbox,
     count: Number(env.PEER_IMAP_MESSAGES || 3),
+    port: Number(env.PEER_IMAP_PORT || 0),
   })
   : null;
+// Last: its /healthz answering is what the browser tests wait for.
+const control = await startControl(messages);
 
 process.stdout.write(`${JSON.stringify({
   authority: issuerUrl,
