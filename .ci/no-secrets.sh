@@ -60,7 +60,10 @@ def forms(secret: str):
     found.add(", ".join(str(b) for b in data))
     return found
 
-JWT = re.compile(rb"eyJ[A-Za-z0-9_-]{4,}")
+# A JWT: a JSON header and a JSON payload, each base64url ("eyJ" is `{"`), then a dot. (A
+# server's base64 JSON error challenge alone, as IMAP and SMTP send after a refused
+# token, is not one.)
+JWT = re.compile(rb"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}")
 COOKIE = re.compile(rb"smtp_setup_session=[A-Za-z0-9_-]{20,}")
 # An XOAUTH2 payload: base64 of "auth=Bearer " at any alignment.
 XOAUTH2 = b64_fragments(b"\x01auth=Bearer ")
@@ -144,7 +147,10 @@ def self_test():
             if name not in ("raw client secret", "admin token", "session cookie") and not scan([zipped], key_file, typed_ok=True):
                 failures.append(f"{name} was not found inside a zip file")
         clean = os.path.join(tmp, "clean")
-        open(clean, "w").write("S: 235 2.7.0 Authentication successful\nC: [redacted]\n")
+        open(clean, "w").write(
+            "S: 235 2.7.0 Authentication successful\nC: [redacted]\n"
+            "S: + eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIn0=\n"
+        )
         if scan([clean], key_file):
             failures.append(f"a clean file was refused: {scan([clean], key_file)}")
         if not scan([os.path.join(tmp, "missing")], key_file):

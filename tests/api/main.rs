@@ -3,6 +3,7 @@
 
 mod app;
 mod app_process;
+mod certificates;
 mod faults;
 mod helpers;
 mod known_failures;

@@ -21,6 +21,8 @@
 // PEER_BASIC_AUTH_DISABLED=1 (refuse PLAIN/LOGIN as Exchange does: 535 5.7.139),
 // PEER_STRICT_LINES=1 (refuse command lines over RFC 5321's 512 octets, as strict servers do),
 // PEER_SMTP_CERT_SAN (the server certificate's subjectAltName; default localhost, 127.0.0.1),
+// PEER_SELF_SIGNED=1 (the servers present a self-signed certificate marked as a CA, as
+// `openssl req -x509` makes it; `caFile` is then that certificate itself),
 // PEER_SMTPS_PORT (the implicit-TLS server's port), PEER_AUTH_METHODS (offered AUTH mechanisms),
 // PEER_TOKEN_AUDIENCE (the issued tokens' aud), PEER_TOKEN_EXPIRED=1 (tokens already expired),
 // PEER_SMTP_AUTH_REPLY / PEER_SMTP_DATA_REPLY ("code|text": Exchange's words at AUTH, or at
@@ -79,12 +81,24 @@ function certificate() {
   const san = env.PEER_SMTP_CERT_SAN || defaultSan;
   // One certificate per subjectAltName, all signed by the same CA.
   const suffix = san === defaultSan ? '' : `-${san.replace(/[^A-Za-z0-9]/g, '_')}`;
+  const run = (args) => execFileSync('openssl', args, { stdio: 'ignore' });
+  // PEER_SELF_SIGNED=1: no CA at all, a self-signed server certificate as
+  // `openssl req -x509` makes it (marked as a CA), trusted by giving that very file.
+  if (env.PEER_SELF_SIGNED === '1') {
+    mkdirSync(dir, { recursive: true });
+    const certFile = path.join(dir, `self-signed${suffix}.pem`);
+    const keyFile = path.join(dir, `self-signed-key${suffix}.pem`);
+    if (![certFile, keyFile].every(existsSync)) {
+      run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile,
+        '-days', '30', '-subj', '/CN=localhost', '-addext', `subjectAltName=${san}`]);
+    }
+    return { caFile: certFile, certFile, keyFile };
+  }
   const caFile = path.join(dir, 'ca.pem');
   const certFile = path.join(dir, `cert${suffix}.pem`);
   const keyFile = path.join(dir, `key${suffix}.pem`);
   if ([caFile, certFile, keyFile].every(existsSync)) return { caFile, certFile, keyFile };
   mkdirSync(dir, { recursive: true });
-  const run = (args) => execFileSync('openssl', args, { stdio: 'ignore' });
   const caKey = path.join(dir, 'ca.key');
   const csr = path.join(dir, `server${suffix}.csr`);
   const ext = path.join(dir, `server${suffix}.ext`);

@@ -20,6 +20,27 @@ pub fn fix(problem: &CertificateProblem) -> &'static str {
         CertificateProblem::Revoked => {
             "The certificate has been revoked: the server's operator must replace it."
         }
+        CertificateProblem::CaAsServerCertificate => {
+            "The server uses a self-signed certificate made as a CA (what `openssl req -x509` \
+             makes). Give that very certificate to smtp-setup in SMTP_SETUP_CA_FILE: it is \
+             then trusted as it is, its name and dates still checked. Better, give the server \
+             a certificate signed by a CA."
+        }
+        CertificateProblem::RevocationUnknown => {
+            "The certificate's revocation status could not be checked: ask the server's \
+             operator to check the certificate and its issuer's revocation list."
+        }
+        CertificateProblem::WrongPurpose => {
+            "The certificate is not issued for a TLS server (its extended key usage): the \
+             server's operator must install a server certificate."
+        }
+        CertificateProblem::BadSignature => {
+            "The certificate's signature does not verify, or uses an outdated algorithm: the \
+             server's operator must replace it (or a device in between is tampering with TLS)."
+        }
+        CertificateProblem::Malformed => {
+            "The certificate cannot be read: the server's operator must replace it."
+        }
         CertificateProblem::Other(_) => {
             "The server's certificate is not acceptable; the detail says why."
         }
@@ -39,5 +60,7 @@ mod tests {
         assert!(fix(&name).contains("host name"));
         assert!(fix(&CertificateProblem::Expired).contains("renew"));
         assert!(fix(&CertificateProblem::Revoked).contains("revoked"));
+        assert!(fix(&CertificateProblem::CaAsServerCertificate).contains("SMTP_SETUP_CA_FILE"));
+        assert!(fix(&CertificateProblem::WrongPurpose).contains("server certificate"));
     }
 }

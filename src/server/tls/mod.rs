@@ -1,11 +1,16 @@
 //! TLS for the mail protocols: the trust roots, what the handshake agreed on, and why a
 //! certificate was refused, in words an administrator can act on.
 
+mod pinned;
+
 use std::sync::Arc;
 
+use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::CertificateDer;
 use rustls::{CertificateError, ClientConfig, RootCertStore};
+
+use self::pinned::PinningVerifier;
 
 /// Why the TLS clients (for the token endpoint and for the mail servers) could not be
 /// set up at start.
@@ -17,29 +22,39 @@ pub enum TlsSetupError {
     CaCertificate(#[source] rustls::Error),
     #[error("TLS setup: {0}")]
     Protocols(#[source] rustls::Error),
+    #[error("TLS setup: {0}")]
+    Verifier(#[source] rustls::client::VerifierBuilderError),
     #[error("SMTP_SETUP_CA_FILE: {0}")]
     HttpsRoots(#[source] reqwest::Error),
     #[error("the HTTPS client cannot start: {0}")]
     HttpsClient(#[source] reqwest::Error),
 }
 
-/// Web PKI roots, plus the operator's own (a private CA) when given.
+/// Web PKI roots, plus the operator's own (a private CA) when given. A server
+/// certificate that is itself in that file is trusted as it is (see [`pinned`]).
 pub fn client_config(extra_roots_pem: Option<&[u8]>) -> Result<Arc<ClientConfig>, TlsSetupError> {
     let mut roots = RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
+    let mut pinned = Vec::new();
     if let Some(pem) = extra_roots_pem {
         for certificate in CertificateDer::pem_slice_iter(pem) {
+            let certificate = certificate.map_err(TlsSetupError::CaFile)?;
             roots
-                .add(certificate.map_err(TlsSetupError::CaFile)?)
+                .add(certificate.clone())
                 .map_err(TlsSetupError::CaCertificate)?;
+            pinned.push(certificate);
         }
     }
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let web_pki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .build()
+        .map_err(TlsSetupError::Verifier)?;
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(TlsSetupError::Protocols)?
-        .with_root_certificates(roots)
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(PinningVerifier::new(web_pki, pinned)))
         .with_no_client_auth();
     Ok(Arc::new(config))
 }
@@ -49,6 +64,9 @@ pub fn client_config(extra_roots_pem: Option<&[u8]>) -> Result<Arc<ClientConfig>
 pub enum CertificateProblem {
     /// Signed by an authority we do not trust (a private CA, a TLS-inspecting proxy).
     Untrusted,
+    /// A CA certificate presented as the server's own (what `openssl req -x509` makes)
+    /// and not given in `SMTP_SETUP_CA_FILE`.
+    CaAsServerCertificate,
     /// Valid, but for another host name than the one we connected to.
     NameMismatch {
         presented: Vec<String>,
@@ -56,6 +74,15 @@ pub enum CertificateProblem {
     Expired,
     NotYetValid,
     Revoked,
+    /// Its revocation status could not be learned (no or an expired list, a bad OCSP answer).
+    RevocationUnknown,
+    /// Not made for a TLS server (its extended key usage says otherwise).
+    WrongPurpose,
+    /// Its signature does not match, or uses an algorithm we do not accept.
+    BadSignature,
+    /// Not a certificate we can read (bad encoding, an unknown critical extension).
+    Malformed,
+    /// Anything else rustls reports, in its words.
     Other(String),
 }
 
@@ -63,6 +90,10 @@ impl std::fmt::Display for CertificateProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Untrusted => f.write_str("the certificate is not signed by a trusted authority"),
+            Self::CaAsServerCertificate => f.write_str(
+                "the server presents a CA certificate as its own (a self-signed certificate \
+                 made as a CA), which is not in SMTP_SETUP_CA_FILE",
+            ),
             Self::NameMismatch { presented } if presented.is_empty() => {
                 f.write_str("the certificate is for another host name")
             }
@@ -74,6 +105,14 @@ impl std::fmt::Display for CertificateProblem {
             Self::Expired => f.write_str("the certificate has expired"),
             Self::NotYetValid => f.write_str("the certificate is not valid yet"),
             Self::Revoked => f.write_str("the certificate has been revoked"),
+            Self::RevocationUnknown => {
+                f.write_str("whether the certificate was revoked cannot be established")
+            }
+            Self::WrongPurpose => f.write_str("the certificate is not made for a TLS server"),
+            Self::BadSignature => f.write_str(
+                "the certificate's signature is wrong or uses an algorithm refused here",
+            ),
+            Self::Malformed => f.write_str("the certificate cannot be read (malformed)"),
             Self::Other(text) => write!(f, "the certificate was refused: {text}"),
         }
     }
@@ -101,24 +140,35 @@ pub fn classify_handshake(error: std::io::Error) -> HandshakeFailure {
 }
 
 fn certificate_problem(problem: &CertificateError) -> CertificateProblem {
+    use CertificateError as E;
     match problem {
-        CertificateError::UnknownIssuer => CertificateProblem::Untrusted,
-        CertificateError::NotValidForName => CertificateProblem::NameMismatch {
+        E::UnknownIssuer => CertificateProblem::Untrusted,
+        E::NotValidForName => CertificateProblem::NameMismatch {
             presented: Vec::new(),
         },
-        CertificateError::NotValidForNameContext { presented, .. } => {
-            CertificateProblem::NameMismatch {
-                presented: presented.clone(),
-            }
+        E::NotValidForNameContext { presented, .. } => CertificateProblem::NameMismatch {
+            presented: presented.clone(),
+        },
+        E::Expired | E::ExpiredContext { .. } => CertificateProblem::Expired,
+        E::NotValidYet | E::NotValidYetContext { .. } => CertificateProblem::NotYetValid,
+        E::Revoked => CertificateProblem::Revoked,
+        E::UnknownRevocationStatus
+        | E::ExpiredRevocationList
+        | E::ExpiredRevocationListContext { .. }
+        | E::InvalidOcspResponse => CertificateProblem::RevocationUnknown,
+        E::InvalidPurpose | E::InvalidPurposeContext { .. } => CertificateProblem::WrongPurpose,
+        E::BadSignature
+        | E::UnsupportedSignatureAlgorithmContext { .. }
+        | E::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+            CertificateProblem::BadSignature
         }
-        CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
-            CertificateProblem::Expired
+        E::BadEncoding | E::UnhandledCriticalExtension => CertificateProblem::Malformed,
+        // webpki's own errors come wrapped; the one people meet is a self-signed
+        // certificate made as a CA.
+        E::Other(other) if format!("{other:?}").contains("CaUsedAsEndEntity") => {
+            CertificateProblem::CaAsServerCertificate
         }
-        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
-            CertificateProblem::NotYetValid
-        }
-        CertificateError::Revoked => CertificateProblem::Revoked,
-        other => CertificateProblem::Other(format!("{other:?}")),
+        other => CertificateProblem::Other(other.to_string()),
     }
 }
 
