@@ -171,9 +171,14 @@ pub async fn spawn_faults(smtp_mode: &str, peers: &Peers) -> Faults {
     spawn_faults_with_cert(smtp_mode, peers, "").await
 }
 
-/// The fault peers with their IMAP server behaving as `imap_mode`.
-pub async fn spawn_imap_faults(imap_mode: &str, peers: &Peers) -> Faults {
-    spawn_faults_with(peers, &[("FAULT_IMAP", imap_mode)]).await
+/// The fault peers with their IMAP server behaving as `imap_mode`, presenting the
+/// certificate `peers` made for `cert_name` ("" for localhost, see below).
+pub async fn spawn_imap_faults(imap_mode: &str, peers: &Peers, cert_name: &str) -> Faults {
+    spawn_faults_with(
+        peers,
+        &[("FAULT_IMAP", imap_mode), ("FAULT_CERT_NAME", cert_name)],
+    )
+    .await
 }
 
 /// The same, presenting the certificate `peers` made for another subjectAltName (its

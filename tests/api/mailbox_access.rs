@@ -122,17 +122,39 @@ async fn a_mailbox_the_token_may_not_open_is_refused_at_authenticate_in_the_serv
 /// The mailbox check against the fault peer's IMAP server in `mode`.
 async fn imap_fault(mode: &str) -> (TestReport, crate::helpers::Faults) {
     let peers = spawn_peers_with(&[]).await;
-    let faults = spawn_imap_faults(mode, &peers).await;
+    let faults = spawn_imap_faults(mode, &peers, "").await;
+    (imap_check(&peers, &faults).await, faults)
+}
+
+async fn imap_check(peers: &Peers, faults: &crate::helpers::Faults) -> TestReport {
     let settings = ServerSettings {
         imap_override: smtp_setup::server::settings::parse_endpoint(&faults.info.imaps),
         timeouts: short_timeouts(),
         ..peers.settings()
     };
-    let report = Checks::new(&settings)
+    Checks::new(&settings)
         .expect("checks")
         .mailbox_access(&peers.form(), &NOTHING_STORED)
-        .await;
-    (report, faults)
+        .await
+}
+
+#[tokio::test]
+async fn an_imap_certificate_for_another_name_is_refused_before_the_token_is_sent() {
+    let peers = spawn_peers_with(&[("PEER_SMTP_CERT_SAN", "DNS:mail.other.example")]).await;
+    let faults = spawn_imap_faults("ok", &peers, "-DNS_mail_other_example").await;
+    let report = imap_check(&peers, &faults).await;
+    let failure = failed(&report);
+    assert_eq!(failure.step, Step::ImapTls);
+    assert!(
+        failure
+            .detail
+            .contains("for another host name (mail.other.example)"),
+        "{failure:?}"
+    );
+    assert!(failure.fix.contains("host name"), "{failure:?}");
+    // Refused at the handshake: no command, and so no token, went to the server.
+    let said = transcript_text(&report.transcript);
+    assert!(!said.contains("C: "), "{said}");
 }
 
 #[tokio::test]

@@ -2,12 +2,22 @@
 
 use crate::server::tls::CertificateProblem;
 
-pub fn fix(problem: &CertificateProblem) -> &'static str {
+/// `kind`: the server as the words name it ("SMTP server", "IMAP server").
+pub fn fix(problem: &CertificateProblem, kind: &str) -> String {
     match problem {
-        CertificateProblem::NameMismatch { .. } => {
-            "The certificate is for a different host name: check the SMTP server name (for \
-             Microsoft 365, smtp.office365.com or your cloud's host), not an IP address or alias."
-        }
+        CertificateProblem::NameMismatch { .. } => format!(
+            "The certificate is for a different host name: check the {kind}'s name (for \
+             Microsoft 365, your cloud's Exchange host, e.g. outlook.office365.com), not an IP \
+             address or alias."
+        ),
+        other => without_names(other).to_owned(),
+    }
+}
+
+/// The fix of every problem but a name mismatch (which names the server's kind).
+fn without_names(problem: &CertificateProblem) -> &'static str {
+    match problem {
+        CertificateProblem::NameMismatch { .. } => "Check the server's name.",
         CertificateProblem::Expired | CertificateProblem::NotYetValid => {
             "The server's certificate is outside its validity dates: the server's operator must \
              renew it (or this machine's clock is wrong)."
@@ -53,14 +63,15 @@ mod tests {
 
     #[test]
     fn certificate_problems_are_told_apart() {
-        assert!(fix(&CertificateProblem::Untrusted).contains("SMTP_SETUP_CA_FILE"));
+        let fix = |problem| fix(&problem, "IMAP server");
+        assert!(fix(CertificateProblem::Untrusted).contains("SMTP_SETUP_CA_FILE"));
         let name = CertificateProblem::NameMismatch {
             presented: vec!["other.example".into()],
         };
-        assert!(fix(&name).contains("host name"));
-        assert!(fix(&CertificateProblem::Expired).contains("renew"));
-        assert!(fix(&CertificateProblem::Revoked).contains("revoked"));
-        assert!(fix(&CertificateProblem::CaAsServerCertificate).contains("SMTP_SETUP_CA_FILE"));
-        assert!(fix(&CertificateProblem::WrongPurpose).contains("server certificate"));
+        assert!(fix(name).contains("check the IMAP server's name"));
+        assert!(fix(CertificateProblem::Expired).contains("renew"));
+        assert!(fix(CertificateProblem::Revoked).contains("revoked"));
+        assert!(fix(CertificateProblem::CaAsServerCertificate).contains("SMTP_SETUP_CA_FILE"));
+        assert!(fix(CertificateProblem::WrongPurpose).contains("server certificate"));
     }
 }

@@ -78,7 +78,7 @@ pub fn wire(step: Step, error: &WireError, peer: &Peer<'_>) -> Option<Failure> {
         WireError::Certificate(problem) => at(format!(
             "The {kind}'s certificate was refused, so nothing was sent."
         ))
-        .fix(certificate::fix(problem)),
+        .fix(certificate::fix(problem, kind)),
         WireError::Handshake(_) | WireError::ServerName { .. } | WireError::OutOfOrder => {
             at("The encrypted connection could not be set up.".to_owned()).fix(
                 "Check that the server supports TLS 1.2 or later on this port, and that no \

@@ -147,7 +147,7 @@ fn certificate_problem(problem: &CertificateError) -> CertificateProblem {
             presented: Vec::new(),
         },
         E::NotValidForNameContext { presented, .. } => CertificateProblem::NameMismatch {
-            presented: presented.clone(),
+            presented: presented.iter().map(|name| plain_name(name)).collect(),
         },
         E::Expired | E::ExpiredContext { .. } => CertificateProblem::Expired,
         E::NotValidYet | E::NotValidYetContext { .. } => CertificateProblem::NotYetValid,
@@ -169,6 +169,15 @@ fn certificate_problem(problem: &CertificateError) -> CertificateProblem {
             CertificateProblem::CaAsServerCertificate
         }
         other => CertificateProblem::Other(other.to_string()),
+    }
+}
+
+/// rustls names what a certificate presents as `DnsName("mail.example")` or
+/// `IpAddress(V4(…))`; the administrator reads the name itself.
+fn plain_name(presented: &str) -> String {
+    match presented.split_once("(\"") {
+        Some((_, rest)) => rest.split('"').next().unwrap_or(rest).to_owned(),
+        None => presented.to_owned(),
     }
 }
 
@@ -215,6 +224,8 @@ mod tests {
             certificate(CertificateError::NotValidForName),
             CertificateProblem::NameMismatch { .. }
         ));
+        assert_eq!(plain_name("DnsName(\"mail.example\")"), "mail.example");
+        assert_eq!(plain_name("mail.example"), "mail.example");
         let other = classify_handshake(io(rustls::Error::HandshakeNotComplete));
         assert!(matches!(other, HandshakeFailure::Other(e) if e.to_string().contains("handshake")));
         let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
