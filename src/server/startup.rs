@@ -199,8 +199,12 @@ fn log_destinations(settings: &ServerSettings) {
             .smtp_override
             .as_ref()
             .map_or(cloud.to_owned(), |e| e.to_string()),
+        imap = settings
+            .imap_override
+            .as_ref()
+            .map_or(cloud.to_owned(), |e| e.to_string()),
         extra_ca = settings.extra_roots_pem.is_some(),
-        "Microsoft OAuth2 test sends go to these servers"
+        "Microsoft OAuth2 checks go to these servers"
     );
 }
 
