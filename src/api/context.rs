@@ -3,7 +3,10 @@
 
 use leptos::prelude::*;
 
+use super::report::{TestKind, TestReport};
+use super::send_test_email::TestAnswer;
 use super::ApiError;
+use crate::domain::SmtpForm;
 use crate::server::admin::SessionKey;
 use crate::server::startup::AppState;
 
@@ -19,4 +22,26 @@ pub fn server_context() -> Result<ServerContext, ApiError> {
         .and_then(|parts| parts.extensions.get::<SessionKey>().copied())
         .ok_or(ApiError::SignedOut)?;
     Ok(ServerContext { state, session })
+}
+
+impl ServerContext {
+    /// Runs one check with the form's values (an empty secret field takes the stored
+    /// secret), counted against the session's limit, and records it in the history.
+    pub async fn run_check(&self, kind: TestKind, form: &SmtpForm) -> Result<TestAnswer, ApiError> {
+        let state = &self.state;
+        if let Err(wait) = state.admin.allow_test_send(self.session) {
+            return Ok(TestAnswer {
+                report: TestReport::rate_limited(wait.as_secs().max(1)),
+                history: None,
+            });
+        }
+        let stored = crate::server::saved_config::stored_secrets_for(&state.store, form).await?;
+        let report = match kind {
+            TestKind::SendTest => state.checks.send_test(form, &stored).await,
+            TestKind::MailboxAccess => state.checks.mailbox_access(form, &stored).await,
+        };
+        let history =
+            crate::server::history::after_test(&state.store, kind, form.auth_type, &report).await;
+        Ok(TestAnswer { report, history })
+    }
 }

@@ -22,22 +22,7 @@ pub struct TestAnswer {
 pub async fn send_test_email(form: SmtpForm) -> Result<TestAnswer, ApiError> {
     use super::report::TestKind;
 
-    let ctx = super::context::server_context()?;
-    let state = &ctx.state;
-    if let Err(wait) = state.admin.allow_test_send(ctx.session) {
-        return Ok(TestAnswer {
-            report: TestReport::rate_limited(wait.as_secs().max(1)),
-            history: None,
-        });
-    }
-    let stored = crate::server::saved_config::stored_secrets_for(&state.store, &form).await?;
-    let report = state.checks.send_test(&form, &stored).await;
-    let history = crate::server::history::after_test(
-        &state.store,
-        TestKind::SendTest,
-        form.auth_type,
-        &report,
-    )
-    .await;
-    Ok(TestAnswer { report, history })
+    super::context::server_context()?
+        .run_check(TestKind::SendTest, &form)
+        .await
 }
