@@ -3,7 +3,7 @@
 //! IMAP over TLS up to INBOX opened read-only and a clean logout.
 
 use super::token::{Attempted, Target, TokenSource};
-use super::{Checks, Recorder, StepFailed};
+use super::{failed, Checks, Recorder, StepFailed};
 use crate::api::report::{Failure, Step, TestOutcome, TestReport};
 use crate::domain::{MicrosoftOAuthConfig, SendConfig, SmtpForm, StoredSecrets};
 use crate::server::diagnosis;
@@ -37,26 +37,12 @@ impl Checks {
                             messages: examined.messages,
                         }
                     }
-                    Err(failure) => {
-                        tracing::warn!(
-                            step = ?failure.step,
-                            code = failure.code.as_deref().unwrap_or("-"),
-                            detail = %failure.detail,
-                            "mailbox check failed"
-                        );
-                        TestOutcome::Failed(failure)
-                    }
+                    Err(failure) => failed("mailbox access", failure),
                 };
                 (outcome, Some(mailbox))
             }
         };
-        let (steps, transcript) = run.finish();
-        TestReport {
-            outcome,
-            steps,
-            transcript,
-            recipient: mailbox,
-        }
+        run.report(outcome, mailbox)
     }
 
     async fn open_mailbox(
@@ -72,30 +58,20 @@ impl Checks {
             .tokens
             .target(config)
             .map_err(|e| diagnosis::internal(Step::TokenRequest, &e))?;
-        let mut source = TokenSource::CacheFirst;
-        loop {
-            let mut attempt = run.attempt();
-            let opened = self
-                .token_then_imap(&mut attempt, config, &target, source, &endpoint)
-                .await;
-            match opened {
-                Err(attempted)
-                    if self
-                        .tokens
-                        .retry(&attempted, source, Step::ImapAuthenticate, &target) =>
-                {
-                    run.retried(attempt);
-                    run.note(
-                        "AUTHENTICATE refused a cached token: retrying once with a fresh token",
-                    );
-                    source = TokenSource::Fresh;
-                }
-                done => {
-                    run.keep(attempt);
-                    return done.map_err(|attempted| attempted.failure);
-                }
-            }
-        }
+        let (target, endpoint) = (&target, &endpoint);
+        self.tokens
+            .with_retry(
+                run,
+                target,
+                (Step::ImapAuthenticate, "AUTHENTICATE"),
+                |mut attempt, source| async move {
+                    let result = self
+                        .token_then_imap(&mut attempt, config, target, source, endpoint)
+                        .await;
+                    (attempt, result)
+                },
+            )
+            .await
     }
 
     async fn token_then_imap(

@@ -10,7 +10,7 @@ pub mod token;
 
 use std::sync::Arc;
 
-pub use recorder::{Observed, Recorder, StepFailed};
+pub use recorder::{failed, Observed, Recorder, StepFailed};
 
 use self::token::Tokens;
 use super::settings::{Endpoint, ServerSettings, Timeouts};

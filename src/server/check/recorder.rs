@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::api::report::{Speaker, Step, StepResult, StepStatus, TranscriptLine};
+use crate::api::report::{
+    Failure, Speaker, Step, StepResult, StepStatus, TestOutcome, TestReport, TranscriptLine,
+};
 use crate::server::deadline::{Deadline, TimedOut};
 use crate::server::wire::{Party, Transcript};
 
@@ -191,6 +193,29 @@ impl Recorder {
             .sort_by_key(|r| plan.iter().position(|s| *s == r.step));
         (self.steps, self.transcript)
     }
+
+    /// The report of a check that ended with `outcome`.
+    pub fn report(self, outcome: TestOutcome, recipient: Option<String>) -> TestReport {
+        let (steps, transcript) = self.finish();
+        TestReport {
+            outcome,
+            steps,
+            transcript,
+            recipient,
+        }
+    }
+}
+
+/// A failure as a check's outcome, logged with its step and Microsoft's code.
+pub fn failed(check: &'static str, failure: Failure) -> TestOutcome {
+    tracing::warn!(
+        check,
+        step = ?failure.step,
+        code = failure.code.as_deref().unwrap_or("-"),
+        detail = %failure.detail,
+        "check failed"
+    );
+    TestOutcome::Failed(failure)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use lettre::Message;
 
 use super::token::{Attempted, Target, TokenSource};
-use super::{Checks, Recorder};
+use super::{failed, Checks, Recorder};
 use crate::api::report::{Failure, Step, TestOutcome, TestReport};
 use crate::domain::{MicrosoftOAuthConfig, PasswordConfig, SendConfig, SmtpForm, StoredSecrets};
 use crate::server::diagnosis;
@@ -53,26 +53,12 @@ impl Checks {
                             recipient: recipient.clone(),
                         }
                     }
-                    Err(failure) => {
-                        tracing::warn!(
-                            step = ?failure.step,
-                            code = failure.code.as_deref().unwrap_or("-"),
-                            detail = %failure.detail,
-                            "test send failed"
-                        );
-                        TestOutcome::Failed(failure)
-                    }
+                    Err(failure) => failed("test send", failure),
                 };
                 (outcome, Some(recipient))
             }
         };
-        let (steps, transcript) = run.finish();
-        TestReport {
-            outcome,
-            steps,
-            transcript,
-            recipient,
-        }
+        run.report(outcome, recipient)
     }
 
     async fn send(&self, run: &mut Recorder, config: &SendConfig) -> Result<(), Failure> {
@@ -126,28 +112,20 @@ impl Checks {
             .tokens
             .target(config)
             .map_err(|e| diagnosis::internal(Step::TokenRequest, &e))?;
-        let mut source = TokenSource::CacheFirst;
-        loop {
-            let mut attempt = run.attempt();
-            let sent = self
-                .token_then_send(&mut attempt, config, &target, source, outgoing)
-                .await;
-            match sent {
-                Err(attempted)
-                    if self
-                        .tokens
-                        .retry(&attempted, source, Step::Authenticate, &target) =>
-                {
-                    run.retried(attempt);
-                    run.note("AUTH refused a cached token: retrying once with a fresh token");
-                    source = TokenSource::Fresh;
-                }
-                done => {
-                    run.keep(attempt);
-                    return done.map_err(|attempted| attempted.failure);
-                }
-            }
-        }
+        let target = &target;
+        self.tokens
+            .with_retry(
+                run,
+                target,
+                (Step::Authenticate, "AUTH"),
+                |mut attempt, source| async move {
+                    let result = self
+                        .token_then_send(&mut attempt, config, target, source, outgoing)
+                        .await;
+                    (attempt, result)
+                },
+            )
+            .await
     }
 
     async fn token_then_send(

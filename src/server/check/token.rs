@@ -1,6 +1,7 @@
 //! The steps every Microsoft check begins with: a client-credentials token (from the
 //! cache while it is good), then its inspection, before any mail server sees it.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -119,7 +120,7 @@ impl Tokens {
             scope: &target.scope,
         };
         let retried = match source {
-            TokenSource::Fresh => " (the cached token was refused at AUTH)",
+            TokenSource::Fresh => " (the cached token was refused)",
             TokenSource::CacheFirst => "",
         };
         let deadline = run.deadline();
@@ -169,24 +170,47 @@ impl Tokens {
         }
     }
 
-    /// Whether a failed attempt earns the one retry: a cached token refused at
-    /// `auth_step` may have been revoked or outlived a permission change. The token is
-    /// forgotten, and the caller tries once more with a fresh one. Authentication is
-    /// never retried otherwise, so a wrong configuration cannot lock the mailbox out.
-    pub fn retry(
+    /// Runs `attempt` with the cache's token first. A cached token refused at
+    /// `auth_step` (the server's `command`) may have been revoked or outlived a
+    /// permission change: it is forgotten and the attempt made once more with a fresh
+    /// token. Authentication is never retried otherwise, so a wrong configuration cannot
+    /// lock the mailbox out.
+    ///
+    /// `attempt` owns its recording and hands it back: a closure borrowing it would make
+    /// the server function's future `Send` only for some lifetimes.
+    pub async fn with_retry<T, F, A>(
         &self,
-        attempted: &Attempted,
-        source: TokenSource,
-        auth_step: Step,
+        run: &mut Recorder,
         target: &Target,
-    ) -> bool {
-        let retry = attempted.cached
-            && source == TokenSource::CacheFirst
-            && attempted.failure.step == auth_step;
-        if retry {
-            self.cache.evict(&target.key);
+        (auth_step, command): (Step, &str),
+        mut attempt: F,
+    ) -> Result<T, Failure>
+    where
+        F: FnMut(Recorder, TokenSource) -> A,
+        A: Future<Output = (Recorder, Result<T, Attempted>)>,
+    {
+        let mut source = TokenSource::CacheFirst;
+        loop {
+            let (recording, result) = attempt(run.attempt(), source).await;
+            match result {
+                Err(attempted)
+                    if attempted.cached
+                        && source == TokenSource::CacheFirst
+                        && attempted.failure.step == auth_step =>
+                {
+                    self.cache.evict(&target.key);
+                    run.retried(recording);
+                    run.note(&format!(
+                        "{command} refused a cached token: retrying once with a fresh token"
+                    ));
+                    source = TokenSource::Fresh;
+                }
+                done => {
+                    run.keep(recording);
+                    return done.map_err(|attempted| attempted.failure);
+                }
+            }
         }
-        retry
     }
 }
 
