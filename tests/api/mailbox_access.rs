@@ -127,15 +127,69 @@ async fn imap_fault(mode: &str) -> (TestReport, crate::helpers::Faults) {
 }
 
 async fn imap_check(peers: &Peers, faults: &crate::helpers::Faults) -> TestReport {
+    fault_checks(peers, faults)
+        .mailbox_access(&peers.form(), &NOTHING_STORED)
+        .await
+}
+
+/// Checks whose tokens come from `peers` and whose IMAP server is the fault peer's.
+fn fault_checks(peers: &Peers, faults: &crate::helpers::Faults) -> Checks {
     let settings = ServerSettings {
         imap_override: smtp_setup::server::settings::parse_endpoint(&faults.info.imaps),
         timeouts: short_timeouts(),
         ..peers.settings()
     };
-    Checks::new(&settings)
-        .expect("checks")
-        .mailbox_access(&peers.form(), &NOTHING_STORED)
-        .await
+    Checks::new(&settings).expect("checks")
+}
+
+#[tokio::test]
+async fn a_cached_token_refused_at_authenticate_is_replaced_once() {
+    // The first check caches a token; the second's cached token is refused at
+    // AUTHENTICATE, a fresh token is fetched and the third AUTHENTICATE succeeds.
+    let peers = spawn_peers_with(&[]).await;
+    let mut faults = spawn_imap_faults("refuse-second-auth", &peers, "").await;
+    let checks = fault_checks(&peers, &faults);
+    let first = checks.mailbox_access(&peers.form(), &NOTHING_STORED).await;
+    assert!(
+        matches!(first.outcome, TestOutcome::MailboxOpened { .. }),
+        "{first:?}"
+    );
+    let second = checks.mailbox_access(&peers.form(), &NOTHING_STORED).await;
+    assert!(
+        matches!(second.outcome, TestOutcome::MailboxOpened { .. }),
+        "{second:?}"
+    );
+    assert!(
+        second.steps[1].detail.contains("cached token was refused"),
+        "{}",
+        second.steps[1].detail
+    );
+    let said = transcript_text(&second.transcript);
+    assert!(
+        said.contains("AUTHENTICATE refused a cached token"),
+        "{said}"
+    );
+    assert_eq!(peers.stats().await.token_requests, 2);
+    // The server's own record, up to the second check's EXAMINE.
+    let (mut authentications, mut examined) = (0, 0);
+    while examined < 2 {
+        let event: serde_json::Value =
+            serde_json::from_str(&faults.next_event().await).expect("an event");
+        match event["command"].as_str() {
+            Some("AUTHENTICATE XOAUTH2 [token]") => authentications += 1,
+            Some("EXAMINE INBOX") => examined += 1,
+            _ => {}
+        }
+    }
+    assert_eq!(authentications, 3, "two checks, one of them retried");
+}
+
+#[tokio::test]
+async fn a_fresh_token_refused_at_authenticate_is_not_retried() {
+    let (report, _) = imap_fault("auth-failed").await;
+    assert_eq!(failed(&report).step, Step::ImapAuthenticate);
+    let said = transcript_text(&report.transcript);
+    assert_eq!(said.matches("AUTHENTICATE XOAUTH2").count(), 1, "{said}");
 }
 
 #[tokio::test]

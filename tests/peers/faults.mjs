@@ -10,7 +10,9 @@
 //  - an IMAP server over TLS (implicit, as on port 993) behaving as FAULT_IMAP: ok,
 //    auth-failed (Exchange's `NO AUTHENTICATE failed.`), not-connected (`OK AUTHENTICATE
 //    completed.`, then `BAD User is authenticated but not connected.` and `* BYE`),
-//    no-xoauth2, silent (TLS, then never a greeting); each command it reads is an event
+//    no-xoauth2, silent (TLS, then never a greeting), refuse-second-auth (the second
+//    AUTHENTICATE of its life is refused, as a revoked token's would be, the others
+//    accepted); each command it reads is an event
 //    line {"event":"imap","command":…} (the tag left out);
 //  - the same token endpoint over HTTPS, with that certificate: it counts the requests
 //    that reach it (GET /https-token-requests on the plain endpoint says how many), to
@@ -191,6 +193,7 @@ const httpsTokenServer = https.createServer(serverCert(), (req, res) => {
 });
 const smtpServer = net.createServer(smtpSession);
 const imapMode = process.env.FAULT_IMAP || 'ok';
+let imapAuthentications = 0;
 
 // Exchange Online's words, as it says them.
 function imapSession(socket) {
@@ -236,7 +239,10 @@ function imapSession(socket) {
     }
   };
   const authenticated = (tag) => {
-    if (imapMode === 'auth-failed') return send(`${tag} NO AUTHENTICATE failed.\r\n`);
+    imapAuthentications += 1;
+    const refused = imapMode === 'auth-failed'
+      || (imapMode === 'refuse-second-auth' && imapAuthentications === 2);
+    if (refused) return send(`${tag} NO AUTHENTICATE failed.\r\n`);
     return send(`${tag} OK AUTHENTICATE completed.\r\n`);
   };
   socket.on('data', (chunk) => {
