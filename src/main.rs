@@ -8,6 +8,10 @@ async fn main() -> std::process::ExitCode {
     use smtp_setup::server::{assets, memory, settings::ServerSettings, telemetry};
 
     telemetry::init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(code) = smtp_setup::server::cli::run(&args).await {
+        return code;
+    }
     memory::map_large_blocks_separately();
     let built = async {
         let options = assets::leptos_options()?;

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod assets;
 pub mod check;
+pub mod cli;
 pub mod deadline;
 pub mod diagnosis;
 pub mod entra;
@@ -12,6 +13,7 @@ pub mod imap;
 pub mod memory;
 pub mod message;
 pub mod precompress;
+pub mod relay;
 pub mod sasl;
 pub mod saved_config;
 pub mod settings;

@@ -8,6 +8,7 @@ use reqwest::Url;
 use secrecy::SecretString;
 
 use crate::domain::Cloud;
+use crate::server::relay::settings::{RelaySettings, RelaySettingsError};
 use crate::server::store::DEFAULT_DATABASE_URL;
 
 pub const DEFAULT_TEST_SENDS_PER_MINUTE: usize = 10;
@@ -37,6 +38,8 @@ pub struct ServerSettings {
     pub public_url: Option<String>,
     /// `SMTP_SETUP_TEST_SENDS_PER_MINUTE`: per session.
     pub test_sends_per_minute: usize,
+    /// The relay's listener, certificate, allowed addresses and limits.
+    pub relay: RelaySettings,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,11 +121,20 @@ pub enum SettingsError {
     PublicUrl(String),
     #[error("SMTP_SETUP_TEST_SENDS_PER_MINUTE must be a positive number, got {0:?}")]
     TestSendsPerMinute(String),
+    #[error(transparent)]
+    Relay(#[from] RelaySettingsError),
 }
 
 impl ServerSettings {
     pub fn from_env() -> Result<Self, SettingsError> {
-        Self::from_lookup(env_var)
+        // An empty SMTP_SETUP_RELAY_ADDR turns the relay off, where other empty
+        // variables count as unset.
+        Self::from_lookup(|name| match std::env::var(name) {
+            Ok(value) if name == "SMTP_SETUP_RELAY_ADDR" && value.trim().is_empty() => {
+                Some("off".to_owned())
+            }
+            _ => env_var(name),
+        })
     }
 
     /// Reads the settings through `lookup`, so tests can supply their own environment.
@@ -158,7 +170,9 @@ impl ServerSettings {
                 .filter(|n| *n > 0)
                 .ok_or(SettingsError::TestSendsPerMinute(value))?,
         };
+        let relay = RelaySettings::from_lookup(&lookup)?;
         Ok(Self {
+            relay,
             authority_override,
             smtp_override,
             imap_override,

@@ -22,6 +22,8 @@ use tower_http::set_header::SetResponseHeader;
 use super::admin::{Admin, RandomFailed, TokenPolicy};
 use super::check::Checks;
 use super::precompress;
+use super::relay::tls::RelayTlsError;
+use super::relay::{self, Relay};
 use super::settings::{ServerSettings, SettingsError};
 use super::store::{Store, StoreError};
 use super::tls::TlsSetupError;
@@ -35,6 +37,7 @@ pub struct AppState {
     pub admin: Arc<Admin>,
     pub store: Arc<Store>,
     pub checks: Arc<Checks>,
+    pub relay: Arc<Relay>,
     pub public_url: PublicUrl,
     pub leptos_options: LeptosOptions,
 }
@@ -51,6 +54,8 @@ pub enum StartupError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Random(#[from] RandomFailed),
+    #[error(transparent)]
+    RelayTls(#[from] RelayTlsError),
     #[error("cannot listen on {address}: {source}")]
     Listen {
         address: SocketAddr,
@@ -63,7 +68,15 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     address: SocketAddr,
+    /// The relay's SMTP listener, when it is on.
+    relay_listener: Option<RelayListener>,
     state: AppState,
+}
+
+struct RelayListener {
+    listener: TcpListener,
+    address: SocketAddr,
+    tls: Arc<rustls::ServerConfig>,
 }
 
 impl Application {
@@ -86,14 +99,22 @@ impl Application {
         // Administrators signed in before a restart stay signed in.
         admin.restore_sessions(store.live_sessions(std::time::SystemTime::now()).await?);
 
-        let address = leptos_options.site_addr;
-        let listener = TcpListener::bind(address)
-            .await
-            .map_err(|source| StartupError::Listen { address, source })?;
-        // Port 0 picks one: the link printed names the address actually bound.
-        let address = listener
-            .local_addr()
-            .map_err(|source| StartupError::Listen { address, source })?;
+        let store = Arc::new(store);
+        let (listener, address) = bind(leptos_options.site_addr).await?;
+        let relay_listener = match settings.relay.address {
+            None => None,
+            Some(address) => {
+                let tls =
+                    relay::tls::server_config(settings.relay.certificate.as_ref(), store.path())?;
+                let (listener, address) = bind(address).await?;
+                Some(RelayListener {
+                    listener,
+                    address,
+                    tls,
+                })
+            }
+        };
+        let relay = Arc::new(Relay::new(store.clone(), settings.relay.clone()));
         let public_url = PublicUrl(
             settings
                 .public_url
@@ -104,10 +125,12 @@ impl Application {
         Ok(Self {
             listener,
             address,
+            relay_listener,
             state: AppState {
                 admin: Arc::new(admin),
-                store: Arc::new(store),
+                store,
                 checks,
+                relay,
                 public_url,
                 leptos_options,
             },
@@ -118,6 +141,11 @@ impl Application {
         self.address
     }
 
+    /// The relay's SMTP address, when it listens.
+    pub fn relay_address(&self) -> Option<SocketAddr> {
+        self.relay_listener.as_ref().map(|r| r.address)
+    }
+
     pub fn state(&self) -> &AppState {
         &self.state
     }
@@ -125,6 +153,9 @@ impl Application {
     /// Prints the sign-in link for whoever started the server (the binary does; tests
     /// sign in with their fixed token).
     pub fn print_sign_in_link(&self) {
+        if let Some(address) = self.relay_address() {
+            println!("smtp-setup: relay listening on smtp://{address}");
+        }
         login::print_sign_in_link(&self.state.public_url, &self.state.admin);
     }
 
@@ -136,7 +167,39 @@ impl Application {
         precompress::spawn(pkg_dir(&state.leptos_options));
         tracing::info!("listening on http://{}", self.address);
         let store = state.store.clone();
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let worker = tokio::spawn(relay::delivery::run(
+            state.relay.clone(),
+            state.checks.clone(),
+            stopped.clone(),
+        ));
+        if let Some(relay_listener) = self.relay_listener {
+            tracing::info!("relay listening on smtp://{}", relay_listener.address);
+            let mut stopped = stopped.clone();
+            tokio::spawn(relay::listener::serve(
+                relay_listener.listener,
+                state.relay.clone(),
+                relay_listener.tls,
+                async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                },
+            ));
+        }
+        let shutdown = async {
+            shutdown.await;
+            let _ = stop.send(true);
+        };
         serve::serve(self.listener, router(state), shutdown).await;
+        // A delivery under way finishes (each is bounded); then the store closes.
+        let _ = stop.send(true);
+        if tokio::time::timeout(serve::SHUTDOWN_GRACE, worker)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "a delivery was still running at shutdown; it is retried at the next start"
+            );
+        }
         store.close().await;
         tracing::info!("stopped");
     }
@@ -168,6 +231,17 @@ pub fn router(state: AppState) -> Router {
             Duration::from_secs(10),
         ))
         .with_state(state)
+}
+
+async fn bind(address: SocketAddr) -> Result<(TcpListener, SocketAddr), StartupError> {
+    let listener = TcpListener::bind(address)
+        .await
+        .map_err(|source| StartupError::Listen { address, source })?;
+    // Port 0 picks one: what is printed names the address actually bound.
+    let address = listener
+        .local_addr()
+        .map_err(|source| StartupError::Listen { address, source })?;
+    Ok((listener, address))
 }
 
 fn pkg_dir(options: &LeptosOptions) -> std::path::PathBuf {

@@ -30,6 +30,7 @@ async fn spawn_binary(dir: &Path, extra_env: &[(&str, &str)]) -> Binary {
         .env("LEPTOS_OUTPUT_NAME", "smtp-setup")
         .env("DATABASE_URL", database_url(dir))
         .env("SMTP_SETUP_ADMIN_TOKEN", &*ADMIN_TOKEN)
+        .env("SMTP_SETUP_RELAY_ADDR", "127.0.0.1:0")
         .env("RUST_LOG", "warn")
         .envs(extra_env.iter().copied())
         .stdout(Stdio::piped())

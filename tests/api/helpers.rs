@@ -69,6 +69,7 @@ pub struct StoredMessage {
     pub from: Sender,
     pub to: Vec<String>,
     pub subject: String,
+    pub message_id: Option<String>,
     pub text: String,
     pub html: Option<String>,
     pub secure: bool,
@@ -207,6 +208,13 @@ async fn spawn_faults_with(peers: &Peers, env: &[(&str, &str)]) -> Faults {
     }
 }
 
+impl Peers {
+    /// Stops the peers and waits until they are gone (their ports are free again).
+    pub async fn stop(mut self) {
+        let _ = self._child.kill().await;
+    }
+}
+
 pub async fn spawn_peers() -> Peers {
     spawn_peers_with(&[]).await
 }
@@ -337,6 +345,10 @@ pub async fn open_store(dir: &Path, why: &str) -> Store {
 /// of its own, and a signed-in administrator's cookie.
 pub struct TestApp {
     pub base: String,
+    /// The relay's SMTP address.
+    pub relay_addr: Option<std::net::SocketAddr>,
+    /// The relay itself, to act as the page's Outbox buttons do.
+    pub relay: std::sync::Arc<smtp_setup::server::relay::Relay>,
     /// The application's own store, to break it on purpose.
     pub store: std::sync::Arc<Store>,
     pub http: reqwest::Client,
@@ -357,6 +369,8 @@ pub async fn spawn_app(dir: &Path, env: &[(&str, &str)]) -> TestApp {
             .or_else(|| match name {
                 "DATABASE_URL" => Some(database.clone()),
                 "SMTP_SETUP_ADMIN_TOKEN" => Some(ADMIN_TOKEN.to_owned()),
+                // Tests run side by side: each relay on a port of its own.
+                "SMTP_SETUP_RELAY_ADDR" => Some("127.0.0.1:0".to_owned()),
                 _ => None,
             })
     })
@@ -370,6 +384,8 @@ pub async fn spawn_app(dir: &Path, env: &[(&str, &str)]) -> TestApp {
         .await
         .expect("the application starts");
     let base = format!("http://{}", application.address());
+    let relay_addr = application.relay_address();
+    let relay = application.state().relay.clone();
     let store = application.state().store.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(application.run_until_stopped(async {
@@ -388,6 +404,8 @@ pub async fn spawn_app(dir: &Path, env: &[(&str, &str)]) -> TestApp {
     let cookie = session_cookie(&response);
     TestApp {
         base,
+        relay_addr,
+        relay,
         store,
         http,
         cookie,

@@ -9,6 +9,7 @@ mod helpers;
 mod known_failures;
 mod mailbox_access;
 mod password_and_clouds;
+mod relay;
 mod store;
 mod test_send;
 mod token_reuse;

@@ -26,7 +26,8 @@
 // PEER_SMTPS_PORT (the implicit-TLS server's port), PEER_AUTH_METHODS (offered AUTH mechanisms),
 // PEER_TOKEN_AUDIENCE (the issued tokens' aud), PEER_TOKEN_EXPIRED=1 (tokens already expired),
 // PEER_SMTP_AUTH_REPLY / PEER_SMTP_DATA_REPLY ("code|text": Exchange's words at AUTH, or at
-// the end of DATA, whatever was sent),
+// the end of DATA, whatever was sent), PEER_SMTP_DATA_REPLY_TIMES (only the first N DATA get
+// that scripted reply; later ones are accepted),
 // PEER_IMAP=1 (also dovecot, an IMAP server with implicit TLS validating the tokens, whose
 // INBOX holds PEER_IMAP_MESSAGES messages, default 3, on PEER_IMAP_PORT; its address is
 // `imaps`).
@@ -237,6 +238,7 @@ function scriptedReply(spec) {
 }
 
 async function startSmtpServer({ certFile, keyFile }, issuerUrl, messages, secure) {
+  let dataCount = 0;
   const jwks = createRemoteJWKSet(new URL(`${issuerUrl}/discovery/v2.0/keys`));
   const server = new SMTPServer({
     secure,
@@ -286,7 +288,9 @@ async function startSmtpServer({ certFile, keyFile }, issuerUrl, messages, secur
       }
     },
     onData(stream, session, callback) {
-      const scriptedData = scriptedReply(env.PEER_SMTP_DATA_REPLY);
+      dataCount += 1;
+      const times = env.PEER_SMTP_DATA_REPLY_TIMES ? Number(env.PEER_SMTP_DATA_REPLY_TIMES) : Infinity;
+      const scriptedData = dataCount <= times ? scriptedReply(env.PEER_SMTP_DATA_REPLY) : null;
       if (scriptedData) {
         // Read the whole message first: the reply comes at the end of DATA, as Exchange's does.
         stream.on('end', () => callback(scriptedData));
@@ -306,6 +310,7 @@ async function startSmtpServer({ certFile, keyFile }, issuerUrl, messages, secur
           from: { address: from.address, name: from.name },
           to: (mail.to?.value ?? []).map((t) => t.address),
           subject: mail.subject,
+          messageId: mail.messageId ?? null,
           text: mail.text,
           html: mail.html || null,
           secure: session.secure,

@@ -3,6 +3,7 @@
 //! words by `diagnosis`. Two so far: the test email (`test_send`, SMTP) and the mailbox
 //! access (`mailbox_access`, IMAP); both begin with the token steps of [`token`].
 
+pub mod delivery;
 mod mailbox_access;
 mod recorder;
 mod test_send;

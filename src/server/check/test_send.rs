@@ -5,7 +5,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use lettre::Message;
+use lettre::address::Envelope;
 
 use super::token::{Attempted, Target, TokenSource};
 use super::{failed, Checks, Recorder};
@@ -23,11 +23,14 @@ const SUBMISSION_PORT: u16 = 587;
 /// QUIT after the message was accepted: a failure changes nothing for the administrator.
 const QUIT_BOUND: Duration = Duration::from_secs(2);
 
-/// What one test sends, and where.
-struct Outgoing<'a> {
-    destination: Destination,
-    email: Message,
-    context: diagnosis::smtp::Context<'a>,
+/// What one send carries, and where: a test message, or a relayed one.
+pub(super) struct Outgoing<'a> {
+    pub destination: Destination,
+    pub envelope: Envelope,
+    pub message: Vec<u8>,
+    /// The DATA step's bound: a large relayed message takes longer than a test.
+    pub data_bound: Duration,
+    pub context: diagnosis::smtp::Context<'a>,
 }
 
 impl Checks {
@@ -62,7 +65,32 @@ impl Checks {
     }
 
     async fn send(&self, run: &mut Recorder, config: &SendConfig) -> Result<(), Failure> {
-        let destination = match config {
+        let destination = self.destination(config);
+        let server = destination.endpoint.to_string();
+        let email = message::build(&message::Context {
+            config,
+            smtp_server: server.clone(),
+            sent_at: SystemTime::now(),
+        })
+        .map_err(|e| diagnosis::internal(Step::Inputs, &e))?;
+        let outgoing = Outgoing {
+            destination,
+            envelope: email.envelope().clone(),
+            message: email.formatted(),
+            data_bound: self.timeouts.step,
+            context: diagnosis::smtp::Context {
+                server: &server,
+                mailbox: config.sender().mailbox.as_str(),
+                auth: config.auth_type(),
+            },
+        };
+        self.send_outgoing(run, config, &outgoing).await
+    }
+
+    /// Where `config` sends: the cloud's submission host (or the override) for OAuth2,
+    /// the configured server for a password.
+    pub(super) fn destination(&self, config: &SendConfig) -> Destination {
+        match config {
             SendConfig::MicrosoftOAuth2(microsoft) => Destination {
                 endpoint: self.smtp_override.clone().unwrap_or_else(|| Endpoint {
                     host: microsoft.cloud.smtp_host().to_owned(),
@@ -77,28 +105,21 @@ impl Checks {
                 },
                 security: password.security,
             },
-        };
-        let server = destination.endpoint.to_string();
-        let email = message::build(&message::Context {
-            config,
-            smtp_server: server.clone(),
-            sent_at: SystemTime::now(),
-        })
-        .map_err(|e| diagnosis::internal(Step::Inputs, &e))?;
-        let outgoing = Outgoing {
-            destination,
-            email,
-            context: diagnosis::smtp::Context {
-                server: &server,
-                mailbox: config.sender().mailbox.as_str(),
-                auth: config.auth_type(),
-            },
-        };
+        }
+    }
+
+    /// The authentication of `config`, then the SMTP dialogue for `outgoing`.
+    pub(super) async fn send_outgoing(
+        &self,
+        run: &mut Recorder,
+        config: &SendConfig,
+        outgoing: &Outgoing<'_>,
+    ) -> Result<(), Failure> {
         match config {
             SendConfig::MicrosoftOAuth2(microsoft) => {
-                self.send_microsoft(run, microsoft, &outgoing).await
+                self.send_microsoft(run, microsoft, outgoing).await
             }
-            SendConfig::Password(password) => self.send_password(run, password, &outgoing).await,
+            SendConfig::Password(password) => self.send_password(run, password, outgoing).await,
         }
     }
 
@@ -198,14 +219,14 @@ impl Checks {
             session.authenticate(credentials, mechanism),
         )
         .await?;
+        run.step(Step::Envelope, bound, session.envelope(&outgoing.envelope))
+            .await?;
         run.step(
-            Step::Envelope,
-            bound,
-            session.envelope(outgoing.email.envelope()),
+            Step::Data,
+            outgoing.data_bound,
+            session.data(&outgoing.message),
         )
         .await?;
-        let message = outgoing.email.formatted();
-        run.step(Step::Data, bound, session.data(&message)).await?;
         let _ = run.deadline().run(QUIT_BOUND, session.quit()).await;
         Ok(())
     }

@@ -8,6 +8,7 @@ mod connection;
 pub mod entra;
 pub mod imap;
 pub mod inspection;
+pub mod relay;
 pub mod smtp;
 
 use crate::api::report::{Failure, Step};

@@ -1,13 +1,15 @@
-//! The store: the saved configuration with its sealed secrets, the test history and the
-//! admin sessions, in SQLite (WAL, synchronous FULL: a write that returned is on disk,
-//! and a crash at any point leaves the old or the new configuration, whole, because each
-//! save is one statement). Rows are decoded strictly: a value this version does not know
-//! is an error, never a silent default.
+//! The store: the saved configuration with its sealed secrets, the test history, the
+//! admin sessions, and the relay's credentials and outbox, in SQLite (WAL, synchronous
+//! FULL: a write that returned is on disk, and a crash at any point leaves the old or the
+//! new configuration, whole, because each save is one statement). Rows are decoded
+//! strictly: a value this version does not know is an error, never a silent default.
 
 mod configuration;
-mod files;
+pub mod files;
 mod history;
 pub mod key;
+mod outbox;
+mod relay_credentials;
 pub mod sealing;
 mod sessions;
 
@@ -21,6 +23,8 @@ use sqlx::SqlitePool;
 pub use self::configuration::{Saved, SecretChange};
 pub use self::history::HISTORY_SHOWN;
 use self::key::{KeyError, KeySource};
+pub use self::outbox::{Due, Enqueued, NewMessage};
+pub use self::relay_credentials::CredentialInfo;
 use self::sealing::{SealError, SealingKey};
 use crate::api::ApiError;
 
@@ -74,6 +78,8 @@ impl From<StoreError> for ApiError {
 pub struct Store {
     pool: SqlitePool,
     key: SealingKey,
+    /// The database file (the relay keeps its self-signed certificate beside it).
+    path: PathBuf,
 }
 
 impl Store {
@@ -138,7 +144,7 @@ impl Store {
                     .await?;
             }
         }
-        Ok((Self { pool, key }, source))
+        Ok((Self { pool, key, path }, source))
     }
 
     /// Whether the database answers (for `/healthz`).
@@ -147,6 +153,10 @@ impl Store {
             .fetch_one(&self.pool)
             .await
             .is_ok()
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
     }
 
     pub async fn close(&self) {

@@ -1,0 +1,217 @@
+//! The delivery worker: one at a time, each due message goes to Exchange with the saved
+//! configuration. Sent: done. Refused for good (a 5xx to the envelope or content):
+//! failed, with the server's words. Anything else waits and is retried, from one minute
+//! to one hour apart with jitter, for a day. Messages are paced to the mailbox's
+//! submission limit. A message being sent when the process died is sent again at the
+//! next start: at-least-once, never lost.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use super::credentials::unix_millis;
+use super::Relay;
+use crate::api::outbox::MessageStatus;
+use crate::api::report::Failure;
+use crate::domain::SendConfig;
+use crate::server::check::delivery::Undelivered;
+use crate::server::check::Checks;
+use crate::server::diagnosis;
+use crate::server::store::{Due, StoreError};
+
+const FIRST_RETRY: Duration = Duration::from_secs(60);
+const LONGEST_WAIT: Duration = Duration::from_secs(60 * 60);
+pub const GIVE_UP_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+/// Without a wake-up, the worker still looks at the outbox this often.
+const IDLE_LOOK: Duration = Duration::from_secs(60);
+/// After the store failed, the worker waits this long before looking again.
+const STORE_PAUSE: Duration = Duration::from_secs(5);
+
+/// Runs until `stop` turns true; a delivery under way is finished first.
+pub async fn run(relay: Arc<Relay>, checks: Arc<Checks>, mut stop: watch::Receiver<bool>) {
+    match relay.store.requeue_interrupted(now_millis()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            messages = n,
+            "messages interrupted mid-delivery by the last stop are sent again"
+        ),
+        Err(error) => tracing::error!(%error, "cannot look for interrupted deliveries"),
+    }
+    let spacing = match relay.settings.sends_per_minute {
+        0 => Duration::ZERO,
+        n => Duration::from_secs(60) / n,
+    };
+    let mut next_slot = Instant::now();
+    while !*stop.borrow() {
+        let wait = match relay.store.claim_due(now_millis()).await {
+            Ok(Some(due)) => {
+                deliver(&relay, &checks, due).await;
+                next_slot += spacing;
+                next_slot = next_slot.max(Instant::now());
+                Some(next_slot)
+            }
+            Ok(None) => None,
+            Err(error) => {
+                tracing::error!(%error, "the outbox cannot be read");
+                Some(Instant::now() + STORE_PAUSE)
+            }
+        };
+        match wait {
+            // Paced (or the store paused): only a stop ends the wait early.
+            Some(until) if until > Instant::now() => {
+                tokio::select! {
+                    () = tokio::time::sleep_until(until) => {}
+                    _ = stop.changed() => {}
+                }
+            }
+            Some(_) => {}
+            None => {
+                let until = next_wake(&relay).await;
+                tokio::select! {
+                    () = tokio::time::sleep_until(until) => {}
+                    () = relay.wake.notified() => {}
+                    _ = stop.changed() => {}
+                }
+            }
+        }
+    }
+}
+
+/// When the earliest waiting message is due (at most [`IDLE_LOOK`] away).
+async fn next_wake(relay: &Relay) -> Instant {
+    let now = now_millis();
+    let wait = match relay.store.next_due_at().await {
+        Ok(Some(at)) => Duration::from_millis(u64::try_from(at - now).unwrap_or(0)),
+        Ok(None) => IDLE_LOOK,
+        Err(_) => STORE_PAUSE,
+    };
+    Instant::now() + wait.min(IDLE_LOOK)
+}
+
+async fn deliver(relay: &Relay, checks: &Checks, due: Due) {
+    let Due {
+        id,
+        accepted_at,
+        mail_from,
+        recipients,
+        message,
+        attempts,
+    } = due;
+    let result = match saved_config(relay).await {
+        Ok(config) => {
+            checks
+                .deliver(&config, &mail_from, &recipients, message)
+                .await
+        }
+        Err(failure) => Err(Undelivered::Temporary(failure)),
+    };
+    let now = now_millis();
+    let (status, next, failure) = match result {
+        Ok(()) => (MessageStatus::Sent, now, None),
+        Err(Undelivered::Permanent(failure)) => (MessageStatus::Failed, now, Some(failure)),
+        Err(Undelivered::Temporary(failure)) => {
+            let next = now + millis(retry_delay(attempts));
+            if next - accepted_at > millis(GIVE_UP_AFTER) {
+                let hours = GIVE_UP_AFTER.as_secs() / 3600;
+                let failure = diagnosis::relay::gave_up(&failure, hours);
+                (MessageStatus::Failed, now, Some(failure))
+            } else {
+                (MessageStatus::Retrying, next, Some(failure))
+            }
+        }
+    };
+    let words = failure.as_ref().map(last_error);
+    match status {
+        MessageStatus::Sent => tracing::info!(%id, attempts, "message delivered"),
+        _ => tracing::warn!(
+            %id,
+            attempts,
+            status = status.key(),
+            error = words.as_deref().unwrap_or_default(),
+            "message not delivered"
+        ),
+    }
+    if let Err(error) = relay
+        .store
+        .record_attempt(&id, status, now, next, words.as_deref())
+        .await
+    {
+        // The message stays "sending" and is sent again at the next start.
+        tracing::error!(%id, %error, "the outcome of a delivery could not be stored");
+    }
+}
+
+/// The saved configuration with its secrets, parsed as a test send parses it.
+async fn saved_config(relay: &Relay) -> Result<SendConfig, Failure> {
+    let stored = async {
+        let saved = relay.store.load().await?;
+        let secrets = relay.store.secrets().await?;
+        Ok::<_, StoreError>((saved, secrets))
+    };
+    let (saved, secrets) = stored
+        .await
+        .map_err(|e| diagnosis::relay::no_configuration(&e.to_string()))?;
+    if saved.version == 0 {
+        return Err(diagnosis::relay::no_configuration("nothing is saved yet"));
+    }
+    saved.form.parse(&secrets).map_err(|errors| {
+        diagnosis::relay::no_configuration(&format!(
+            "these fields need attention: {}",
+            errors.labels().join(", ")
+        ))
+    })
+}
+
+/// What the Outbox shows: the server's own words when it gave any.
+fn last_error(failure: &Failure) -> String {
+    if failure.detail.is_empty() {
+        failure.summary.clone()
+    } else {
+        failure.detail.clone()
+    }
+}
+
+/// 1, 2, 4 … minutes, at most an hour, each within ±20 % so that messages refused
+/// together are not all retried in the same second.
+fn retry_delay(attempts: i64) -> Duration {
+    let doublings = u32::try_from(attempts.saturating_sub(1).clamp(0, 16)).unwrap_or(16);
+    let base = FIRST_RETRY
+        .saturating_mul(1u32 << doublings)
+        .min(LONGEST_WAIT);
+    let jitter =
+        crate::server::store::sealing::random_bytes::<1>().map_or(0.5, |[b]| f64::from(b) / 255.0);
+    base.mul_f64(0.8 + 0.4 * jitter)
+}
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn now_millis() -> i64 {
+    unix_millis(SystemTime::now())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_from_a_minute_to_an_hour_with_jitter() {
+        for (attempts, minutes) in [
+            (1, 1.0),
+            (2, 2.0),
+            (3, 4.0),
+            (6, 32.0),
+            (7, 60.0),
+            (40, 60.0),
+        ] {
+            let delay = retry_delay(attempts).as_secs_f64() / 60.0;
+            assert!(
+                delay >= minutes * 0.8 - 1e-9 && delay <= minutes * 1.2 + 1e-9,
+                "attempt {attempts}: {delay} minutes"
+            );
+        }
+    }
+}

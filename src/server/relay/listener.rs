@@ -1,0 +1,85 @@
+//! The relay's accept loop: a bounded number of SMTP clients at once, each with its
+//! dialogue, upgraded to TLS when it asks. Stops accepting on shutdown; dialogues in
+//! flight end with their connection.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
+
+use super::session::{self, Connection, Next, State};
+use super::Relay;
+
+/// SMTP clients served at once; more are told to come back later.
+pub const MAX_CLIENTS: usize = 256;
+/// Time a client has to finish the TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub async fn serve(
+    listener: TcpListener,
+    relay: Arc<Relay>,
+    tls: Arc<rustls::ServerConfig>,
+    shutdown: impl Future<Output = ()>,
+) {
+    let slots = Arc::new(Semaphore::new(MAX_CLIENTS));
+    let acceptor = TlsAcceptor::from(tls);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                tracing::warn!(%error, "relay accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tokio::spawn(turn_away(stream));
+            continue;
+        };
+        let relay = relay.clone();
+        let acceptor = acceptor.clone();
+        tokio::spawn(async move {
+            client(&relay, &acceptor, stream, peer).await;
+            drop(slot);
+        });
+    }
+}
+
+/// RFC 5321 section 3.8: a server that cannot serve says 421 and closes.
+async fn turn_away(mut stream: TcpStream) {
+    use tokio::io::AsyncWriteExt as _;
+    let _ = tokio::time::timeout(
+        Duration::from_secs(5),
+        stream.write_all(b"421 4.3.2 Too many connections, try again later\r\n"),
+    )
+    .await;
+}
+
+async fn client(relay: &Relay, acceptor: &TlsAcceptor, stream: TcpStream, peer: SocketAddr) {
+    let mut state = State::new(peer);
+    let mut connection = Connection::new(stream);
+    if !connection.greet().await {
+        return;
+    }
+    if let Next::StartTls = session::dialogue(relay, &mut connection, &mut state).await {
+        let stream = connection.into_inner();
+        let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
+        let Ok(Ok(stream)) = handshake else {
+            tracing::info!(client = %peer, "relay TLS handshake failed");
+            return;
+        };
+        state.secured();
+        let mut connection = Connection::new(stream);
+        session::dialogue(relay, &mut connection, &mut state).await;
+    }
+}

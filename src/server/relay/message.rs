@@ -1,0 +1,183 @@
+//! What the relay reads in, and adds to, a submitted message: the header From (which
+//! must be an allowed sender, as the envelope's), the Subject for the Outbox, and a
+//! `Message-ID` and `Date` when the application left them out. The rest is kept byte
+//! for byte.
+
+use std::time::SystemTime;
+
+use crate::server::store::sealing::random_bytes;
+
+/// The header section: up to the first empty line (or the whole message).
+fn header_section(message: &[u8]) -> &[u8] {
+    let mut start = 0;
+    while start < message.len() {
+        let end = message[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(message.len(), |i| start + i + 1);
+        let line = &message[start..end];
+        if line == b"\r\n" || line == b"\n" {
+            return &message[..start];
+        }
+        start = end;
+    }
+    message
+}
+
+/// Every value of the header `name`, unfolded (RFC 5322 section 2.2.3).
+pub fn header_values(message: &[u8], name: &str) -> Vec<String> {
+    let text = String::from_utf8_lossy(header_section(message));
+    let mut values: Vec<String> = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.starts_with([' ', '\t']) {
+            if let Some(value) = current.as_mut() {
+                value.push_str(line);
+            }
+            continue;
+        }
+        values.extend(current.take());
+        if let Some((field, value)) = line.split_once(':') {
+            if field.trim().eq_ignore_ascii_case(name) {
+                current = Some(value.trim().to_owned());
+            }
+        }
+    }
+    values.extend(current);
+    values
+}
+
+/// The addresses of an address-list header value: `a@b`, `Name <a@b>`, `"Doe, J" <a@b>`,
+/// `a@b (comment)`, separated by commas.
+pub fn addresses(value: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut bare = String::new();
+    let mut angle: Option<String> = None;
+    let (mut quoted, mut escaped, mut comment) = (false, false, 0u32);
+    let mut finish = |bare: &mut String, angle: &mut Option<String>| {
+        let address = angle.take().unwrap_or_else(|| bare.clone());
+        let address = address.trim();
+        if !address.is_empty() {
+            found.push(address.to_owned());
+        }
+        bare.clear();
+    };
+    for c in value.chars() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' if quoted || comment > 0 => escaped = true,
+            '"' if comment == 0 => quoted = !quoted,
+            _ if quoted => {}
+            '(' => comment += 1,
+            ')' if comment > 0 => comment -= 1,
+            _ if comment > 0 => {}
+            '<' => angle = Some(String::new()),
+            '>' => {}
+            ',' => finish(&mut bare, &mut angle),
+            _ => match angle.as_mut() {
+                Some(inside) => inside.push(c),
+                None if !c.is_whitespace() => bare.push(c),
+                None => {}
+            },
+        }
+    }
+    finish(&mut bare, &mut angle);
+    found
+}
+
+/// The addresses of every From header.
+pub fn from_addresses(message: &[u8]) -> Vec<String> {
+    header_values(message, "From")
+        .iter()
+        .flat_map(|value| addresses(value))
+        .collect()
+}
+
+/// The Subject as written (encoded words left as they are), cut for the Outbox.
+pub fn subject(message: &[u8]) -> String {
+    header_values(message, "Subject")
+        .into_iter()
+        .next()
+        .map(|s| s.chars().take(200).collect())
+        .unwrap_or_default()
+}
+
+/// `message` with a `Message-ID` (at `domain`) and a `Date` in front when it has none.
+pub fn complete(message: Vec<u8>, domain: &str, now: SystemTime) -> Vec<u8> {
+    let mut added = String::new();
+    if header_values(&message, "Message-ID").is_empty() {
+        let id: String = random_bytes::<16>()
+            .unwrap_or_else(|_| {
+                let nanos = now
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos());
+                nanos.to_le_bytes()
+            })
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        added.push_str(&format!("Message-ID: <{id}@{domain}>\r\n"));
+    }
+    if header_values(&message, "Date").is_empty() {
+        // RFC 5322's date; httpdate's "GMT" is its obsolete zone, so the offset instead.
+        let date = httpdate::fmt_http_date(now).replace(" GMT", " +0000");
+        added.push_str(&format!("Date: {date}\r\n"));
+    }
+    if added.is_empty() {
+        return message;
+    }
+    let mut out = added.into_bytes();
+    out.extend_from_slice(&message);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn address_lists_are_read_as_written() {
+        assert_eq!(addresses("a@contoso.com"), ["a@contoso.com"]);
+        assert_eq!(
+            addresses("\"Doe, Jane <x@y>\" <jane@contoso.com>, b@contoso.com (Bob, sales)"),
+            ["jane@contoso.com", "b@contoso.com"]
+        );
+        assert_eq!(
+            addresses("Sales <sales@contoso.com>"),
+            ["sales@contoso.com"]
+        );
+        assert!(addresses("").is_empty());
+    }
+
+    #[test]
+    fn headers_unfold_and_stop_at_the_body() {
+        let message =
+            b"From: Sales\r\n <sales@contoso.com>\r\nSubject: Hello\r\n\r\nFrom: body@x.com\r\n";
+        assert_eq!(from_addresses(message), ["sales@contoso.com"]);
+        assert_eq!(subject(message), "Hello");
+        assert_eq!(header_values(message, "to"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn message_id_and_date_are_added_only_when_missing() {
+        let now = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_795_000_000);
+        let bare = b"From: a@contoso.com\r\n\r\nHi\r\n".to_vec();
+        let completed = complete(bare.clone(), "contoso.com", now);
+        assert!(
+            completed.ends_with(&bare),
+            "the original follows, untouched"
+        );
+        let ids = header_values(&completed, "Message-ID");
+        assert_eq!(ids.len(), 1);
+        assert!(ids[0].starts_with('<') && ids[0].ends_with("@contoso.com>"));
+        let dates = header_values(&completed, "Date");
+        assert_eq!(dates.len(), 1);
+        assert!(dates[0].ends_with(" +0000"), "{}", dates[0]);
+        let whole = b"Message-ID: <x@y>\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\n\r\nHi\r\n";
+        assert_eq!(complete(whole.to_vec(), "contoso.com", now), whole);
+    }
+}

@@ -1,0 +1,176 @@
+//! The relay: business applications send through the saved configuration, over SMTP
+//! (`listener`, `session`) or the HTTP API (`web::relay_api`). Either way a message is
+//! checked once ([`Relay::accept`]: the sender rule, the size), completed, and written to
+//! the outbox before the application hears "queued"; the `delivery` worker then sends it
+//! to Exchange with the saved configuration, retrying what may pass later.
+
+pub mod credentials;
+pub mod delivery;
+pub mod listener;
+pub mod message;
+mod session;
+pub mod settings;
+pub mod tls;
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use tokio::sync::Notify;
+
+use self::credentials::{unix_millis, RelayAuth};
+use self::settings::RelaySettings;
+use crate::domain::MailboxAddress;
+use crate::server::store::sealing::random_bytes;
+use crate::server::store::{Enqueued, NewMessage, Store, StoreError};
+
+/// What the listener, the API and the worker share.
+pub struct Relay {
+    pub store: Arc<Store>,
+    pub auth: RelayAuth,
+    pub settings: RelaySettings,
+    /// Rung when a message is queued or made due, so the worker need not poll.
+    pub wake: Notify,
+}
+
+/// A message as an application handed it over, before any check.
+pub struct Submission {
+    /// The credential's name, or `ip:<address>` for an allowed address.
+    pub submitted_by: String,
+    pub mail_from: String,
+    pub recipients: Vec<String>,
+    pub message: Vec<u8>,
+    pub idempotency_key: Option<String>,
+}
+
+/// Why the relay would not take a message. Each has its SMTP reply and its HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error("no configuration is saved yet: save one on the page, then send again")]
+    NoConfiguration,
+    #[error("{found} may not send through this relay; the sender must be {allowed}")]
+    ForeignSender { found: String, allowed: String },
+    #[error("the message has no From header")]
+    NoFromHeader,
+    #[error("the message is larger than this relay's limit of {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error("the message cannot be stored: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// The senders a message may have: the configured mailbox (compared case-insensitively).
+pub struct AllowedSenders {
+    mailbox: MailboxAddress,
+}
+
+impl AllowedSenders {
+    pub fn check(&self, address: &str) -> Result<(), Refusal> {
+        if address.eq_ignore_ascii_case(self.mailbox.as_str()) {
+            Ok(())
+        } else {
+            Err(Refusal::ForeignSender {
+                found: if address.is_empty() {
+                    "the empty sender <>".to_owned()
+                } else {
+                    address.to_owned()
+                },
+                allowed: self.mailbox.as_str().to_owned(),
+            })
+        }
+    }
+
+    fn domain(&self) -> &str {
+        self.mailbox
+            .as_str()
+            .rsplit_once('@')
+            .map_or("localhost", |(_, domain)| domain)
+    }
+}
+
+impl Relay {
+    pub fn new(store: Arc<Store>, settings: RelaySettings) -> Self {
+        Self {
+            auth: RelayAuth::new(store.clone()),
+            store,
+            settings,
+            wake: Notify::new(),
+        }
+    }
+
+    /// The saved configuration's sender; `NoConfiguration` before the first save.
+    pub async fn allowed_senders(&self) -> Result<AllowedSenders, Refusal> {
+        let saved = self.store.load().await?;
+        if saved.version == 0 {
+            return Err(Refusal::NoConfiguration);
+        }
+        MailboxAddress::parse(&saved.form.email_address)
+            .map(|mailbox| AllowedSenders { mailbox })
+            .map_err(|_| Refusal::NoConfiguration)
+    }
+
+    /// Checks `submission` (the envelope sender and every header From must be allowed),
+    /// adds a Message-ID and Date when missing, and stores it; the worker is woken.
+    pub async fn accept(&self, submission: Submission) -> Result<Enqueued, Refusal> {
+        if submission.message.len() > self.settings.max_bytes {
+            return Err(Refusal::TooLarge {
+                limit: self.settings.max_bytes,
+            });
+        }
+        let senders = self.allowed_senders().await?;
+        senders.check(&submission.mail_from)?;
+        let from = message::from_addresses(&submission.message);
+        if from.is_empty() {
+            return Err(Refusal::NoFromHeader);
+        }
+        for address in &from {
+            senders.check(address)?;
+        }
+        let now = SystemTime::now();
+        let message = message::complete(submission.message, senders.domain(), now);
+        let id = new_message_id().map_err(Refusal::Store)?;
+        let enqueued = self
+            .store
+            .enqueue(&NewMessage {
+                id: &id,
+                accepted_at: unix_millis(now),
+                submitted_by: &submission.submitted_by,
+                mail_from: &submission.mail_from,
+                recipients: &submission.recipients,
+                subject: &message::subject(&message),
+                message: &message,
+                idempotency_key: submission.idempotency_key.as_deref(),
+            })
+            .await?;
+        if let Enqueued::Queued { id } = &enqueued {
+            tracing::info!(
+                %id,
+                submitted_by = %submission.submitted_by,
+                recipients = submission.recipients.len(),
+                bytes = message.len(),
+                "message queued"
+            );
+            self.wake.notify_one();
+        }
+        Ok(enqueued)
+    }
+}
+
+impl Relay {
+    /// The page's "Retry now": a waiting or failed message is due at once. `false`: no
+    /// such message, or it is being sent or was sent.
+    pub async fn retry_now(&self, id: &str) -> Result<bool, StoreError> {
+        let due = self
+            .store
+            .retry_now(id, unix_millis(SystemTime::now()))
+            .await?;
+        if due {
+            self.wake.notify_one();
+        }
+        Ok(due)
+    }
+}
+
+/// The id applications and the page see: 128 random bits in hex.
+fn new_message_id() -> Result<String, StoreError> {
+    let bytes = random_bytes::<16>()?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}

@@ -1,0 +1,230 @@
+//! The relay's settings, read with the server's: where it listens, its certificate, who
+//! may send without a password, how large a message may be, and how fast it goes out.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+pub const DEFAULT_ADDR: &str = "127.0.0.1:2525";
+/// Exchange Online's largest message.
+pub const DEFAULT_MAX_BYTES: usize = 35 * 1024 * 1024;
+/// Exchange Online's submissions per minute from one mailbox.
+pub const DEFAULT_SENDS_PER_MINUTE: u32 = 30;
+
+#[derive(Clone, Debug)]
+pub struct RelaySettings {
+    /// `SMTP_SETUP_RELAY_ADDR`; `None` when set empty (or `off`): no relay listener.
+    pub address: Option<SocketAddr>,
+    /// `SMTP_SETUP_RELAY_TLS_CERT` and `SMTP_SETUP_RELAY_TLS_KEY` (PEM); `None`: a
+    /// self-signed certificate made at first start and kept beside the database.
+    pub certificate: Option<CertificateFiles>,
+    /// `SMTP_SETUP_RELAY_ALLOW_IPS`: clients that may send without AUTH.
+    pub allow_ips: Vec<IpRange>,
+    /// `SMTP_SETUP_RELAY_MAX_BYTES`.
+    pub max_bytes: usize,
+    /// `SMTP_SETUP_RELAY_SENDS_PER_MINUTE`; 0: no limit.
+    pub sends_per_minute: u32,
+}
+
+impl Default for RelaySettings {
+    fn default() -> Self {
+        Self {
+            address: DEFAULT_ADDR.parse().ok(),
+            certificate: None,
+            allow_ips: Vec::new(),
+            max_bytes: DEFAULT_MAX_BYTES,
+            sends_per_minute: DEFAULT_SENDS_PER_MINUTE,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct CertificateFiles {
+    pub certificate: PathBuf,
+    pub key: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RelaySettingsError {
+    #[error("SMTP_SETUP_RELAY_ADDR must be ip:port such as {DEFAULT_ADDR} (empty turns the relay off), got {0:?}")]
+    Address(String),
+    #[error(
+        "SMTP_SETUP_RELAY_TLS_CERT and SMTP_SETUP_RELAY_TLS_KEY go together: set both or neither"
+    )]
+    HalfCertificate,
+    #[error("SMTP_SETUP_RELAY_ALLOW_IPS must be addresses or CIDR ranges separated by commas, such as 192.168.10.0/24, got {0:?}")]
+    AllowIps(String),
+    #[error("SMTP_SETUP_RELAY_MAX_BYTES must be a positive number of bytes, got {0:?}")]
+    MaxBytes(String),
+    #[error("SMTP_SETUP_RELAY_SENDS_PER_MINUTE must be a number (0 for no limit), got {0:?}")]
+    SendsPerMinute(String),
+}
+
+impl RelaySettings {
+    /// Reads the relay's variables through `lookup`; `off` (or an empty value, which the
+    /// environment lookup passes as `off`) turns the listener off.
+    pub fn from_lookup(
+        lookup: &impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, RelaySettingsError> {
+        let defaults = Self::default();
+        let address = match lookup("SMTP_SETUP_RELAY_ADDR") {
+            None => defaults.address,
+            Some(value) if value.trim().is_empty() || value.trim() == "off" => None,
+            Some(value) => Some(
+                value
+                    .trim()
+                    .parse()
+                    .map_err(|_| RelaySettingsError::Address(value))?,
+            ),
+        };
+        let certificate = match (
+            lookup("SMTP_SETUP_RELAY_TLS_CERT"),
+            lookup("SMTP_SETUP_RELAY_TLS_KEY"),
+        ) {
+            (None, None) => None,
+            (Some(certificate), Some(key)) => Some(CertificateFiles {
+                certificate: certificate.into(),
+                key: key.into(),
+            }),
+            _ => return Err(RelaySettingsError::HalfCertificate),
+        };
+        let allow_ips = match lookup("SMTP_SETUP_RELAY_ALLOW_IPS") {
+            None => Vec::new(),
+            Some(value) => value
+                .split(',')
+                .map(str::trim)
+                .filter(|part| !part.is_empty())
+                .map(IpRange::parse)
+                .collect::<Option<_>>()
+                .ok_or(RelaySettingsError::AllowIps(value))?,
+        };
+        let max_bytes = match lookup("SMTP_SETUP_RELAY_MAX_BYTES") {
+            None => defaults.max_bytes,
+            Some(value) => value
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or(RelaySettingsError::MaxBytes(value))?,
+        };
+        let sends_per_minute = match lookup("SMTP_SETUP_RELAY_SENDS_PER_MINUTE") {
+            None => defaults.sends_per_minute,
+            Some(value) => value
+                .trim()
+                .parse()
+                .map_err(|_| RelaySettingsError::SendsPerMinute(value))?,
+        };
+        Ok(Self {
+            address,
+            certificate,
+            allow_ips,
+            max_bytes,
+            sends_per_minute,
+        })
+    }
+
+    pub fn allows_without_auth(&self, ip: IpAddr) -> bool {
+        self.allow_ips.iter().any(|range| range.contains(ip))
+    }
+}
+
+/// An address, or a CIDR range of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpRange {
+    network: IpAddr,
+    prefix: u8,
+}
+
+impl IpRange {
+    pub fn parse(text: &str) -> Option<Self> {
+        let (address, prefix) = match text.split_once('/') {
+            Some((address, prefix)) => (address, Some(prefix)),
+            None => (text, None),
+        };
+        let network: IpAddr = address.trim().parse().ok()?;
+        let bits = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => bits,
+            Some(p) => p.trim().parse::<u8>().ok().filter(|p| *p <= bits)?,
+        };
+        Some(Self { network, prefix })
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        // An IPv4 client on a dual-stack socket arrives as ::ffff:a.b.c.d.
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.network, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                prefix_matches(&net.octets(), &ip.octets(), self.prefix)
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                prefix_matches(&net.octets(), &ip.octets(), self.prefix)
+            }
+            _ => false,
+        }
+    }
+}
+
+fn prefix_matches(network: &[u8], ip: &[u8], prefix: u8) -> bool {
+    let full = usize::from(prefix / 8);
+    let rest = prefix % 8;
+    if network[..full] != ip[..full] {
+        return false;
+    }
+    rest == 0 || {
+        let mask = 0xffu8 << (8 - rest);
+        network[full] & mask == ip[full] & mask
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<RelaySettings, RelaySettingsError> {
+        RelaySettings::from_lookup(&|name: &str| {
+            pairs
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (*value).to_owned())
+        })
+    }
+
+    #[test]
+    fn defaults_listen_on_loopback_with_exchange_limits() {
+        let relay = settings(&[]).unwrap();
+        assert_eq!(relay.address, Some("127.0.0.1:2525".parse().unwrap()));
+        assert_eq!(relay.max_bytes, 35 * 1024 * 1024);
+        assert_eq!(relay.sends_per_minute, 30);
+        assert!(relay.allow_ips.is_empty());
+        assert!(settings(&[("SMTP_SETUP_RELAY_ADDR", "off")])
+            .unwrap()
+            .address
+            .is_none());
+        assert!(settings(&[("SMTP_SETUP_RELAY_ADDR", "localhost")]).is_err());
+        assert!(settings(&[("SMTP_SETUP_RELAY_TLS_CERT", "/c.pem")]).is_err());
+        assert!(settings(&[("SMTP_SETUP_RELAY_MAX_BYTES", "0")]).is_err());
+        assert!(settings(&[("SMTP_SETUP_RELAY_ALLOW_IPS", "10.0.0.0/33")]).is_err());
+    }
+
+    #[test]
+    fn allowed_ranges_match_by_prefix() {
+        let relay = settings(&[(
+            "SMTP_SETUP_RELAY_ALLOW_IPS",
+            "192.168.10.0/23, 10.1.2.3, fd00::/8",
+        )])
+        .unwrap();
+        let allowed = |ip: &str| relay.allows_without_auth(ip.parse().unwrap());
+        assert!(allowed("192.168.10.7"));
+        assert!(allowed("192.168.11.255"));
+        assert!(!allowed("192.168.12.1"));
+        assert!(allowed("10.1.2.3"));
+        assert!(!allowed("10.1.2.4"));
+        assert!(allowed("fd12::1"));
+        assert!(!allowed("fe80::1"));
+        assert!(allowed("::ffff:192.168.10.9"));
+        assert!(!allowed("127.0.0.1"));
+    }
+}

@@ -1,0 +1,385 @@
+//! The relay, end to end: an application (Python's smtplib) submits over STARTTLS with a
+//! relay credential, the message is queued, and the worker delivers it to the SMTP peer
+//! with the saved configuration (a real token from the token peer, verified there).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+use smtp_setup::api::outbox::{MessageStatus, OutboxEntry};
+use smtp_setup::server::relay::credentials::{self, CredentialName};
+use smtp_setup::server::store::SecretChange;
+use tokio::process::Command;
+
+use smtp_setup::domain::SmtpForm;
+
+use crate::helpers::{fresh_dir, spawn_app, spawn_peers, spawn_peers_with, Peers, TestApp};
+
+pub const CREDENTIAL: &str = "erp";
+
+/// The application pointed at the peers, the form that configures it for them, and a
+/// relay credential.
+pub struct Rig {
+    pub app: TestApp,
+    pub dir: PathBuf,
+    pub password: String,
+    form: SmtpForm,
+    client_secret: String,
+}
+
+pub async fn rig(name: &str, peers: &Peers, env: &[(&str, &str)]) -> Rig {
+    let dir = fresh_dir(name);
+    let mut all = vec![
+        ("SMTP_SETUP_AUTHORITY_URL", peers.info.authority.as_str()),
+        ("SMTP_SETUP_SMTP_ADDR", peers.info.smtp.as_str()),
+        ("SMTP_SETUP_CA_FILE", peers.info.ca_file.as_str()),
+        ("SMTP_SETUP_RELAY_SENDS_PER_MINUTE", "0"),
+    ];
+    all.extend_from_slice(env);
+    let app = spawn_app(&dir, &all).await;
+    let password = add_credential(&app, CREDENTIAL).await;
+    Rig {
+        app,
+        dir,
+        password,
+        form: peers.form(),
+        client_secret: peers.info.client_secret.clone(),
+    }
+}
+
+impl Rig {
+    pub async fn save_configuration(&self) {
+        let secret = SecretChange::Replace(&self.client_secret);
+        let saved = self
+            .app
+            .store
+            .save(&self.form, secret, SecretChange::Keep, 0)
+            .await
+            .expect("save");
+        assert!(matches!(saved, smtp_setup::server::store::Saved::Done(_)));
+    }
+
+    pub fn mailbox(&self) -> &str {
+        &self.form.email_address
+    }
+
+    /// Runs the Python client with `args` (port, CA file and the password given here).
+    pub async fn client(&self, args: &[&str], password: Option<&str>) -> Vec<Value> {
+        let port = self
+            .app
+            .relay_addr
+            .expect("the relay listens")
+            .port()
+            .to_string();
+        let cafile = self.dir.join("app.relay-cert.pem");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/relay_client.py");
+        let output = Command::new("python3")
+            .arg(script)
+            .args(["--port", &port, "--cafile"])
+            .arg(&cafile)
+            .args(args)
+            .env("RELAY_PASSWORD", password.unwrap_or_default())
+            .output()
+            .await
+            .expect("run python3");
+        assert!(
+            output.status.success(),
+            "the client failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("a JSON line"))
+            .collect()
+    }
+
+    /// One message, authenticated with the rig's credential, from the configured mailbox.
+    pub async fn send_one(&self, extra: &[&str]) -> Value {
+        let mut args = vec![
+            "--user",
+            CREDENTIAL,
+            "--mail-from",
+            self.mailbox(),
+            "--to",
+            "customer@fabrikam-test.com",
+        ];
+        args.extend_from_slice(extra);
+        let mut results = self.client(&args, Some(&self.password)).await;
+        assert_eq!(results.len(), 1, "{results:?}");
+        results.remove(0)
+    }
+
+    /// Waits until message `id` reaches `status` (the worker runs on its own).
+    pub async fn until_status(&self, id: &str, status: MessageStatus) -> OutboxEntry {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let entry = self
+                .app
+                .store
+                .outbox_entry(id, CREDENTIAL)
+                .await
+                .expect("read the outbox")
+                .expect("the message is in the outbox");
+            if entry.status == status {
+                return entry;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "message {id} never became {status:?}: {entry:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// Adds a relay credential as the command line would, and remembers its password for
+/// `.ci/no-secrets.sh` (which then searches the test output and databases for it).
+pub async fn add_credential(app: &TestApp, name: &str) -> String {
+    let name = CredentialName::parse(name).expect("name");
+    let password = credentials::add(&app.store, &name)
+        .await
+        .expect("add")
+        .expect("a new name");
+    let password = secrecy::ExposeSecret::expose_secret(&password).to_owned();
+    remember_secret(&password);
+    password
+}
+
+pub fn remember_secret(secret: &str) {
+    use std::io::Write as _;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/relay-passwords.txt");
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .expect("open the list of relay passwords");
+    writeln!(file, "{secret}").expect("write");
+}
+
+/// The id in `250 2.0.0 <id> queued`.
+pub fn queued_id(result: &Value) -> String {
+    assert_eq!(result["ok"], true, "{result}");
+    let reply = result["reply"].as_str().expect("reply");
+    assert!(reply.starts_with("250 2.0.0 <"), "{reply}");
+    reply
+        .split(['<', '>'])
+        .nth(1)
+        .expect("an id in the reply")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn an_application_sends_through_the_relay_and_exchange_gets_it_once() {
+    let peers = spawn_peers().await;
+    let rig = rig("relay-send", &peers, &[]).await;
+    rig.save_configuration().await;
+    let result = rig.send_one(&["--tag", "invoice"]).await;
+    let id = queued_id(&result);
+    let entry = rig.until_status(&id, MessageStatus::Sent).await;
+    assert_eq!(entry.attempts, 1);
+    assert_eq!(entry.subject, "invoice 0-0");
+    let delivered = peers.messages().await;
+    assert_eq!(delivered.len(), 1, "{delivered:?}");
+    let message = &delivered[0];
+    // The peer verified the token: the relay signed in as the mailbox with XOAUTH2.
+    assert_eq!(message.auth_user, rig.mailbox());
+    assert!(message.secure);
+    assert_eq!(message.rcpt_to, ["customer@fabrikam-test.com"]);
+    assert_eq!(message.subject, "invoice 0-0");
+    // The application's own Message-ID went through unchanged.
+    assert_eq!(
+        message.message_id,
+        result["message_id"].as_str().map(str::to_owned)
+    );
+    // The credential's use is recorded; its password is nowhere in the database.
+    let listed = rig.app.store.credentials().await.expect("list");
+    assert!(listed[0].last_used_at.is_some());
+    for file in ["app.db", "app.db-wal"] {
+        let bytes = std::fs::read(rig.dir.join(file)).unwrap_or_default();
+        assert!(
+            !bytes
+                .windows(rig.password.len())
+                .any(|w| w == rig.password.as_bytes()),
+            "{file} holds the relay password"
+        );
+    }
+}
+
+#[tokio::test]
+async fn auth_login_works_as_well_as_plain() {
+    let peers = spawn_peers().await;
+    let rig = rig("relay-login", &peers, &[]).await;
+    rig.save_configuration().await;
+    let result = rig.send_one(&["--mechanism", "LOGIN"]).await;
+    let id = queued_id(&result);
+    rig.until_status(&id, MessageStatus::Sent).await;
+    assert_eq!(peers.messages().await.len(), 1);
+}
+
+#[tokio::test]
+async fn the_relay_refuses_what_it_must_with_the_right_codes() {
+    let peers = spawn_peers().await;
+    let rig = rig(
+        "relay-refusals",
+        &peers,
+        &[("SMTP_SETUP_RELAY_MAX_BYTES", "20000")],
+    )
+    .await;
+    let to = ["--to", "customer@fabrikam-test.com"];
+    let mailbox = rig.mailbox().to_owned();
+    let from = ["--mail-from", mailbox.as_str()];
+
+    // Nothing saved yet: the application is told to try later.
+    let result = rig.send_one(&[]).await;
+    assert_eq!(result["code"], 451, "{result}");
+    assert!(
+        result["reply"].as_str().unwrap().contains("4.3.0"),
+        "{result}"
+    );
+    rig.save_configuration().await;
+
+    // No AUTH.
+    let results = rig.client(&[&from[..], &to[..]].concat(), None).await;
+    assert_eq!(results[0]["code"], 530, "{results:?}");
+    assert!(results[0]["reply"].as_str().unwrap().starts_with("5.7.0"));
+
+    // A wrong password.
+    let args = [&["--user", CREDENTIAL][..], &from[..], &to[..]].concat();
+    let results = rig.client(&args, Some("not-the-password")).await;
+    assert_eq!(results[0]["code"], 535, "{results:?}");
+    assert!(results[0]["reply"].as_str().unwrap().starts_with("5.7.8"));
+
+    // Another sender, in the envelope or in the header From.
+    let result = rig.send_one(&["--mail-from", "ceo@contoso-test.com"]).await;
+    assert_eq!(result["code"], 550, "{result}");
+    let reply = result["reply"].as_str().unwrap();
+    assert!(
+        reply.starts_with("5.7.1") && reply.contains(&mailbox),
+        "{reply}"
+    );
+    let result = rig
+        .send_one(&["--header-from", "ceo@contoso-test.com"])
+        .await;
+    assert_eq!(result["code"], 550, "{result}");
+
+    // Too large: declared (SIZE) or not.
+    let result = rig.send_one(&["--size", "30000"]).await;
+    assert_eq!(result["code"], 552, "{result}");
+    assert!(result["reply"].as_str().unwrap().starts_with("5.3.4"));
+
+    // After all that, one good message still goes, and only it was queued.
+    let id = queued_id(&rig.send_one(&[]).await);
+    rig.until_status(&id, MessageStatus::Sent).await;
+    assert_eq!(rig.app.store.recent_outbox(10).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_busy_exchange_is_retried_and_a_missing_recipient_fails_with_its_words() {
+    let busy = spawn_peers_with(&[
+        (
+            "PEER_SMTP_DATA_REPLY",
+            "451|4.7.500 Server busy. Please try again later.",
+        ),
+        ("PEER_SMTP_DATA_REPLY_TIMES", "1"),
+    ])
+    .await;
+    let busy_rig = rig("relay-busy", &busy, &[]).await;
+    busy_rig.save_configuration().await;
+    let id = queued_id(&busy_rig.send_one(&[]).await);
+    let entry = busy_rig.until_status(&id, MessageStatus::Retrying).await;
+    let error = entry.last_error.expect("the server's words");
+    assert!(error.contains("4.7.500 Server busy"), "{error}");
+    let due = entry.next_attempt_at.expect("a next attempt");
+    assert!(
+        due - entry.accepted_at >= 45_000,
+        "retried a minute later, give or take"
+    );
+    // The administrator's "Retry now": the peer takes it this time.
+    assert!(busy_rig.app.relay.retry_now(&id).await.unwrap());
+    let entry = busy_rig.until_status(&id, MessageStatus::Sent).await;
+    assert_eq!(entry.attempts, 2);
+
+    let missing = spawn_peers_with(&[(
+        "PEER_SMTP_DATA_REPLY",
+        "550|5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup",
+    )])
+    .await;
+    let rig = rig("relay-missing", &missing, &[]).await;
+    rig.save_configuration().await;
+    let id = queued_id(&rig.send_one(&[]).await);
+    let entry = rig.until_status(&id, MessageStatus::Failed).await;
+    assert_eq!(entry.attempts, 1, "a permanent refusal is not retried");
+    let error = entry.last_error.expect("the server's words");
+    assert!(
+        error.contains("550 5.1.10 RESOLVER.ADR.RecipientNotFound"),
+        "{error}"
+    );
+    assert_eq!(entry.next_attempt_at, None);
+}
+
+#[tokio::test]
+async fn microsoft_down_queues_and_delivers_when_it_is_back() {
+    let peer_dir = fresh_dir("relay-down-peers");
+    let peer_dir_text = peer_dir.to_string_lossy().into_owned();
+    let first = spawn_peers_with(&[("PEER_DIR", &peer_dir_text)]).await;
+    let port = |address: &str| {
+        address
+            .trim_end_matches('/')
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.split('/').next())
+            .expect("a port")
+            .to_owned()
+    };
+    let ports = [
+        ("PEER_TOKEN_PORT", port(&first.info.authority)),
+        ("PEER_SMTP_PORT", port(&first.info.smtp)),
+        ("PEER_CONTROL_PORT", port(&first.info.control)),
+    ];
+    let rig = rig("relay-down", &first, &[]).await;
+    rig.save_configuration().await;
+    // Microsoft goes away (the token endpoint and SMTP both).
+    first.stop().await;
+    let results = rig
+        .client(
+            &[
+                "--user",
+                CREDENTIAL,
+                "--mail-from",
+                rig.mailbox(),
+                "--to",
+                "a@fabrikam-test.com",
+                "--count",
+                "3",
+            ],
+            Some(&rig.password),
+        )
+        .await;
+    let ids: Vec<String> = results.iter().map(queued_id).collect();
+    assert_eq!(
+        ids.len(),
+        3,
+        "accepted while Microsoft is down: {results:?}"
+    );
+    for id in &ids {
+        let entry = rig.until_status(id, MessageStatus::Retrying).await;
+        assert!(entry.last_error.is_some());
+    }
+    // Back, on the same addresses with the same certificates.
+    let mut env: Vec<(&str, &str)> = ports.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.push(("PEER_DIR", &peer_dir_text));
+    let back = spawn_peers_with(&env).await;
+    for id in &ids {
+        assert!(rig.app.relay.retry_now(id).await.unwrap());
+    }
+    for id in &ids {
+        rig.until_status(id, MessageStatus::Sent).await;
+    }
+    let delivered = back.messages().await;
+    let mut subjects: Vec<&str> = delivered.iter().map(|m| m.subject.as_str()).collect();
+    subjects.sort_unstable();
+    assert_eq!(
+        subjects,
+        ["relay-test 0-0", "relay-test 0-1", "relay-test 0-2"]
+    );
+}

@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""An application sending through the relay, with Python's own smtplib.
+
+Each of --clients threads opens one connection (STARTTLS unless --plain, AUTH when
+--user is given) and sends --count messages over it. Prints one JSON line per message:
+{"client": c, "n": i, "ok": true, "reply": "..."} or {"ok": false, "code": 530, "reply": "..."}.
+The password comes from the RELAY_PASSWORD environment variable, never the command line.
+"""
+import argparse
+import json
+import os
+import smtplib
+import ssl
+import sys
+import threading
+import uuid
+from email.message import EmailMessage
+
+
+def parse_args():
+    p = argparse.ArgumentParser()
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--cafile")
+    p.add_argument("--plain", action="store_true", help="no STARTTLS")
+    p.add_argument("--user")
+    p.add_argument("--mechanism", default="PLAIN", choices=["PLAIN", "LOGIN"])
+    p.add_argument("--mail-from", required=True)
+    p.add_argument("--header-from")
+    p.add_argument("--to", action="append", required=True)
+    p.add_argument("--count", type=int, default=1)
+    p.add_argument("--clients", type=int, default=1)
+    p.add_argument("--size", type=int, default=0, help="body bytes")
+    p.add_argument("--tag", default="relay-test")
+    return p.parse_args()
+
+
+lock = threading.Lock()
+
+
+def emit(record):
+    with lock:
+        print(json.dumps(record), flush=True)
+
+
+def message(args, client, n):
+    msg = EmailMessage()
+    msg["From"] = args.header_from or args.mail_from
+    msg["To"] = ", ".join(args.to)
+    msg["Subject"] = f"{args.tag} {client}-{n}"
+    msg["Message-ID"] = f"<{args.tag}-{client}-{n}-{uuid.uuid4().hex}@relay.test>"
+    body = f"client {client} message {n}\n"
+    if args.size:
+        line = "0123456789" * 7 + "\n"
+        body += (line * (args.size // len(line) + 1))[: args.size]
+    msg.set_content(body)
+    return msg
+
+
+def run_client(args, client):
+    try:
+        smtp = smtplib.SMTP(args.host, args.port, timeout=60)
+        smtp.ehlo("relay-client.test")
+        if not args.plain:
+            context = ssl.create_default_context(cafile=args.cafile)
+            smtp.starttls(context=context)
+            smtp.ehlo("relay-client.test")
+        if args.user:
+            password = os.environ.get("RELAY_PASSWORD", "")
+            if args.mechanism == "LOGIN":
+                smtp.user, smtp.password = args.user, password
+                code, reply = smtp.auth("LOGIN", smtp.auth_login, initial_response_ok=False)
+                if code != 235:
+                    raise smtplib.SMTPAuthenticationError(code, reply)
+            else:
+                smtp.login(args.user, password)
+    except smtplib.SMTPResponseException as e:
+        emit({"client": client, "n": 0, "ok": False, "code": e.smtp_code,
+              "reply": e.smtp_error.decode(errors="replace")})
+        return
+    for n in range(args.count):
+        try:
+            msg = message(args, client, n)
+            smtp.send_message(msg, from_addr=args.mail_from, to_addrs=args.to)
+            emit({"client": client, "n": n, "ok": True,
+                  "message_id": msg["Message-ID"],
+                  "reply": smtp.last_data_reply if hasattr(smtp, "last_data_reply") else ""})
+        except smtplib.SMTPRecipientsRefused as e:
+            code, reply = next(iter(e.recipients.values()))
+            emit({"client": client, "n": n, "ok": False, "code": code,
+                  "reply": reply.decode(errors="replace")})
+        except smtplib.SMTPResponseException as e:
+            emit({"client": client, "n": n, "ok": False, "code": e.smtp_code,
+                  "reply": e.smtp_error.decode(errors="replace")})
+    try:
+        smtp.quit()
+    except smtplib.SMTPException:
+        pass
+
+
+class RecordingSMTP(smtplib.SMTP):
+    """smtplib keeps no reply to the final dot; this keeps it for the test."""
+
+    def data(self, msg):
+        code, reply = super().data(msg)
+        self.last_data_reply = f"{code} {reply.decode(errors='replace')}"
+        return code, reply
+
+
+smtplib.SMTP = RecordingSMTP
+
+
+def main():
+    args = parse_args()
+    threads = [threading.Thread(target=run_client, args=(args, c)) for c in range(args.clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
