@@ -28,7 +28,7 @@ use super::settings::{ServerSettings, SettingsError};
 use super::store::{Store, StoreError};
 use super::tls::TlsSetupError;
 use super::web::login::{self, PublicUrl};
-use super::web::{api_errors, guard, headers, health, page, serve};
+use super::web::{api_errors, guard, headers, health, page, relay_api, serve};
 use crate::app::shell;
 
 /// Everything a request may need, shared by every handler; each takes its part.
@@ -205,11 +205,14 @@ impl Application {
     }
 }
 
-/// Every route, and the layers every request passes through.
+/// Every route, and the layers every request passes through: the page and its server
+/// functions behind the admin guard; the relay's API (HTTP Basic with a relay credential)
+/// beside it, with its own body limit.
 pub fn router(state: AppState) -> Router {
     let bundles = bundles(&state.leptos_options);
     let pkg = format!("/{}", state.leptos_options.site_pkg_dir);
-    Router::new()
+    let relay = state.relay.clone();
+    let admin = Router::new()
         .route("/", get(page::page))
         .route("/api/{*name}", post(page::server_function))
         .route("/login", get(login::login))
@@ -217,20 +220,36 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .nest_service(&pkg, bundles)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        // Outermost last: headers on every response, then the guard, then the status of
-        // a server function's error.
+        // Outermost last: the guard, then the status of a server function's error.
         .layer(from_fn(api_errors::status_from_error))
         .layer(from_fn_with_state(
             state.admin.clone(),
             guard::require_admin,
         ))
-        .layer(from_fn(headers::security_headers))
         // The form is a few KB; nothing legitimate is larger (413), or slower to arrive.
         .layer(RequestBodyLimitLayer::new(64 * 1024))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             Duration::from_secs(10),
         ))
-        .with_state(state)
+        .with_state(state);
+    // A message may be as large as the relay takes, with room for JSON's escaping.
+    let api_limit = relay
+        .settings
+        .max_bytes
+        .saturating_mul(2)
+        .saturating_add(64 * 1024);
+    let relay_api = Router::new()
+        .route("/api/v1/messages", post(relay_api::submit))
+        .route("/api/v1/messages/{id}", get(relay_api::status))
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(RequestBodyLimitLayer::new(api_limit))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            Duration::from_secs(300),
+        ))
+        .with_state(relay);
+    admin
+        .merge(relay_api)
+        .layer(from_fn(headers::security_headers))
 }
 
 async fn bind(address: SocketAddr) -> Result<(TcpListener, SocketAddr), StartupError> {

@@ -10,6 +10,7 @@ mod known_failures;
 mod mailbox_access;
 mod password_and_clouds;
 mod relay;
+mod relay_api;
 mod store;
 mod test_send;
 mod token_reuse;

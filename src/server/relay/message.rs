@@ -97,6 +97,27 @@ pub fn from_addresses(message: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// `message` without any `name` header (folded lines included); the rest untouched.
+pub fn without_header(message: &[u8], name: &str) -> Vec<u8> {
+    let headers = header_section(message);
+    let mut out = Vec::with_capacity(message.len());
+    let mut dropping = false;
+    for line in headers.split_inclusive(|&b| b == b'\n') {
+        let continued = line.first().is_some_and(|b| *b == b' ' || *b == b'\t');
+        if !continued {
+            dropping = line
+                .iter()
+                .position(|&b| b == b':')
+                .is_some_and(|i| line[..i].trim_ascii().eq_ignore_ascii_case(name.as_bytes()));
+        }
+        if !dropping {
+            out.extend_from_slice(line);
+        }
+    }
+    out.extend_from_slice(&message[headers.len()..]);
+    out
+}
+
 /// The Subject as written (encoded words left as they are), cut for the Outbox.
 pub fn subject(message: &[u8]) -> String {
     header_values(message, "Subject")
@@ -160,6 +181,16 @@ mod tests {
         assert_eq!(from_addresses(message), ["sales@contoso.com"]);
         assert_eq!(subject(message), "Hello");
         assert_eq!(header_values(message, "to"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_header_is_taken_out_whole() {
+        let message =
+            b"To: a@x.com\r\nBcc: b@x.com,\r\n c@x.com\r\nSubject: s\r\n\r\nBcc: body\r\n";
+        assert_eq!(
+            without_header(message, "bcc"),
+            b"To: a@x.com\r\nSubject: s\r\n\r\nBcc: body\r\n"
+        );
     }
 
     #[test]

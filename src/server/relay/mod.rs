@@ -78,6 +78,10 @@ impl AllowedSenders {
         }
     }
 
+    pub fn mailbox(&self) -> &MailboxAddress {
+        &self.mailbox
+    }
+
     fn domain(&self) -> &str {
         self.mailbox
             .as_str()
@@ -105,6 +109,15 @@ impl Relay {
         MailboxAddress::parse(&saved.form.email_address)
             .map(|mailbox| AllowedSenders { mailbox })
             .map_err(|_| Refusal::NoConfiguration)
+    }
+
+    /// The configured Name, for the From of messages the API composes.
+    pub async fn display_name(&self) -> String {
+        self.store
+            .load()
+            .await
+            .map(|saved| saved.form.name)
+            .unwrap_or_default()
     }
 
     /// Checks `submission` (the envelope sender and every header From must be allowed),

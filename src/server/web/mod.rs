@@ -7,4 +7,5 @@ pub mod headers;
 pub mod health;
 pub mod login;
 pub mod page;
+pub mod relay_api;
 pub mod serve;

@@ -34,8 +34,8 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Out
             accepted = listener.accept() => accepted,
             () = &mut shutdown => break,
         };
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(error) => {
                 // Out of file descriptors, typically: back off instead of spinning.
                 tracing::warn!(%error, "accept failed");
@@ -48,10 +48,16 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Out
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let service =
-            TowerToHyperService::new(app.clone().map_request(
-                |request: hyper::Request<Incoming>| request.map(axum::body::Body::new),
-            ));
+        let service = TowerToHyperService::new(app.clone().map_request(
+            move |request: hyper::Request<Incoming>| {
+                // The client's address, for the relay API's per-client limit.
+                let mut request = request.map(axum::body::Body::new);
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                request
+            },
+        ));
         let mut builder = Builder::new(TokioExecutor::new());
         builder
             .http1()

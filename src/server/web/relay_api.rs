@@ -1,0 +1,348 @@
+//! The relay's HTTP API, for applications that would rather not speak SMTP:
+//! `POST /api/v1/messages` (JSON, or a whole `message/rfc822`) and
+//! `GET /api/v1/messages/{id}`, with a relay credential in HTTP Basic. No session cookie
+//! or same-origin rule applies here, and no admin route takes Basic credentials.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::Engine as _;
+use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
+use lettre::Message;
+use secrecy::SecretString;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::api::outbox::OutboxEntry;
+use crate::server::relay::credentials::{CredentialName, Verdict};
+use crate::server::relay::{message, Refusal, Relay, Submission};
+use crate::server::store::Enqueued;
+
+/// The JSON form of a message; the sender is always the configured mailbox.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewMessageJson {
+    pub to: Vec<String>,
+    #[serde(default)]
+    pub cc: Vec<String>,
+    #[serde(default)]
+    pub bcc: Vec<String>,
+    pub subject: String,
+    pub text: Option<String>,
+    pub html: Option<String>,
+    pub reply_to: Option<String>,
+}
+
+/// An answer the application can act on: its status, and JSON saying why.
+pub enum ApiRefusal {
+    Unauthorized,
+    TooManyAttempts,
+    Invalid { field: &'static str, error: String },
+    Refused(Refusal),
+    NotFound,
+    Unavailable(String),
+}
+
+impl IntoResponse for ApiRefusal {
+    fn into_response(self) -> Response {
+        let (status, body) = match self {
+            ApiRefusal::Unauthorized => {
+                let body = json!({"error": "a relay credential is needed: HTTP Basic with its name and password"});
+                return (
+                    StatusCode::UNAUTHORIZED,
+                    [(header::WWW_AUTHENTICATE, "Basic realm=\"smtp-setup relay\"")],
+                    Json(body),
+                )
+                    .into_response();
+            }
+            ApiRefusal::TooManyAttempts => (
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({"error": "too many wrong passwords from your address; try again in a minute"}),
+            ),
+            ApiRefusal::Invalid { field, error } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({"error": error, "field": field}),
+            ),
+            ApiRefusal::Refused(refusal) => {
+                let (status, field) = match &refusal {
+                    Refusal::NoConfiguration => (StatusCode::SERVICE_UNAVAILABLE, None),
+                    Refusal::ForeignSender { .. } | Refusal::NoFromHeader => {
+                        (StatusCode::UNPROCESSABLE_ENTITY, Some("from"))
+                    }
+                    Refusal::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, None),
+                    Refusal::Store(error) => {
+                        tracing::error!(%error, "a message could not be queued");
+                        (StatusCode::SERVICE_UNAVAILABLE, None)
+                    }
+                };
+                let error = match &refusal {
+                    Refusal::Store(_) => {
+                        "the message could not be stored; try again later".to_owned()
+                    }
+                    other => other.to_string(),
+                };
+                (status, json!({"error": error, "field": field}))
+            }
+            ApiRefusal::NotFound => (
+                StatusCode::NOT_FOUND,
+                json!({"error": "no message with that id was sent with this credential"}),
+            ),
+            ApiRefusal::Unavailable(error) => {
+                tracing::error!(%error, "the relay API could not answer");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    json!({"error": "the relay cannot answer now; try again later"}),
+                )
+            }
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+/// The credential in `Authorization: Basic`, checked like an SMTP sign-in.
+async fn credential(
+    relay: &Relay,
+    client: SocketAddr,
+    headers: &HeaderMap,
+) -> Result<CredentialName, ApiRefusal> {
+    let encoded = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .ok_or(ApiRefusal::Unauthorized)?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| ApiRefusal::Unauthorized)?;
+    let decoded = String::from_utf8(decoded).map_err(|_| ApiRefusal::Unauthorized)?;
+    let (name, password) = decoded.split_once(':').ok_or(ApiRefusal::Unauthorized)?;
+    let password = SecretString::from(password.to_owned());
+    match relay.auth.check(client.ip(), name, &password).await {
+        Ok(Verdict::Accepted(name)) => Ok(name),
+        Ok(Verdict::Refused) => Err(ApiRefusal::Unauthorized),
+        Ok(Verdict::TooMany) => Err(ApiRefusal::TooManyAttempts),
+        Err(error) => Err(ApiRefusal::Unavailable(error.to_string())),
+    }
+}
+
+pub async fn submit(
+    State(relay): State<Arc<Relay>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiRefusal> {
+    let name = credential(&relay, client, &headers).await?;
+    let idempotency_key = headers
+        .get("idempotency-key")
+        .map(|v| {
+            v.to_str()
+                .ok()
+                .filter(|k| !k.is_empty() && k.len() <= 255)
+                .map(str::to_owned)
+                .ok_or(ApiRefusal::Invalid {
+                    field: "Idempotency-Key",
+                    error: "1 to 255 visible ASCII characters".to_owned(),
+                })
+        })
+        .transpose()?;
+    let senders = relay.allowed_senders().await.map_err(ApiRefusal::Refused)?;
+    let mailbox = senders.mailbox().clone();
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let (recipients, message) = if content_type.starts_with("message/rfc822") {
+        raw(&body)?
+    } else if content_type.starts_with("application/json") {
+        let request: NewMessageJson =
+            serde_json::from_slice(&body).map_err(|e| ApiRefusal::Invalid {
+                field: "body",
+                error: e.to_string(),
+            })?;
+        compose(&request, &mailbox, &relay.display_name().await)?
+    } else {
+        return Err(ApiRefusal::Invalid {
+            field: "Content-Type",
+            error: "send application/json or message/rfc822".to_owned(),
+        });
+    };
+    let submission = Submission {
+        submitted_by: name.as_str().to_owned(),
+        mail_from: mailbox.as_str().to_owned(),
+        recipients,
+        message,
+        idempotency_key,
+    };
+    let (id, status) = match relay
+        .accept(submission)
+        .await
+        .map_err(ApiRefusal::Refused)?
+    {
+        Enqueued::Queued { id } => (id, "queued"),
+        Enqueued::AlreadyQueued { id } => (id, "queued"),
+    };
+    let entry = relay
+        .store
+        .outbox_entry(&id, name.as_str())
+        .await
+        .map_err(|e| ApiRefusal::Unavailable(e.to_string()))?;
+    let status = entry.map_or(status, |e| e.status.key());
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"id": id, "status": status})),
+    )
+        .into_response())
+}
+
+pub async fn status(
+    State(relay): State<Arc<Relay>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiRefusal> {
+    let name = credential(&relay, client, &headers).await?;
+    let entry = relay
+        .store
+        .outbox_entry(&id, name.as_str())
+        .await
+        .map_err(|e| ApiRefusal::Unavailable(e.to_string()))?
+        .ok_or(ApiRefusal::NotFound)?;
+    Ok(Json(status_json(&entry)).into_response())
+}
+
+fn status_json(entry: &OutboxEntry) -> serde_json::Value {
+    json!({
+        "id": entry.id,
+        "status": entry.status.key(),
+        "attempts": entry.attempts,
+        "next_attempt_at": entry.next_attempt_at.map(rfc3339),
+        "last_error": entry.last_error,
+    })
+}
+
+/// A whole message: its recipients are those of its To, Cc and Bcc headers; the Bcc
+/// header itself is taken out, so that the other recipients do not see it.
+fn raw(body: &[u8]) -> Result<(Vec<String>, Vec<u8>), ApiRefusal> {
+    let recipients: Vec<String> = ["To", "Cc", "Bcc"]
+        .iter()
+        .flat_map(|name| message::header_values(body, name))
+        .flat_map(|value| message::addresses(&value))
+        .collect();
+    if recipients.is_empty() {
+        return Err(ApiRefusal::Invalid {
+            field: "to",
+            error: "the message has no recipient in To, Cc or Bcc".to_owned(),
+        });
+    }
+    Ok((recipients, message::without_header(body, "Bcc")))
+}
+
+fn compose(
+    request: &NewMessageJson,
+    mailbox: &crate::domain::MailboxAddress,
+    display_name: &str,
+) -> Result<(Vec<String>, Vec<u8>), ApiRefusal> {
+    let parse = |field: &'static str, text: &str| {
+        text.parse::<Mailbox>().map_err(|e| ApiRefusal::Invalid {
+            field,
+            error: format!("{text:?}: {e}"),
+        })
+    };
+    if request.to.is_empty() && request.cc.is_empty() && request.bcc.is_empty() {
+        return Err(ApiRefusal::Invalid {
+            field: "to",
+            error: "at least one recipient in to, cc or bcc".to_owned(),
+        });
+    }
+    let from = parse("from", mailbox.as_str())?;
+    let from = Mailbox::new(
+        Some(display_name.to_owned()).filter(|n| !n.is_empty()),
+        from.email,
+    );
+    let mut builder = Message::builder().from(from).subject(&request.subject);
+    let mut recipients = Vec::new();
+    for (field, list) in [
+        ("to", &request.to),
+        ("cc", &request.cc),
+        ("bcc", &request.bcc),
+    ] {
+        for text in list {
+            let address = parse(field, text)?;
+            recipients.push(address.email.to_string());
+            builder = match field {
+                "to" => builder.to(address),
+                "cc" => builder.cc(address),
+                _ => builder.bcc(address),
+            };
+        }
+    }
+    if let Some(reply_to) = &request.reply_to {
+        builder = builder.reply_to(parse("reply_to", reply_to)?);
+    }
+    let built = match (&request.text, &request.html) {
+        (Some(text), Some(html)) => builder.multipart(MultiPart::alternative_plain_html(
+            text.clone(),
+            html.clone(),
+        )),
+        (Some(text), None) => builder.singlepart(
+            SinglePart::builder()
+                .header(ContentType::TEXT_PLAIN)
+                .body(text.clone()),
+        ),
+        (None, Some(html)) => builder.singlepart(
+            SinglePart::builder()
+                .header(ContentType::TEXT_HTML)
+                .body(html.clone()),
+        ),
+        (None, None) => {
+            return Err(ApiRefusal::Invalid {
+                field: "text",
+                error: "a text or an html body".to_owned(),
+            })
+        }
+    };
+    let message = built.map_err(|e| ApiRefusal::Invalid {
+        field: "body",
+        error: e.to_string(),
+    })?;
+    Ok((recipients, message.formatted()))
+}
+
+/// Unix milliseconds as RFC 3339 UTC (`2026-11-27T10:00:00Z`).
+pub fn rfc3339(unix_millis: i64) -> String {
+    let seconds = unix_millis.div_euclid(1000);
+    let (days, day_seconds) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        day_seconds / 3600,
+        day_seconds % 3600 / 60,
+        day_seconds % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_795_780_800_000), "2026-11-27T12:00:00Z");
+        assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00Z");
+    }
+}
