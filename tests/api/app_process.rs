@@ -12,17 +12,19 @@ use tokio::process::{Child, ChildStdout, Command};
 use crate::helpers::{database_url, fresh_dir, open_store, session_cookie, ADMIN_TOKEN};
 
 /// The binary, running, its output, and a signed-in administrator's cookie.
-struct Binary {
-    child: Child,
+pub struct Binary {
+    pub child: Child,
     output: Lines<BufReader<ChildStdout>>,
-    base: String,
-    http: reqwest::Client,
-    cookie: String,
+    pub base: String,
+    pub http: reqwest::Client,
+    pub cookie: String,
+    /// The relay's SMTP address, as the server printed it.
+    pub relay: Option<std::net::SocketAddr>,
 }
 
 /// Starts the binary on a free port and signs in. Readiness is the sign-in line the
 /// server prints once it listens.
-async fn spawn_binary(dir: &Path, extra_env: &[(&str, &str)]) -> Binary {
+pub async fn spawn_binary(dir: &Path, extra_env: &[(&str, &str)]) -> Binary {
     let mut child = Command::new(env!("CARGO_BIN_EXE_smtp-setup"))
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
         .env("LEPTOS_SITE_ROOT", dir.join("site"))
@@ -39,12 +41,16 @@ async fn spawn_binary(dir: &Path, extra_env: &[(&str, &str)]) -> Binary {
         .spawn()
         .expect("start the server binary");
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut relay = None;
     let link = loop {
         let line = lines
             .next_line()
             .await
             .expect("read the server's output")
             .expect("the server exited before printing its sign-in link");
+        if let Some(address) = line.strip_prefix("smtp-setup: relay listening on smtp://") {
+            relay = Some(address.parse().expect("the relay's address"));
+        }
         if let Some(link) = line.strip_prefix("smtp-setup: sign in at ") {
             break link.to_owned();
         }
@@ -69,13 +75,14 @@ async fn spawn_binary(dir: &Path, extra_env: &[(&str, &str)]) -> Binary {
         base,
         http,
         cookie,
+        relay,
     }
 }
 
 impl Binary {
     /// Reads the server's output up to the next line that contains `text`: the server
     /// has reached the point that line marks. (Its logs go to its standard output.)
-    async fn wait_for(&mut self, text: &str) -> String {
+    pub async fn wait_for(&mut self, text: &str) -> String {
         loop {
             let line = self
                 .output

@@ -2,7 +2,7 @@
 //! (an OAuth2 token server and an SMTP server with STARTTLS + XOAUTH2) on 127.0.0.1.
 
 mod app;
-mod app_process;
+pub mod app_process;
 mod certificates;
 mod faults;
 mod helpers;
@@ -11,6 +11,7 @@ mod mailbox_access;
 mod password_and_clouds;
 mod relay;
 mod relay_api;
+mod relay_process;
 mod store;
 mod test_send;
 mod token_reuse;

@@ -63,34 +63,10 @@ impl Rig {
         &self.form.email_address
     }
 
-    /// Runs the Python client with `args` (port, CA file and the password given here).
+    /// Runs the Python client with `args` against this rig's relay.
     pub async fn client(&self, args: &[&str], password: Option<&str>) -> Vec<Value> {
-        let port = self
-            .app
-            .relay_addr
-            .expect("the relay listens")
-            .port()
-            .to_string();
-        let cafile = self.dir.join("app.relay-cert.pem");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/relay_client.py");
-        let output = Command::new("python3")
-            .arg(script)
-            .args(["--port", &port, "--cafile"])
-            .arg(&cafile)
-            .args(args)
-            .env("RELAY_PASSWORD", password.unwrap_or_default())
-            .output()
-            .await
-            .expect("run python3");
-        assert!(
-            output.status.success(),
-            "the client failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .map(|line| serde_json::from_str(line).expect("a JSON line"))
-            .collect()
+        let relay = self.app.relay_addr.expect("the relay listens");
+        python_client(relay, &self.dir.join("app.relay-cert.pem"), args, password).await
     }
 
     /// One message, authenticated with the rig's credential, from the configured mailbox.
@@ -130,6 +106,35 @@ impl Rig {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
+}
+
+/// Runs `tests/clients/relay_client.py` (Python's smtplib) against `relay`, trusting the
+/// certificate in `cafile`; its JSON lines, one per message.
+pub async fn python_client(
+    relay: std::net::SocketAddr,
+    cafile: &Path,
+    args: &[&str],
+    password: Option<&str>,
+) -> Vec<Value> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/relay_client.py");
+    let output = Command::new("python3")
+        .arg(script)
+        .args(["--port", &relay.port().to_string(), "--cafile"])
+        .arg(cafile)
+        .args(args)
+        .env("RELAY_PASSWORD", password.unwrap_or_default())
+        .output()
+        .await
+        .expect("run python3");
+    assert!(
+        output.status.success(),
+        "the client failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect()
 }
 
 /// Adds a relay credential as the command line would, and remembers its password for
@@ -381,5 +386,65 @@ async fn microsoft_down_queues_and_delivers_when_it_is_back() {
     assert_eq!(
         subjects,
         ["relay-test 0-0", "relay-test 0-1", "relay-test 0-2"]
+    );
+}
+
+#[tokio::test]
+async fn a_thousand_messages_from_twenty_clients_are_each_delivered_once() {
+    let peers = spawn_peers().await;
+    let rig = rig("relay-load", &peers, &[]).await;
+    rig.save_configuration().await;
+    let results = rig
+        .client(
+            &[
+                "--user",
+                CREDENTIAL,
+                "--mail-from",
+                rig.mailbox(),
+                "--to",
+                "a@fabrikam-test.com",
+                "--clients",
+                "20",
+                "--count",
+                "50",
+                "--tag",
+                "load",
+            ],
+            Some(&rig.password),
+        )
+        .await;
+    assert_eq!(results.len(), 1000);
+    let ids: std::collections::BTreeSet<String> = results.iter().map(queued_id).collect();
+    assert_eq!(ids.len(), 1000, "each message its own id");
+    let sent: std::collections::BTreeSet<String> = results
+        .iter()
+        .map(|r| r["message_id"].as_str().expect("message id").to_owned())
+        .collect();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
+    let delivered = loop {
+        let delivered = peers.messages().await;
+        if delivered.len() >= 1000 {
+            break delivered;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} of 1000 delivered",
+            delivered.len()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let received: Vec<String> = delivered
+        .iter()
+        .map(|m| m.message_id.clone().expect("a Message-ID"))
+        .collect();
+    let unique: std::collections::BTreeSet<String> = received.iter().cloned().collect();
+    assert_eq!(received.len(), 1000, "none twice");
+    assert_eq!(unique, sent, "every one, with its own Message-ID");
+    // Consecutive messages share an authenticated connection (100 at most each).
+    let stats = peers.stats().await;
+    assert!(
+        (10..=100).contains(&stats.auth_attempts),
+        "{} AUTHs for 1000 messages",
+        stats.auth_attempts
     );
 }

@@ -2,15 +2,70 @@
 //! (token, inspection, STARTTLS, AUTH, envelope, DATA), its token retry and its diagnosis,
 //! with the application's envelope and bytes in place of the test message.
 
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use lettre::address::{Address, Envelope};
 
 use super::test_send::Outgoing;
-use super::{Checks, Recorder};
+use super::{Checks, Recorder, StepFailed};
 use crate::api::report::{Failure, Step};
 use crate::domain::SendConfig;
 use crate::server::diagnosis;
+use crate::server::smtp::{self, SmtpError};
+
+/// A kept connection serves at most this many messages, and is not reused once older
+/// than [`KEEP_AT_MOST`]: a long-lived connection meets server-side limits and idle
+/// timeouts sooner or later.
+const MESSAGES_PER_CONNECTION: u32 = 100;
+const KEEP_AT_MOST: Duration = Duration::from_secs(5 * 60);
+const QUIT_BOUND: Duration = Duration::from_secs(2);
+
+/// The authenticated connection the last delivery left open, for the next message:
+/// consecutive messages skip the TCP, TLS and AUTH round trips.
+#[derive(Default)]
+pub struct KeptConnection(Mutex<Option<Open>>);
+
+struct Open {
+    session: smtp::Session,
+    opened: Instant,
+    messages: u32,
+    /// The configuration it was opened with: a new save means a new connection.
+    version: i64,
+}
+
+impl KeptConnection {
+    /// Called by the send that opened `session` (its first message just went).
+    pub(super) fn put(&self, session: smtp::Session) {
+        self.set(Some(Open {
+            session,
+            opened: Instant::now(),
+            messages: 1,
+            version: 0,
+        }));
+    }
+
+    fn set(&self, open: Option<Open>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = open;
+    }
+
+    fn take(&self) -> Option<Open> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+
+    fn stamp(&self, version: i64) {
+        if let Some(open) = self.0.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+            open.version = version;
+        }
+    }
+
+    /// QUIT, when the worker has nothing more to send for now.
+    pub async fn close(&self) {
+        if let Some(mut open) = self.take() {
+            let _ = tokio::time::timeout(QUIT_BOUND, open.session.quit()).await;
+        }
+    }
+}
 
 /// One delivery may take this long in all, token included.
 const DELIVERY_TOTAL: Duration = Duration::from_secs(300);
@@ -49,14 +104,16 @@ impl Undelivered {
 impl Checks {
     /// Sends `message` from `from` to `recipients` through `config`'s server; a failure
     /// carries the step and the server's words, as a test send's would.
+    /// `version` is the saved configuration's: a connection `kept` from another one is
+    /// closed instead of reused.
     pub async fn deliver(
         &self,
-        config: &SendConfig,
+        kept: &KeptConnection,
+        (config, version): (&SendConfig, i64),
         from: &str,
         recipients: &[String],
-        message: Vec<u8>,
+        message: &[u8],
     ) -> Result<(), Undelivered> {
-        let mut run = Recorder::new(Step::plan(config.auth_type()), DELIVERY_TOTAL);
         let envelope = envelope(from, recipients)
             .map_err(|e| Undelivered::Permanent(diagnosis::relay::unusable_envelope(&e)))?;
         let destination = self.destination(config);
@@ -65,17 +122,77 @@ impl Checks {
         let outgoing = Outgoing {
             destination,
             envelope,
-            message,
+            message: message.into(),
             data_bound: self.timeouts.step + upload,
+            keep: Some(kept),
             context: diagnosis::smtp::Context {
                 server: &server,
                 mailbox: config.sender().mailbox.as_str(),
                 auth: config.auth_type(),
             },
         };
-        self.send_outgoing(&mut run, config, &outgoing)
+        if let Some(open) = kept.take() {
+            let fresh = open.version == version
+                && open.messages < MESSAGES_PER_CONNECTION
+                && open.opened.elapsed() < KEEP_AT_MOST;
+            if fresh {
+                match self.send_again(open, &outgoing).await {
+                    Ok(open) => {
+                        kept.set(Some(open));
+                        return Ok(());
+                    }
+                    // The server's verdict on this message.
+                    Err(Some(failed)) => {
+                        let failure = diagnosis::smtp::failure(&failed, &outgoing.context);
+                        return Err(Undelivered::from_send(failure));
+                    }
+                    // The connection had died meanwhile: a new one below.
+                    Err(None) => {}
+                }
+            } else {
+                let mut open = open;
+                let _ = tokio::time::timeout(QUIT_BOUND, open.session.quit()).await;
+            }
+        }
+        let mut run = Recorder::new(Step::plan(config.auth_type()), DELIVERY_TOTAL);
+        let sent = self
+            .send_outgoing(&mut run, config, &outgoing)
             .await
-            .map_err(Undelivered::from_send)
+            .map_err(Undelivered::from_send);
+        kept.stamp(version);
+        sent
+    }
+
+    /// The envelope and DATA on a kept connection. `Err(Some)`: the server refused;
+    /// `Err(None)`: the connection is gone (closed, reset, silent).
+    async fn send_again(
+        &self,
+        mut open: Open,
+        outgoing: &Outgoing<'_>,
+    ) -> Result<Open, Option<StepFailed<SmtpError>>> {
+        let bound = self.timeouts.step;
+        let steps = [(Step::Envelope, bound), (Step::Data, outgoing.data_bound)];
+        for (step, bound) in steps {
+            let result = match step {
+                Step::Envelope => {
+                    tokio::time::timeout(bound, open.session.envelope(&outgoing.envelope)).await
+                }
+                _ => tokio::time::timeout(bound, open.session.data(&outgoing.message)).await,
+            };
+            match result {
+                Ok(Ok(_)) => {}
+                // 421: the server is closing the connection, not judging the message.
+                Ok(Err(SmtpError::Refused(reply))) if reply.code == 421 => return Err(None),
+                Ok(Err(error @ SmtpError::Refused(_))) => {
+                    // RSET would be needed to go on; a new connection is simpler.
+                    let _ = tokio::time::timeout(QUIT_BOUND, open.session.quit()).await;
+                    return Err(Some(StepFailed { step, error }));
+                }
+                Ok(Err(_)) | Err(_) => return Err(None),
+            }
+        }
+        open.messages += 1;
+        Ok(open)
     }
 }
 

@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use lettre::address::Envelope;
 
+use super::delivery::KeptConnection;
 use super::token::{Attempted, Target, TokenSource};
 use super::{failed, Checks, Recorder};
 use crate::api::report::{Failure, Step, TestOutcome, TestReport};
@@ -27,9 +28,12 @@ const QUIT_BOUND: Duration = Duration::from_secs(2);
 pub(super) struct Outgoing<'a> {
     pub destination: Destination,
     pub envelope: Envelope,
-    pub message: Vec<u8>,
+    pub message: std::borrow::Cow<'a, [u8]>,
     /// The DATA step's bound: a large relayed message takes longer than a test.
     pub data_bound: Duration,
+    /// Where a delivery leaves its connection open for the next message (the relay);
+    /// `None`: QUIT after the message (a test).
+    pub keep: Option<&'a KeptConnection>,
     pub context: diagnosis::smtp::Context<'a>,
 }
 
@@ -76,8 +80,9 @@ impl Checks {
         let outgoing = Outgoing {
             destination,
             envelope: email.envelope().clone(),
-            message: email.formatted(),
+            message: email.formatted().into(),
             data_bound: self.timeouts.step,
+            keep: None,
             context: diagnosis::smtp::Context {
                 server: &server,
                 mailbox: config.sender().mailbox.as_str(),
@@ -187,7 +192,7 @@ impl Checks {
     }
 
     /// The SMTP dialogue, a recorded step per method of the session; its transcript is
-    /// kept whatever happens.
+    /// kept whatever happens. After the message, QUIT, or the open session is kept.
     async fn send_message(
         &self,
         run: &mut Recorder,
@@ -198,8 +203,19 @@ impl Checks {
         let sent = self
             .smtp_dialogue(run, &mut session, outgoing, credentials)
             .await;
-        run.transcript(session.into_transcript());
-        sent.map_err(|failed| diagnosis::smtp::failure(&failed, &outgoing.context))
+        match (sent, outgoing.keep) {
+            (Ok(()), Some(keep)) => {
+                keep.put(session);
+                Ok(())
+            }
+            (sent, _) => {
+                if sent.is_ok() {
+                    let _ = run.deadline().run(QUIT_BOUND, session.quit()).await;
+                }
+                run.transcript(session.into_transcript());
+                sent.map_err(|failed| diagnosis::smtp::failure(&failed, &outgoing.context))
+            }
+        }
     }
 
     async fn smtp_dialogue(
@@ -227,7 +243,6 @@ impl Checks {
             session.data(&outgoing.message),
         )
         .await?;
-        let _ = run.deadline().run(QUIT_BOUND, session.quit()).await;
         Ok(())
     }
 }

@@ -16,7 +16,7 @@ use super::Relay;
 use crate::api::outbox::MessageStatus;
 use crate::api::report::Failure;
 use crate::domain::SendConfig;
-use crate::server::check::delivery::Undelivered;
+use crate::server::check::delivery::{KeptConnection, Undelivered};
 use crate::server::check::Checks;
 use crate::server::diagnosis;
 use crate::server::store::{Due, StoreError};
@@ -44,10 +44,11 @@ pub async fn run(relay: Arc<Relay>, checks: Arc<Checks>, mut stop: watch::Receiv
         n => Duration::from_secs(60) / n,
     };
     let mut next_slot = Instant::now();
+    let kept = KeptConnection::default();
     while !*stop.borrow() {
         let wait = match relay.store.claim_due(now_millis()).await {
             Ok(Some(due)) => {
-                deliver(&relay, &checks, due).await;
+                deliver(&relay, &checks, &kept, due).await;
                 next_slot += spacing;
                 next_slot = next_slot.max(Instant::now());
                 Some(next_slot)
@@ -68,6 +69,8 @@ pub async fn run(relay: Arc<Relay>, checks: Arc<Checks>, mut stop: watch::Receiv
             }
             Some(_) => {}
             None => {
+                // Nothing due: the kept connection is not held open while idle.
+                kept.close().await;
                 let until = next_wake(&relay).await;
                 tokio::select! {
                     () = tokio::time::sleep_until(until) => {}
@@ -77,6 +80,7 @@ pub async fn run(relay: Arc<Relay>, checks: Arc<Checks>, mut stop: watch::Receiv
             }
         }
     }
+    kept.close().await;
 }
 
 /// When the earliest waiting message is due (at most [`IDLE_LOOK`] away).
@@ -90,7 +94,7 @@ async fn next_wake(relay: &Relay) -> Instant {
     Instant::now() + wait.min(IDLE_LOOK)
 }
 
-async fn deliver(relay: &Relay, checks: &Checks, due: Due) {
+async fn deliver(relay: &Relay, checks: &Checks, kept: &KeptConnection, due: Due) {
     let Due {
         id,
         accepted_at,
@@ -100,9 +104,9 @@ async fn deliver(relay: &Relay, checks: &Checks, due: Due) {
         attempts,
     } = due;
     let result = match saved_config(relay).await {
-        Ok(config) => {
+        Ok((config, version)) => {
             checks
-                .deliver(&config, &mail_from, &recipients, message)
+                .deliver(kept, (&config, version), &mail_from, &recipients, &message)
                 .await
         }
         Err(failure) => Err(Undelivered::Temporary(failure)),
@@ -123,6 +127,16 @@ async fn deliver(relay: &Relay, checks: &Checks, due: Due) {
         }
     };
     let words = failure.as_ref().map(last_error);
+    if let Err(error) = relay
+        .store
+        .record_attempt(&id, status, now, next, words.as_deref())
+        .await
+    {
+        // The message stays "sending" and is sent again at the next start.
+        tracing::error!(%id, %error, "the outcome of a delivery could not be stored");
+        return;
+    }
+    // Logged once stored: a line that says "delivered" is never followed by a resend.
     match status {
         MessageStatus::Sent => tracing::info!(%id, attempts, "message delivered"),
         _ => tracing::warn!(
@@ -133,18 +147,11 @@ async fn deliver(relay: &Relay, checks: &Checks, due: Due) {
             "message not delivered"
         ),
     }
-    if let Err(error) = relay
-        .store
-        .record_attempt(&id, status, now, next, words.as_deref())
-        .await
-    {
-        // The message stays "sending" and is sent again at the next start.
-        tracing::error!(%id, %error, "the outcome of a delivery could not be stored");
-    }
 }
 
-/// The saved configuration with its secrets, parsed as a test send parses it.
-async fn saved_config(relay: &Relay) -> Result<SendConfig, Failure> {
+/// The saved configuration with its secrets, parsed as a test send parses it, and its
+/// version.
+async fn saved_config(relay: &Relay) -> Result<(SendConfig, i64), Failure> {
     let stored = async {
         let saved = relay.store.load().await?;
         let secrets = relay.store.secrets().await?;
@@ -156,12 +163,13 @@ async fn saved_config(relay: &Relay) -> Result<SendConfig, Failure> {
     if saved.version == 0 {
         return Err(diagnosis::relay::no_configuration("nothing is saved yet"));
     }
-    saved.form.parse(&secrets).map_err(|errors| {
+    let config = saved.form.parse(&secrets).map_err(|errors| {
         diagnosis::relay::no_configuration(&format!(
             "these fields need attention: {}",
             errors.labels().join(", ")
         ))
-    })
+    })?;
+    Ok((config, saved.version))
 }
 
 /// What the Outbox shows: the server's own words when it gave any.
