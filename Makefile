@@ -49,10 +49,13 @@ lint:
 
 # Unit tests (domain, diagnosis, parsers), property tests (their output says how many
 # cases each property accepted) and integration tests against the peers.
+# The relay tests list the relay passwords they generate in target/relay-passwords.txt,
+# so that the scan looks for those too.
 unit:
 	mkdir -p target
+	rm -f target/relay-passwords.txt
 	set -o pipefail; cargo test --features ssr -- --show-output 2>&1 | tee target/unit.log
-	.ci/no-secrets.sh target/unit.log
+	.ci/no-secrets.sh --extra target/relay-passwords.txt target/unit.log
 
 # Browser tests: the release build, served against the local peers (see end2end/).
 # A fresh database each run; the whole output (server logs at debug level included) and

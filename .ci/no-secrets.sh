@@ -3,12 +3,14 @@
 # given files: a run's whole output (server logs at debug level included), the database
 # files, Playwright traces (zip files are searched inside).
 #
-#   .ci/no-secrets.sh [--key FILE] [--typed-ok] FILE...
+#   .ci/no-secrets.sh [--key FILE] [--extra FILE] [--typed-ok] FILE...
 #   .ci/no-secrets.sh --self-test
 #
 # The secrets: the peers' client secret and SMTP password and the fixed sign-in tokens
 # (tests/peers/secrets.json, the one file the tests read them from), the sealing key
-# (--key: the key file of the run's database), any session cookie value, any JWT.
+# (--key: the key file of the run's database), secrets generated during the run, one per
+# line (--extra: the relay passwords the integration tests created), any session cookie
+# value, any JWT.
 # The forms: as typed; base64 at each of the three alignments (an AUTH PLAIN, AUTH LOGIN
 # or XOAUTH2 payload carries a secret somewhere inside a base64 blob), URL-safe base64;
 # percent-encoded (a form body: `~` is `%7E`), upper and lower case; hex; a Rust byte
@@ -68,10 +70,16 @@ COOKIE = re.compile(rb"smtp_setup_session=[A-Za-z0-9_-]{20,}")
 # An XOAUTH2 payload: base64 of "auth=Bearer " at any alignment.
 XOAUTH2 = b64_fragments(b"\x01auth=Bearer ")
 
-def needles(key_file, typed_ok):
+def needles(key_file, typed_ok, extra_file=None):
     """(label, bytes) pairs to search for."""
     out = []
-    for name, value in TEST_SECRETS.items():
+    secrets = dict(TEST_SECRETS)
+    if extra_file:
+        with open(extra_file, encoding="utf-8") as f:
+            for n, line in enumerate(f):
+                if line.strip():
+                    secrets[f"a generated secret ({os.path.basename(extra_file)} line {n + 1})"] = line.strip()
+    for name, value in secrets.items():
         for form in forms(value):
             if typed_ok and form == value:
                 continue
@@ -97,8 +105,8 @@ def contents(path):
     else:
         yield path, data
 
-def scan(paths, key_file=None, typed_ok=False):
-    searched = needles(key_file, typed_ok)
+def scan(paths, key_file=None, typed_ok=False, extra_file=None):
+    searched = needles(key_file, typed_ok, extra_file)
     leaks = []
     for path in paths:
         try:
@@ -146,6 +154,13 @@ def self_test():
                 archive.writestr("trace.network", f"before {text} after")
             if name not in ("raw client secret", "admin token", "session cookie") and not scan([zipped], key_file, typed_ok=True):
                 failures.append(f"{name} was not found inside a zip file")
+        extra = os.path.join(tmp, "extra")
+        open(extra, "w").write("Relay-password-0123456789abcdef\n")
+        relay_leak = os.path.join(tmp, "relay")
+        plain = base64.b64encode(b"\0erp\0Relay-password-0123456789abcdef").decode()
+        open(relay_leak, "w").write(f"C: AUTH PLAIN {plain}\n")
+        if not scan([relay_leak], key_file, extra_file=extra):
+            failures.append("a generated secret (--extra) was not found")
         clean = os.path.join(tmp, "clean")
         open(clean, "w").write(
             "S: 235 2.7.0 Authentication successful\nC: [redacted]\n"
@@ -165,19 +180,21 @@ def self_test():
 
 if args == ["--self-test"]:
     sys.exit(self_test())
-key_file, typed_ok, paths = None, False, []
+key_file, extra_file, typed_ok, paths = None, None, False, []
 while args:
     arg = args.pop(0)
     if arg == "--key":
         key_file = args.pop(0)
+    elif arg == "--extra":
+        extra_file = args.pop(0)
     elif arg == "--typed-ok":
         typed_ok = True
     else:
         paths.append(arg)
 if not paths:
-    print("usage: .ci/no-secrets.sh [--key FILE] [--typed-ok] FILE... | --self-test", file=sys.stderr)
+    print("usage: .ci/no-secrets.sh [--key FILE] [--extra FILE] [--typed-ok] FILE... | --self-test", file=sys.stderr)
     sys.exit(2)
-leaks = scan(paths, key_file, typed_ok)
+leaks = scan(paths, key_file, typed_ok, extra_file)
 for leak in leaks:
     print(f"no-secrets: {leak}", file=sys.stderr)
 if leaks:
