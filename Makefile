@@ -61,14 +61,15 @@ unit:
 # A fresh database each run; the whole output (server logs at debug level included) and
 # the database are then searched for every secret in every form (.ci/no-secrets.sh), and
 # so are the traces Playwright keeps of failed tests (where what the tests typed is
-# expected).
+# expected). The relay passwords the browser tests create are searched for as well.
 e2e: build
 	$(call fresh_database,$(E2E_DIR))
+	rm -f $(E2E_DIR)/relay-passwords.txt
 	PEER_DIR=$(E2E_DIR)/peers PEER_PREPARE_ONLY=1 node tests/peers/peers.mjs
 	set -o pipefail; cd end2end && E2E_APP=$(E2E_APP) E2E_TOKEN_PORT=$(E2E_TOKEN_PORT) E2E_SMTP_PORT=$(E2E_SMTP_PORT) \
 		E2E_CONTROL_PORT=$(E2E_CONTROL_PORT) E2E_IMAP_PORT=$(E2E_IMAP_PORT) E2E_PEER_DIR=$(CURDIR)/$(E2E_DIR)/peers \
 		E2E_DATABASE=$(E2E_DIR)/app.db npx playwright test 2>&1 | tee $(CURDIR)/$(E2E_DIR)/e2e.log
-	.ci/no-secrets.sh --key $(E2E_DIR)/app.key $(E2E_DIR)/e2e.log $(E2E_DIR)/app.db*
+	.ci/no-secrets.sh --key $(E2E_DIR)/app.key --extra $(E2E_DIR)/relay-passwords.txt $(E2E_DIR)/e2e.log $(E2E_DIR)/app.db*
 	traces=$$(find end2end/test-results -name '*.zip' 2>/dev/null); \
 		[ -z "$$traces" ] || .ci/no-secrets.sh --typed-ok --key $(E2E_DIR)/app.key $$traces
 

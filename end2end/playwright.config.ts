@@ -69,6 +69,9 @@ export default defineConfig({
         SMTP_SETUP_CA_FILE: `${peerDir}/ca.pem`,
         SMTP_SETUP_ADMIN_TOKEN: adminToken,
         DATABASE_URL: `sqlite://${database}`,
+        // Beside the app's port (`make run` keeps the default 2525), unpaced for tests.
+        SMTP_SETUP_RELAY_ADDR: env.E2E_RELAY ?? '127.0.0.1:3105',
+        SMTP_SETUP_RELAY_SENDS_PER_MINUTE: '0',
         // Debug level: everything the server could log is in the output the secret scan reads.
         RUST_LOG: 'debug',
       },

@@ -5,7 +5,7 @@ mod check_mailbox_access;
 #[cfg(feature = "ssr")]
 pub mod context;
 pub mod error;
-pub mod outbox;
+pub mod relay;
 pub mod report;
 mod save_configuration;
 pub mod saved;

@@ -77,4 +77,5 @@ pub struct HistoryEntry {
 pub struct InitialData {
     pub saved: SavedConfig,
     pub history: Vec<HistoryEntry>,
+    pub relay: crate::api::relay::RelayOverview,
 }

@@ -114,7 +114,11 @@ impl Application {
                 })
             }
         };
-        let relay = Arc::new(Relay::new(store.clone(), settings.relay.clone()));
+        let relay = Arc::new(Relay::new(
+            store.clone(),
+            settings.relay.clone(),
+            relay_listener.as_ref().map(|r| r.address),
+        ));
         let public_url = PublicUrl(
             settings
                 .public_url

@@ -8,6 +8,7 @@ mod copy_button;
 mod failure_panel;
 mod field_input;
 mod history;
+mod relay_panel;
 mod setup_guide;
 mod toast;
 mod transcript;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::Value;
-use smtp_setup::api::outbox::{MessageStatus, OutboxEntry};
+use smtp_setup::api::relay::{MessageStatus, OutboxEntry};
 use smtp_setup::server::relay::credentials::{self, CredentialName};
 use smtp_setup::server::store::SecretChange;
 use tokio::process::Command;

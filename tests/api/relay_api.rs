@@ -2,7 +2,7 @@
 //! delivered to the SMTP peer, idempotency, and each refusal with its status and field.
 
 use serde_json::Value;
-use smtp_setup::api::outbox::MessageStatus;
+use smtp_setup::api::relay::MessageStatus;
 use tokio::process::Command;
 
 use crate::helpers::spawn_peers;

@@ -201,7 +201,7 @@ async fn sigkill_during_delivery_sends_again_after_restart() {
             .await
             .expect("read")
             .expect("entry");
-        if entry.status == smtp_setup::api::outbox::MessageStatus::Sent {
+        if entry.status == smtp_setup::api::relay::MessageStatus::Sent {
             assert_eq!(entry.attempts, 2, "the interrupted attempt counts");
             break;
         }

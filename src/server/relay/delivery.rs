@@ -13,7 +13,7 @@ use tokio::time::Instant;
 
 use super::credentials::unix_millis;
 use super::Relay;
-use crate::api::outbox::MessageStatus;
+use crate::api::relay::MessageStatus;
 use crate::api::report::Failure;
 use crate::domain::SendConfig;
 use crate::server::check::delivery::{KeptConnection, Undelivered};

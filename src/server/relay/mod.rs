@@ -19,6 +19,7 @@ use tokio::sync::Notify;
 
 use self::credentials::{unix_millis, RelayAuth};
 use self::settings::RelaySettings;
+use crate::api::relay::RelayOverview;
 use crate::domain::MailboxAddress;
 use crate::server::store::sealing::random_bytes;
 use crate::server::store::{Enqueued, NewMessage, Store, StoreError};
@@ -26,6 +27,8 @@ use crate::server::store::{Enqueued, NewMessage, Store, StoreError};
 /// What the listener, the API and the worker share.
 pub struct Relay {
     pub store: Arc<Store>,
+    /// Where the SMTP listener is bound; `None` when it is off.
+    pub smtp_address: Option<std::net::SocketAddr>,
     pub auth: RelayAuth,
     pub settings: RelaySettings,
     /// Rung when a message is queued or made due, so the worker need not poll.
@@ -91,10 +94,15 @@ impl AllowedSenders {
 }
 
 impl Relay {
-    pub fn new(store: Arc<Store>, settings: RelaySettings) -> Self {
+    pub fn new(
+        store: Arc<Store>,
+        settings: RelaySettings,
+        smtp_address: Option<std::net::SocketAddr>,
+    ) -> Self {
         Self {
             auth: RelayAuth::new(store.clone()),
             store,
+            smtp_address,
             settings,
             wake: Notify::new(),
         }
@@ -179,6 +187,23 @@ impl Relay {
             self.wake.notify_one();
         }
         Ok(due)
+    }
+}
+
+/// How many messages the page's Outbox lists.
+pub const OUTBOX_SHOWN: u32 = 50;
+
+impl Relay {
+    /// The page's Relay section; `base_url` is how administrators reach this server.
+    pub async fn overview(&self, base_url: &str) -> Result<RelayOverview, StoreError> {
+        let saved = self.store.load().await?;
+        Ok(RelayOverview {
+            smtp_address: self.smtp_address.map(|a| a.to_string()),
+            api_url: format!("{}/api/v1/messages", base_url.trim_end_matches('/')),
+            mailbox: saved.form.email_address,
+            credentials: self.store.credentials().await?,
+            outbox: self.store.recent_outbox(OUTBOX_SHOWN).await?,
+        })
     }
 }
 

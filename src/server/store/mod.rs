@@ -24,7 +24,6 @@ pub use self::configuration::{Saved, SecretChange};
 pub use self::history::HISTORY_SHOWN;
 use self::key::{KeyError, KeySource};
 pub use self::outbox::{Due, Enqueued, NewMessage};
-pub use self::relay_credentials::CredentialInfo;
 use self::sealing::{SealError, SealingKey};
 use crate::api::ApiError;
 

@@ -4,7 +4,7 @@
 //! start-up and sent again (at-least-once).
 
 use super::{known, Store, StoreError};
-use crate::api::outbox::{MessageStatus, OutboxEntry};
+use crate::api::relay::{MessageStatus, OutboxEntry};
 
 /// How long an `Idempotency-Key` names the message it first came with.
 pub const IDEMPOTENCY_MS: i64 = 24 * 60 * 60 * 1000;

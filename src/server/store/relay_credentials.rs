@@ -1,15 +1,7 @@
 //! The relay's application credentials: names and Argon2id hashes, never a password.
 
 use super::{Store, StoreError};
-
-/// A credential as listed (no hash).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct CredentialInfo {
-    pub name: String,
-    /// Unix milliseconds.
-    pub created_at: i64,
-    pub last_used_at: Option<i64>,
-}
+use crate::api::relay::RelayCredential;
 
 impl Store {
     /// `false` when a credential of that name exists already.
@@ -50,7 +42,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn credentials(&self) -> Result<Vec<CredentialInfo>, StoreError> {
+    pub async fn credentials(&self) -> Result<Vec<RelayCredential>, StoreError> {
         let rows: Vec<(String, i64, Option<i64>)> = sqlx::query_as(
             "SELECT name, created_at, last_used_at FROM relay_credential ORDER BY name",
         )
@@ -58,7 +50,7 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(name, created_at, last_used_at)| CredentialInfo {
+            .map(|(name, created_at, last_used_at)| RelayCredential {
                 name,
                 created_at,
                 last_used_at,

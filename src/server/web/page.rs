@@ -14,12 +14,15 @@ use crate::server::startup::AppState;
 pub async fn page(State(state): State<AppState>, request: Request) -> Response {
     let saved = state.store.load().await;
     let history = state.store.history().await;
-    if let (Err(error), _) | (_, Err(error)) = (&saved, &history) {
+    let relay = state.relay.overview(&state.public_url.0).await;
+    if let (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) = (&saved, &history, &relay)
+    {
         tracing::error!(%error, "cannot read the store for the page");
     }
     let initial = InitialData {
         saved: saved.unwrap_or_default(),
         history: history.unwrap_or_default(),
+        relay: relay.unwrap_or_default(),
     };
     let options = state.leptos_options.clone();
     let render = leptos_axum::render_app_to_stream_with_context(

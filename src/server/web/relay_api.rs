@@ -18,7 +18,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::api::outbox::OutboxEntry;
+use crate::api::relay::{utc, OutboxEntry};
 use crate::server::relay::credentials::{CredentialName, Verdict};
 use crate::server::relay::{message, Refusal, Relay, Submission};
 use crate::server::store::Enqueued;
@@ -220,7 +220,7 @@ fn status_json(entry: &OutboxEntry) -> serde_json::Value {
         "id": entry.id,
         "status": entry.status.key(),
         "attempts": entry.attempts,
-        "next_attempt_at": entry.next_attempt_at.map(rfc3339),
+        "next_attempt_at": entry.next_attempt_at.map(utc),
         "last_error": entry.last_error,
     })
 }
@@ -311,38 +311,4 @@ fn compose(
         error: e.to_string(),
     })?;
     Ok((recipients, message.formatted()))
-}
-
-/// Unix milliseconds as RFC 3339 UTC (`2026-11-27T10:00:00Z`).
-pub fn rfc3339(unix_millis: i64) -> String {
-    let seconds = unix_millis.div_euclid(1000);
-    let (days, day_seconds) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        day_seconds / 3600,
-        day_seconds % 3600 / 60,
-        day_seconds % 60
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rfc3339_dates() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_795_780_800_000), "2026-11-27T12:00:00Z");
-        assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00Z");
-    }
 }

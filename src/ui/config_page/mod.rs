@@ -1,5 +1,5 @@
 //! The SMTP configuration page: the form, then what the last test or save said, the
-//! setup guide, the report, the transcript and the recent tests.
+//! setup guide, the report, the transcript, the recent tests and the relay.
 
 mod form;
 mod form_state;
@@ -13,6 +13,7 @@ use self::state::PageState;
 use super::checklist::Checklist;
 use super::failure_panel::FailurePanel;
 use super::history::History;
+use super::relay_panel::RelayPanel;
 use super::setup_guide::{GuideSignals, SetupGuide};
 use super::toast::Toast;
 use super::transcript::TranscriptPanel;
@@ -24,7 +25,9 @@ pub fn ConfigPage() -> impl IntoView {
     // Read from the store before rendering (`server::web::page`); the browser gets the
     // same value from the page itself when it hydrates.
     let initial = SharedValue::new(|| use_context::<InitialData>().unwrap_or_default());
-    let page = PageState::new(initial.into_inner());
+    let mut initial = initial.into_inner();
+    let relay = RwSignal::new(std::mem::take(&mut initial.relay));
+    let page = PageState::new(initial);
     let form = page.form;
     let guide = GuideSignals {
         cloud: form.cloud,
@@ -56,6 +59,7 @@ pub fn ConfigPage() -> impl IntoView {
         />
         <TranscriptPanel text=page.transcript.into() />
         <History entries=page.history />
+        <RelayPanel overview=relay />
         <Toast message=page.toast />
     }
 }

@@ -1,0 +1,71 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+
+import { expect, test } from '@playwright/test';
+
+import { adminToken, messages, peer } from './peers';
+
+// Relay passwords this run created: `make e2e` searches the server's output and the
+// database for them (.ci/no-secrets.sh --extra).
+function remember(password: string) {
+  const dir = path.join(__dirname, '../../target/e2e');
+  mkdirSync(dir, { recursive: true });
+  appendFileSync(path.join(dir, 'relay-passwords.txt'), `${password}\n`);
+}
+
+test('a relay credential made on the page sends through the relay, and the Outbox shows it', async ({ page, request }) => {
+  await page.goto(`/login?token=${adminToken}`);
+  await expect(page.getByRole('button', { name: 'Send test email' })).toBeEnabled();
+  for (const [label, value] of Object.entries({
+    'Email address': peer.mailbox,
+    Name: 'Contoso Notifications',
+    TenantId: peer.tenant,
+    'SMTP User': peer.clientId,
+    'SMTP Password': peer.clientSecret,
+  })) {
+    await page.getByLabel(label, { exact: true }).fill(value);
+  }
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('status')).toContainText('Configuration saved');
+
+  // The password is shown once, with an example that uses it.
+  await page.getByLabel('New credential name').fill('erp-e2e');
+  await page.getByRole('button', { name: 'Add credential' }).click();
+  const shown = page.locator('#new-credential-password');
+  await expect(shown).toHaveText(/^[A-Za-z0-9_-]{32}$/);
+  const password = (await shown.textContent()) ?? '';
+  remember(password);
+  await expect(page.locator('#relay-example')).toContainText(`--auth-user erp-e2e --auth-password '${password}'`);
+  await expect(page.locator('#credentials-table')).toContainText('erp-e2e');
+  // Never again: a reload lists the name only.
+  await page.reload();
+  await expect(page.getByRole('button', { name: 'Send test email' })).toBeEnabled();
+  expect(await page.content()).not.toContain(password);
+
+  // An application sends with it over the HTTP API.
+  const basic = `Basic ${Buffer.from(`erp-e2e:${password}`).toString('base64')}`;
+  const subject = `Relayed from the browser test ${Date.now()}`;
+  const answer = await request.post('/api/v1/messages', {
+    headers: { Authorization: basic },
+    data: { to: ['customer@fabrikam-test.com'], subject, text: 'Hello through the relay.' },
+  });
+  expect(answer.status()).toBe(202);
+
+  // The Outbox shows it sent (Refresh asks the server again).
+  const row = page.locator('#outbox-table tbody tr', { hasText: subject });
+  await expect(async () => {
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await expect(row).toContainText('Sent', { timeout: 1_000 });
+  }).toPass({ timeout: 20_000 });
+  await expect(row).toContainText('customer@fabrikam-test.com');
+  expect((await messages()).some((m) => m.subject === subject)).toBe(true);
+
+  // Removed, it no longer signs in.
+  await page.locator('#credentials-table tr', { hasText: 'erp-e2e' }).getByRole('button', { name: 'Remove' }).click();
+  await expect(page.locator('#credentials-table')).toHaveCount(0);
+  const refused = await request.post('/api/v1/messages', {
+    headers: { Authorization: basic },
+    data: { to: ['customer@fabrikam-test.com'], subject, text: 'again' },
+  });
+  expect(refused.status()).toBe(401);
+});

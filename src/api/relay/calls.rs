@@ -1,0 +1,64 @@
+//! The page's calls about the relay: what its section shows, the Outbox's buttons, and
+//! adding or removing a relay credential. Each answers with the section as it now is.
+
+use leptos::prelude::*;
+
+use super::{CredentialAdded, OutboxAction, RelayOverview};
+use crate::api::ApiError;
+
+#[server(name = RelayOverviewCall, prefix = "/api", endpoint = "relay_overview")]
+pub async fn relay_overview() -> Result<RelayOverview, ApiError> {
+    let ctx = crate::api::context::server_context()?;
+    Ok(ctx.state.relay.overview(&ctx.state.public_url.0).await?)
+}
+
+/// "Retry now" or "Delete" on a waiting or failed message; a message being sent or sent
+/// is left as it is.
+#[server(name = OutboxActionCall, prefix = "/api", endpoint = "outbox_action")]
+pub async fn outbox_action(id: String, action: OutboxAction) -> Result<RelayOverview, ApiError> {
+    let ctx = crate::api::context::server_context()?;
+    let relay = &ctx.state.relay;
+    let done = match action {
+        OutboxAction::RetryNow => relay.retry_now(&id).await?,
+        OutboxAction::Delete => relay.store.delete_message(&id).await?,
+    };
+    tracing::info!(%id, ?action, done, "outbox action");
+    Ok(relay.overview(&ctx.state.public_url.0).await?)
+}
+
+/// A new credential; its password is in the answer, once.
+#[server(prefix = "/api", endpoint = "add_relay_credential")]
+pub async fn add_relay_credential(name: String) -> Result<CredentialAdded, ApiError> {
+    use secrecy::ExposeSecret as _;
+
+    use crate::server::relay::credentials::{self, CredentialName};
+    let ctx = crate::api::context::server_context()?;
+    let relay = &ctx.state.relay;
+    let name = match CredentialName::parse(name.trim()) {
+        Ok(name) => name,
+        Err(error) => return Ok(CredentialAdded::Refused(error.to_string())),
+    };
+    let added = credentials::add(&relay.store, &name)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let Some(password) = added else {
+        return Ok(CredentialAdded::Refused(format!(
+            "a credential named {name} exists already"
+        )));
+    };
+    tracing::info!(credential = %name, "relay credential added");
+    Ok(CredentialAdded::Added {
+        name: name.as_str().to_owned(),
+        password: super::ShownOnce(password.expose_secret().to_owned()),
+        overview: relay.overview(&ctx.state.public_url.0).await?,
+    })
+}
+
+#[server(prefix = "/api", endpoint = "remove_relay_credential")]
+pub async fn remove_relay_credential(name: String) -> Result<RelayOverview, ApiError> {
+    let ctx = crate::api::context::server_context()?;
+    let relay = &ctx.state.relay;
+    let removed = relay.store.remove_credential(&name).await?;
+    tracing::info!(credential = %name, removed, "relay credential removed");
+    Ok(relay.overview(&ctx.state.public_url.0).await?)
+}

@@ -1,0 +1,169 @@
+//! The relay as the page and the HTTP API show it: the outbox (each accepted message,
+//! its status and, when it did not go, Exchange's own words), the relay credentials, and
+//! where applications connect. The page's calls about it are in [`calls`].
+
+mod calls;
+
+use serde::{Deserialize, Serialize};
+
+pub use calls::{
+    add_relay_credential, outbox_action, relay_overview, remove_relay_credential,
+    AddRelayCredential, OutboxActionCall, RelayOverviewCall, RemoveRelayCredential,
+};
+
+/// Where a message is on its way. `Sending` is set while a delivery is under way; a
+/// restart finds such messages and tries them again (at-least-once).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageStatus {
+    Queued,
+    Sending,
+    Retrying,
+    Sent,
+    Failed,
+}
+
+impl MessageStatus {
+    pub const ALL: [MessageStatus; 5] = [
+        MessageStatus::Queued,
+        MessageStatus::Sending,
+        MessageStatus::Retrying,
+        MessageStatus::Sent,
+        MessageStatus::Failed,
+    ];
+
+    /// The stable key: in the store and in the API's JSON.
+    pub fn key(self) -> &'static str {
+        match self {
+            MessageStatus::Queued => "queued",
+            MessageStatus::Sending => "sending",
+            MessageStatus::Retrying => "retrying",
+            MessageStatus::Sent => "sent",
+            MessageStatus::Failed => "failed",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.key() == key)
+    }
+
+    /// Whether the relay is done with the message.
+    pub fn is_final(self) -> bool {
+        matches!(self, MessageStatus::Sent | MessageStatus::Failed)
+    }
+}
+
+/// One message of the outbox, without its content.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub id: String,
+    /// Unix milliseconds.
+    pub accepted_at: i64,
+    pub submitted_by: String,
+    pub mail_from: String,
+    pub recipients: Vec<String>,
+    pub subject: String,
+    pub status: MessageStatus,
+    pub attempts: i64,
+    /// Unix milliseconds; `None` once the message is sent or failed.
+    pub next_attempt_at: Option<i64>,
+    /// The last failure in the server's words (`550 5.1.10 RESOLVER.ADR.RecipientNotFound…`).
+    pub last_error: Option<String>,
+}
+
+/// A relay credential as listed (its password is never shown again).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelayCredential {
+    pub name: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+/// Everything the page's Relay section shows.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelayOverview {
+    /// `host:port` of the SMTP listener; `None` when it is off.
+    pub smtp_address: Option<String>,
+    /// The HTTP API's URL for new messages.
+    pub api_url: String,
+    /// The configured mailbox, the one sender allowed; empty before the first save.
+    pub mailbox: String,
+    pub credentials: Vec<RelayCredential>,
+    /// The most recent messages, newest first.
+    pub outbox: Vec<OutboxEntry>,
+}
+
+/// The Outbox's buttons.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OutboxAction {
+    RetryNow,
+    Delete,
+}
+
+/// A new credential's password: shown once on the page, copied, never stored or shown
+/// again. Its `Debug` says nothing of it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShownOnce(pub String);
+
+impl std::fmt::Debug for ShownOnce {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ShownOnce([redacted])")
+    }
+}
+
+/// What adding a credential came to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CredentialAdded {
+    Added {
+        name: String,
+        password: ShownOnce,
+        overview: RelayOverview,
+    },
+    /// The name's problem, in words.
+    Refused(String),
+}
+
+/// Unix milliseconds as RFC 3339 UTC (`2026-11-27T10:00:00Z`).
+pub fn utc(unix_millis: i64) -> String {
+    let seconds = unix_millis.div_euclid(1000);
+    let (days, day_seconds) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        day_seconds / 3600,
+        day_seconds % 3600 / 60,
+        day_seconds % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_dates() {
+        assert_eq!(super::utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::utc(1_795_780_800_000), "2026-11-27T12:00:00Z");
+        assert_eq!(super::utc(951_782_400_000), "2000-02-29T00:00:00Z");
+    }
+
+    use super::*;
+
+    #[test]
+    fn every_status_key_reads_back() {
+        for status in MessageStatus::ALL {
+            assert_eq!(MessageStatus::from_key(status.key()), Some(status));
+            let json = serde_json::to_string(&status).unwrap();
+            assert_eq!(json, format!("\"{}\"", status.key()));
+        }
+        assert_eq!(MessageStatus::from_key("lost"), None);
+    }
+}
