@@ -86,7 +86,7 @@ pub fn RelayPanel(overview: RwSignal<RelayOverview>) -> impl IntoView {
                 />
                 <button type="submit" disabled=move || add.pending().get()>"Add credential"</button>
             </form>
-            <p class="field-error" role="alert">{move || problem.get()}</p>
+            {move || problem.get().map(|why| view! { <p class="field-error" role="alert">{why}</p> })}
             {move || shown.get().map(|shown| view! { <NewPassword shown overview /> })}
             {move || credentials_table(overview.read().credentials.clone(), remove)}
             <h3>"Outbox"</h3>
