@@ -34,6 +34,10 @@ cat <<TEXT
   "Test mailbox access" opens the INBOX on the local IMAP server $(field imaps) (dovecot).
   Messages the peer received: $(field control)/messages
 
+  The relay: this demo saves that configuration, adds the relay credential "demo-app",
+  and sends one message through the relay over SMTP (Python's smtplib) and one over the
+  HTTP API (curl); both appear in the page's Outbox, and at the peer.
+
 TEXT
 
 export SMTP_SETUP_AUTHORITY_URL="$(field authority)"
@@ -42,4 +46,37 @@ export SMTP_SETUP_IMAP_ADDR="$(field imaps)"
 export SMTP_SETUP_CA_FILE="$(field caFile)"
 export LEPTOS_SITE_ADDR=127.0.0.1:3000 LEPTOS_SITE_ROOT=target/site
 export DATABASE_URL="sqlite://$PWD/$DIR/app.db"
-target/release/smtp-setup
+export SMTP_SETUP_RELAY_ADDR=127.0.0.1:2525
+# A fixed sign-in token for this run, so the script can save the configuration itself.
+export SMTP_SETUP_ADMIN_TOKEN="demo-$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')"
+APP=http://127.0.0.1:3000
+
+# A fresh database each run: the demo starts from nothing saved.
+rm -f "$DIR"/app.db "$DIR"/app.db-* "$DIR"/app.key
+PASSWORD="$(target/release/smtp-setup credentials add demo-app | tail -n 1)"
+target/release/smtp-setup &
+APP_PID=$!
+trap 'kill "$APP_PID" "$PEERS_PID" 2>/dev/null || true' EXIT
+curl -sf --retry 100 --retry-connrefused --retry-delay 0 --retry-max-time 30 "$APP/healthz" >/dev/null
+
+COOKIES="$DIR/cookies.txt"
+curl -sf -c "$COOKIES" -o /dev/null "$APP/login?token=$SMTP_SETUP_ADMIN_TOKEN"
+curl -sf -b "$COOKIES" -H "Origin: $APP" -H 'Content-Type: application/json' -o /dev/null \
+  -d "{\"form\":{\"email_address\":\"$(field mailbox)\",\"name\":\"Contoso Demo\",\"tenant_id\":\"$(field tenant)\",\"client_id\":\"$(field clientId)\",\"client_secret\":\"$(field clientSecret)\",\"object_id\":\"\",\"send_test_to\":\"\"},\"base_version\":0}" \
+  "$APP/api/save_configuration"
+
+RELAY_PASSWORD="$PASSWORD" python3 tests/clients/relay_client.py --port 2525 \
+  --cafile "$DIR/app.relay-cert.pem" --user demo-app --mail-from "$(field mailbox)" \
+  --to customer@fabrikam-test.com --tag "Demo over SMTP"
+curl -sS -u "demo-app:$PASSWORD" -H 'Content-Type: application/json' \
+  -d '{"to":["customer@fabrikam-test.com"],"subject":"Demo over the HTTP API","text":"Hello through the relay."}' \
+  "$APP/api/v1/messages"
+echo
+cat <<TEXT
+
+  Sign in: $APP/login?token=$SMTP_SETUP_ADMIN_TOKEN
+  The Outbox (at the bottom of the page) lists both messages; the peer has them at
+  $(field control)/messages. Ctrl-C stops everything.
+
+TEXT
+wait "$APP_PID"

@@ -48,7 +48,7 @@ def message(args, client, n):
     msg["From"] = args.header_from or args.mail_from
     msg["To"] = ", ".join(args.to)
     msg["Subject"] = f"{args.tag} {client}-{n}"
-    msg["Message-ID"] = f"<{args.tag}-{client}-{n}-{uuid.uuid4().hex}@relay.test>"
+    msg["Message-ID"] = f"<{args.tag.replace(' ', '-')}-{client}-{n}-{uuid.uuid4().hex}@relay.test>"
     body = f"client {client} message {n}\n"
     if args.size:
         line = "0123456789" * 7 + "\n"
