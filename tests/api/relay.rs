@@ -119,6 +119,7 @@ pub async fn python_client(
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/relay_client.py");
     let output = Command::new("python3")
         .arg(script)
+        .args(["--host", &relay.ip().to_string()])
         .args(["--port", &relay.port().to_string(), "--cafile"])
         .arg(cafile)
         .args(args)
@@ -447,4 +448,114 @@ async fn a_thousand_messages_from_twenty_clients_are_each_delivered_once() {
         "{} AUTHs for 1000 messages",
         stats.auth_attempts
     );
+}
+
+/// This machine's address on its default route: connections to it come from another
+/// address than loopback. (A UDP "connect" sends nothing.)
+fn non_loopback_address() -> std::net::IpAddr {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").expect("a UDP socket");
+    socket
+        .connect("192.0.2.1:9")
+        .expect("a route to TEST-NET-1: this test needs a non-loopback address");
+    let ip = socket.local_addr().expect("local address").ip();
+    assert!(!ip.is_loopback(), "{ip}");
+    ip
+}
+
+#[tokio::test]
+async fn from_another_machine_auth_waits_for_starttls_and_allowed_addresses_need_none() {
+    use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
+
+    let ip = non_loopback_address();
+    let peers = spawn_peers().await;
+    let ip_text = ip.to_string();
+    let rig = rig(
+        "relay-remote",
+        &peers,
+        &[
+            ("SMTP_SETUP_RELAY_ADDR", "0.0.0.0:0"),
+            ("SMTP_SETUP_RELAY_ALLOW_IPS", &ip_text),
+        ],
+    )
+    .await;
+    rig.save_configuration().await;
+    let port = rig.app.relay_addr.expect("relay").port();
+    let remote = std::net::SocketAddr::new(ip, port);
+
+    // In clear text from a non-loopback address: no AUTH offered, and AUTH refused.
+    let stream = tokio::net::TcpStream::connect(remote)
+        .await
+        .expect("connect");
+    let mut lines = BufReader::new(stream);
+    let mut line = String::new();
+    lines.read_line(&mut line).await.expect("greeting");
+    assert!(line.starts_with("220 "), "{line}");
+    lines
+        .get_mut()
+        .write_all(b"EHLO client.test\r\n")
+        .await
+        .expect("EHLO");
+    let mut ehlo = String::new();
+    loop {
+        line.clear();
+        lines.read_line(&mut line).await.expect("EHLO reply");
+        ehlo.push_str(&line);
+        if line.starts_with("250 ") {
+            break;
+        }
+    }
+    assert!(
+        ehlo.contains("STARTTLS") && !ehlo.contains("AUTH"),
+        "{ehlo}"
+    );
+    let plain = "AGVycABub3QtYS1yZWFsLXBhc3N3b3Jk"; // \0erp\0not-a-real-password
+    let auth = format!("AUTH PLAIN {plain}\r\n");
+    lines
+        .get_mut()
+        .write_all(auth.as_bytes())
+        .await
+        .expect("AUTH");
+    line.clear();
+    lines.read_line(&mut line).await.expect("AUTH reply");
+    assert!(line.starts_with("538 5.7.11"), "{line}");
+
+    // After STARTTLS the same credential signs in.
+    let relay_cert = rig.dir.join("app.relay-cert.pem");
+    let mut args = vec![
+        "--no-check-hostname",
+        "--user",
+        CREDENTIAL,
+        "--mail-from",
+        rig.mailbox(),
+    ];
+    args.extend(["--to", "a@fabrikam-test.com"]);
+    let results = python_client(remote, &relay_cert, &args, Some(&rig.password)).await;
+    let id = queued_id(&results[0]);
+
+    // The allowed address needs no AUTH at all; loopback, not in the list, does.
+    let args = [
+        "--plain",
+        "--mail-from",
+        rig.mailbox(),
+        "--to",
+        "a@fabrikam-test.com",
+    ];
+    let results = python_client(remote, &relay_cert, &args, None).await;
+    let allowed = queued_id(&results[0]);
+    let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let results = python_client(loopback, &relay_cert, &args, None).await;
+    assert_eq!(results[0]["code"], 530, "{results:?}");
+    let entry = rig.until_status(&id, MessageStatus::Sent).await;
+    assert_eq!(entry.submitted_by, CREDENTIAL);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let listed = rig.app.store.recent_outbox(10).await.expect("outbox");
+        let by_ip = listed.iter().find(|e| e.id == allowed).expect("listed");
+        assert_eq!(by_ip.submitted_by, format!("ip:{ip}"));
+        if by_ip.status == MessageStatus::Sent {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{by_ip:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
