@@ -28,6 +28,10 @@ const KEYSTROKES = 200;
 const SENDS = 20;
 const LOAD_TOTAL = 200;
 const LOAD_CONCURRENCY = 50;
+const RELAY = '127.0.0.1:3305';
+const RELAY_CLIENTS = 20;
+const RELAY_PER_CLIENT = 25;
+const RELAY_BYTES = 10 * 1024;
 
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 // The session cookie (name=value), set once the bench has signed in.
@@ -152,6 +156,52 @@ async function referenceOnce(peers, message) {
   return performance.now() - started;
 }
 
+// 20 smtplib clients, each sending its messages over one STARTTLS + AUTH PLAIN
+// connection: through the relay, then straight to the peers' own SMTP server (an
+// independent Node SMTP server that only keeps what it accepts) as the reference.
+async function relayClients({ port, cafile, user, password, mailFrom, tag }) {
+  const started = performance.now();
+  const { stdout } = await run('python3', ['tests/clients/relay_client.py', '--port', String(port), '--cafile', cafile,
+    '--user', user, '--mail-from', mailFrom, '--to', 'bench@contoso-test.com', '--clients', String(RELAY_CLIENTS),
+    '--count', String(RELAY_PER_CLIENT), '--size', String(RELAY_BYTES), '--tag', tag],
+  { cwd: root, env: { ...process.env, RELAY_PASSWORD: password }, maxBuffer: 64 * 1024 * 1024 });
+  const seconds = (performance.now() - started) / 1000;
+  const results = stdout.trim().split('\n').map((line) => JSON.parse(line));
+  const latencies = results.filter((r) => r.ok).map((r) => r.ms);
+  return { seconds, accepted: latencies.length, failed: results.length - latencies.length, latencies };
+}
+
+async function relayBench(peers, password) {
+  const before = (await (await fetch(`${peers.control}/messages`)).json()).length;
+  const saved = await fetch(`http://${APP}/api/save_configuration`, {
+    method: 'POST',
+    headers: authed({ 'content-type': 'application/json' }),
+    body: JSON.stringify({ form: {
+      email_address: peers.mailbox, name: 'Bench', tenant_id: peers.tenant, client_id: peers.clientId,
+      client_secret: peers.clientSecret, send_test_to: 'bench@contoso-test.com',
+    }, base_version: 0 }),
+  });
+  if (!saved.ok) throw new Error(`bench: the configuration was not saved (${saved.status})`);
+  const relay = await relayClients({
+    port: RELAY.split(':')[1], cafile: path.join(root, 'target/bench/app.relay-cert.pem'),
+    user: 'bench', password, mailFrom: peers.mailbox, tag: 'relay',
+  });
+  const total = RELAY_CLIENTS * RELAY_PER_CLIENT;
+  const deliveredBy = performance.now();
+  for (;;) {
+    const count = (await (await fetch(`${peers.control}/messages`)).json()).length - before;
+    if (count >= total) break;
+    if (performance.now() - deliveredBy > 300_000) throw new Error(`bench: ${count} of ${total} relayed messages delivered`);
+    await new Promise((resolve) => { setTimeout(resolve, 100); });
+  }
+  const deliverySeconds = relay.seconds + (performance.now() - deliveredBy) / 1000;
+  const reference = await relayClients({
+    port: peers.smtp.split(':')[1], cafile: peers.caFile, user: peers.smtpUsername, password: peers.smtpPassword,
+    mailFrom: peers.mailbox, tag: 'reference',
+  });
+  return { relay, reference, total, deliverySeconds };
+}
+
 async function load(peers) {
   const latencies = [];
   let failed = 0;
@@ -175,7 +225,13 @@ async function main() {
     PEER_DIR: peerDir, PEER_STAY: '1', PEER_SECRET_PREFIX: 'Bench8Q~', PEER_TOKEN_PORT: PEER_PORTS.token, PEER_SMTP_PORT: PEER_PORTS.smtp, PEER_CONTROL_PORT: PEER_PORTS.control,
   });
   const peers = JSON.parse(await peerProcess.until(/^\{/));
+  const database = path.join(root, 'target/bench/app.db');
+  const { stdout: added } = await run('target/release/smtp-setup', ['credentials', 'add', 'bench'], {
+    cwd: root, env: { ...process.env, DATABASE_URL: `sqlite://${database}`, RUST_LOG: 'warn' },
+  });
+  const relayPassword = added.trim().split('\n').pop();
   const server = start('target/release/smtp-setup', [], {
+    SMTP_SETUP_RELAY_ADDR: RELAY, SMTP_SETUP_RELAY_SENDS_PER_MINUTE: '0',
     LEPTOS_SITE_ADDR: APP, LEPTOS_SITE_ROOT: 'target/site', RUST_LOG: 'warn,smtp_setup=info',
     SMTP_SETUP_AUTHORITY_URL: peers.authority, SMTP_SETUP_SMTP_ADDR: peers.smtp, SMTP_SETUP_CA_FILE: peers.caFile,
     SMTP_SETUP_ADMIN_TOKEN: ADMIN_TOKEN, DATABASE_URL: `sqlite://${path.join(root, 'target/bench/app.db')}`,
@@ -214,6 +270,7 @@ async function main() {
   }
   const loadResult = await load(peers);
   const after = rss(app.pid);
+  const relay = await relayBench(peers, relayPassword);
 
   const firstLoadBr = assets.filter((a) => a.kind !== 'HTML').reduce((sum, a) => sum + a.brotli, 0);
   const wireTotal = assets.reduce((sum, a) => sum + a.wire, 0);
@@ -249,12 +306,27 @@ async function main() {
     `${LOAD_TOTAL} test sends, ${LOAD_CONCURRENCY} at a time: ${loadResult.completed} completed, ${loadResult.failed} failed, p50 ${ms(loadResult.p50)}, p99 ${ms(loadResult.p99)}, ${loadResult.seconds.toFixed(1)} s in all.`,
     `Server RSS: idle after start **${kb(idle.rss)}** (budget 30 MB), peak ${kb(after.peak)}, right after the load ${kb(after.rss)}. Of which the server's own memory (RSS less the binary's mapped pages, which vary with the page cache): idle ${kb(idle.own)}, right after the load ${kb(after.own)}; \`make stress\` checks that it comes back near idle.`,
     '',
+    '## 6. Relay',
+    '',
+    `${RELAY_CLIENTS} Python smtplib clients, ${RELAY_PER_CLIENT} messages of ${RELAY_BYTES / 1024} KB each over one STARTTLS + AUTH PLAIN connection per client (${relay.total} messages).`,
+    '',
+    '| server | accepted | refused | accepted / s | accept latency p50 | p99 |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    `| smtp-setup relay (stored, synced to disk, before 250) | ${relay.relay.accepted} | ${relay.relay.failed} | **${(relay.relay.accepted / relay.relay.seconds).toFixed(0)}** | **${ms(median(relay.relay.latencies))}** | ${ms(quantile(relay.relay.latencies, 0.99))} |`,
+    `| reference: the peers' SMTP server (Node smtp-server, kept in memory) | ${relay.reference.accepted} | ${relay.reference.failed} | ${(relay.reference.accepted / relay.reference.seconds).toFixed(0)} | ${ms(median(relay.reference.latencies))} | ${ms(quantile(relay.reference.latencies, 0.99))} |`,
+    '',
+    `Delivered to the peers (OAuth2, kept connections, no pacing): all ${relay.total} within **${relay.deliverySeconds.toFixed(1)} s** of the first submission, **${(relay.total / relay.deliverySeconds).toFixed(0)} messages/s**.`,
+    '',
   ];
   const report = lines.join('\n');
   process.stdout.write(`${report}\n`);
   const budgets = readBudgetNotes();
   writeFileSync(path.join(root, 'BENCHMARKS.md'), `${report}${budgets}`);
   // The figures are recorded whatever they are; a failed send under load is a failure.
+  if (relay.relay.failed > 0) {
+    process.stderr.write(`bench: FAILED (${relay.relay.failed} relayed messages refused)\n`);
+    process.exit(1);
+  }
   if (loadResult.failed > 0) {
     process.stderr.write(`bench: FAILED (${loadResult.failed} of ${LOAD_TOTAL} sends under load failed)\n`);
     process.exit(1);

@@ -1,6 +1,7 @@
 //! Server-only code: plain async Rust that the server functions call. Nothing here is
 //! compiled into the WASM bundle, and everything here can be tested without a browser.
 
+pub mod accept;
 pub mod admin;
 pub mod assets;
 pub mod check;

@@ -69,8 +69,9 @@ impl Rig {
         python_client(relay, &self.dir.join("app.relay-cert.pem"), args, password).await
     }
 
-    /// One message, authenticated with the rig's credential, from the configured mailbox.
-    pub async fn send_one(&self, extra: &[&str]) -> Value {
+    /// Messages authenticated with the rig's credential, from the configured mailbox to
+    /// a customer; `extra` arguments add to (or, for single values, replace) those.
+    pub async fn send(&self, extra: &[&str]) -> Vec<Value> {
         let mut args = vec![
             "--user",
             CREDENTIAL,
@@ -80,7 +81,12 @@ impl Rig {
             "customer@fabrikam-test.com",
         ];
         args.extend_from_slice(extra);
-        let mut results = self.client(&args, Some(&self.password)).await;
+        self.client(&args, Some(&self.password)).await
+    }
+
+    /// One message, as [`Rig::send`] sends it.
+    pub async fn send_one(&self, extra: &[&str]) -> Value {
+        let mut results = self.send(extra).await;
         assert_eq!(results.len(), 1, "{results:?}");
         results.remove(0)
     }
@@ -346,21 +352,7 @@ async fn microsoft_down_queues_and_delivers_when_it_is_back() {
     rig.save_configuration().await;
     // Microsoft goes away (the token endpoint and SMTP both).
     first.stop().await;
-    let results = rig
-        .client(
-            &[
-                "--user",
-                CREDENTIAL,
-                "--mail-from",
-                rig.mailbox(),
-                "--to",
-                "a@fabrikam-test.com",
-                "--count",
-                "3",
-            ],
-            Some(&rig.password),
-        )
-        .await;
+    let results = rig.send(&["--count", "3"]).await;
     let ids: Vec<String> = results.iter().map(queued_id).collect();
     assert_eq!(
         ids.len(),
@@ -396,23 +388,7 @@ async fn a_thousand_messages_from_twenty_clients_are_each_delivered_once() {
     let rig = rig("relay-load", &peers, &[]).await;
     rig.save_configuration().await;
     let results = rig
-        .client(
-            &[
-                "--user",
-                CREDENTIAL,
-                "--mail-from",
-                rig.mailbox(),
-                "--to",
-                "a@fabrikam-test.com",
-                "--clients",
-                "20",
-                "--count",
-                "50",
-                "--tag",
-                "load",
-            ],
-            Some(&rig.password),
-        )
+        .send(&["--clients", "20", "--count", "50", "--tag", "load"])
         .await;
     assert_eq!(results.len(), 1000);
     let ids: std::collections::BTreeSet<String> = results.iter().map(queued_id).collect();

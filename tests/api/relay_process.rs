@@ -29,6 +29,15 @@ async fn cli(dir: &Path, args: &[&str]) -> (bool, String) {
     )
 }
 
+/// A credential "erp" added from the command line; its password.
+async fn add_erp(dir: &Path) -> String {
+    let (ok, out) = cli(dir, &["add", "erp"]).await;
+    assert!(ok, "{out}");
+    let password = out.lines().last().expect("the password line").to_owned();
+    remember_secret(&password);
+    password
+}
+
 /// The configuration for the peers, saved straight into the store in `dir`.
 async fn save_configuration(dir: &Path, peers: &Peers) {
     let store = open_store(dir, "open the store to save").await;
@@ -102,11 +111,8 @@ async fn the_command_line_manages_credentials_on_the_running_servers_store() {
     let peers = spawn_peers().await;
     save_configuration(&dir, &peers).await;
     let app = spawn_binary(&dir, &peer_env(&peers)).await;
-    let (ok, out) = cli(&dir, &["add", "erp"]).await;
-    assert!(ok, "{out}");
-    let password = out.lines().last().expect("the password line").to_owned();
-    remember_secret(&password);
-    assert_eq!(password.len(), 32, "{out}");
+    let password = add_erp(&dir).await;
+    assert_eq!(password.len(), 32);
     let (ok, _) = cli(&dir, &["add", "erp"]).await;
     assert!(!ok, "a name is taken once");
     let (ok, _) = cli(&dir, &["add", "no spaces"]).await;
@@ -148,9 +154,7 @@ async fn sigkill_after_queued_loses_nothing() {
     let dir = fresh_dir("relay-kill-queued");
     let peers = spawn_peers().await;
     save_configuration(&dir, &peers).await;
-    let (_, out) = cli(&dir, &["add", "erp"]).await;
-    let password = out.lines().last().expect("password").to_owned();
-    remember_secret(&password);
+    let password = add_erp(&dir).await;
     // One message a minute: the batch is still queued when the process dies.
     let mut env = peer_env(&peers);
     env.push(("SMTP_SETUP_RELAY_SENDS_PER_MINUTE", "1"));
@@ -178,9 +182,7 @@ async fn sigkill_during_delivery_sends_again_after_restart() {
     // An SMTP server that takes the message and never answers the final dot.
     let mut faults = spawn_faults("slow-data", &peers).await;
     save_configuration(&dir, &peers).await;
-    let (_, out) = cli(&dir, &["add", "erp"]).await;
-    let password = out.lines().last().expect("password").to_owned();
-    remember_secret(&password);
+    let password = add_erp(&dir).await;
     let mut env = peer_env(&peers);
     env.retain(|(k, _)| *k != "SMTP_SETUP_SMTP_ADDR");
     env.push(("SMTP_SETUP_SMTP_ADDR", faults.info.smtp.as_str()));

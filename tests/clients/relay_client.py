@@ -13,6 +13,7 @@ import smtplib
 import ssl
 import sys
 import threading
+import time
 import uuid
 from email.message import EmailMessage
 
@@ -84,8 +85,10 @@ def run_client(args, client):
     for n in range(args.count):
         try:
             msg = message(args, client, n)
+            started = time.perf_counter()
             smtp.send_message(msg, from_addr=args.mail_from, to_addrs=args.to)
             emit({"client": client, "n": n, "ok": True,
+                  "ms": (time.perf_counter() - started) * 1000,
                   "message_id": msg["Message-ID"],
                   "reply": smtp.last_data_reply if hasattr(smtp, "last_data_reply") else ""})
         except smtplib.SMTPRecipientsRefused as e:

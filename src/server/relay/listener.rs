@@ -13,6 +13,7 @@ use tokio_rustls::TlsAcceptor;
 
 use super::session::{self, Connection, Next, State};
 use super::Relay;
+use crate::server::accept::next_connection;
 
 /// SMTP clients served at once; more are told to come back later.
 pub const MAX_CLIENTS: usize = 256;
@@ -28,20 +29,7 @@ pub async fn serve(
     let slots = Arc::new(Semaphore::new(MAX_CLIENTS));
     let acceptor = TlsAcceptor::from(tls);
     let mut shutdown = std::pin::pin!(shutdown);
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            () = &mut shutdown => break,
-        };
-        let (stream, peer) = match accepted {
-            Ok(accepted) => accepted,
-            Err(error) => {
-                tracing::warn!(%error, "relay accept failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        let _ = stream.set_nodelay(true);
+    while let Some((stream, peer)) = next_connection(&listener, &mut shutdown, "relay").await {
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             tokio::spawn(turn_away(stream));
             continue;

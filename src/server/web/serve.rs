@@ -14,6 +14,8 @@ use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+
+use crate::server::accept::next_connection;
 use tokio::sync::Semaphore;
 use tower::ServiceExt as _;
 
@@ -29,25 +31,11 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Out
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let mut shutdown = std::pin::pin!(shutdown);
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            () = &mut shutdown => break,
-        };
-        let (stream, peer) = match accepted {
-            Ok(accepted) => accepted,
-            Err(error) => {
-                // Out of file descriptors, typically: back off instead of spinning.
-                tracing::warn!(%error, "accept failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
+    while let Some((stream, peer)) = next_connection(&listener, &mut shutdown, "web").await {
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             drop(stream);
             continue;
         };
-        let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(app.clone().map_request(
             move |request: hyper::Request<Incoming>| {
                 // The client's address, for the relay API's per-client limit.
