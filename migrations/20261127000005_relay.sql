@@ -34,3 +34,9 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
 CREATE UNIQUE INDEX outbox_idempotency ON outbox (submitted_by, idempotency_key)
     WHERE idempotency_key IS NOT NULL;
+
+-- The relay's "Also allowed senders": addresses besides the configured mailbox that the
+-- service principal may send as (lower case).
+CREATE TABLE relay_sender (
+    address TEXT PRIMARY KEY
+) STRICT;

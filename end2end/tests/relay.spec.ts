@@ -28,6 +28,16 @@ test('a relay credential made on the page sends through the relay, and the Outbo
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByRole('status')).toContainText('Configuration saved');
 
+  // Also allowed senders: checked while typing by the same parse as the server's.
+  const senders = page.getByLabel(/Addresses the app may also send as/);
+  await senders.fill('billing@contoso-test.com\nSales <sales@contoso-test.com>');
+  await expect(page.locator('.allowed-senders .field-error')).toContainText('Sales <sales@contoso-test.com>');
+  await senders.fill('billing@contoso-test.com\nsales@contoso-test.com');
+  await expect(page.locator('.allowed-senders .field-error')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Save senders' }).click();
+  await expect(page.locator('.allowed-senders')).toContainText('Saved.');
+  await expect(page.locator('.relay > p.hint').first()).toContainText('or one of the also allowed senders');
+
   // The password is shown once, with an example that uses it.
   await page.getByLabel('New credential name').fill('erp-e2e');
   await page.getByRole('button', { name: 'Add credential' }).click();

@@ -7,9 +7,11 @@ use leptos::prelude::*;
 
 use super::copy_button::CopyButton;
 use crate::api::relay::{
-    add_relay_credential, outbox_action, relay_overview, remove_relay_credential, utc,
-    CredentialAdded, MessageStatus, OutboxAction, OutboxEntry, RelayCredential, RelayOverview,
+    add_relay_credential, outbox_action, relay_overview, remove_relay_credential,
+    save_allowed_senders, utc, CredentialAdded, MessageStatus, OutboxAction, OutboxEntry,
+    RelayCredential, RelayOverview, SendersSaved,
 };
+use crate::domain::SenderList;
 
 /// A new credential, while its password is on screen.
 #[derive(Clone)]
@@ -61,6 +63,28 @@ pub fn RelayPanel(overview: RwSignal<RelayOverview>) -> impl IntoView {
             overview.set(now);
         }
     });
+    let senders = RwSignal::new(overview.get_untracked().also_allowed);
+    let senders_problem = Memo::new(move |_| {
+        SenderList::parse(&senders.get())
+            .err()
+            .map(|error| error.to_string())
+    });
+    let save_senders = Action::new(|text: &String| save_allowed_senders(text.clone()));
+    let senders_saved = RwSignal::new(false);
+    Effect::new(move || match save_senders.value().get() {
+        Some(Ok(SendersSaved::Saved(now))) => {
+            senders.set(now.also_allowed.clone());
+            overview.set(now);
+            senders_saved.set(true);
+        }
+        Some(Ok(SendersSaved::Invalid(_)) | Err(_)) | None => senders_saved.set(false),
+    });
+    let on_save_senders = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        if senders_problem.get_untracked().is_none() {
+            save_senders.dispatch(senders.get_untracked());
+        }
+    };
     let on_add = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         add.dispatch(new_name.get_untracked());
@@ -70,6 +94,26 @@ pub fn RelayPanel(overview: RwSignal<RelayOverview>) -> impl IntoView {
         <section class="relay" aria-labelledby="relay-title">
             <h2 id="relay-title">"Relay"</h2>
             <p class="hint">{move || where_to_connect(&overview.read())}</p>
+            <h3>"Also allowed senders"</h3>
+            <form class="allowed-senders" on:submit=on_save_senders>
+                <label for="also-allowed-senders">
+                    "Addresses the app may also send as (shared mailboxes, aliases with SendAs), one per line"
+                </label>
+                <textarea
+                    id="also-allowed-senders"
+                    rows="3"
+                    spellcheck="false"
+                    aria-invalid=move || senders_problem.get().is_some().to_string()
+                    prop:value=move || senders.get()
+                    on:input=move |ev| {
+                        senders_saved.set(false);
+                        senders.set(event_target_value(&ev));
+                    }
+                ></textarea>
+                {move || senders_problem.get().map(|why| view! { <p class="field-error">{why}</p> })}
+                <button type="submit" disabled=move || save_senders.pending().get()>"Save senders"</button>
+                {move || senders_saved.get().then(|| view! { <span class="hint">" Saved."</span> })}
+            </form>
             <h3>"Relay credentials"</h3>
             <p class="hint">
                 "Each application signs in with a credential of its own: its name as the user name, and the password shown once when it is added."
@@ -102,9 +146,14 @@ fn where_to_connect(overview: &RelayOverview) -> String {
         None => "SMTP is off (SMTP_SETUP_RELAY_ADDR)".to_owned(),
     };
     let sender = if overview.mailbox.is_empty() {
-        "Save a configuration first: its email address is the one sender allowed.".to_owned()
-    } else {
+        "Save a configuration first: its email address is the sender allowed.".to_owned()
+    } else if overview.also_allowed.is_empty() {
         format!("The sender must be {}.", overview.mailbox)
+    } else {
+        format!(
+            "The sender must be {} or one of the also allowed senders.",
+            overview.mailbox
+        )
     };
     format!(
         "Applications send through the saved configuration: {smtp}, or HTTP at {}. {sender}",

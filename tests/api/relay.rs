@@ -535,3 +535,49 @@ async fn from_another_machine_auth_waits_for_starttls_and_allowed_addresses_need
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test]
+async fn also_allowed_senders_are_saved_from_the_page_and_let_their_messages_in() {
+    let peers = spawn_peers().await;
+    let rig = rig("relay-senders", &peers, &[]).await;
+    rig.save_configuration().await;
+    let billing = ["--mail-from", "billing@contoso-test.com"];
+    let result = rig.send_one(&billing).await;
+    assert_eq!(result["code"], 550, "not allowed yet: {result}");
+
+    // The page's call: a bad list is refused in the parse's words and changes nothing.
+    let answer: Value = rig
+        .app
+        .post_as_admin(
+            "save_allowed_senders",
+            &serde_json::json!({"text": "billing@contoso-test.com\nSales <s@contoso-test.com>"}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let why = answer["Invalid"]
+        .as_str()
+        .unwrap_or_else(|| panic!("refused: {answer}"));
+    assert!(why.contains("Sales <s@contoso-test.com>"), "{answer}");
+    let answer: Value = rig
+        .app
+        .post_as_admin(
+            "save_allowed_senders",
+            &serde_json::json!({"text": "Billing@contoso-test.com, noreply@contoso-test.com"}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        answer["Saved"]["also_allowed"], "billing@contoso-test.com\nnoreply@contoso-test.com",
+        "{answer}"
+    );
+
+    // Now accepted; Exchange (here the peer) has the last word on SendAs, in its words.
+    let id = queued_id(&rig.send_one(&billing).await);
+    let entry = rig.until_status(&id, MessageStatus::Failed).await;
+    let error = entry.last_error.expect("the server's words");
+    assert!(error.contains("5.2.252 SendAsDenied"), "{error}");
+}

@@ -2,8 +2,9 @@
 //! adding or removing a relay credential. Each answers with the section as it now is.
 
 use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
 
-use super::{CredentialAdded, OutboxAction, RelayOverview};
+use super::{CredentialAdded, OutboxAction, RelayOverview, SendersSaved};
 use crate::api::ApiError;
 
 #[server(name = RelayOverviewCall, prefix = "/api", endpoint = "relay_overview")]
@@ -14,7 +15,7 @@ pub async fn relay_overview() -> Result<RelayOverview, ApiError> {
 
 /// "Retry now" or "Delete" on a waiting or failed message; a message being sent or sent
 /// is left as it is.
-#[server(name = OutboxActionCall, prefix = "/api", endpoint = "outbox_action")]
+#[server(name = OutboxActionCall, prefix = "/api", endpoint = "outbox_action", input = Json)]
 pub async fn outbox_action(id: String, action: OutboxAction) -> Result<RelayOverview, ApiError> {
     let ctx = crate::api::context::server_context()?;
     let relay = &ctx.state.relay;
@@ -27,7 +28,7 @@ pub async fn outbox_action(id: String, action: OutboxAction) -> Result<RelayOver
 }
 
 /// A new credential; its password is in the answer, once.
-#[server(prefix = "/api", endpoint = "add_relay_credential")]
+#[server(prefix = "/api", endpoint = "add_relay_credential", input = Json)]
 pub async fn add_relay_credential(name: String) -> Result<CredentialAdded, ApiError> {
     use secrecy::ExposeSecret as _;
 
@@ -54,11 +55,31 @@ pub async fn add_relay_credential(name: String) -> Result<CredentialAdded, ApiEr
     })
 }
 
-#[server(prefix = "/api", endpoint = "remove_relay_credential")]
+#[server(prefix = "/api", endpoint = "remove_relay_credential", input = Json)]
 pub async fn remove_relay_credential(name: String) -> Result<RelayOverview, ApiError> {
     let ctx = crate::api::context::server_context()?;
     let relay = &ctx.state.relay;
     let removed = relay.store.remove_credential(&name).await?;
     tracing::info!(credential = %name, removed, "relay credential removed");
     Ok(relay.overview(&ctx.state.public_url.0).await?)
+}
+
+/// Replaces the also allowed senders with `text` (one address per line), parsed as the
+/// page parses it while typing.
+#[server(prefix = "/api", endpoint = "save_allowed_senders", input = Json)]
+pub async fn save_allowed_senders(text: String) -> Result<SendersSaved, ApiError> {
+    let ctx = crate::api::context::server_context()?;
+    let relay = &ctx.state.relay;
+    let senders = match crate::domain::SenderList::parse(&text) {
+        Ok(senders) => senders,
+        Err(error) => return Ok(SendersSaved::Invalid(error.to_string())),
+    };
+    relay.store.set_allowed_senders(&senders).await?;
+    tracing::info!(
+        count = senders.addresses().len(),
+        "also allowed senders saved"
+    );
+    Ok(SendersSaved::Saved(
+        relay.overview(&ctx.state.public_url.0).await?,
+    ))
 }

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 pub use calls::{
     add_relay_credential, outbox_action, relay_overview, remove_relay_credential,
-    AddRelayCredential, OutboxActionCall, RelayOverviewCall, RemoveRelayCredential,
+    save_allowed_senders, AddRelayCredential, OutboxActionCall, RelayOverviewCall,
+    RemoveRelayCredential, SaveAllowedSenders,
 };
 
 /// Where a message is on its way. `Sending` is set while a delivery is under way; a
@@ -87,8 +88,10 @@ pub struct RelayOverview {
     pub smtp_address: Option<String>,
     /// The HTTP API's URL for new messages.
     pub api_url: String,
-    /// The configured mailbox, the one sender allowed; empty before the first save.
+    /// The configured mailbox, always an allowed sender; empty before the first save.
     pub mailbox: String,
+    /// The also allowed senders, one per line.
+    pub also_allowed: String,
     pub credentials: Vec<RelayCredential>,
     /// The most recent messages, newest first.
     pub outbox: Vec<OutboxEntry>,
@@ -122,6 +125,14 @@ pub enum CredentialAdded {
     },
     /// The name's problem, in words.
     Refused(String),
+}
+
+/// What saving the also allowed senders came to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SendersSaved {
+    Saved(RelayOverview),
+    /// The list's problem, in the parse's words.
+    Invalid(String),
 }
 
 /// Unix milliseconds as RFC 3339 UTC (`2026-11-27T10:00:00Z`).

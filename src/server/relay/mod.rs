@@ -20,7 +20,7 @@ use tokio::sync::Notify;
 use self::credentials::{unix_millis, RelayAuth};
 use self::settings::RelaySettings;
 use crate::api::relay::RelayOverview;
-use crate::domain::MailboxAddress;
+use crate::domain::{MailboxAddress, SenderList};
 use crate::server::store::sealing::random_bytes;
 use crate::server::store::{Enqueued, NewMessage, Store, StoreError};
 
@@ -60,14 +60,16 @@ pub enum Refusal {
     Store(#[from] StoreError),
 }
 
-/// The senders a message may have: the configured mailbox (compared case-insensitively).
+/// The senders a message may have: the configured mailbox and the also allowed senders
+/// (compared case-insensitively).
 pub struct AllowedSenders {
     mailbox: MailboxAddress,
+    also: SenderList,
 }
 
 impl AllowedSenders {
     pub fn check(&self, address: &str) -> Result<(), Refusal> {
-        if address.eq_ignore_ascii_case(self.mailbox.as_str()) {
+        if address.eq_ignore_ascii_case(self.mailbox.as_str()) || self.also.contains(address) {
             Ok(())
         } else {
             Err(Refusal::ForeignSender {
@@ -76,7 +78,11 @@ impl AllowedSenders {
                 } else {
                     address.to_owned()
                 },
-                allowed: self.mailbox.as_str().to_owned(),
+                allowed: if self.also.addresses().is_empty() {
+                    self.mailbox.as_str().to_owned()
+                } else {
+                    format!("{} or one of the also allowed senders", self.mailbox)
+                },
             })
         }
     }
@@ -114,9 +120,10 @@ impl Relay {
         if saved.version == 0 {
             return Err(Refusal::NoConfiguration);
         }
-        MailboxAddress::parse(&saved.form.email_address)
-            .map(|mailbox| AllowedSenders { mailbox })
-            .map_err(|_| Refusal::NoConfiguration)
+        let mailbox = MailboxAddress::parse(&saved.form.email_address)
+            .map_err(|_| Refusal::NoConfiguration)?;
+        let also = self.store.allowed_senders().await?;
+        Ok(AllowedSenders { mailbox, also })
     }
 
     /// The configured Name, for the From of messages the API composes.
@@ -201,6 +208,7 @@ impl Relay {
             smtp_address: self.smtp_address.map(|a| a.to_string()),
             api_url: format!("{}/api/v1/messages", base_url.trim_end_matches('/')),
             mailbox: saved.form.email_address,
+            also_allowed: self.store.allowed_senders().await?.to_text(),
             credentials: self.store.credentials().await?,
             outbox: self.store.recent_outbox(OUTBOX_SHOWN).await?,
         })

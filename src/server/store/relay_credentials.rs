@@ -1,7 +1,9 @@
-//! The relay's application credentials: names and Argon2id hashes, never a password.
+//! The relay's application credentials (names and Argon2id hashes, never a password) and
+//! its also allowed senders.
 
 use super::{Store, StoreError};
 use crate::api::relay::RelayCredential;
+use crate::domain::SenderList;
 
 impl Store {
     /// `false` when a credential of that name exists already.
@@ -66,5 +68,35 @@ impl Store {
             .await?
             .rows_affected()
             == 1)
+    }
+}
+
+impl Store {
+    /// The also allowed senders, in the order they were saved.
+    pub async fn allowed_senders(&self) -> Result<SenderList, StoreError> {
+        let rows: Vec<String> =
+            sqlx::query_scalar("SELECT address FROM relay_sender ORDER BY rowid")
+                .fetch_all(&self.pool)
+                .await?;
+        SenderList::parse(&rows.join("\n")).map_err(|_| StoreError::Unknown {
+            column: "relay_sender.address",
+            value: rows.join(", "),
+        })
+    }
+
+    /// Replaces the list, in one transaction.
+    pub async fn set_allowed_senders(&self, senders: &SenderList) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM relay_sender")
+            .execute(&mut *tx)
+            .await?;
+        for address in senders.addresses() {
+            sqlx::query("INSERT INTO relay_sender (address) VALUES (?)")
+                .bind(address.as_str().to_ascii_lowercase())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }
