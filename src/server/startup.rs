@@ -177,17 +177,18 @@ impl Application {
             state.checks.clone(),
             stopped.clone(),
         ));
+        let mut relay_task = None;
         if let Some(relay_listener) = self.relay_listener {
             tracing::info!("relay listening on smtp://{}", relay_listener.address);
             let mut stopped = stopped.clone();
-            tokio::spawn(relay::listener::serve(
+            relay_task = Some(tokio::spawn(relay::listener::serve(
                 relay_listener.listener,
                 state.relay.clone(),
                 relay_listener.tls,
                 async move {
                     let _ = stopped.wait_for(|stop| *stop).await;
                 },
-            ));
+            )));
         }
         let shutdown = async {
             shutdown.await;
@@ -203,6 +204,9 @@ impl Application {
             tracing::warn!(
                 "a delivery was still running at shutdown; it is retried at the next start"
             );
+        }
+        if let Some(task) = relay_task {
+            let _ = task.await;
         }
         store.close().await;
         tracing::info!("stopped");

@@ -278,7 +278,16 @@ async fn sigterm_lets_an_in_flight_test_send_finish_and_restarts_clean() {
     assert!(exit.success(), "exit status {exit:?}");
     // The store was closed: SQLite's last connection folds the write-ahead log into the
     // database and removes it (after SIGKILL it stays, see the test above).
-    assert!(!dir.join("app.db-wal").exists(), "the store was not closed");
+    if dir.join("app.db-wal").exists() {
+        let mut rest = Vec::new();
+        while let Ok(Some(line)) = app.output.next_line().await {
+            rest.push(line);
+        }
+        panic!(
+            "the store was not closed; the server said:\n{}",
+            rest.join("\n")
+        );
+    }
 
     // A restart comes up clean, with the failed test in the history.
     let restarted = spawn_binary(&dir, &[]).await;
