@@ -79,6 +79,7 @@ async fn json_and_raw_messages_are_queued_delivered_and_reported() {
     let (status, again) = post_json(&rig, &json, &["-H", "Idempotency-Key: invoice-42"]).await;
     assert_eq!(status, 202, "{again}");
     assert_eq!(again["id"], id.as_str());
+    // (its status is the first message's as it is now: queued, sending or sent)
     rig.until_status(&id, MessageStatus::Sent).await;
     let (status, report) =
         curl(&["-u", &user(&rig), &format!("{}/{id}", messages_url(&rig))]).await;

@@ -158,7 +158,17 @@ impl Store {
         &self.path
     }
 
+    /// Closes every connection; the last one folds the write-ahead log into the database.
+    /// A connection a finished request dropped goes back to the pool on a task of its own:
+    /// closing before it is back would leave it to the runtime's shutdown, unclosed, and
+    /// the log behind. So the pool first waits (a little) for every connection to be idle.
     pub async fn close(&self) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while self.pool.num_idle() < self.pool.size() as usize
+            && std::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         self.pool.close().await;
     }
 }

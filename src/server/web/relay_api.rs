@@ -178,20 +178,24 @@ pub async fn submit(
         message,
         idempotency_key,
     };
-    let (id, status) = match relay
+    // A new message is queued; a repeated Idempotency-Key answers with the first
+    // message's status as it is now.
+    let enqueued = relay
         .accept(submission)
         .await
-        .map_err(ApiRefusal::Refused)?
-    {
+        .map_err(ApiRefusal::Refused)?;
+    let (id, status) = match enqueued {
         Enqueued::Queued { id } => (id, "queued"),
-        Enqueued::AlreadyQueued { id } => (id, "queued"),
+        Enqueued::AlreadyQueued { id } => {
+            let entry = relay
+                .store
+                .outbox_entry(&id, name.as_str())
+                .await
+                .map_err(|e| ApiRefusal::Unavailable(e.to_string()))?;
+            let status = entry.map_or("queued", |e| e.status.key());
+            (id, status)
+        }
     };
-    let entry = relay
-        .store
-        .outbox_entry(&id, name.as_str())
-        .await
-        .map_err(|e| ApiRefusal::Unavailable(e.to_string()))?;
-    let status = entry.map_or(status, |e| e.status.key());
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({"id": id, "status": status})),
