@@ -111,7 +111,7 @@ pub fn RelayPanel(overview: RwSignal<RelayOverview>) -> impl IntoView {
                     }
                 ></textarea>
                 {move || senders_problem.get().map(|why| view! { <p class="field-error">{why}</p> })}
-                <button type="submit" disabled=move || save_senders.pending().get()>"Save senders"</button>
+                <button type="submit" disabled=move || save_senders.pending().get()>"Update allowed senders"</button>
                 {move || senders_saved.get().then(|| view! { <span class="hint">" Saved."</span> })}
             </form>
             <h3>"Relay credentials"</h3>
