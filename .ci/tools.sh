@@ -5,7 +5,7 @@
 #
 #   .ci/tools.sh build   toolchain, wasm target, cargo-leptos, wasm-bindgen-cli, wasm-opt
 #   .ci/tools.sh test    the above, plus npm packages of the peers and Playwright, Chromium,
-#                        dovecot (the IMAP peer)
+#                        dovecot (the IMAP peer), python3 and curl (the relay tests' clients)
 #   .ci/tools.sh fuzz    the toolchain, nightly and cargo-fuzz (for `make fuzz` only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -82,6 +82,16 @@ openssl_cli() {
   fi
 }
 
+# The relay's real clients in the integration tests: Python's smtplib and curl (python3
+# also runs .ci/no-secrets.sh).
+relay_clients() {
+  if ! command -v python3 >/dev/null || ! command -v curl >/dev/null; then
+    say "installing python3 and curl (the relay tests' clients)"
+    local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3 curl
+  fi
+}
+
 # `make fuzz` only: a nightly toolchain and cargo-fuzz.
 fuzz_tools() {
   if ! rustup toolchain list | grep -q '^nightly'; then
@@ -102,7 +112,7 @@ case "${1:-test}" in
     npm_folder end2end
     ;;
   test)
-    rust; wasm_bindgen; cargo_leptos; openssl_cli; dovecot_imapd; chromium
+    rust; wasm_bindgen; cargo_leptos; openssl_cli; dovecot_imapd; chromium; relay_clients
     npm_folder end2end; npm_folder tests/peers
     ;;
   fuzz)
