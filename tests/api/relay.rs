@@ -581,3 +581,51 @@ async fn also_allowed_senders_are_saved_from_the_page_and_let_their_messages_in(
     let error = entry.last_error.expect("the server's words");
     assert!(error.contains("5.2.252 SendAsDenied"), "{error}");
 }
+
+#[tokio::test]
+async fn an_overlong_line_is_refused_and_a_client_that_keeps_failing_is_cut_off() {
+    use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
+
+    let peers = spawn_peers().await;
+    let rig = rig("relay-errors", &peers, &[]).await;
+    let stream = tokio::net::TcpStream::connect(rig.app.relay_addr.expect("relay"))
+        .await
+        .expect("connect");
+    let mut lines = BufReader::new(stream);
+    let mut line = String::new();
+    lines.read_line(&mut line).await.expect("greeting");
+    let long = format!("NOOP {}\r\n", "x".repeat(600));
+    lines
+        .get_mut()
+        .write_all(long.as_bytes())
+        .await
+        .expect("write");
+    line.clear();
+    lines.read_line(&mut line).await.expect("reply");
+    assert!(line.starts_with("500 5.5.2"), "{line}");
+    // The connection still serves: 18 more errors are answered one by one...
+    for _ in 0..18 {
+        lines
+            .get_mut()
+            .write_all(b"BOGUS\r\n")
+            .await
+            .expect("write");
+        line.clear();
+        lines.read_line(&mut line).await.expect("reply");
+        assert!(line.starts_with("502 5.5.1"), "{line}");
+    }
+    // ...and the 20th ends it.
+    lines
+        .get_mut()
+        .write_all(b"BOGUS\r\n")
+        .await
+        .expect("write");
+    let mut rest = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut lines, &mut rest)
+        .await
+        .expect("read to the end");
+    assert_eq!(
+        rest,
+        "502 5.5.1 Command not recognized\r\n421 4.7.0 Too many errors, closing\r\n"
+    );
+}

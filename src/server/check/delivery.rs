@@ -35,13 +35,14 @@ struct Open {
 }
 
 impl KeptConnection {
-    /// Called by the send that opened `session` (its first message just went).
-    pub(super) fn put(&self, session: smtp::Session) {
+    /// Called by the send that opened `session` with configuration `version` (its first
+    /// message just went).
+    pub(super) fn put(&self, session: smtp::Session, version: i64) {
         self.set(Some(Open {
             session,
             opened: Instant::now(),
             messages: 1,
-            version: 0,
+            version,
         }));
     }
 
@@ -51,12 +52,6 @@ impl KeptConnection {
 
     fn take(&self) -> Option<Open> {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
-    }
-
-    fn stamp(&self, version: i64) {
-        if let Some(open) = self.0.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
-            open.version = version;
-        }
     }
 
     /// QUIT, when the worker has nothing more to send for now.
@@ -124,7 +119,7 @@ impl Checks {
             envelope,
             message: message.into(),
             data_bound: self.timeouts.step + upload,
-            keep: Some(kept),
+            keep: Some((kept, version)),
             context: diagnosis::smtp::Context {
                 server: &server,
                 mailbox: config.sender().mailbox.as_str(),
@@ -155,12 +150,9 @@ impl Checks {
             }
         }
         let mut run = Recorder::new(Step::plan(config.auth_type()), DELIVERY_TOTAL);
-        let sent = self
-            .send_outgoing(&mut run, config, &outgoing)
+        self.send_outgoing(&mut run, config, &outgoing)
             .await
-            .map_err(Undelivered::from_send);
-        kept.stamp(version);
-        sent
+            .map_err(Undelivered::from_send)
     }
 
     /// The envelope and DATA on a kept connection. `Err(Some)`: the server refused;

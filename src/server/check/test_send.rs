@@ -31,9 +31,10 @@ pub(super) struct Outgoing<'a> {
     pub message: std::borrow::Cow<'a, [u8]>,
     /// The DATA step's bound: a large relayed message takes longer than a test.
     pub data_bound: Duration,
-    /// Where a delivery leaves its connection open for the next message (the relay);
-    /// `None`: QUIT after the message (a test).
-    pub keep: Option<&'a KeptConnection>,
+    /// Where a delivery leaves its connection open for the next message (the relay),
+    /// with the version of the configuration it is opened with; `None`: QUIT after the
+    /// message (a test).
+    pub keep: Option<(&'a KeptConnection, i64)>,
     pub context: diagnosis::smtp::Context<'a>,
 }
 
@@ -204,8 +205,8 @@ impl Checks {
             .smtp_dialogue(run, &mut session, outgoing, credentials)
             .await;
         match (sent, outgoing.keep) {
-            (Ok(()), Some(keep)) => {
-                keep.put(session);
+            (Ok(()), Some((keep, version))) => {
+                keep.put(session, version);
                 Ok(())
             }
             (sent, _) => {

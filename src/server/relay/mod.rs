@@ -60,11 +60,27 @@ pub enum Refusal {
     Store(#[from] StoreError),
 }
 
+impl Refusal {
+    /// What the application is told. A store failure is logged whole here and told only
+    /// as "try again later".
+    pub fn words(&self) -> String {
+        match self {
+            Refusal::Store(error) => {
+                tracing::error!(%error, "a message could not be queued");
+                "the message could not be stored; try again later".to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
 /// The senders a message may have: the configured mailbox and the also allowed senders
 /// (compared case-insensitively).
 pub struct AllowedSenders {
     mailbox: MailboxAddress,
     also: SenderList,
+    /// The configured Name, for the From of messages the API composes.
+    display_name: String,
 }
 
 impl AllowedSenders {
@@ -89,6 +105,10 @@ impl AllowedSenders {
 
     pub fn mailbox(&self) -> &MailboxAddress {
         &self.mailbox
+    }
+
+    pub fn display_name(&self) -> &str {
+        &self.display_name
     }
 
     fn domain(&self) -> &str {
@@ -123,16 +143,11 @@ impl Relay {
         let mailbox = MailboxAddress::parse(&saved.form.email_address)
             .map_err(|_| Refusal::NoConfiguration)?;
         let also = self.store.allowed_senders().await?;
-        Ok(AllowedSenders { mailbox, also })
-    }
-
-    /// The configured Name, for the From of messages the API composes.
-    pub async fn display_name(&self) -> String {
-        self.store
-            .load()
-            .await
-            .map(|saved| saved.form.name)
-            .unwrap_or_default()
+        Ok(AllowedSenders {
+            mailbox,
+            also,
+            display_name: saved.form.name,
+        })
     }
 
     /// Checks `submission` (the envelope sender and every header From must be allowed),

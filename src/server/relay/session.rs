@@ -91,6 +91,22 @@ enum ReadError {
     Io,
 }
 
+/// Replies are queued here and written when the client's input runs dry.
+impl<S> Connection<S> {
+    fn reply(&mut self, code: u16, text: &str) {
+        self.out
+            .extend_from_slice(format!("{code} {text}\r\n").as_bytes());
+    }
+
+    fn reply_lines(&mut self, code: u16, lines: &[String]) {
+        for (i, line) in lines.iter().enumerate() {
+            let separator = if i + 1 == lines.len() { ' ' } else { '-' };
+            self.out
+                .extend_from_slice(format!("{code}{separator}{line}\r\n").as_bytes());
+        }
+    }
+}
+
 impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     pub fn new(stream: S) -> Self {
         Self {
@@ -107,19 +123,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     pub async fn greet(&mut self) -> bool {
         self.reply(220, &format!("{HOSTNAME} ESMTP smtp-setup relay ready"));
         self.flush().await.is_ok()
-    }
-
-    fn reply(&mut self, code: u16, text: &str) {
-        self.out
-            .extend_from_slice(format!("{code} {text}\r\n").as_bytes());
-    }
-
-    fn reply_lines(&mut self, code: u16, lines: &[String]) {
-        for (i, line) in lines.iter().enumerate() {
-            let separator = if i + 1 == lines.len() { ' ' } else { '-' };
-            self.out
-                .extend_from_slice(format!("{code}{separator}{line}\r\n").as_bytes());
-        }
     }
 
     async fn flush(&mut self) -> std::io::Result<()> {
@@ -223,14 +226,13 @@ pub async fn dialogue<S: AsyncRead + AsyncWrite + Unpin>(
     state: &mut State,
 ) -> Next {
     loop {
+        let before = state.errors;
         let line = match connection.command_line().await {
             Ok(Some(line)) => line,
             Ok(None) => {
                 connection.reply(500, "5.5.2 Line too long");
-                if fail(connection, state) {
-                    break;
-                }
-                continue;
+                state.errors += 1;
+                String::new()
             }
             Err(ReadError::TimedOut) => {
                 connection.reply(421, "4.4.2 Idle too long, closing");
@@ -242,8 +244,9 @@ pub async fn dialogue<S: AsyncRead + AsyncWrite + Unpin>(
             Some((verb, argument)) => (verb.to_ascii_uppercase(), argument.trim()),
             None => (line.to_ascii_uppercase(), ""),
         };
-        let before = state.errors;
         match verb.as_str() {
+            // The line was too long (answered above).
+            "" if state.errors > before => {}
             "EHLO" => ehlo(relay, connection, state, argument),
             "HELO" => {
                 state.envelope = None;
@@ -294,18 +297,6 @@ pub async fn dialogue<S: AsyncRead + AsyncWrite + Unpin>(
     }
     let _ = connection.flush().await;
     Next::Closed
-}
-
-/// Counts an error; `true` when the client should be cut off.
-fn fail<S>(connection: &mut Connection<S>, state: &mut State) -> bool {
-    state.errors += 1;
-    if state.errors >= MAX_ERRORS {
-        connection
-            .out
-            .extend_from_slice(b"421 4.7.0 Too many errors, closing\r\n");
-        return true;
-    }
-    false
 }
 
 fn ehlo<S: AsyncRead + AsyncWrite + Unpin>(
@@ -445,13 +436,9 @@ async fn challenge_answer<S: AsyncRead + AsyncWrite + Unpin>(
 
 fn malformed_auth<S>(connection: &mut Connection<S>, state: &mut State, answer: &str) {
     if answer.trim() == "*" {
-        connection
-            .out
-            .extend_from_slice(b"501 5.0.0 Authentication cancelled\r\n");
+        connection.reply(501, "5.0.0 Authentication cancelled");
     } else {
-        connection
-            .out
-            .extend_from_slice(b"501 5.5.2 Cannot decode the response\r\n");
+        connection.reply(501, "5.5.2 Cannot decode the response");
         state.errors += 1;
     }
 }
@@ -551,29 +538,27 @@ async fn mail<S: AsyncRead + AsyncWrite + Unpin>(
 
 fn rcpt<S>(connection: &mut Connection<S>, state: &mut State, argument: &str) {
     let Some(envelope) = state.envelope.as_mut() else {
-        connection
-            .out
-            .extend_from_slice(b"503 5.5.1 MAIL first\r\n");
+        connection.reply(503, "5.5.1 MAIL first");
         return;
     };
     let address = strip_prefix_ignore_case(argument, "TO:")
         .and_then(|rest| path(rest.trim_start()))
         .map(|(address, _)| address)
         .filter(|address| address.contains('@') && !address.contains(char::is_whitespace));
-    let reply: &[u8] = match address {
+    let (code, text) = match address {
         None => {
             state.errors += 1;
-            b"501 5.1.3 Syntax: RCPT TO:<address>\r\n"
+            (501, "5.1.3 Syntax: RCPT TO:<address>")
         }
         Some(_) if envelope.recipients.len() >= MAX_RECIPIENTS => {
-            b"452 4.5.3 Too many recipients\r\n"
+            (452, "4.5.3 Too many recipients")
         }
         Some(address) => {
             envelope.recipients.push(address);
-            b"250 2.1.5 Recipient OK\r\n"
+            (250, "2.1.5 Recipient OK")
         }
     };
-    connection.out.extend_from_slice(reply);
+    connection.reply(code, text);
 }
 
 async fn data<S: AsyncRead + AsyncWrite + Unpin>(
@@ -618,21 +603,11 @@ async fn data<S: AsyncRead + AsyncWrite + Unpin>(
 /// A refusal as an SMTP reply.
 fn refuse<S>(connection: &mut Connection<S>, refusal: &Refusal) {
     let (code, enhanced) = match refusal {
-        Refusal::NoConfiguration => (451, "4.3.0"),
+        Refusal::NoConfiguration | Refusal::Store(_) => (451, "4.3.0"),
         Refusal::ForeignSender { .. } | Refusal::NoFromHeader => (550, "5.7.1"),
         Refusal::TooLarge { .. } => (552, "5.3.4"),
-        Refusal::Store(error) => {
-            tracing::error!(%error, "a message could not be queued");
-            (451, "4.3.0")
-        }
     };
-    let text = match refusal {
-        Refusal::Store(_) => "the message could not be stored; try again later".to_owned(),
-        other => other.to_string(),
-    };
-    connection
-        .out
-        .extend_from_slice(format!("{code} {enhanced} {text}\r\n").as_bytes());
+    connection.reply(code, &format!("{enhanced} {}", refusal.words()));
 }
 
 #[cfg(test)]

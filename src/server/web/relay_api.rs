@@ -70,23 +70,15 @@ impl IntoResponse for ApiRefusal {
             ),
             ApiRefusal::Refused(refusal) => {
                 let (status, field) = match &refusal {
-                    Refusal::NoConfiguration => (StatusCode::SERVICE_UNAVAILABLE, None),
+                    Refusal::NoConfiguration | Refusal::Store(_) => {
+                        (StatusCode::SERVICE_UNAVAILABLE, None)
+                    }
                     Refusal::ForeignSender { .. } | Refusal::NoFromHeader => {
                         (StatusCode::UNPROCESSABLE_ENTITY, Some("from"))
                     }
                     Refusal::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, None),
-                    Refusal::Store(error) => {
-                        tracing::error!(%error, "a message could not be queued");
-                        (StatusCode::SERVICE_UNAVAILABLE, None)
-                    }
                 };
-                let error = match &refusal {
-                    Refusal::Store(_) => {
-                        "the message could not be stored; try again later".to_owned()
-                    }
-                    other => other.to_string(),
-                };
-                (status, json!({"error": error, "field": field}))
+                (status, json!({"error": refusal.words(), "field": field}))
             }
             ApiRefusal::NotFound => (
                 StatusCode::NOT_FOUND,
@@ -164,7 +156,7 @@ pub async fn submit(
                 field: "body",
                 error: e.to_string(),
             })?;
-        compose(&request, &mailbox, &relay.display_name().await)?
+        compose(&request, &mailbox, senders.display_name())?
     } else {
         return Err(ApiRefusal::Invalid {
             field: "Content-Type",
