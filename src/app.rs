@@ -8,13 +8,14 @@ use crate::ui::config_page::ConfigPage;
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let stylesheet = stylesheet_href(&options);
     provide_csp_nonce();
+    let lang = crate::i18n::lang();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=lang.tag()>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <title>"SMTP configuration · smtp-setup"</title>
+                <title>{lang.texts().document_title}</title>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <link rel="stylesheet" href=stylesheet />
                 <AutoReload options=options.clone() />

@@ -9,6 +9,7 @@ pub mod api;
 pub mod app;
 pub mod domain;
 pub mod guide;
+pub mod i18n;
 pub mod ui;
 
 #[cfg(feature = "ssr")]

@@ -31,12 +31,6 @@ impl TestKind {
         Self::ALL.into_iter().find(|kind| kind.key() == key)
     }
 
-    pub fn label(self) -> &'static str {
-        match self {
-            TestKind::SendTest => "Test email",
-            TestKind::MailboxAccess => "Mailbox access",
-        }
-    }
 }
 
 /// The stages of a check, in order. A failure names exactly one of them.
@@ -143,25 +137,6 @@ impl Step {
         Self::ALL.into_iter().find(|step| step.key() == key)
     }
 
-    pub fn label(self) -> &'static str {
-        match self {
-            Step::Inputs => "Inputs parsed",
-            Step::TokenRequest => "Token request to Microsoft Entra ID",
-            Step::TokenInspection => "Token inspection (audience, tenant, app, role, expiry)",
-            Step::Connect => "Connect to the SMTP server",
-            Step::StartTls => "Encryption (TLS)",
-            Step::Capabilities => "Server offers the authentication method",
-            Step::Authenticate => "Authenticate (AUTH)",
-            Step::Envelope => "MAIL FROM / RCPT TO",
-            Step::Data => "Message data accepted",
-            Step::ImapConnect => "Connect to the IMAP server",
-            Step::ImapTls => "Encryption (TLS) and greeting",
-            Step::ImapCapabilities => "Server offers AUTH=XOAUTH2",
-            Step::ImapAuthenticate => "Authenticate (AUTHENTICATE XOAUTH2)",
-            Step::Examine => "Open INBOX read-only (EXAMINE)",
-            Step::Logout => "Log out",
-        }
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -17,21 +17,6 @@ pub struct SecretFingerprint {
     pub saved_at: String,
 }
 
-impl SecretFingerprint {
-    /// "abC… (40 characters), saved 2026-11-27 01:02 UTC".
-    pub fn describe(&self) -> String {
-        let when = self
-            .saved_at
-            .get(..16)
-            .unwrap_or(&self.saved_at)
-            .replace('T', " ");
-        match &self.hint {
-            Some(hint) => format!("{hint}… ({} characters), saved {when} UTC", self.length),
-            None => format!("{} characters, saved {when} UTC", self.length),
-        }
-    }
-}
-
 /// The configuration as stored, secrets left out.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SavedConfig {
@@ -78,4 +63,6 @@ pub struct InitialData {
     pub saved: SavedConfig,
     pub history: Vec<HistoryEntry>,
     pub relay: crate::api::relay::RelayOverview,
+    /// The page's language, chosen by the server for this request.
+    pub lang: crate::i18n::Lang,
 }

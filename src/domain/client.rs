@@ -2,20 +2,17 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use super::guid;
-use super::text::describe_char;
 
-const MAX_SECRET_LEN: usize = 1024;
+pub const MAX_SECRET_LEN: usize = 1024;
 
 /// The Application (client) ID of the app registration ("SMTP User" in the form).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct ClientId(String);
 
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ClientIdError {
-    #[error("Enter the Application (client) ID of the app registration.")]
     Empty,
-    #[error("The SMTP User is the Application (client) ID: a GUID like 0f8fad5b-d9cb-469f-a165-70867728950e.")]
     NotAGuid,
 }
 
@@ -42,16 +39,12 @@ super::string_newtype!(ClientId, ClientIdError);
 #[derive(Clone, Debug)]
 pub struct ClientSecret(SecretString);
 
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ClientSecretError {
-    #[error("Enter the client secret's Value.")]
     Empty,
-    #[error("A client secret has at most {MAX_SECRET_LEN} characters.")]
     TooLong,
-    #[error("This looks like the secret's ID; paste the secret's Value (Certificates & secrets → Value column, shown only when the secret is created).")]
     LooksLikeSecretId,
-    #[error("A client secret cannot contain {0}; copy the Value again.")]
-    ForbiddenCharacter(String),
+    ForbiddenCharacter(char),
 }
 
 impl ClientSecret {
@@ -72,7 +65,7 @@ impl ClientSecret {
             .chars()
             .find(|c: &char| c.is_control() || c.is_whitespace())
         {
-            return Err(ClientSecretError::ForbiddenCharacter(describe_char(c)));
+            return Err(ClientSecretError::ForbiddenCharacter(c));
         }
         Ok(Self(SecretString::from(value.to_owned())))
     }

@@ -34,15 +34,6 @@ impl Cloud {
         Self::ALL.into_iter().find(|c| c.key() == key)
     }
 
-    pub fn label(self) -> &'static str {
-        match self {
-            Cloud::Global => "Global (Microsoft 365, including GCC)",
-            Cloud::UsGovGccHigh => "US Government GCC High",
-            Cloud::UsGovDod => "US Government DoD",
-            Cloud::China => "China (operated by 21Vianet)",
-        }
-    }
-
     /// The Microsoft Entra authority host (Entra national cloud endpoints).
     pub fn authority(self) -> &'static str {
         match self {

@@ -1,8 +1,8 @@
 use serde::{Deserialize, Serialize};
 
-use super::text::{describe_char, is_forbidden_control, is_line_break};
+use super::text::{is_forbidden_control, is_line_break};
 
-const MAX_LEN: usize = 100;
+pub const MAX_LEN: usize = 100;
 
 /// The sender's display name in the From header. Optional: empty means no display name.
 /// No control character can get in, so it can never break out of its header.
@@ -10,14 +10,11 @@ const MAX_LEN: usize = 100;
 #[serde(try_from = "String", into = "String")]
 pub struct DisplayName(String);
 
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DisplayNameError {
-    #[error("A name has at most {MAX_LEN} characters; this one has {0}.")]
     TooLong(usize),
-    #[error("A name cannot contain line breaks: they could inject extra email headers.")]
     LineBreak,
-    #[error("A name cannot contain {0}.")]
-    ControlCharacter(String),
+    ControlCharacter(char),
 }
 
 impl DisplayName {
@@ -28,7 +25,7 @@ impl DisplayName {
             return Err(DisplayNameError::LineBreak);
         }
         if let Some(c) = input.chars().find(|&c| is_forbidden_control(c)) {
-            return Err(DisplayNameError::ControlCharacter(describe_char(c)));
+            return Err(DisplayNameError::ControlCharacter(c));
         }
         let value = input.trim();
         let length = value.chars().count();

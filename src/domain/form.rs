@@ -7,7 +7,8 @@ use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{
-    AuthType, ClientId, ClientSecret, Cloud, DisplayName, Field, MailboxAddress, MailboxError,
+    AuthType, ClientId, ClientSecret, Cloud, DisplayName, Field, FieldError, MailboxAddress,
+    MailboxError,
     MicrosoftOAuthConfig, ObjectId, PasswordConfig, Security, SendConfig, Sender, SmtpHost,
     SmtpPassword, SmtpPort, SmtpUsername, TenantId,
 };
@@ -200,14 +201,14 @@ impl KeptSecrets for SecretsOnServer {
 
 /// One message per invalid field, in form order.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldErrors(Vec<(Field, String)>);
+pub struct FieldErrors(Vec<(Field, FieldError)>);
 
 impl FieldErrors {
-    pub fn get(&self, field: Field) -> Option<&str> {
+    pub fn get(&self, field: Field) -> Option<&FieldError> {
         self.0
             .iter()
             .find(|(f, _)| *f == field)
-            .map(|(_, message)| message.as_str())
+            .map(|(_, error)| error)
     }
 
     /// The first invalid field in form order: where focus goes after a refused submit.
@@ -216,9 +217,9 @@ impl FieldErrors {
     }
 
     /// Adds a message for `field` unless it already has one.
-    pub fn add_once(&mut self, field: Field, message: String) {
+    pub fn add_once(&mut self, field: Field, error: FieldError) {
         if self.get(field).is_none() {
-            self.0.push((field, message));
+            self.0.push((field, error));
             self.0.sort_by_key(|(f, _)| *f);
         }
     }
@@ -227,21 +228,20 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
-    /// The labels of the invalid fields, for a log line or the checklist.
+    /// The (English) labels of the invalid fields, for a log line or the checklist.
     pub fn labels(&self) -> Vec<&'static str> {
-        self.0.iter().map(|(field, _)| field.label()).collect()
+        let label = crate::i18n::Lang::En.texts().field_label;
+        self.0.iter().map(|(field, _)| label(*field)).collect()
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (Field, &str)> {
-        self.0
-            .iter()
-            .map(|(field, message)| (*field, message.as_str()))
+    pub fn iter(&self) -> impl Iterator<Item = (Field, &FieldError)> {
+        self.0.iter().map(|(field, error)| (*field, error))
     }
 
-    /// The parsed value, or `None` with the error's words kept for `field`.
-    pub fn check<T, E: fmt::Display>(&mut self, field: Field, result: Result<T, E>) -> Option<T> {
+    /// The parsed value, or `None` with the error kept for `field`.
+    pub fn check<T, E: Into<FieldError>>(&mut self, field: Field, result: Result<T, E>) -> Option<T> {
         result
-            .map_err(|error| self.add_once(field, error.to_string()))
+            .map_err(|error| self.add_once(field, error.into()))
             .ok()
     }
 }
@@ -257,9 +257,9 @@ impl Field {
     /// The message for one field's raw value, or `None` when it is valid: what the
     /// browser shows while the administrator types. It calls the same `parse` as
     /// [`SmtpForm::parse`], so browser and server always agree.
-    pub fn message(self, value: &str) -> Option<String> {
-        fn words<T, E: fmt::Display>(result: Result<T, E>) -> Option<String> {
-            result.err().map(|error| error.to_string())
+    pub fn message(self, value: &str) -> Option<FieldError> {
+        fn words<T, E: Into<FieldError>>(result: Result<T, E>) -> Option<FieldError> {
+            result.err().map(Into::into)
         }
         match self {
             Field::EmailAddress => words(MailboxAddress::parse(value)),
@@ -387,6 +387,7 @@ impl SmtpForm {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ClientSecretError;
 
     fn typed(text: &str) -> SecretInput {
         SecretInput::from_typed(text.to_owned())
@@ -478,13 +479,10 @@ mod tests {
         }
         .parse(&nothing_kept())
         .unwrap_err();
-        let expected = "This looks like the secret's ID; paste the secret's Value \
-                        (Certificates & secrets → Value column, shown only when the secret is created).";
-        assert_eq!(errors.get(Field::ClientSecret), Some(expected));
+        let expected = FieldError::ClientSecret(ClientSecretError::LooksLikeSecretId);
+        assert_eq!(errors.get(Field::ClientSecret), Some(&expected));
         assert_eq!(
-            Field::ClientSecret
-                .message("8c5b1e3a-2f4d-4c6b-9a7e-1d2c3b4a5f60")
-                .as_deref(),
+            Field::ClientSecret.message("8c5b1e3a-2f4d-4c6b-9a7e-1d2c3b4a5f60"),
             Some(expected)
         );
         assert_eq!(Field::SendTestTo.message(""), None);
@@ -500,7 +498,7 @@ mod tests {
         let missing = form.parse(&SecretsOnServer::default()).unwrap_err();
         assert_eq!(
             missing.get(Field::ClientSecret),
-            Some("Enter the client secret's Value.")
+            Some(&FieldError::ClientSecret(ClientSecretError::Empty))
         );
         let on_server = SecretsOnServer {
             client_secret: true,

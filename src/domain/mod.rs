@@ -34,6 +34,7 @@ mod client;
 mod cloud;
 mod display_name;
 mod field;
+mod field_error;
 mod form;
 mod guid;
 mod mailbox;
@@ -49,6 +50,7 @@ pub use client::{ClientId, ClientIdError, ClientSecret, ClientSecretError};
 pub use cloud::Cloud;
 pub use display_name::{DisplayName, DisplayNameError};
 pub use field::Field;
+pub use field_error::FieldError;
 pub use form::{
     FieldErrors, KeptSecrets, Present, SecretInput, SecretsOnServer, SmtpForm, StoredSecrets,
 };
@@ -59,3 +61,13 @@ pub use send_config::{AuthType, MicrosoftOAuthConfig, PasswordConfig, SendConfig
 pub use sender_list::{SenderList, SenderListError};
 pub use smtp_server::{Security, SmtpHost, SmtpHostError, SmtpPort, SmtpPortError};
 pub use tenant::{TenantId, TenantIdError};
+
+/// The limits the messages quote.
+pub mod limits {
+    pub use super::client::MAX_SECRET_LEN as CLIENT_SECRET;
+    pub use super::display_name::MAX_LEN as DISPLAY_NAME;
+    pub use super::mailbox::MAX_LEN as MAILBOX;
+    pub use super::password_login::MAX_LEN as LOGIN;
+    pub use super::sender_list::MAX_SENDERS as SENDERS;
+    pub use super::tenant::{MAX_DOMAIN_LEN as DOMAIN, MAX_LABEL_LEN as DOMAIN_LABEL};
+}

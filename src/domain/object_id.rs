@@ -9,9 +9,8 @@ use super::guid;
 #[serde(try_from = "String", into = "String")]
 pub struct ObjectId(String);
 
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ObjectIdError {
-    #[error("The Object ID is a GUID like 0f8fad5b-d9cb-469f-a165-70867728950e (Enterprise applications → your app → Object ID).")]
     NotAGuid,
 }
 

@@ -3,23 +3,20 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use super::text::{describe_char, is_forbidden_control};
+use super::text::is_forbidden_control;
 
-const MAX_LEN: usize = 256;
+pub const MAX_LEN: usize = 256;
 
 /// The SMTP login, often the mailbox address.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct SmtpUsername(String);
 
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SmtpUsernameError {
-    #[error("Enter the SMTP username (often the mailbox's address).")]
     Empty,
-    #[error("A username has at most {MAX_LEN} characters.")]
     TooLong,
-    #[error("A username cannot contain {0}.")]
-    ForbiddenCharacter(String),
+    ForbiddenCharacter(char),
 }
 
 impl SmtpUsername {
@@ -32,7 +29,7 @@ impl SmtpUsername {
             return Err(SmtpUsernameError::TooLong);
         }
         if let Some(c) = value.chars().find(|c| is_forbidden_control(*c)) {
-            return Err(SmtpUsernameError::ForbiddenCharacter(describe_char(c)));
+            return Err(SmtpUsernameError::ForbiddenCharacter(c));
         }
         Ok(Self(value.to_owned()))
     }
@@ -49,14 +46,11 @@ super::string_newtype!(SmtpUsername, SmtpUsernameError);
 #[derive(Clone, Debug)]
 pub struct SmtpPassword(SecretString);
 
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SmtpPasswordError {
-    #[error("Enter the password.")]
     Empty,
-    #[error("A password has at most {MAX_LEN} characters.")]
     TooLong,
-    #[error("A password cannot contain {0}.")]
-    ForbiddenCharacter(String),
+    ForbiddenCharacter(char),
 }
 
 impl SmtpPassword {
@@ -70,7 +64,7 @@ impl SmtpPassword {
         }
         // SASL PLAIN separates fields with NUL; line breaks would end the AUTH line.
         if let Some(c) = input.chars().find(|c| is_forbidden_control(*c)) {
-            return Err(SmtpPasswordError::ForbiddenCharacter(describe_char(c)));
+            return Err(SmtpPasswordError::ForbiddenCharacter(c));
         }
         Ok(Self(SecretString::from(input.to_owned())))
     }

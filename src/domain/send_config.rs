@@ -19,13 +19,6 @@ pub enum AuthType {
 impl AuthType {
     pub const ALL: [AuthType; 2] = [AuthType::MicrosoftOAuth2, AuthType::Password];
 
-    pub fn label(self) -> &'static str {
-        match self {
-            AuthType::MicrosoftOAuth2 => "Microsoft (OAuth2)",
-            AuthType::Password => "Username and password",
-        }
-    }
-
     /// The stable name of the type: in the page's `<select>` and in the store.
     pub fn key(self) -> &'static str {
         match self {

@@ -12,14 +12,12 @@ pub const MAX_SENDERS: usize = 100;
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SenderList(Vec<MailboxAddress>);
 
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SenderListError {
-    #[error("{address:?}: {error}")]
     Address {
         address: String,
         error: MailboxError,
     },
-    #[error("At most {MAX_SENDERS} addresses; this list has {0}.")]
     TooMany(usize),
 }
 

@@ -3,24 +3,17 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::text::describe_char;
-
 /// A host name or IP address, without scheme or port.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct SmtpHost(String);
 
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SmtpHostError {
-    #[error("Enter the SMTP server's host name, e.g. smtp.office365.com.")]
     Empty,
-    #[error("Enter only the host name, without \"{0}\" (e.g. smtp.office365.com).")]
     HasScheme(String),
-    #[error("Enter the port in the Port field, not after the host name.")]
     HasPort,
-    #[error("A host name cannot contain {0}.")]
-    ForbiddenCharacter(String),
-    #[error("A host name has at most 253 characters, and each part between dots 1 to 63.")]
+    ForbiddenCharacter(char),
     BadLength,
 }
 
@@ -43,7 +36,7 @@ impl SmtpHost {
             .chars()
             .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '.'))
         {
-            return Err(SmtpHostError::ForbiddenCharacter(describe_char(c)));
+            return Err(SmtpHostError::ForbiddenCharacter(c));
         }
         let labels_ok = value.split('.').all(|l| (1..=63).contains(&l.len()));
         if value.len() > 253 || !labels_ok {
@@ -63,11 +56,9 @@ super::string_newtype!(SmtpHost, SmtpHostError);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SmtpPort(u16);
 
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SmtpPortError {
-    #[error("Enter the port: 587 for STARTTLS, 465 for TLS.")]
     Empty,
-    #[error("A port is a number from 1 to 65535 (587 for STARTTLS, 465 for TLS).")]
     NotAPort,
 }
 
@@ -113,12 +104,6 @@ impl Security {
         Self::ALL.into_iter().find(|s| s.key() == key)
     }
 
-    pub fn label(self) -> &'static str {
-        match self {
-            Security::StartTls => "STARTTLS (usually port 587)",
-            Security::ImplicitTls => "TLS from the start (usually port 465)",
-        }
-    }
 }
 
 #[cfg(test)]

@@ -11,17 +11,3 @@ pub(crate) fn is_line_break(c: char) -> bool {
 pub(crate) fn is_forbidden_control(c: char) -> bool {
     c.is_control() || is_line_break(c)
 }
-
-/// How a character is shown inside a message: printable ones quoted, others by code
-/// point, so that an invisible character is still named precisely.
-pub(crate) fn describe_char(c: char) -> String {
-    match c {
-        ' ' => "a space".to_owned(),
-        '\t' => "a tab".to_owned(),
-        '\r' | '\n' => "a line break".to_owned(),
-        c if c.is_control() || is_line_break(c) || c.is_whitespace() => {
-            format!("the invisible character U+{:04X}", c as u32)
-        }
-        c => format!("'{c}'"),
-    }
-}

@@ -6,6 +6,7 @@ use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
 
 use crate::domain::{Field, SendConfig, Sender};
+use crate::i18n::Lang;
 
 pub const SUBJECT: &str = "smtp-setup test email: your SMTP configuration works";
 
@@ -25,7 +26,7 @@ fn facts(context: &Context<'_>) -> Vec<(&'static str, String)> {
     ];
     match context.config {
         SendConfig::MicrosoftOAuth2(config) => facts.extend([
-            ("Cloud", config.cloud.label().to_owned()),
+            ("Cloud", (Lang::En.texts().cloud_name)(config.cloud).to_owned()),
             ("TenantId", config.tenant.to_string()),
             (
                 "Application (client) ID (SMTP User)",
@@ -40,7 +41,7 @@ fn facts(context: &Context<'_>) -> Vec<(&'static str, String)> {
             ("Username", config.username.to_string()),
             (
                 "Authentication",
-                format!("username and password, {}", config.security.label()),
+                format!("username and password, {}", (Lang::En.texts().security_name)(config.security)),
             ),
         ]),
     }

@@ -82,7 +82,7 @@ pub async fn save(
 
 /// A secret field's new value through `parse`: `None` when it keeps the stored one, or
 /// when it is invalid (its message then joins `errors`).
-fn typed<T, E: std::fmt::Display>(
+fn typed<T, E: Into<crate::domain::FieldError>>(
     errors: &mut FieldErrors,
     field: Field,
     input: &SecretInput,

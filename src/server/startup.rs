@@ -28,7 +28,7 @@ use super::settings::{ServerSettings, SettingsError};
 use super::store::{Store, StoreError};
 use super::tls::TlsSetupError;
 use super::web::login::{self, PublicUrl};
-use super::web::{api_errors, guard, headers, health, page, relay_api, serve};
+use super::web::{api_errors, guard, headers, health, language, page, relay_api, serve};
 use crate::app::shell;
 
 /// Everything a request may need, shared by every handler; each takes its part.
@@ -226,6 +226,7 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(login::login))
         .route("/logout", post(login::logout))
         .route("/healthz", get(health::healthz))
+        .route("/language/{tag}", get(language::choose))
         .nest_service(&pkg, bundles)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Outermost last: the guard, then the status of a server function's error.

@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
 use crate::api::report::{StepResult, StepStatus};
+use crate::i18n::texts;
 
 /// The test's steps in order: passed, failed, or skipped after a failure, each with its
 /// duration and what was seen.
@@ -10,7 +11,7 @@ pub fn Checklist(steps: Signal<Option<Vec<StepResult>>>, open: Signal<bool>) -> 
         steps.get().map(|steps| {
             view! {
                 <details class="checklist" open=open.get()>
-                    <summary>"Test report"</summary>
+                    <summary>{texts().test_report}</summary>
                     <ol>
                         {steps.into_iter().map(step_view).collect_view()}
                     </ol>
@@ -21,16 +22,18 @@ pub fn Checklist(steps: Signal<Option<Vec<StepResult>>>, open: Signal<bool>) -> 
 }
 
 fn step_view(result: StepResult) -> impl IntoView {
-    let (class, mark, status) = match result.status {
-        StepStatus::Passed => ("passed", "✓", "passed"),
-        StepStatus::Failed => ("failed", "✗", "failed"),
-        StepStatus::Skipped => ("skipped", "–", "skipped"),
+    let t = texts();
+    let (class, mark) = match result.status {
+        StepStatus::Passed => ("passed", "✓"),
+        StepStatus::Failed => ("failed", "✗"),
+        StepStatus::Skipped => ("skipped", "–"),
     };
+    let status = (t.step_status)(result.status);
     let timing = (result.status != StepStatus::Skipped).then(|| format!("{} ms", result.millis));
     view! {
-        <li class=format!("step {class}") data-status=status>
+        <li class=format!("step {class}") data-status=class>
             <span class="mark" aria-hidden="true">{mark}</span>
-            <span class="label">{result.step.label()}</span>
+            <span class="label">{(t.step_label)(result.step)}</span>
             <span class="sr-only">{format!(" ({status})")}</span>
             <span class="timing">{timing}</span>
             <span class="step-detail">{result.detail}</span>

@@ -1,5 +1,7 @@
 use leptos::prelude::*;
 
+use crate::i18n::texts;
+
 /// A button that copies `text` to the clipboard and says so. The text stays visible and
 /// selectable next to it, so nothing depends on clipboard permissions.
 #[component]
@@ -9,6 +11,7 @@ pub fn CopyButton(
     #[prop(into)]
     label: String,
 ) -> impl IntoView {
+    let t = texts();
     let copied = RwSignal::new(false);
     let on_click = move |_| {
         let value = text.get_untracked();
@@ -18,7 +21,7 @@ pub fn CopyButton(
     };
     view! {
         <button type="button" class="copy" aria-label=label on:click=on_click>
-            {move || if copied.get() { "Copied" } else { "Copy" }}
+            {move || if copied.get() { t.copied } else { t.copy }}
         </button>
     }
 }

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use super::copy_button::CopyButton;
 use crate::api::report::Failure;
+use crate::i18n::texts;
 
 /// What went wrong with a test, as the page shows it.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,7 +31,7 @@ pub fn FailurePanel(problem: RwSignal<Option<Problem>>) -> impl IntoView {
                 <section class="failure" role="alert" aria-labelledby="failure-title">
                     {body}
                     <button type="button" class="dismiss-panel" on:click=move |_| problem.set(None)>
-                        "Dismiss"
+                        {texts().dismiss}
                     </button>
                 </section>
             }
@@ -46,10 +47,11 @@ fn notice_view(title: String, text: String) -> impl IntoView {
 }
 
 fn failure_view(failure: Failure) -> impl IntoView {
+    let t = texts();
     let field = failure.field.map(|field| {
         view! {
             <p class="at-fault-field">
-                "Field to check: " <a href=format!("#{}", field.input_id())>{field.label()}</a>
+                {t.field_to_check} <a href=format!("#{}", field.input_id())>{(t.field_label)(field)}</a>
             </p>
         }
     });
@@ -63,7 +65,7 @@ fn failure_view(failure: Failure) -> impl IntoView {
                     .references
                     .into_iter()
                     .map(|(name, value)| {
-                        let label = format!("Copy the {name}");
+                        let label = (t.copy_named)(&name);
                         let copy = value.clone();
                         view! {
                             <dt>{name}</dt>
@@ -79,11 +81,11 @@ fn failure_view(failure: Failure) -> impl IntoView {
         }
     });
     view! {
-        <h2 id="failure-title">"Test failed at: " <span class="step">{failure.step.label()}</span></h2>
+        <h2 id="failure-title">{t.failed_at} <span class="step">{(t.step_label)(failure.step)}</span></h2>
         <p class="summary">{failure.summary} " " {code}</p>
         <pre class="detail">{failure.detail}</pre>
         {field}
-        <p class="fix"><strong>"What to do: "</strong>{failure.fix}</p>
+        <p class="fix"><strong>{t.what_to_do}</strong>{failure.fix}</p>
         {references}
     }
 }

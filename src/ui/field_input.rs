@@ -1,7 +1,9 @@
 use leptos::prelude::*;
 
 use crate::api::saved::SecretFingerprint;
-use crate::domain::Field;
+use crate::domain::{Field, FieldError};
+use crate::i18n::{lang, texts, Fingerprint};
+use crate::ui::format::instant;
 
 /// One form field's state: the raw text and whether its message may be shown yet.
 #[derive(Clone, Copy)]
@@ -27,7 +29,7 @@ impl FieldState {
     }
 
     /// The message to show now: the domain's own, once the field has been touched.
-    pub fn visible_message(&self) -> Option<String> {
+    pub fn visible_message(&self) -> Option<FieldError> {
         let value = self.value.read();
         let kept = self.stored.is_some_and(|stored| stored.read().is_some());
         if self.touched.get() && !(kept && value.is_empty()) {
@@ -60,7 +62,18 @@ pub fn FieldInput(
     let id = field.input_id();
     let hint_id = format!("{id}-hint");
     let error_id = format!("{id}-error");
-    let message = Memo::new(move |_| state.visible_message());
+    let t = texts();
+    let lang = lang();
+    let message = Memo::new(move |_| state.visible_message().map(|error| error.text(lang)));
+    // A failed test's field stays marked, for the eye and for assistive technology,
+    // until its value changes.
+    let value_at_fault = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        let faulted = at_fault.get() == Some(field);
+        value_at_fault.set(faulted.then(|| state.value.get_untracked()));
+    });
+    let faulted = move || value_at_fault.read().as_deref() == Some(state.value.read().as_str());
+    let fault_id = format!("{id}-fault");
     let revealed = RwSignal::new(false);
     let kind = move || match (secret, revealed.get()) {
         (true, false) => "password",
@@ -70,15 +83,19 @@ pub fn FieldInput(
     let stored_id = format!("{id}-stored");
     // A write-only secret shows what is stored ("abC… (40 characters), saved …").
     let stored_text = move || {
-        state
-            .stored
-            .and_then(|stored| stored.get())
-            .map(|fingerprint| fingerprint.describe())
+        state.stored.and_then(|stored| stored.get()).map(|print| {
+            (t.stored_secret)(&Fingerprint {
+                hint: print.hint.as_deref(),
+                length: print.length,
+                saved: &instant(&print.saved_at),
+            })
+        })
     };
     let described_by = {
         let hint_id = hint_id.clone();
         let error_id = error_id.clone();
         let stored_id = stored_id.clone();
+        let fault_id = fault_id.clone();
         move || {
             let mut ids = hint_id.clone();
             if stored_text().is_some() {
@@ -89,15 +106,17 @@ pub fn FieldInput(
                 ids.push(' ');
                 ids.push_str(&error_id);
             }
+            if faulted() {
+                ids.push(' ');
+                ids.push_str(&fault_id);
+            }
             ids
         }
     };
     let stored_line = move || {
         stored_text().map(|text| {
             view! {
-                <p class="stored" id=stored_id.clone()>
-                    "Stored: " {text} ". Leave empty to keep it; type a new value to replace it."
-                </p>
+                <p class="stored" id=stored_id.clone()>{text}</p>
             }
         })
     };
@@ -110,7 +129,7 @@ pub fn FieldInput(
                 aria-pressed=move || revealed.get().to_string()
                 on:click=move |_| revealed.update(|r| *r = !*r)
             >
-                {move || if revealed.get() { "Hide" } else { "Show" }}
+                {move || if revealed.get() { t.hide } else { t.show }}
             </button>
         }
     });
@@ -119,11 +138,11 @@ pub fn FieldInput(
         <div
             class="field"
             class:invalid=move || message.get().is_some()
-            class:at-fault=move || at_fault.get() == Some(field)
+            class:at-fault=faulted
         >
-            <label for=id>{field.label()}</label>
+            <label for=id>{(t.field_label)(field)}</label>
             <p class="hint" id=hint_id>
-                {field.hint()}
+                {(t.field_hint)(field)}
             </p>
             <div class="input-row">
                 <input
@@ -132,7 +151,7 @@ pub fn FieldInput(
                     autocomplete=autocomplete.unwrap_or("off")
                     spellcheck="false"
                     placeholder=move || placeholder.map(|p| p.get()).unwrap_or_default()
-                    aria-invalid=move || message.get().is_some().to_string()
+                    aria-invalid=move || (message.get().is_some() || faulted()).to_string()
                     aria-describedby=described_by
                     prop:value=move || state.value.get()
                     on:input=move |ev| state.value.set(event_target_value(&ev))
@@ -143,6 +162,9 @@ pub fn FieldInput(
             {stored_line}
             <p class="field-error" id=error_id aria-live="polite">
                 {move || message.get()}
+            </p>
+            <p class="fault-note" id=fault_id hidden=move || !faulted()>
+                {t.at_fault_note}
             </p>
         </div>
     }

@@ -3,31 +3,36 @@ use leptos::prelude::*;
 
 use crate::api::report::TestKind;
 use crate::api::saved::HistoryEntry;
+use crate::i18n::texts;
+use crate::ui::format::instant;
 
 /// The last checks, newest first.
 #[component]
 pub fn History(entries: RwSignal<Vec<HistoryEntry>>) -> impl IntoView {
+    let t = texts();
     view! {
         <section class="history" aria-labelledby="history-title">
-            <h2 id="history-title">"Recent tests"</h2>
+            <h2 id="history-title">{t.recent_tests}</h2>
             {move || {
                 let rows = entries.get();
                 if rows.is_empty() {
-                    Either::Left(view! { <p class="hint">"No test sent yet."</p> })
+                    Either::Left(view! { <p class="hint">{t.no_test_yet}</p> })
                 } else {
                     Either::Right(view! {
-                        <table id="history-table">
-                            <thead>
-                                <tr>
-                                    <th scope="col">"When (UTC)"</th>
-                                    <th scope="col">"Test"</th>
-                                    <th scope="col">"Type"</th>
-                                    <th scope="col">"Recipient"</th>
-                                    <th scope="col">"Result"</th>
-                                </tr>
-                            </thead>
-                            <tbody>{rows.into_iter().map(row).collect_view()}</tbody>
-                        </table>
+                        <div class="table-scroll" tabindex="0" role="region" aria-labelledby="history-title">
+                            <table id="history-table">
+                                <thead>
+                                    <tr>
+                                        <th scope="col">{t.when}</th>
+                                        <th scope="col">{t.test}</th>
+                                        <th scope="col">{t.kind}</th>
+                                        <th scope="col">{t.recipient}</th>
+                                        <th scope="col">{t.result}</th>
+                                    </tr>
+                                </thead>
+                                <tbody>{rows.into_iter().map(row).collect_view()}</tbody>
+                            </table>
+                        </div>
                     })
                 }
             }}
@@ -36,25 +41,22 @@ pub fn History(entries: RwSignal<Vec<HistoryEntry>>) -> impl IntoView {
 }
 
 fn row(entry: HistoryEntry) -> impl IntoView {
-    let when = entry.at.replace('T', " ").trim_end_matches('Z').to_owned();
+    let t = texts();
     let result = if entry.passed {
         match entry.kind {
-            TestKind::SendTest => "Sent".to_owned(),
-            TestKind::MailboxAccess => "Mailbox opened".to_owned(),
+            TestKind::SendTest => t.history_sent.to_owned(),
+            TestKind::MailboxAccess => t.history_opened.to_owned(),
         }
     } else {
-        let step = entry.step.map(|s| s.label()).unwrap_or("unknown step");
-        match (&entry.code, &entry.detail) {
-            (Some(code), _) => format!("Failed at {step}: {code}"),
-            (None, Some(detail)) => format!("Failed at {step}: {detail}"),
-            (None, None) => format!("Failed at {step}"),
-        }
+        let step = entry.step.map_or(t.unknown_step, t.step_label);
+        (t.history_failed)(step, entry.code.as_deref().or(entry.detail.as_deref()))
     };
+    let at = entry.at;
     view! {
         <tr class=if entry.passed { "sent" } else { "failed" }>
-            <td>{when}</td>
-            <td>{entry.kind.label()}</td>
-            <td>{entry.auth_type.label()}</td>
+            <td>{move || instant(&at)}</td>
+            <td>{(t.test_kind)(entry.kind)}</td>
+            <td>{(t.auth_type_name)(entry.auth_type)}</td>
             <td>{entry.recipient}</td>
             <td>{result}</td>
         </tr>

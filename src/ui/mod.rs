@@ -7,6 +7,7 @@ pub mod config_page;
 mod copy_button;
 mod failure_panel;
 mod field_input;
+mod format;
 mod history;
 mod relay_panel;
 mod setup_guide;

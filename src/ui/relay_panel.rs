@@ -8,10 +8,15 @@ use leptos::prelude::*;
 use super::copy_button::CopyButton;
 use crate::api::relay::{
     add_relay_credential, outbox_action, relay_overview, remove_relay_credential,
-    save_allowed_senders, utc, CredentialAdded, MessageStatus, OutboxAction, OutboxEntry,
-    RelayCredential, RelayOverview, SendersSaved,
+    save_allowed_senders, utc, CredentialAdded, CredentialRefusal, MessageStatus, OutboxAction,
+    OutboxEntry, RelayCredential, RelayOverview, SendersSaved,
 };
-use crate::domain::SenderList;
+use crate::api::ApiError;
+use crate::domain::{FieldError, SenderList};
+use crate::i18n::{lang, texts, RelayPlace};
+use crate::ui::config_page::api_problem;
+use crate::ui::failure_panel::Problem;
+use crate::ui::format::instant;
 
 /// A new credential, while its password is on screen.
 #[derive(Clone)]
@@ -40,8 +45,8 @@ pub fn RelayPanel(overview: RwSignal<RelayOverview>) -> impl IntoView {
             problem.set(None);
             new_name.set(String::new());
         }
-        Some(Ok(CredentialAdded::Refused(why))) => problem.set(Some(why)),
-        Some(Err(error)) => problem.set(Some(error.to_string())),
+        Some(Ok(CredentialAdded::Refused(why))) => problem.set(Some(refusal(&why))),
+        Some(Err(error)) => problem.set(Some(api_words(error))),
         None => {}
     });
     let remove = Action::new(|name: &String| remove_relay_credential(name.clone()));
@@ -64,10 +69,12 @@ pub fn RelayPanel(overview: RwSignal<RelayOverview>) -> impl IntoView {
         }
     });
     let senders = RwSignal::new(overview.get_untracked().also_allowed);
+    let lang = lang();
+    let t = lang.texts();
     let senders_problem = Memo::new(move |_| {
         SenderList::parse(&senders.get())
             .err()
-            .map(|error| error.to_string())
+            .map(|error| FieldError::from(error).text(lang))
     });
     let save_senders = Action::new(|text: &String| save_allowed_senders(text.clone()));
     let senders_saved = RwSignal::new(false);
@@ -92,34 +99,35 @@ pub fn RelayPanel(overview: RwSignal<RelayOverview>) -> impl IntoView {
 
     view! {
         <section class="relay" aria-labelledby="relay-title">
-            <h2 id="relay-title">"Relay"</h2>
+            <h2 id="relay-title">{t.relay}</h2>
             <p class="hint">{move || where_to_connect(&overview.read())}</p>
-            <h3>"Also allowed senders"</h3>
+            <h3>{t.also_allowed}</h3>
             <form class="allowed-senders" on:submit=on_save_senders>
-                <label for="also-allowed-senders">
-                    "Addresses the app may also send as (shared mailboxes, aliases with SendAs), one per line"
-                </label>
+                <label for="also-allowed-senders">{t.also_allowed_label}</label>
                 <textarea
                     id="also-allowed-senders"
                     rows="3"
                     spellcheck="false"
                     aria-invalid=move || senders_problem.get().is_some().to_string()
+                    aria-describedby="also-allowed-senders-error"
                     prop:value=move || senders.get()
                     on:input=move |ev| {
                         senders_saved.set(false);
                         senders.set(event_target_value(&ev));
                     }
                 ></textarea>
-                {move || senders_problem.get().map(|why| view! { <p class="field-error">{why}</p> })}
-                <button type="submit" disabled=move || save_senders.pending().get()>"Update allowed senders"</button>
-                {move || senders_saved.get().then(|| view! { <span class="hint">" Saved."</span> })}
+                <p class="field-error" id="also-allowed-senders-error" aria-live="polite">
+                    {move || senders_problem.get()}
+                </p>
+                <button type="submit" disabled=move || save_senders.pending().get()>{t.update_allowed}</button>
+                <span class="hint" role="status">
+                    {move || senders_saved.get().then_some(t.allowed_saved)}
+                </span>
             </form>
-            <h3>"Relay credentials"</h3>
-            <p class="hint">
-                "Each application signs in with a credential of its own: its name as the user name, and the password shown once when it is added."
-            </p>
+            <h3>{t.credentials}</h3>
+            <p class="hint">{t.credentials_hint}</p>
             <form class="add-credential" on:submit=on_add>
-                <label for="credential-name">"New credential name"</label>
+                <label for="credential-name">{t.new_credential}</label>
                 <input
                     id="credential-name"
                     type="text"
@@ -128,37 +136,41 @@ pub fn RelayPanel(overview: RwSignal<RelayOverview>) -> impl IntoView {
                     prop:value=move || new_name.get()
                     on:input=move |ev| new_name.set(event_target_value(&ev))
                 />
-                <button type="submit" disabled=move || add.pending().get()>"Add credential"</button>
+                <button type="submit" disabled=move || add.pending().get()>{t.add_credential}</button>
             </form>
             {move || problem.get().map(|why| view! { <p class="field-error" role="alert">{why}</p> })}
             {move || shown.get().map(|shown| view! { <NewPassword shown overview /> })}
             {move || credentials_table(overview.read().credentials.clone(), remove)}
-            <h3>"Outbox"</h3>
-            <button type="button" on:click=move |_| { refresh.dispatch(()); }>"Refresh"</button>
+            <h3 id="outbox-title">{t.outbox}</h3>
+            <button type="button" on:click=move |_| { refresh.dispatch(()); }>{t.refresh}</button>
             {move || outbox_table(overview.read().outbox.clone(), act)}
         </section>
     }
 }
 
 fn where_to_connect(overview: &RelayOverview) -> String {
-    let smtp = match &overview.smtp_address {
-        Some(address) => format!("SMTP on {address} (STARTTLS, AUTH PLAIN or LOGIN)"),
-        None => "SMTP is off (SMTP_SETUP_RELAY_ADDR)".to_owned(),
-    };
-    let sender = if overview.mailbox.is_empty() {
-        "Save a configuration first: its email address is the sender allowed.".to_owned()
-    } else if overview.also_allowed.is_empty() {
-        format!("The sender must be {}.", overview.mailbox)
-    } else {
-        format!(
-            "The sender must be {} or one of the also allowed senders.",
-            overview.mailbox
-        )
-    };
-    format!(
-        "Applications send through the saved configuration: {smtp}, or HTTP at {}. {sender}",
-        overview.api_url
-    )
+    (texts().relay_place)(&RelayPlace {
+        smtp: overview.smtp_address.as_deref(),
+        api_url: &overview.api_url,
+        mailbox: &overview.mailbox,
+        also_allowed: !overview.also_allowed.is_empty(),
+    })
+}
+
+/// Why a credential was not added, in the page's words.
+fn refusal(why: &CredentialRefusal) -> String {
+    let t = texts();
+    match why {
+        CredentialRefusal::BadName => t.credential_name_rule.to_owned(),
+        CredentialRefusal::Exists(name) => (t.credential_exists)(name),
+    }
+}
+
+fn api_words(error: ApiError) -> String {
+    match api_problem(error) {
+        Problem::Notice { title, text } => format!("{title}: {text}"),
+        Problem::Failed(failure) => failure.summary,
+    }
 }
 
 /// The password, once, and an example for the application's administrator.
@@ -182,17 +194,17 @@ fn NewPassword(shown: Shown, overview: RwSignal<RelayOverview>) -> impl IntoView
         )
     };
     let password_text = password.clone();
+    let t = texts();
     view! {
         <div class="new-password" role="status">
             <p>
-                "The password of " <strong>{name}</strong>
-                ", shown only now: copy it into the application."
+                {t.new_password_before} <strong>{name}</strong> {t.new_password_after}
             </p>
             <p class="secret-line">
                 <code id="new-credential-password">{password}</code>
-                <CopyButton text=Signal::derive(move || password_text.clone()) label="Copy the password" />
+                <CopyButton text=Signal::derive(move || password_text.clone()) label=t.copy_password />
             </p>
-            <p>"To try it from a shell:"</p>
+            <p>{t.try_it}</p>
             <pre id="relay-example">{example}</pre>
         </div>
     }
@@ -202,22 +214,24 @@ fn credentials_table(
     credentials: Vec<RelayCredential>,
     remove: Action<String, Result<RelayOverview, crate::api::ApiError>>,
 ) -> impl IntoView {
+    let t = texts();
     if credentials.is_empty() {
-        return Either::Left(view! { <p class="hint">"No relay credential yet."</p> });
+        return Either::Left(view! { <p class="hint">{t.no_credential}</p> });
     }
     let rows = credentials
         .into_iter()
         .map(|credential| {
             let name = credential.name.clone();
-            let used = credential.last_used_at.map_or("never".to_owned(), when);
+            let label = format!("{} {}", t.remove, credential.name);
+            let (created, used) = (credential.created_at, credential.last_used_at);
             view! {
                 <tr>
                     <td>{credential.name.clone()}</td>
-                    <td>{when(credential.created_at)}</td>
-                    <td>{used}</td>
+                    <td>{move || when(created)}</td>
+                    <td>{move || used.map_or(t.never.to_owned(), when)}</td>
                     <td>
-                        <button type="button" on:click=move |_| { remove.dispatch(name.clone()); }>
-                            "Remove"
+                        <button type="button" aria-label=label on:click=move |_| { remove.dispatch(name.clone()); }>
+                            {t.remove}
                         </button>
                     </td>
                 </tr>
@@ -225,17 +239,19 @@ fn credentials_table(
         })
         .collect_view();
     Either::Right(view! {
-        <table id="credentials-table" class="data">
-            <thead>
-                <tr>
-                    <th scope="col">"Name"</th>
-                    <th scope="col">"Added (UTC)"</th>
-                    <th scope="col">"Last used (UTC)"</th>
-                    <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                </tr>
-            </thead>
-            <tbody>{rows}</tbody>
-        </table>
+        <div class="table-scroll">
+            <table id="credentials-table" class="data">
+                <thead>
+                    <tr>
+                        <th scope="col">{t.name}</th>
+                        <th scope="col">{t.added}</th>
+                        <th scope="col">{t.last_used}</th>
+                        <th scope="col"><span class="visually-hidden">{t.actions}</span></th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
     })
 }
 
@@ -243,8 +259,9 @@ fn outbox_table(
     outbox: Vec<OutboxEntry>,
     act: Action<(String, OutboxAction), Result<RelayOverview, crate::api::ApiError>>,
 ) -> impl IntoView {
+    let t = texts();
     if outbox.is_empty() {
-        return Either::Left(view! { <p class="hint">"No message relayed yet."</p> });
+        return Either::Left(view! { <p class="hint">{t.no_message}</p> });
     }
     let rows = outbox
         .into_iter()
@@ -254,24 +271,24 @@ fn outbox_table(
                 MessageStatus::Queued | MessageStatus::Retrying | MessageStatus::Failed
             );
             let (retry_id, delete_id) = (entry.id.clone(), entry.id.clone());
-            let next = entry.next_attempt_at.map(when).unwrap_or_default();
+            let (accepted, next) = (entry.accepted_at, entry.next_attempt_at);
             view! {
                 <tr class=entry.status.key() data-id=entry.id.clone()>
-                    <td>{when(entry.accepted_at)}</td>
+                    <td>{move || when(accepted)}</td>
                     <td>{entry.mail_from.clone()}</td>
                     <td>{entry.recipients.join(", ")}</td>
                     <td>{entry.subject.clone()}</td>
-                    <td class="status">{status_label(entry.status)}</td>
+                    <td class="status">{(t.message_status)(entry.status)}</td>
                     <td>{entry.attempts}</td>
-                    <td>{next}</td>
+                    <td>{move || next.map(when).unwrap_or_default()}</td>
                     <td class="last-error">{entry.last_error.clone().unwrap_or_default()}</td>
                     <td>
                         {actionable.then(|| view! {
                             <button type="button" on:click=move |_| { act.dispatch((retry_id.clone(), OutboxAction::RetryNow)); }>
-                                "Retry now"
+                                {t.retry_now}
                             </button>
                             <button type="button" on:click=move |_| { act.dispatch((delete_id.clone(), OutboxAction::Delete)); }>
-                                "Delete"
+                                {t.delete}
                             </button>
                         })}
                     </td>
@@ -280,37 +297,28 @@ fn outbox_table(
         })
         .collect_view();
     Either::Right(view! {
-        <table id="outbox-table" class="data">
-            <thead>
-                <tr>
-                    <th scope="col">"Accepted (UTC)"</th>
-                    <th scope="col">"From"</th>
-                    <th scope="col">"To"</th>
-                    <th scope="col">"Subject"</th>
-                    <th scope="col">"Status"</th>
-                    <th scope="col">"Attempts"</th>
-                    <th scope="col">"Next try (UTC)"</th>
-                    <th scope="col">"Last error"</th>
-                    <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                </tr>
-            </thead>
-            <tbody>{rows}</tbody>
-        </table>
+        <div class="table-scroll" tabindex="0" role="region" aria-labelledby="outbox-title">
+            <table id="outbox-table" class="data">
+                <thead>
+                    <tr>
+                        <th scope="col">{t.accepted}</th>
+                        <th scope="col">{t.from}</th>
+                        <th scope="col">{t.to}</th>
+                        <th scope="col">{t.subject}</th>
+                        <th scope="col">{t.status}</th>
+                        <th scope="col">{t.attempts}</th>
+                        <th scope="col">{t.next_try}</th>
+                        <th scope="col">{t.last_error}</th>
+                        <th scope="col"><span class="visually-hidden">{t.actions}</span></th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
     })
 }
 
-fn status_label(status: MessageStatus) -> &'static str {
-    match status {
-        MessageStatus::Queued => "Queued",
-        MessageStatus::Sending => "Sending",
-        MessageStatus::Retrying => "Waiting to retry",
-        MessageStatus::Sent => "Sent",
-        MessageStatus::Failed => "Failed",
-    }
-}
-
-/// `2026-11-27 10:00`, in UTC as the rest of the page.
+/// An instant of the relay's, for reading (see `ui::format`).
 fn when(unix_millis: i64) -> String {
-    let text = utc(unix_millis);
-    text[..16].replace('T', " ")
+    instant(&utc(unix_millis))
 }

@@ -3,6 +3,7 @@ use leptos::prelude::*;
 use super::copy_button::CopyButton;
 use crate::domain::Cloud;
 use crate::guide::{check_script, setup_script, GuideInput};
+use crate::i18n::{lang, learn};
 
 /// The raw form values the guide reads, as signals: it follows every keystroke.
 #[derive(Clone, Copy)]
@@ -26,49 +27,53 @@ impl GuideSignals {
     }
 }
 
-/// The Microsoft 365 setup, step by step, with the PowerShell filled in from the form.
+/// The Microsoft 365 setup, step by step, with the PowerShell filled in from the form,
+/// each step linking Microsoft Learn's page in the page's language.
 #[component]
 pub fn SetupGuide(values: GuideSignals) -> impl IntoView {
     let setup = Signal::derive(move || values.script(setup_script));
     let check = Signal::derive(move || values.script(check_script));
-    let admin_center = move || values.cloud.get().entra_admin_center();
+    let lang = lang();
+    let t = lang.texts();
+    let learn_link = move |path: &str, text: &'static str| {
+        view! {
+            <a class="learn" href=lang.learn(path) hreflang=lang.learn_locale() target="_blank" rel="noopener">
+                {text}
+            </a>
+        }
+    };
     view! {
         <details class="guide" id="setup-guide">
-            <summary>"Setup guide: Microsoft 365 app-only SMTP, filled in from this form"</summary>
+            <summary>{t.guide_summary}</summary>
             <ol class="guide-steps">
                 <li>
-                    <strong>"Register the app. "</strong>
-                    "In the Entra admin center ("<code>{admin_center}</code>
-                    "): App registrations → New registration. Copy the Application (client) ID into "
-                    <em>"SMTP User"</em>" and the Directory (tenant) ID into "<em>"TenantId"</em>
-                    ". Certificates & secrets → New client secret: copy its Value (not its Secret ID) into "
-                    <em>"SMTP Password"</em>"."
+                    <strong>{t.guide_register_title}</strong>" "
+                    {move || (t.guide_register)(values.cloud.get().entra_admin_center())}
+                    <span class="learn-links">
+                        {learn_link(learn::REGISTER_APP, t.learn_register)}
+                        {learn_link(learn::CLIENT_SECRET, t.learn_secret)}
+                    </span>
                 </li>
                 <li>
-                    <strong>"Add the permissions. "</strong>
-                    "API permissions → Add a permission → APIs my organization uses → "
-                    "Office 365 Exchange Online → Application permissions: "<code>"SMTP.SendAsApp"</code>
-                    " (and "<code>"IMAP.AccessAsApp"</code>" if the application also reads mail). "
-                    "Then Grant admin consent. Not under Microsoft Graph: that is the commonest mistake."
+                    <strong>{t.guide_permissions_title}</strong>" "{t.guide_permissions}
+                    <span class="learn-links">{learn_link(learn::ADMIN_CONSENT, t.learn_consent)}</span>
                 </li>
                 <li>
-                    <strong>"Find the service principal's ObjectId. "</strong>
-                    "Enterprise applications → your app → Object ID, into "<em>"ObjectId"</em>
-                    ". Not the Object ID on the App registration page: that one is the registration's."
+                    <strong>{t.guide_object_id_title}</strong>" "{t.guide_object_id}
                 </li>
                 <li>
-                    <strong>"Register the service principal in Exchange and give it the mailbox. "</strong>
-                    "In PowerShell, as an Exchange administrator:"
-                    <pre class="script" id="guide-setup-script">{setup}</pre>
-                    <CopyButton text=setup label="Copy the setup commands" />
-                    <p class="hint">
-                        "Permissions can take up to about 30 minutes to apply; until then Exchange answers 535 5.7.3."
-                    </p>
+                    <strong>{t.guide_exchange_title}</strong>" "{t.guide_exchange}
+                    <pre class="script" id="guide-setup-script" tabindex="0">{setup}</pre>
+                    <CopyButton text=setup label=t.copy_setup />
+                    <p class="hint">{t.guide_exchange_wait}</p>
+                    <span class="learn-links">{learn_link(learn::EXCHANGE_OAUTH, t.learn_exchange)}</span>
                 </li>
                 <li>
-                    <strong>"Check where the setup stands (read-only). "</strong>
-                    <pre class="script" id="guide-check-script">{check}</pre>
-                    <CopyButton text=check label="Copy the check commands" />
+                    <strong>{t.guide_check_title}</strong>
+                    <pre class="script" id="guide-check-script" tabindex="0">{check}</pre>
+                    <CopyButton text=check label=t.copy_check />
+                    <p class="hint">{t.guide_smtp_auth}</p>
+                    <span class="learn-links">{learn_link(learn::SMTP_AUTH, t.learn_smtp_auth)}</span>
                 </li>
             </ol>
         </details>

@@ -2,6 +2,8 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
+use crate::i18n::texts;
+
 /// How long a success toast stays before it leaves by itself.
 const TOAST_LIFETIME: Duration = Duration::from_secs(6);
 
@@ -36,7 +38,7 @@ pub fn Toast(message: RwSignal<Option<String>>) -> impl IntoView {
                                 <button
                                     type="button"
                                     class="dismiss"
-                                    aria-label="Dismiss"
+                                    aria-label=texts().dismiss
                                     on:click=move |_| message.set(None)
                                 >
                                     "×"

@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
 use super::copy_button::CopyButton;
+use crate::i18n::texts;
 
 /// The SMTP or IMAP dialogue of the last check, credentials already redacted by the server.
 #[component]
@@ -8,15 +9,13 @@ pub fn TranscriptPanel(text: Signal<Option<String>>) -> impl IntoView {
     move || {
         text.get().filter(|t| !t.is_empty()).map(|body| {
             let copy = body.clone();
+            let t = texts();
             view! {
                 <details class="transcript">
-                    <summary>"Transcript"</summary>
-                    <p class="hint">
-                        "What was said on the wire, for a support ticket. Credentials are "
-                        "shown as [redacted]; the message itself is left out."
-                    </p>
+                    <summary>{t.transcript}</summary>
+                    <p class="hint">{t.transcript_hint}</p>
                     <pre id="transcript-text">{body}</pre>
-                    <CopyButton text=Signal::derive(move || copy.clone()) label="Copy the transcript" />
+                    <CopyButton text=Signal::derive(move || copy.clone()) label=t.copy_transcript />
                 </details>
             }
         })

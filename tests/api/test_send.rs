@@ -1,7 +1,8 @@
 use std::time::{Duration, Instant};
 
 use smtp_setup::api::report::{Step, StepStatus, TestOutcome};
-use smtp_setup::domain::{AuthType, Field};
+use smtp_setup::domain::{AuthType, ClientSecretError, DisplayNameError, Field, FieldError};
+use smtp_setup::i18n::Lang;
 use smtp_setup::server::check::Checks;
 use smtp_setup::server::message::SUBJECT;
 use tokio::net::TcpListener;
@@ -180,17 +181,16 @@ async fn invalid_input_is_refused_with_the_browsers_messages_and_sends_nothing()
     else {
         panic!("invalid input must be refused");
     };
-    // The words the browser shows while typing, pinned here so that neither side can
-    // drift from them.
+    // The refusal the browser shows while typing, pinned here so that neither side can
+    // drift from it; the words are the same in both languages' catalogues.
     let name = errors.get(Field::Name).expect("Name refused");
-    assert!(name.contains("line breaks"), "{name}");
-    assert_eq!(Field::Name.message(&form.name).as_deref(), Some(name));
+    assert_eq!(name, &FieldError::DisplayName(DisplayNameError::LineBreak));
+    assert!(name.to_string().contains("line breaks"), "{name}");
+    assert!(name.text(Lang::PtBr).contains("quebras de linha"), "{name}");
+    assert_eq!(Field::Name.message(&form.name).as_ref(), Some(name));
     assert_eq!(
         errors.get(Field::ClientSecret),
-        Some(
-            "This looks like the secret's ID; paste the secret's Value (Certificates & secrets \
-             → Value column, shown only when the secret is created)."
-        )
+        Some(&FieldError::ClientSecret(ClientSecretError::LooksLikeSecretId))
     );
     assert_eq!(errors.iter().count(), 2);
     assert!(peers.messages().await.is_empty());

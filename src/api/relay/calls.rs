@@ -37,14 +37,14 @@ pub async fn add_relay_credential(name: String) -> Result<CredentialAdded, ApiEr
     let relay = &ctx.state.relay;
     let name = match CredentialName::parse(name.trim()) {
         Ok(name) => name,
-        Err(error) => return Ok(CredentialAdded::Refused(error.to_string())),
+        Err(_) => return Ok(CredentialAdded::Refused(super::CredentialRefusal::BadName)),
     };
     let added = credentials::add(&relay.store, &name)
         .await
         .map_err(|e| ApiError::Unavailable(e.to_string()))?;
     let Some(password) = added else {
-        return Ok(CredentialAdded::Refused(format!(
-            "a credential named {name} exists already"
+        return Ok(CredentialAdded::Refused(super::CredentialRefusal::Exists(
+            name.as_str().to_owned(),
         )));
     };
     tracing::info!(credential = %name, "relay credential added");
@@ -72,7 +72,7 @@ pub async fn save_allowed_senders(text: String) -> Result<SendersSaved, ApiError
     let relay = &ctx.state.relay;
     let senders = match crate::domain::SenderList::parse(&text) {
         Ok(senders) => senders,
-        Err(error) => return Ok(SendersSaved::Invalid(error.to_string())),
+        Err(error) => return Ok(SendersSaved::Invalid(error)),
     };
     relay.store.set_allowed_senders(&senders).await?;
     tracing::info!(

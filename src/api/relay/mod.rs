@@ -123,16 +123,24 @@ pub enum CredentialAdded {
         password: ShownOnce,
         overview: RelayOverview,
     },
-    /// The name's problem, in words.
-    Refused(String),
+    Refused(CredentialRefusal),
+}
+
+/// Why a credential was not added.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CredentialRefusal {
+    /// Not 1 to 64 letters, digits, dots, dashes or underscores.
+    BadName,
+    /// A credential of that name exists already.
+    Exists(String),
 }
 
 /// What saving the also allowed senders came to.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SendersSaved {
     Saved(RelayOverview),
-    /// The list's problem, in the parse's words.
-    Invalid(String),
+    /// The list's problem.
+    Invalid(crate::domain::SenderListError),
 }
 
 /// Unix milliseconds as RFC 3339 UTC (`2026-11-27T10:00:00Z`).

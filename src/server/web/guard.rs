@@ -8,13 +8,18 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
+use super::language;
 use super::login::page;
 use crate::api::ApiError;
 use crate::server::admin::{Admin, SessionKey, SESSION_COOKIE};
 
 /// Paths anyone may reach: nothing behind them is secret or changes anything.
 fn is_public(path: &str) -> bool {
-    path == "/login" || path == "/healthz" || path == "/favicon.svg" || path.starts_with("/pkg/")
+    path == "/login"
+        || path == "/healthz"
+        || path == "/favicon.svg"
+        || path.starts_with("/pkg/")
+        || path.starts_with("/language/")
 }
 
 pub async fn require_admin(
@@ -40,13 +45,12 @@ pub async fn require_admin(
             )
                 .into_response()
         } else {
+            let lang = language::of(request.headers());
+            let t = lang.texts();
+            let text = format!("{} (http://…/login?token=…)", t.sign_in);
             (
                 StatusCode::UNAUTHORIZED,
-                Html(page(
-                    "Sign in",
-                    "Open the sign-in link the server printed when it started \
-                     (http://…/login?token=…).",
-                )),
+                Html(page(lang, t.sign_in_title, &text)),
             )
                 .into_response()
         };

@@ -9,7 +9,10 @@ use axum::response::{Html, IntoResponse, Response};
 use secrecy::ExposeSecret as _;
 
 use crate::server::admin::{Admin, SessionKey, SignIn, SESSION_COOKIE, SESSION_LIFETIME};
+use crate::i18n::Lang;
 use crate::server::store::Store;
+
+use super::language;
 
 /// Where the server is reached, for the printed link.
 #[derive(Clone)]
@@ -38,15 +41,10 @@ pub async fn login(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
+    let lang = language::of(&headers);
+    let t = lang.texts();
     let Some(token) = query.get("token") else {
-        return (
-            StatusCode::OK,
-            Html(page(
-                "Sign in",
-                "Open the sign-in link the server printed when it started.",
-            )),
-        )
-            .into_response();
+        return (StatusCode::OK, Html(page(lang, t.sign_in_title, t.sign_in))).into_response();
     };
     match admin.sign_in(token) {
         Ok(SignIn::Accepted {
@@ -83,21 +81,14 @@ pub async fn login(
             tracing::warn!("refused a sign-in with a wrong token");
             (
                 StatusCode::UNAUTHORIZED,
-                Html(page(
-                    "Sign-in link not valid",
-                    "This sign-in link is wrong or was already used. Use the latest link the \
-                     server printed.",
-                )),
+                Html(page(lang, t.sign_in_refused_title, t.sign_in_refused)),
             )
                 .into_response()
         }
         Ok(SignIn::TooManyAttempts) => (
             StatusCode::TOO_MANY_REQUESTS,
             [(header::RETRY_AFTER, "60")],
-            Html(page(
-                "Too many attempts",
-                "Too many wrong sign-in links in the last minute. Wait a minute.",
-            )),
+            Html(page(lang, t.sign_in_limited_title, t.sign_in_limited)),
         )
             .into_response(),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
@@ -116,13 +107,12 @@ pub async fn logout(
             tracing::warn!(%error, "the ended session is still on record until it expires");
         }
     }
+    let lang = language::of(request.headers());
+    let t = lang.texts();
     let expired = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     let mut response = (
         StatusCode::OK,
-        Html(page(
-            "Signed out",
-            "You are signed out. To sign in again, open the link the server printed.",
-        )),
+        Html(page(lang, t.signed_out_page_title, t.signed_out_page)),
     )
         .into_response();
     if let Ok(value) = HeaderValue::from_str(&expired) {
@@ -131,11 +121,23 @@ pub async fn logout(
     response
 }
 
-/// A minimal page (no script) for sign-in messages.
-pub fn page(title: &str, text: &str) -> String {
+/// A minimal page (no script) for sign-in messages, with the other language a link away.
+pub fn page(lang: Lang, title: &str, text: &str) -> String {
+    let switch: String = Lang::ALL
+        .into_iter()
+        .filter(|other| *other != lang)
+        .map(|other| {
+            format!(
+                "<a href=\"/language/{tag}?back=/login\" hreflang=\"{tag}\" lang=\"{tag}\">{name}</a>",
+                tag = other.tag(),
+                name = other.name()
+            )
+        })
+        .collect();
     format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title} · smtp-setup</title>\
+        "<!DOCTYPE html><html lang=\"{tag}\"><head><meta charset=\"utf-8\"><title>{title} · smtp-setup</title>\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"></head>\
-         <body><main><h1>{title}</h1><p>{text}</p></main></body></html>"
+         <body><main><h1>{title}</h1><p>{text}</p><p>{switch}</p></main></body></html>",
+        tag = lang.tag()
     )
 }

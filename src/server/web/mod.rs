@@ -4,6 +4,7 @@
 pub mod api_errors;
 pub mod guard;
 pub mod headers;
+pub mod language;
 pub mod health;
 pub mod login;
 pub mod page;

@@ -12,6 +12,7 @@ use crate::app::shell;
 use crate::server::startup::AppState;
 
 pub async fn page(State(state): State<AppState>, request: Request) -> Response {
+    let lang = super::language::of(request.headers());
     let saved = state.store.load().await;
     let history = state.store.history().await;
     let relay = state.relay.overview(&state.public_url.0).await;
@@ -23,10 +24,14 @@ pub async fn page(State(state): State<AppState>, request: Request) -> Response {
         saved: saved.unwrap_or_default(),
         history: history.unwrap_or_default(),
         relay: relay.unwrap_or_default(),
+        lang,
     };
     let options = state.leptos_options.clone();
     let render = leptos_axum::render_app_to_stream_with_context(
-        move || provide_context(initial.clone()),
+        move || {
+            provide_context(initial.clone());
+            provide_context(lang);
+        },
         move || shell(options.clone()),
     );
     render(request).await

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use super::state::PageState;
 use crate::api::{check_mailbox_access, save_configuration, send_test_email};
 use crate::domain::{AuthType, Cloud, Field, SecretsOnServer, Security, SmtpForm};
+use crate::i18n::texts;
 use crate::ui::choice_select::ChoiceSelect;
 use crate::ui::failure_panel::Problem;
 use crate::ui::field_input::FieldInput;
@@ -96,28 +97,29 @@ pub fn ConfigForm(page: PageState) -> impl IntoView {
     });
     let recipient_placeholder = Signal::derive(move || form.field(Field::EmailAddress).value.get());
     let is_password = move || form.auth_type.get() == AuthType::Password;
+    let t = texts();
 
     view! {
         <form class="config" novalidate on:submit=on_submit>
             <ChoiceSelect
                 id="auth-type"
-                label="Authentication type"
+                label=t.auth_type
                 choices=&AuthType::ALL
                 selected=form.auth_type
                 key=AuthType::key
-                text=AuthType::label
+                text=t.auth_type_name
             />
             <FieldInput state=form.field(Field::EmailAddress) at_fault autocomplete="email" input_type="email" />
             <FieldInput state=form.field(Field::Name) at_fault />
             <div class="auth-fields" data-auth="microsoft_oauth2" hidden=is_password>
                 <ChoiceSelect
                     id="cloud"
-                    label="Cloud"
+                    label=t.cloud
                     choices=&Cloud::ALL
                     selected=form.cloud
                     key=Cloud::key
-                    text=Cloud::label
-                    hint="Where the tenant lives: sets the sign-in authority, the token scope and the SMTP host."
+                    text=t.cloud_name
+                    hint=t.cloud_hint
                 />
                 <FieldInput state=form.field(Field::TenantId) at_fault />
                 <FieldInput state=form.field(Field::ClientId) at_fault />
@@ -134,12 +136,12 @@ pub fn ConfigForm(page: PageState) -> impl IntoView {
                 <FieldInput state=form.field(Field::SmtpPort) at_fault input_type="text" />
                 <ChoiceSelect
                     id="security"
-                    label="Encryption"
+                    label=t.security
                     choices=&Security::ALL
                     selected=form.security
                     key=Security::key
-                    text=Security::label
-                    hint="Credentials are only ever sent encrypted."
+                    text=t.security_name
+                    hint=t.security_hint
                 />
                 <FieldInput state=form.field(Field::Username) at_fault autocomplete="username" />
                 <FieldInput
@@ -162,7 +164,7 @@ pub fn ConfigForm(page: PageState) -> impl IntoView {
                     disabled=move || !hydrated.get() || busy.get()
                     aria-busy=move || send.pending().get().to_string()
                 >
-                    {move || if send.pending().get() { "Sending test email…" } else { "Send test email" }}
+                    {move || if send.pending().get() { t.sending_test } else { t.send_test }}
                 </button>
                 <button
                     type="button"
@@ -173,7 +175,7 @@ pub fn ConfigForm(page: PageState) -> impl IntoView {
                     aria-busy=move || check.pending().get().to_string()
                     on:click=on_check
                 >
-                    {move || if check.pending().get() { "Testing mailbox access…" } else { "Test mailbox access" }}
+                    {move || if check.pending().get() { t.checking_mailbox } else { t.check_mailbox }}
                 </button>
                 <button
                     type="button"
@@ -183,7 +185,7 @@ pub fn ConfigForm(page: PageState) -> impl IntoView {
                     aria-busy=move || save.pending().get().to_string()
                     on:click=on_save
                 >
-                    {move || if save.pending().get() { "Saving…" } else { "Save" }}
+                    {move || if save.pending().get() { t.saving } else { t.save }}
                 </button>
             </div>
         </form>

@@ -5,6 +5,8 @@ mod form;
 mod form_state;
 mod state;
 
+pub use self::state::api_problem;
+
 use leptos::prelude::*;
 use leptos::server::SharedValue;
 
@@ -19,6 +21,8 @@ use super::toast::Toast;
 use super::transcript::TranscriptPanel;
 use crate::api::saved::InitialData;
 use crate::domain::{AuthType, Field};
+use crate::i18n::Lang;
+use crate::ui::format::provide_hydrated;
 
 #[component]
 pub fn ConfigPage() -> impl IntoView {
@@ -26,6 +30,10 @@ pub fn ConfigPage() -> impl IntoView {
     // same value from the page itself when it hydrates.
     let initial = SharedValue::new(|| use_context::<InitialData>().unwrap_or_default());
     let mut initial = initial.into_inner();
+    let lang = initial.lang;
+    provide_context(lang);
+    provide_hydrated();
+    let t = lang.texts();
     let relay = RwSignal::new(std::mem::take(&mut initial.relay));
     let page = PageState::new(initial);
     let form = page.form;
@@ -40,14 +48,33 @@ pub fn ConfigPage() -> impl IntoView {
 
     view! {
         <header class="top">
-            <h1>"SMTP configuration"</h1>
+            <h1>{t.page_title}</h1>
+            <nav class="languages" aria-label=t.language>
+                <ul>
+                    {Lang::ALL
+                        .into_iter()
+                        .map(|other| {
+                            view! {
+                                <li>
+                                    <a
+                                        href=format!("/language/{}?back=/", other.tag())
+                                        hreflang=other.tag()
+                                        lang=other.tag()
+                                        aria-current=(other == lang).then_some("true")
+                                    >
+                                        {other.name()}
+                                    </a>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            </nav>
             <form method="post" action="/logout" class="sign-out">
-                <button type="submit">"Sign out"</button>
+                <button type="submit">{t.sign_out}</button>
             </form>
         </header>
-        <p class="lead">
-            "Set how the application sends email, then send a test message to prove it works."
-        </p>
+        <p class="lead">{t.lead}</p>
         <ConfigForm page />
         <FailurePanel problem=page.problem />
         <div hidden=is_password>

@@ -7,6 +7,7 @@ use crate::api::report::{transcript_text, StepResult, TestOutcome};
 use crate::api::saved::{HistoryEntry, InitialData, SaveOutcome, SecretFingerprint};
 use crate::api::{ApiError, TestAnswer};
 use crate::domain::FieldErrors;
+use crate::i18n::texts;
 use crate::ui::failure_panel::Problem;
 
 #[derive(Clone, Copy)]
@@ -80,29 +81,25 @@ impl PageState {
             self.transcript
                 .set(Some(transcript_text(&report.transcript)));
         }
+        let t = texts();
         match report.outcome {
             TestOutcome::Sent { recipient } => {
-                self.toast
-                    .set(Some(format!("Test email sent to {recipient}")));
+                self.toast.set(Some((t.test_sent)(&recipient)));
             }
             TestOutcome::MailboxOpened { mailbox, messages } => {
-                self.toast.set(Some(format!(
-                    "Mailbox access works: the INBOX of {mailbox} holds {messages} messages"
-                )));
+                self.toast.set(Some((t.mailbox_opened)(&mailbox, messages)));
             }
             TestOutcome::Invalid(errors) => self.refused(&errors),
             TestOutcome::Failed(failure) => self.problem.set(Some(Problem::Failed(failure))),
             TestOutcome::RateLimited { retry_after_secs } => self.notice(
-                "Too many test emails",
-                format!(
-                    "At most a few test emails a minute are sent from one session, so this \
-                     page cannot be used to flood the mailbox. Try again in {retry_after_secs} s."
-                ),
+                t.too_many_tests_title,
+                (t.too_many_tests)(retry_after_secs),
             ),
         }
     }
 
     pub fn show_save(&self, outcome: Result<SaveOutcome, ApiError>) {
+        let t = texts();
         match outcome {
             Ok(SaveOutcome::Saved(config)) => {
                 let config = *config;
@@ -110,17 +107,12 @@ impl PageState {
                 self.stored_secret.set(config.client_secret);
                 self.stored_password.set(config.password);
                 self.form.forget_secrets();
-                self.toast.set(Some("Configuration saved".to_owned()));
+                self.toast.set(Some(t.saved.to_owned()));
             }
             Ok(SaveOutcome::Invalid(errors)) => self.refused(&errors),
-            Ok(SaveOutcome::Conflict { current_version }) => self.notice(
-                "Not saved: changed by someone else",
-                format!(
-                    "The configuration was saved elsewhere since this page loaded (it is now at \
-                     version {current_version}). Reload the page to see those changes, then make \
-                     yours again. Nothing was overwritten."
-                ),
-            ),
+            Ok(SaveOutcome::Conflict { current_version }) => {
+                self.notice(t.conflict_title, (t.conflict)(current_version))
+            }
             Err(error) => self.problem.set(Some(api_problem(error))),
         }
     }
@@ -134,34 +126,13 @@ impl PageState {
 }
 
 /// A call that did not get its answer, each case in its own words.
-fn api_problem(error: ApiError) -> Problem {
+pub fn api_problem(error: ApiError) -> Problem {
+    let t = texts();
     let (title, text) = match error {
-        ApiError::SignedOut => (
-            "Your session has ended",
-            "Sign in again with the link the server printed (http://…/login?token=…), then \
-             try again. Nothing was sent or saved."
-                .to_owned(),
-        ),
-        ApiError::Unavailable(detail) => (
-            "The server cannot use its store",
-            format!(
-                "smtp-setup could not read or write its database ({detail}). Nothing was sent \
-                 or saved; the server's log has the details."
-            ),
-        ),
-        ApiError::Malformed(detail) => (
-            "The page and the server do not understand each other",
-            format!(
-                "Reload the page (the server may be newer than it), then try again. ({detail})"
-            ),
-        ),
-        ApiError::Unreachable(detail) => (
-            "The request could not be made",
-            format!(
-                "The page could not reach the smtp-setup server ({detail}). Check that it is \
-                 running, then try again."
-            ),
-        ),
+        ApiError::SignedOut => (t.signed_out_title, t.signed_out.to_owned()),
+        ApiError::Unavailable(detail) => (t.unavailable_title, (t.unavailable)(&detail)),
+        ApiError::Malformed(detail) => (t.malformed_title, (t.malformed)(&detail)),
+        ApiError::Unreachable(detail) => (t.unreachable_title, (t.unreachable)(&detail)),
     };
     Problem::Notice {
         title: title.to_owned(),

@@ -1,0 +1,76 @@
+//! A field's refusal as a value: which rule, with what values, never a sentence. The
+//! words are made by `i18n` in the page's language, in the browser and on the server
+//! alike; `Display` gives the English ones (logs, the relay's HTTP API).
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    ClientIdError, ClientSecretError, DisplayNameError, MailboxError, ObjectIdError,
+    SenderListError, SmtpHostError, SmtpPasswordError, SmtpPortError, SmtpUsernameError,
+    TenantIdError,
+};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FieldError {
+    Mailbox(MailboxError),
+    DisplayName(DisplayNameError),
+    TenantId(TenantIdError),
+    ClientId(ClientIdError),
+    ClientSecret(ClientSecretError),
+    ObjectId(ObjectIdError),
+    SmtpHost(SmtpHostError),
+    SmtpPort(SmtpPortError),
+    SmtpUsername(SmtpUsernameError),
+    SmtpPassword(SmtpPasswordError),
+    SenderList(SenderListError),
+}
+
+impl FieldError {
+    /// The words in a language.
+    pub fn text(&self, lang: crate::i18n::Lang) -> String {
+        (lang.texts().field_error)(self)
+    }
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text(crate::i18n::Lang::En))
+    }
+}
+
+impl std::error::Error for FieldError {}
+
+/// `From<E> for FieldError`, and `Display` (English) and `Error` for a domain error.
+macro_rules! field_errors {
+    ($($variant:ident($error:ty)),* $(,)?) => {
+        $(
+            impl From<$error> for FieldError {
+                fn from(error: $error) -> Self {
+                    FieldError::$variant(error)
+                }
+            }
+
+            impl std::fmt::Display for $error {
+                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    std::fmt::Display::fmt(&FieldError::from(self.clone()), f)
+                }
+            }
+
+            impl std::error::Error for $error {}
+        )*
+    };
+}
+
+field_errors!(
+    Mailbox(MailboxError),
+    DisplayName(DisplayNameError),
+    TenantId(TenantIdError),
+    ClientId(ClientIdError),
+    ClientSecret(ClientSecretError),
+    ObjectId(ObjectIdError),
+    SmtpHost(SmtpHostError),
+    SmtpPort(SmtpPortError),
+    SmtpUsername(SmtpUsernameError),
+    SmtpPassword(SmtpPasswordError),
+    SenderList(SenderListError),
+);

@@ -1,0 +1,177 @@
+//! Every word of the page, as one value per language. A field is a message key; a
+//! function field takes the message's values.
+
+use crate::api::relay::MessageStatus;
+use crate::api::report::{Step, StepStatus, TestKind};
+use crate::domain::{AuthType, Cloud, Field, FieldError, Security};
+
+/// Where a stored secret came from, for the line under its field.
+pub struct Fingerprint<'a> {
+    /// The first characters (client secrets only).
+    pub hint: Option<&'a str>,
+    pub length: u32,
+    /// When it was saved, already in the reader's format.
+    pub saved: &'a str,
+}
+
+/// The relay's address and sender rule, for the line under the Relay title.
+pub struct RelayPlace<'a> {
+    /// `None`: the SMTP listener is off.
+    pub smtp: Option<&'a str>,
+    pub api_url: &'a str,
+    /// Empty: nothing is saved yet.
+    pub mailbox: &'a str,
+    pub also_allowed: bool,
+}
+
+pub struct Texts {
+    // The document and its header.
+    pub document_title: &'static str,
+    pub page_title: &'static str,
+    pub lead: &'static str,
+    pub sign_out: &'static str,
+    pub language: &'static str,
+
+    // The form.
+    pub auth_type: &'static str,
+    pub auth_type_name: fn(AuthType) -> &'static str,
+    pub cloud: &'static str,
+    pub cloud_hint: &'static str,
+    pub cloud_name: fn(Cloud) -> &'static str,
+    pub security: &'static str,
+    pub security_hint: &'static str,
+    pub security_name: fn(Security) -> &'static str,
+    pub field_label: fn(Field) -> &'static str,
+    pub field_hint: fn(Field) -> &'static str,
+    pub field_error: fn(&FieldError) -> String,
+    pub stored_secret: fn(&Fingerprint<'_>) -> String,
+    pub show: &'static str,
+    pub hide: &'static str,
+    pub send_test: &'static str,
+    pub sending_test: &'static str,
+    pub check_mailbox: &'static str,
+    pub checking_mailbox: &'static str,
+    pub save: &'static str,
+    pub saving: &'static str,
+    /// After a failed test, on the field at fault: where the explanation is.
+    pub at_fault_note: &'static str,
+
+    // What the last action said.
+    pub test_sent: fn(&str) -> String,
+    pub mailbox_opened: fn(&str, u32) -> String,
+    pub saved: &'static str,
+    pub too_many_tests_title: &'static str,
+    pub too_many_tests: fn(u64) -> String,
+    pub conflict_title: &'static str,
+    pub conflict: fn(i64) -> String,
+    pub signed_out_title: &'static str,
+    pub signed_out: &'static str,
+    pub unavailable_title: &'static str,
+    pub unavailable: fn(&str) -> String,
+    pub malformed_title: &'static str,
+    pub malformed: fn(&str) -> String,
+    pub unreachable_title: &'static str,
+    pub unreachable: fn(&str) -> String,
+    pub dismiss: &'static str,
+
+    // The failure panel.
+    pub failed_at: &'static str,
+    pub field_to_check: &'static str,
+    pub what_to_do: &'static str,
+    pub copy_named: fn(&str) -> String,
+
+    // The checklist and the transcript.
+    pub test_report: &'static str,
+    pub step_label: fn(Step) -> &'static str,
+    pub step_status: fn(StepStatus) -> &'static str,
+    pub transcript: &'static str,
+    pub transcript_hint: &'static str,
+    pub copy_transcript: &'static str,
+    pub copy: &'static str,
+    pub copied: &'static str,
+
+    // The recent tests.
+    pub recent_tests: &'static str,
+    pub no_test_yet: &'static str,
+    pub when: &'static str,
+    pub test: &'static str,
+    pub kind: &'static str,
+    pub recipient: &'static str,
+    pub result: &'static str,
+    pub test_kind: fn(TestKind) -> &'static str,
+    pub history_sent: &'static str,
+    pub history_opened: &'static str,
+    pub history_failed: fn(&str, Option<&str>) -> String,
+    pub unknown_step: &'static str,
+
+    // The setup guide.
+    pub guide_summary: &'static str,
+    pub guide_register_title: &'static str,
+    pub guide_register: fn(&str) -> String,
+    pub guide_permissions_title: &'static str,
+    pub guide_permissions: &'static str,
+    pub guide_object_id_title: &'static str,
+    pub guide_object_id: &'static str,
+    pub guide_exchange_title: &'static str,
+    pub guide_exchange: &'static str,
+    pub guide_exchange_wait: &'static str,
+    pub copy_setup: &'static str,
+    pub guide_check_title: &'static str,
+    pub copy_check: &'static str,
+    pub guide_smtp_auth: &'static str,
+    /// Each link's text: "… on Microsoft Learn".
+    pub learn_register: &'static str,
+    pub learn_secret: &'static str,
+    pub learn_consent: &'static str,
+    pub learn_exchange: &'static str,
+    pub learn_smtp_auth: &'static str,
+
+    // The relay.
+    pub relay: &'static str,
+    pub relay_place: fn(&RelayPlace<'_>) -> String,
+    pub also_allowed: &'static str,
+    pub also_allowed_label: &'static str,
+    pub update_allowed: &'static str,
+    pub allowed_saved: &'static str,
+    pub credentials: &'static str,
+    pub credentials_hint: &'static str,
+    pub new_credential: &'static str,
+    pub add_credential: &'static str,
+    pub credential_name_rule: &'static str,
+    pub credential_exists: fn(&str) -> String,
+    pub new_password_before: &'static str,
+    pub new_password_after: &'static str,
+    pub copy_password: &'static str,
+    pub try_it: &'static str,
+    pub no_credential: &'static str,
+    pub never: &'static str,
+    pub remove: &'static str,
+    pub name: &'static str,
+    pub added: &'static str,
+    pub last_used: &'static str,
+    pub actions: &'static str,
+    pub outbox: &'static str,
+    pub refresh: &'static str,
+    pub no_message: &'static str,
+    pub retry_now: &'static str,
+    pub delete: &'static str,
+    pub accepted: &'static str,
+    pub from: &'static str,
+    pub to: &'static str,
+    pub subject: &'static str,
+    pub status: &'static str,
+    pub attempts: &'static str,
+    pub next_try: &'static str,
+    pub last_error: &'static str,
+    pub message_status: fn(MessageStatus) -> &'static str,
+
+    // The sign-in pages (plain HTML from the server).
+    pub sign_in_title: &'static str,
+    pub sign_in: &'static str,
+    pub sign_in_refused_title: &'static str,
+    pub sign_in_refused: &'static str,
+    pub sign_in_limited_title: &'static str,
+    pub sign_in_limited: &'static str,
+    pub signed_out_page_title: &'static str,
+    pub signed_out_page: &'static str,
+}
