@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{AuthType, Field, FieldErrors};
+use crate::i18n::Lang;
 
 /// Which check a report is of.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -162,15 +163,65 @@ pub struct Failure {
     /// The form field most likely at fault, if the failure points at one.
     pub field: Option<Field>,
     /// One sentence in plain words: what happened.
-    pub summary: String,
+    pub summary: Words,
     /// The real error text: Entra's `error_description`, or the SMTP reply.
     pub detail: String,
     /// A short code an admin can search for: `AADSTS7000215`, `535 5.7.3`…
     pub code: Option<String>,
     /// What to change or do next.
-    pub fix: String,
+    pub fix: Words,
     /// Identifiers Microsoft support asks for (Trace ID, Correlation ID).
     pub references: Vec<(String, String)>,
+}
+
+/// Our explanation of a failure, in every language at once: the report is made once,
+/// on the server, and read on a page in either language (or again later, from the
+/// Outbox). Adding a language adds a field here; the compiler then names every
+/// explanation still to translate.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Words {
+    pub en: String,
+    pub pt_br: String,
+}
+
+impl Words {
+    pub fn new(en: impl Into<String>, pt_br: impl Into<String>) -> Self {
+        Words {
+            en: en.into(),
+            pt_br: pt_br.into(),
+        }
+    }
+
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::En => &self.en,
+            Lang::PtBr => &self.pt_br,
+        }
+    }
+
+    /// Text that reads the same in every language (an older record kept only one).
+    pub fn same(text: impl Into<String>) -> Self {
+        let text = text.into();
+        Words {
+            en: text.clone(),
+            pt_br: text,
+        }
+    }
+
+    /// These words followed by `more` (a sentence after a sentence).
+    pub fn then(&self, more: &Words) -> Words {
+        Words::new(
+            format!("{} {}", self.en, more.en),
+            format!("{} {}", self.pt_br, more.pt_br),
+        )
+    }
+}
+
+/// The English words: logs, and tests that read them.
+impl std::fmt::Display for Words {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.en)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

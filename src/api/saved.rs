@@ -53,7 +53,8 @@ pub struct HistoryEntry {
     pub passed: bool,
     pub step: Option<Step>,
     pub code: Option<String>,
-    pub detail: Option<String>,
+    /// What happened, in our words (the summary of the failure).
+    pub summary: Option<super::report::Words>,
 }
 
 /// What the page starts from: the saved configuration and the recent tests. Rendered

@@ -21,7 +21,7 @@ pub fn entry(kind: TestKind, auth_type: AuthType, report: &TestReport) -> Option
         passed: failure.is_none(),
         step: failure.map(|f| f.step),
         code: failure.and_then(|f| f.code.clone()),
-        detail: failure.map(|f| f.summary.clone()),
+        summary: failure.map(|f| f.summary.clone()),
     })
 }
 

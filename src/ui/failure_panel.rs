@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::copy_button::CopyButton;
 use crate::api::report::Failure;
-use crate::i18n::texts;
+use crate::i18n::{lang, texts};
 
 /// What went wrong with a test, as the page shows it.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,7 +47,10 @@ fn notice_view(title: String, text: String) -> impl IntoView {
 }
 
 fn failure_view(failure: Failure) -> impl IntoView {
-    let t = texts();
+    let lang = lang();
+    let t = lang.texts();
+    let summary = failure.summary.get(lang).to_owned();
+    let fix = failure.fix.get(lang).to_owned();
     let field = failure.field.map(|field| {
         view! {
             <p class="at-fault-field">
@@ -82,10 +85,10 @@ fn failure_view(failure: Failure) -> impl IntoView {
     });
     view! {
         <h2 id="failure-title">{t.failed_at} <span class="step">{(t.step_label)(failure.step)}</span></h2>
-        <p class="summary">{failure.summary} " " {code}</p>
+        <p class="summary">{summary} " " {code}</p>
         <pre class="detail">{failure.detail}</pre>
         {field}
-        <p class="fix"><strong>{t.what_to_do}</strong>{failure.fix}</p>
+        <p class="fix"><strong>{t.what_to_do}</strong>{fix}</p>
         {references}
     }
 }

@@ -3,7 +3,7 @@ use leptos::prelude::*;
 
 use crate::api::report::TestKind;
 use crate::api::saved::HistoryEntry;
-use crate::i18n::texts;
+use crate::i18n::{lang, texts};
 use crate::ui::format::instant;
 
 /// The last checks, newest first.
@@ -49,7 +49,8 @@ fn row(entry: HistoryEntry) -> impl IntoView {
         }
     } else {
         let step = entry.step.map_or(t.unknown_step, t.step_label);
-        (t.history_failed)(step, entry.code.as_deref().or(entry.detail.as_deref()))
+        let summary = entry.summary.as_ref().map(|words| words.get(lang()));
+        (t.history_failed)(step, entry.code.as_deref().or(summary))
     };
     let at = entry.at;
     view! {

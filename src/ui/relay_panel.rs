@@ -169,7 +169,7 @@ fn refusal(why: &CredentialRefusal) -> String {
 fn api_words(error: ApiError) -> String {
     match api_problem(error) {
         Problem::Notice { title, text } => format!("{title}: {text}"),
-        Problem::Failed(failure) => failure.summary,
+        Problem::Failed(failure) => failure.summary.get(lang()).to_owned(),
     }
 }
 

@@ -52,7 +52,7 @@ async fn a_self_signed_certificate_not_given_is_named_as_such() {
             || failure.detail.contains("not signed by a trusted authority"),
         "{failure:?}"
     );
-    assert!(failure.fix.contains("SMTP_SETUP_CA_FILE"), "{failure:?}");
+    assert!(failure.fix.en.contains("SMTP_SETUP_CA_FILE"), "{failure:?}");
 }
 
 #[tokio::test]

@@ -160,7 +160,7 @@ async fn an_authority_that_does_not_resolve_is_named_at_the_token_step() {
     )
     .await;
     assert_eq!(
-        failure.summary,
+        failure.summary.en,
         "Could not reach http://login.smtp-setup.invalid."
     );
     assert!(failure.detail.contains("dns error"), "{failure:?}");
@@ -170,7 +170,7 @@ async fn an_authority_that_does_not_resolve_is_named_at_the_token_step() {
 async fn a_token_endpoint_that_refuses_connections_is_named_at_the_token_step() {
     // Port 1 on loopback: nothing listens there.
     let failure = token_fault("contoso.onmicrosoft.com", Some("http://127.0.0.1:1")).await;
-    assert_eq!(failure.summary, "Could not reach http://127.0.0.1:1.");
+    assert_eq!(failure.summary.en, "Could not reach http://127.0.0.1:1.");
     assert!(failure.detail.contains("Connection refused"), "{failure:?}");
 }
 

@@ -92,6 +92,7 @@ async fn a_token_without_imap_access_as_app_is_named_before_any_imap_connection(
     assert!(
         failure
             .summary
+            .en
             .starts_with("IMAP.AccessAsApp not granted, or no admin consent"),
         "{failure:?}"
     );
@@ -116,7 +117,7 @@ async fn a_mailbox_the_token_may_not_open_is_refused_at_authenticate_in_the_serv
     assert_eq!(failure.step, Step::ImapAuthenticate, "{failure:?}");
     assert_eq!(failure.code.as_deref(), Some("NO"));
     assert!(failure.detail.starts_with("NO "), "{failure:?}");
-    assert!(failure.fix.contains("New-ServicePrincipal"), "{failure:?}");
+    assert!(failure.fix.en.contains("New-ServicePrincipal"), "{failure:?}");
 }
 
 /// The mailbox check against the fault peer's IMAP server in `mode`.
@@ -205,7 +206,7 @@ async fn an_imap_certificate_for_another_name_is_refused_before_the_token_is_sen
             .contains("for another host name (mail.other.example)"),
         "{failure:?}"
     );
-    assert!(failure.fix.contains("host name"), "{failure:?}");
+    assert!(failure.fix.en.contains("host name"), "{failure:?}");
     // Refused at the handshake: no command, and so no token, went to the server.
     let said = transcript_text(&report.transcript);
     assert!(!said.contains("C: "), "{said}");
@@ -219,6 +220,7 @@ async fn exchanges_refusals_name_the_missing_setup_step() {
     assert_eq!(failure.detail, "NO AUTHENTICATE failed.");
     assert!(failure
         .summary
+        .en
         .contains("service principal is not registered"));
     assert_eq!(failure.field, Some(Field::ObjectId));
 
@@ -229,8 +231,8 @@ async fn exchanges_refusals_name_the_missing_setup_step() {
         failure.detail,
         "BAD User is authenticated but not connected."
     );
-    assert!(failure.summary.contains("FullAccess"), "{failure:?}");
-    assert!(failure.fix.contains("-ImapEnabled $true"), "{failure:?}");
+    assert!(failure.summary.en.contains("FullAccess"), "{failure:?}");
+    assert!(failure.fix.en.contains("-ImapEnabled $true"), "{failure:?}");
     assert_eq!(
         report.status_of(Step::ImapAuthenticate),
         Some(StepStatus::Passed)
@@ -248,7 +250,7 @@ async fn exchanges_refusals_name_the_missing_setup_step() {
     let (report, _) = imap_fault("silent").await;
     let failure = failed(&report);
     assert_eq!(failure.step, Step::ImapTls);
-    assert!(failure.summary.contains("stopped answering"), "{failure:?}");
+    assert!(failure.summary.en.contains("stopped answering"), "{failure:?}");
 }
 
 #[tokio::test]
@@ -289,5 +291,5 @@ async fn the_password_type_has_no_mailbox_check() {
     let report = peers.checks().mailbox_access(&form, &NOTHING_STORED).await;
     let failure = failed(&report);
     assert_eq!(failure.step, Step::Inputs);
-    assert!(failure.summary.contains("Microsoft (OAuth2)"));
+    assert!(failure.summary.en.contains("Microsoft (OAuth2)"));
 }

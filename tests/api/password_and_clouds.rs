@@ -123,7 +123,7 @@ async fn exchanges_basic_auth_refusal_says_to_switch_to_oauth2() {
     };
     assert_eq!(failure.code.as_deref(), Some("535 5.7.139"));
     assert!(
-        failure.fix.contains("Microsoft (OAuth2)"),
+        failure.fix.en.contains("Microsoft (OAuth2)"),
         "{}",
         failure.fix
     );
@@ -163,5 +163,5 @@ async fn the_cloud_chooses_the_token_scope_and_audience() {
         panic!("the global scope must be refused by a GCC High tenant");
     };
     assert_eq!(failure.step, Step::TokenRequest);
-    assert!(failure.fix.contains("Cloud"), "{}", failure.fix);
+    assert!(failure.fix.en.contains("Cloud"), "{}", failure.fix);
 }

@@ -142,7 +142,7 @@ async fn a_token_signed_by_another_issuer_is_refused_with_535_at_authenticate() 
         "{}",
         failure.detail
     );
-    assert!(failure.fix.contains("Add-MailboxPermission"));
+    assert!(failure.fix.en.contains("Add-MailboxPermission"));
     assert!(verifying.messages().await.is_empty());
 }
 
@@ -225,7 +225,7 @@ async fn an_smtp_peer_that_never_answers_ends_in_a_timeout_at_connect() {
 
     assert_eq!(failure.step, Step::Connect);
     assert!(
-        failure.summary.contains("did not answer"),
+        failure.summary.en.contains("did not answer"),
         "{}",
         failure.summary
     );
@@ -262,7 +262,7 @@ async fn a_token_server_that_never_answers_ends_in_a_timeout_at_the_token_step()
     holder.abort();
     assert_eq!(failure.step, Step::TokenRequest);
     assert!(
-        failure.summary.contains("did not answer within 2 s"),
+        failure.summary.en.contains("did not answer within 2 s"),
         "{}",
         failure.summary
     );
@@ -309,7 +309,7 @@ async fn an_untrusted_certificate_fails_at_tls_and_sends_no_token() {
     // server: no AUTH was attempted.
     assert_eq!(peers.stats().await.auth_attempts, 0);
     assert!(
-        failure.fix.contains("SMTP_SETUP_CA_FILE"),
+        failure.fix.en.contains("SMTP_SETUP_CA_FILE"),
         "{} / {}",
         failure.detail,
         failure.fix
@@ -390,7 +390,7 @@ async fn a_token_without_the_smtp_role_is_diagnosed_before_smtp() {
     };
     assert_eq!(failure.step, Step::TokenInspection);
     assert!(
-        failure.summary.contains("admin consent"),
+        failure.summary.en.contains("admin consent"),
         "{}",
         failure.summary
     );

@@ -119,7 +119,7 @@ async fn a_certificate_for_another_name_is_named_as_such() {
         "{}",
         failure.detail
     );
-    assert!(failure.fix.contains("host name"), "{}", failure.fix);
+    assert!(failure.fix.en.contains("host name"), "{}", failure.fix);
     assert!(peers.messages().await.is_empty());
     assert_eq!(
         peers.stats().await.auth_attempts,
@@ -151,7 +151,7 @@ async fn a_certificate_from_an_untrusted_authority_is_named_as_such() {
         failure.detail
     );
     assert!(
-        failure.fix.contains("SMTP_SETUP_CA_FILE"),
+        failure.fix.en.contains("SMTP_SETUP_CA_FILE"),
         "{}",
         failure.fix
     );

@@ -2,14 +2,44 @@
 //! or closes, a certificate or TLS handshake refused, an answer that is not the
 //! protocol. SMTP and IMAP say them with their own server's name.
 
-use super::certificate;
-use crate::api::report::{Failure, Step};
+use super::{certificate, words};
+use crate::api::report::{Failure, Step, Words};
 use crate::server::wire::WireError;
+
+/// Which kind of server a check talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServerKind {
+    Smtp,
+    Imap,
+}
+
+impl ServerKind {
+    /// "the SMTP server", in each language.
+    pub fn the(self) -> (&'static str, &'static str) {
+        match self {
+            ServerKind::Smtp => ("the SMTP server", "o servidor SMTP"),
+            ServerKind::Imap => ("the IMAP server", "o servidor IMAP"),
+        }
+    }
+
+    /// Why a connection may not get out.
+    fn port_note(self) -> (&'static str, &'static str) {
+        match self {
+            ServerKind::Smtp => (
+                "port 587 is often blocked by firewalls and hosting providers",
+                "a porta 587 costuma ser bloqueada por firewalls e provedores de hospedagem",
+            ),
+            ServerKind::Imap => (
+                "port 993 is sometimes blocked by firewalls",
+                "a porta 993 às vezes é bloqueada por firewalls",
+            ),
+        }
+    }
+}
 
 /// The server a check talks to, as the words name it.
 pub struct Peer<'a> {
-    /// "SMTP server", "IMAP server".
-    pub kind: &'a str,
+    pub kind: ServerKind,
     /// `host:port`.
     pub server: &'a str,
     /// The step that opens the connection: failures there point at the network path.
@@ -17,73 +47,153 @@ pub struct Peer<'a> {
     /// The step during which a message is in flight (SMTP's DATA): a failure there may
     /// or may not have delivered it.
     pub in_flight: Option<Step>,
-    /// Why a connection may not get out, e.g. "port 587 is often blocked by firewalls".
-    pub port_note: &'a str,
+}
+
+/// "The SMTP server" at the start of a sentence.
+fn capital(the: &str) -> String {
+    let mut chars = the.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// No complete answer within the step's bound.
 pub fn timeout(step: Step, limit: std::time::Duration, peer: &Peer<'_>) -> Failure {
-    let Peer { kind, server, .. } = peer;
+    let server = peer.server;
+    let (en, pt) = peer.kind.the();
+    let (en_, pt_) = (capital(en), capital(pt));
     let failure = if step == peer.connect_step {
-        Failure::at(step, format!("The {kind} did not answer in time.")).fix(format!(
-            "Check that this server may open outbound TCP connections to {server} ({}).",
-            peer.port_note
+        let (note_en, note_pt) = peer.kind.port_note();
+        Failure::at(
+            step,
+            words(
+                format!("{en_} did not answer in time."),
+                format!("{pt_} não respondeu a tempo."),
+            ),
+        )
+        .fix(words(
+            format!(
+                "Check that this server may open outbound TCP connections to {server} \
+                 ({note_en})."
+            ),
+            format!(
+                "Verifique se este servidor pode abrir conexões TCP de saída para {server} \
+                 ({note_pt})."
+            ),
         ))
     } else {
-        Failure::at(step, format!("The {kind} stopped answering.")).fix(format!(
-            "Try again; if it persists, check the network path to the {kind}."
-        ))
+        Failure::at(
+            step,
+            words(
+                format!("{en_} stopped answering."),
+                format!("{pt_} parou de responder."),
+            ),
+        )
+        .fix(try_again(en, pt))
     };
     failure.detail(format!("No answer within {} s.", limit.as_secs().max(1)))
+}
+
+fn try_again(en: &str, pt: &str) -> Words {
+    words(
+        format!("Try again; if it persists, check the network path to {en}."),
+        format!("Tente de novo; se persistir, verifique o caminho de rede até {pt}."),
+    )
+}
+
+/// The message may or may not have gone: the fix says so first.
+fn maybe_delivered() -> Words {
+    words(
+        "The message may not have been delivered: check the recipient's mailbox before \
+         sending again.",
+        "A mensagem pode não ter sido entregue: verifique a caixa de correio do destinatário \
+         antes de enviar de novo.",
+    )
 }
 
 /// The connection itself failed. `None` for a wire error that is a protocol mistake of
 /// the server's (the caller words those with the rest of its protocol).
 pub fn wire(step: Step, error: &WireError, peer: &Peer<'_>) -> Option<Failure> {
-    let Peer { kind, server, .. } = peer;
-    let at = |summary: String| Failure::at(step, summary).detail(error.to_string());
+    let server = peer.server;
+    let (en, pt) = peer.kind.the();
+    let (en_, pt_) = (capital(en), capital(pt));
+    let at = |summary: Words| Failure::at(step, summary).detail(error.to_string());
     let in_flight = peer.in_flight == Some(step);
     Some(match error {
-        WireError::Io(_) if in_flight => {
-            at("The connection failed while the message was being sent.".to_owned()).fix(
-                "The message may not have been delivered: check the recipient's mailbox before \
-                 sending again.",
-            )
-        }
-        WireError::Io(_) if step == peer.connect_step => {
-            at(format!("Could not connect to the {kind}.")).fix(format!(
-                "Check the server name and port ({server}) and that outbound connections \
-                 to it are allowed."
-            ))
-        }
-        WireError::Io(_) => at(format!("The connection to the {kind} failed.")).fix(format!(
-            "Try again; if it persists, check the network path to the {kind}."
+        WireError::Io(_) if in_flight => at(words(
+            "The connection failed while the message was being sent.",
+            "A conexão falhou enquanto a mensagem era enviada.",
+        ))
+        .fix(maybe_delivered()),
+        WireError::Io(_) if step == peer.connect_step => at(words(
+            format!("Could not connect to {en}."),
+            format!("Não foi possível conectar a {pt}."),
+        ))
+        .fix(words(
+            format!(
+                "Check the server name and port ({server}) and that outbound connections to it \
+                 are allowed."
+            ),
+            format!(
+                "Verifique o nome e a porta do servidor ({server}) e se conexões de saída até \
+                 ele são permitidas."
+            ),
         )),
+        WireError::Io(_) => at(words(
+            format!("The connection to {en} failed."),
+            format!("A conexão com {pt} falhou."),
+        ))
+        .fix(try_again(en, pt)),
         WireError::Closed if in_flight => Failure::at(
             step,
-            format!("The {kind} closed the connection while the message was being sent."),
+            words(
+                format!("{en_} closed the connection while the message was being sent."),
+                format!("{pt_} fechou a conexão enquanto a mensagem era enviada."),
+            ),
         )
         .detail("The connection closed before the server accepted the message.")
-        .fix(
-            "The message may not have been delivered: check the recipient's mailbox before \
-             sending again. If it keeps happening, check the network path and the server's \
-             message size limit.",
-        ),
-        WireError::Closed => Failure::at(step, format!("The {kind} closed the connection."))
-            .detail("The server closed the connection without a reply.")
-            .fix(format!(
-                "Check that {server} is the right {kind} and that this host's address is not \
+        .fix(maybe_delivered().then(&words(
+            "If it keeps happening, check the network path and the server's message size \
+             limit.",
+            "Se continuar acontecendo, verifique o caminho de rede e o limite de tamanho de \
+             mensagem do servidor.",
+        ))),
+        WireError::Closed => Failure::at(
+            step,
+            words(
+                format!("{en_} closed the connection."),
+                format!("{pt_} fechou a conexão."),
+            ),
+        )
+        .detail("The server closed the connection without a reply.")
+        .fix(words(
+            format!(
+                "Check that {server} is the right server and that this host's address is not \
                  blocked by it; the transcript shows the last reply."
-            )),
-        WireError::Certificate(problem) => at(format!(
-            "The {kind}'s certificate was refused, so nothing was sent."
+            ),
+            format!(
+                "Verifique se {server} é o servidor certo e se o endereço deste host não é \
+                 bloqueado por ele; a transcrição mostra a última resposta."
+            ),
+        )),
+        // "d" + "o servidor SMTP": "do servidor SMTP".
+        WireError::Certificate(problem) => at(words(
+            format!("The certificate of {en} was refused, so nothing was sent."),
+            format!("O certificado d{pt} foi recusado, então nada foi enviado."),
         ))
-        .fix(certificate::fix(problem, kind)),
+        .fix(certificate::fix(problem, peer.kind)),
         WireError::Handshake(_) | WireError::ServerName { .. } | WireError::OutOfOrder => {
-            at("The encrypted connection could not be set up.".to_owned()).fix(
-                "Check that the server supports TLS 1.2 or later on this port, and that no \
-                 proxy or firewall interferes with TLS.",
-            )
+            at(words(
+                "The encrypted connection could not be set up.",
+                "Não foi possível estabelecer a conexão criptografada.",
+            ))
+            .fix(words(
+                "Check that the server supports TLS 1.2 or later on this port, and that no proxy \
+                 or firewall interferes with TLS.",
+                "Verifique se o servidor aceita TLS 1.2 ou mais recente nesta porta, e se nenhum \
+                 proxy ou firewall interfere no TLS.",
+            ))
         }
         WireError::LineTooLong | WireError::NotText | WireError::DataBeforeHandshake => {
             return None

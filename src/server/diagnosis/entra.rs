@@ -1,116 +1,213 @@
 //! The token request: Entra ID's refusals (by their AADSTS code) and an endpoint that
 //! cannot be reached or answers nonsense.
 
-use crate::api::report::{Failure, Step};
+use super::words;
+use crate::api::report::{Failure, Step, Words};
 use crate::domain::Field;
 use crate::server::entra::{error_chain, EntraError, TokenError};
 
-/// Known AADSTS codes: the codes, the field at fault, what happened, and the fix.
-type Known = (&'static [u64], Option<Field>, &'static str, &'static str);
+/// English and Brazilian Portuguese.
+type Text = (&'static str, &'static str);
+
+/// A known refusal: its AADSTS codes, the field at fault, what happened, and the fix.
+struct Known {
+    codes: &'static [u64],
+    field: Option<Field>,
+    summary: Text,
+    fix: Text,
+}
 
 const AADSTS: &[Known] = &[
-    (
-        &[7000215],
-        Some(Field::ClientSecret),
-        "Entra ID refused the client secret.",
-        "Paste the secret's Value, not its Secret ID (App registrations → your app → \
-         Certificates & secrets). The Value is shown only right after the secret is \
-         created: if you no longer have it, create a new client secret and paste its Value.",
-    ),
-    (
-        &[7000222],
-        Some(Field::ClientSecret),
-        "The client secret has expired.",
-        "Create a new client secret (Certificates & secrets → New client secret) and paste \
-         its Value into SMTP Password.",
-    ),
-    (
-        &[700016],
-        Some(Field::ClientId),
-        "No application with this Application (client) ID exists in this tenant.",
-        "Check SMTP User against the app registration's Overview page (Application (client) \
-         ID), and that TenantId is the tenant where the app is registered.",
-    ),
-    (
-        &[90002, 900023],
-        Some(Field::TenantId),
-        "Entra ID does not know this tenant.",
-        "Copy the Tenant ID from the Entra admin center (Overview → Tenant ID), or use the \
-         tenant's onmicrosoft.com domain. A tenant in a national cloud needs that cloud's \
-         sign-in endpoint.",
-    ),
-    (
-        &[900382],
-        Some(Field::TenantId),
-        "The app is registered in a different Microsoft cloud than the one asked.",
-        "Pick the cloud where the tenant lives (Global, US Government, China), or register \
-         the app in this cloud.",
-    ),
-    (
-        &[53003, 53000, 53001],
-        None,
-        "A Conditional Access policy blocked the token request.",
-        "Ask the Entra administrator to exclude this app (service principal) from the \
-         policy, or to allow sign-ins from this server's network location; the sign-in logs \
-         show which policy applied.",
-    ),
-    (
-        &[1002012, 70011],
-        None,
-        "Entra ID refused the requested scope.",
-        "The scope is the Exchange Online resource of the chosen cloud followed by \
-         /.default (https://outlook.office365.com/.default in the global cloud). Check that \
-         Cloud is the one the tenant lives in.",
-    ),
-    (
-        &[7000218, 700027],
-        Some(Field::ClientSecret),
-        "Entra ID wants a client credential that was not accepted.",
-        "Create a client secret for the app registration and paste its Value into SMTP Password.",
-    ),
+    Known {
+        codes: &[7000215],
+        field: Some(Field::ClientSecret),
+        summary: (
+            "Entra ID refused the client secret.",
+            "O Entra ID recusou o segredo do cliente.",
+        ),
+        fix: (
+            "Paste the secret's Value, not its Secret ID (App registrations → your app → \
+             Certificates & secrets). The Value is shown only right after the secret is \
+             created: if you no longer have it, create a new client secret and paste its Value.",
+            "Cole o Valor do segredo, não o ID do segredo (Registros de aplicativo → seu \
+             aplicativo → Certificados e segredos). O Valor só é mostrado logo depois que o \
+             segredo é criado: se você não o tem mais, crie um novo segredo do cliente e cole o \
+             Valor dele.",
+        ),
+    },
+    Known {
+        codes: &[7000222],
+        field: Some(Field::ClientSecret),
+        summary: (
+            "The client secret has expired.",
+            "O segredo do cliente expirou.",
+        ),
+        fix: (
+            "Create a new client secret (Certificates & secrets → New client secret) and paste \
+             its Value into SMTP Password.",
+            "Crie um novo segredo do cliente (Certificados e segredos → Novo segredo do \
+             cliente) e cole o Valor dele em Senha SMTP.",
+        ),
+    },
+    Known {
+        codes: &[700016],
+        field: Some(Field::ClientId),
+        summary: (
+            "No application with this Application (client) ID exists in this tenant.",
+            "Não existe neste locatário um aplicativo com este ID do aplicativo (cliente).",
+        ),
+        fix: (
+            "Check SMTP User against the app registration's Overview page (Application (client) \
+             ID), and that TenantId is the tenant where the app is registered.",
+            "Confira o Usuário SMTP com a página Visão geral do registro de aplicativo (ID do \
+             aplicativo (cliente)), e que o TenantId é o locatário onde o aplicativo está \
+             registrado.",
+        ),
+    },
+    Known {
+        codes: &[90002, 900023],
+        field: Some(Field::TenantId),
+        summary: (
+            "Entra ID does not know this tenant.",
+            "O Entra ID não conhece este locatário.",
+        ),
+        fix: (
+            "Copy the Tenant ID from the Entra admin center (Overview → Tenant ID), or use the \
+             tenant's onmicrosoft.com domain. A tenant in a national cloud needs that cloud's \
+             sign-in endpoint.",
+            "Copie o ID do locatário do Centro de administração do Microsoft Entra (Visão geral \
+             → ID do locatário), ou use o domínio onmicrosoft.com do locatário. Um locatário \
+             numa nuvem nacional precisa do endpoint de entrada dessa nuvem.",
+        ),
+    },
+    Known {
+        codes: &[900382],
+        field: Some(Field::TenantId),
+        summary: (
+            "The app is registered in a different Microsoft cloud than the one asked.",
+            "O aplicativo está registrado numa nuvem da Microsoft diferente da pedida.",
+        ),
+        fix: (
+            "Pick the cloud where the tenant lives (Global, US Government, China), or register \
+             the app in this cloud.",
+            "Escolha a nuvem onde o locatário está (Global, Governo dos EUA, China), ou registre \
+             o aplicativo nesta nuvem.",
+        ),
+    },
+    Known {
+        codes: &[53003, 53000, 53001],
+        field: None,
+        summary: (
+            "A Conditional Access policy blocked the token request.",
+            "Uma política de Acesso Condicional bloqueou o pedido de token.",
+        ),
+        fix: (
+            "Ask the Entra administrator to exclude this app (service principal) from the \
+             policy, or to allow sign-ins from this server's network location; the sign-in logs \
+             show which policy applied.",
+            "Peça ao administrador do Entra que exclua este aplicativo (entidade de serviço) da \
+             política, ou que permita entradas a partir da localização de rede deste servidor; \
+             os logs de entrada mostram qual política se aplicou.",
+        ),
+    },
+    Known {
+        codes: &[1002012, 70011],
+        field: None,
+        summary: (
+            "Entra ID refused the requested scope.",
+            "O Entra ID recusou o escopo pedido.",
+        ),
+        fix: (
+            "The scope is the Exchange Online resource of the chosen cloud followed by \
+             /.default (https://outlook.office365.com/.default in the global cloud). Check that \
+             Cloud is the one the tenant lives in.",
+            "O escopo é o recurso do Exchange Online da nuvem escolhida seguido de /.default \
+             (https://outlook.office365.com/.default na nuvem global). Confira se a Nuvem é \
+             aquela onde o locatário está.",
+        ),
+    },
+    Known {
+        codes: &[7000218, 700027],
+        field: Some(Field::ClientSecret),
+        summary: (
+            "Entra ID wants a client credential that was not accepted.",
+            "O Entra ID quer uma credencial do cliente que não foi aceita.",
+        ),
+        fix: (
+            "Create a client secret for the app registration and paste its Value into SMTP \
+             Password.",
+            "Crie um segredo do cliente para o registro de aplicativo e cole o Valor dele em \
+             Senha SMTP.",
+        ),
+    },
 ];
 
-const UNKNOWN: Known = (
-    &[],
-    None,
-    "Entra ID refused the token request.",
-    "Read Entra's message below; searching its AADSTS code in Microsoft's documentation \
-     explains it.",
-);
+const UNKNOWN: Known = Known {
+    codes: &[],
+    field: None,
+    summary: (
+        "Entra ID refused the token request.",
+        "O Entra ID recusou o pedido de token.",
+    ),
+    fix: (
+        "Read Entra's message below; searching its AADSTS code in Microsoft's documentation \
+         explains it.",
+        "Leia a mensagem do Entra abaixo (em inglês, como a Microsoft a envia); procurar o \
+         código AADSTS na documentação da Microsoft explica-o.",
+    ),
+};
+
+fn text((en, pt_br): Text) -> Words {
+    words(en, pt_br)
+}
 
 pub fn token_failure(error: &TokenError, authority: &str) -> Failure {
-    let at = |summary: String| Failure::at(Step::TokenRequest, summary);
+    let at = |summary: Words| Failure::at(Step::TokenRequest, summary);
     match error {
         TokenError::Rejected(entra) => rejected(entra),
-        TokenError::Timeout(limit) => at(format!(
-            "{authority} did not answer within {} s.",
-            limit.as_secs()
+        TokenError::Timeout(limit) => {
+            let secs = limit.as_secs();
+            at(words(
+                format!("{authority} did not answer within {secs} s."),
+                format!("{authority} não respondeu em {secs} s."),
+            ))
+            .detail(error.to_string())
+            .fix(words(
+                "Check that this server can reach the Entra ID sign-in endpoint over HTTPS \
+                 (proxy, firewall, DNS), then try again.",
+                "Verifique se este servidor alcança o endpoint de entrada do Entra ID por HTTPS \
+                 (proxy, firewall, DNS) e tente de novo.",
+            ))
+        }
+        TokenError::Unreachable(source) => at(words(
+            format!("Could not reach {authority}."),
+            format!("Não foi possível alcançar {authority}."),
         ))
-        .detail(error.to_string())
-        .fix(
-            "Check that this server can reach the Entra ID sign-in endpoint over HTTPS \
-             (proxy, firewall, DNS), then try again.",
-        ),
-        TokenError::Unreachable(source) => at(format!("Could not reach {authority}."))
-            .detail(error_chain(source))
-            .fix("Check this server's outbound HTTPS access, DNS and proxy settings."),
-        TokenError::UnexpectedResponse { status, detail } => at(format!(
-            "The token endpoint gave an unexpected answer (HTTP {status})."
+        .detail(error_chain(source))
+        .fix(words(
+            "Check this server's outbound HTTPS access, DNS and proxy settings.",
+            "Verifique o acesso HTTPS de saída, o DNS e o proxy deste servidor.",
+        )),
+        TokenError::UnexpectedResponse { status, detail } => at(words(
+            format!("The token endpoint gave an unexpected answer (HTTP {status})."),
+            format!("O endpoint de token deu uma resposta inesperada (HTTP {status})."),
         ))
         .detail(detail.clone())
         .code(format!("HTTP {status}"))
-        .fix(
-            "This is usually a temporary problem at Microsoft or a proxy in between: try \
-             again in a few minutes.",
-        ),
+        .fix(words(
+            "This is usually a temporary problem at Microsoft or a proxy in between: try again \
+             in a few minutes.",
+            "Normalmente é um problema temporário na Microsoft ou num proxy no caminho: tente \
+             de novo em alguns minutos.",
+        )),
     }
 }
 
 fn rejected(entra: &EntraError) -> Failure {
     let code = entra.aadsts();
-    let (_, field, summary, fix) = AADSTS
+    let known = AADSTS
         .iter()
-        .find(|(codes, ..)| code.is_some_and(|c| codes.contains(&c)))
+        .find(|known| code.is_some_and(|c| known.codes.contains(&c)))
         .unwrap_or(&UNKNOWN);
     let references = [
         ("Trace ID", &entra.trace_id),
@@ -124,14 +221,14 @@ fn rejected(entra: &EntraError) -> Failure {
     } else {
         &entra.error_description
     };
-    Failure::at(Step::TokenRequest, *summary)
-        .field(*field)
+    Failure::at(Step::TokenRequest, text(known.summary))
+        .field(known.field)
         .detail(detail.clone())
         .code(
             code.map(|c| format!("AADSTS{c}"))
                 .or_else(|| (!entra.error.is_empty()).then(|| entra.error.clone())),
         )
-        .fix(*fix)
+        .fix(text(known.fix))
         .references(references)
 }
 
@@ -164,7 +261,8 @@ mod tests {
         assert!(failure
             .detail
             .starts_with("AADSTS7000215: Invalid client secret provided."));
-        assert!(failure.fix.contains("Value"));
+        assert!(failure.fix.en.contains("Value"));
+        assert!(failure.fix.pt_br.contains("Valor"));
         assert_eq!(
             failure.references,
             vec![
@@ -176,23 +274,23 @@ mod tests {
 
     #[test]
     fn every_known_code_gets_its_own_field_and_fix() {
-        for (codes, field, summary, fix) in AADSTS {
-            for &code in *codes {
+        for known in AADSTS {
+            for &code in known.codes {
                 let failure = with_code(code);
-                assert_eq!(failure.field, *field, "AADSTS{code}");
-                assert_eq!(failure.summary, *summary, "AADSTS{code}");
-                assert_eq!(failure.fix, *fix, "AADSTS{code}");
+                assert_eq!(failure.field, known.field, "AADSTS{code}");
+                assert_eq!(failure.summary, text(known.summary), "AADSTS{code}");
+                assert_eq!(failure.fix, text(known.fix), "AADSTS{code}");
                 assert_eq!(failure.code, Some(format!("AADSTS{code}")));
             }
         }
         // Spot checks of the words, so that a row cannot be emptied unnoticed.
-        assert!(with_code(53003).summary.contains("Conditional Access"));
-        assert!(with_code(70011).fix.contains("/.default"));
-        assert!(with_code(700027).fix.contains("client secret"));
-        assert!(with_code(900382).fix.contains("cloud"));
+        assert!(with_code(53003).summary.en.contains("Conditional Access"));
+        assert!(with_code(70011).fix.en.contains("/.default"));
+        assert!(with_code(700027).fix.en.contains("client secret"));
+        assert!(with_code(900382).fix.en.contains("cloud"));
         assert_eq!(with_code(700016).field, Some(Field::ClientId));
         assert_eq!(with_code(90002).field, Some(Field::TenantId));
-        assert!(with_code(7000222).fix.contains("new client secret"));
+        assert!(with_code(7000222).fix.en.contains("new client secret"));
     }
 
     #[test]
@@ -201,7 +299,7 @@ mod tests {
             r#"{"error":"temporarily_unavailable","error_description":"AADSTS50196: The server terminated an operation because it encountered a client request loop."}"#,
         );
         assert_eq!(failure.field, None);
-        assert_eq!(failure.summary, UNKNOWN.2);
+        assert_eq!(failure.summary, text(UNKNOWN.summary));
         assert_eq!(failure.code.as_deref(), Some("AADSTS50196"));
         assert!(failure.detail.contains("client request loop"));
         let bare = entra(r#"{"error":"invalid_grant"}"#);

@@ -1,8 +1,9 @@
 //! The mailbox check: Exchange's refusals over IMAP, kept in its own words, with the
 //! admin task at fault and the PowerShell that fixes it, filled in from the form.
 
-use super::connection::{self, Peer};
-use crate::api::report::{Failure, Step};
+use super::connection::{self, Peer, ServerKind};
+use super::words;
+use crate::api::report::{Failure, Step, Words};
 use crate::domain::{Field, MicrosoftOAuthConfig};
 use crate::guide::{self, GuideInput};
 use crate::server::check::StepFailed;
@@ -19,27 +20,51 @@ pub struct Context<'a> {
 pub fn needs_microsoft() -> Failure {
     Failure::at(
         Step::Inputs,
-        "The mailbox check is for the Microsoft (OAuth2) authentication type.",
+        words(
+            "The mailbox check is for the Microsoft (OAuth2) authentication type.",
+            "A verificação da caixa de correio é para o tipo de autenticação Microsoft (OAuth2).",
+        ),
     )
     .detail("Authentication type: Username and password")
-    .fix("Choose Microsoft (OAuth2) to check that the application can read the mailbox.")
+    .fix(words(
+        "Choose Microsoft (OAuth2) to check that the application can read the mailbox.",
+        "Escolha Microsoft (OAuth2) para verificar se o aplicativo consegue ler a caixa de \
+         correio.",
+    ))
+}
+
+/// The server's words follow: they are Exchange's own, in English.
+fn read_below(what: (&str, &str)) -> Words {
+    words(
+        format!("Read the server's words below; the transcript shows {}.", what.0),
+        format!(
+            "Leia as palavras do servidor abaixo (em inglês, como ele as enviou); a transcrição \
+             mostra {}.",
+            what.1
+        ),
+    )
 }
 
 pub fn failure(failed: &StepFailed<ImapError>, context: &Context<'_>) -> Failure {
     let StepFailed { step, error } = failed;
     let step = *step;
     let peer = Peer {
-        kind: "IMAP server",
+        kind: ServerKind::Imap,
         server: context.server,
         connect_step: Step::ImapConnect,
         in_flight: None,
-        port_note: "port 993 is sometimes blocked by firewalls",
     };
-    let at = |summary: &str| Failure::at(step, summary).detail(error.to_string());
+    let at = |summary: Words| Failure::at(step, summary).detail(error.to_string());
     let commands = commands(context.config);
     let unexpected = || {
-        at("The IMAP server answered something unexpected.")
-            .fix("Try again; if it persists, the server is not a standard IMAP server.")
+        at(words(
+            "The IMAP server answered something unexpected.",
+            "O servidor IMAP respondeu algo inesperado.",
+        ))
+        .fix(words(
+            "Try again; if it persists, the server is not a standard IMAP server.",
+            "Tente de novo; se persistir, o servidor não é um servidor IMAP padrão.",
+        ))
     };
     match error {
         ImapError::Timeout(limit) => connection::timeout(step, *limit, &peer),
@@ -48,47 +73,83 @@ pub fn failure(failed: &StepFailed<ImapError>, context: &Context<'_>) -> Failure
         // in Exchange belongs to it.
         ImapError::Refused {
             status: Status::No, ..
-        } if step == Step::ImapAuthenticate => at(
+        } if step == Step::ImapAuthenticate => at(words(
             "Exchange refused the token: the app's service principal is not registered in \
              Exchange, or was registered with the App registration's Object ID.",
-        )
+            "O Exchange recusou o token: a entidade de serviço do aplicativo não está \
+             registrada no Exchange, ou foi registrada com o ID do objeto do Registro de \
+             aplicativo.",
+        ))
         .code(error_code(error))
         .field(Field::ObjectId)
-        .fix(format!(
-            "Register the service principal with the Enterprise application's Object ID \
-             (setup guide, step 4; Enterprise applications → your app → Object ID, not the \
-             App registration's): {}",
-            commands.register
+        .fix(words(
+            format!(
+                "Register the service principal with the Enterprise application's Object ID \
+                 (setup guide, step 4; Enterprise applications → your app → Object ID, not the \
+                 App registration's): {}",
+                commands.register
+            ),
+            format!(
+                "Registre a entidade de serviço com o ID do objeto do aplicativo empresarial \
+                 (guia de configuração, passo 4; Aplicativos empresariais → seu aplicativo → ID \
+                 do objeto, não o do Registro de aplicativo): {}",
+                commands.register
+            ),
         )),
         // Exchange: signed in, but the mailbox cannot be opened for this app.
         ImapError::Refused { text, .. } | ImapError::Bye(text)
             if step >= Step::ImapAuthenticate && not_connected(text) =>
         {
-            at(
+            at(words(
                 "Exchange accepted the token but will not open the mailbox: the service \
                  principal has no FullAccess on it, or IMAP is off for it.",
-            )
+                "O Exchange aceitou o token mas não abre a caixa de correio: a entidade de \
+                 serviço não tem FullAccess nela, ou o IMAP está desligado para ela.",
+            ))
             .code(error_code(error))
             .field(Field::EmailAddress)
-            .fix(format!(
-                "Give the service principal the mailbox and allow IMAP for it: {} ; {}. \
-                 New permissions can take up to 30 minutes to apply.",
-                commands.grant, commands.enable_imap
+            .fix(words(
+                format!(
+                    "Give the service principal the mailbox and allow IMAP for it: {} ; {}. New \
+                     permissions can take up to 30 minutes to apply.",
+                    commands.grant, commands.enable_imap
+                ),
+                format!(
+                    "Dê a caixa de correio à entidade de serviço e permita o IMAP nela: {} ; {}. \
+                     Permissões novas podem levar até 30 minutos para valer.",
+                    commands.grant, commands.enable_imap
+                ),
             ))
         }
         ImapError::AuthNotOffered { .. } => {
-            at("The IMAP server does not offer AUTH=XOAUTH2.").fix(format!(
-                "Mailbox access with an app-only token needs Exchange Online's IMAP endpoint \
-                 ({}:993, or your cloud's).",
-                context.config.cloud.imap_host()
+            let host = context.config.cloud.imap_host();
+            at(words(
+                "The IMAP server does not offer AUTH=XOAUTH2.",
+                "O servidor IMAP não oferece AUTH=XOAUTH2.",
+            ))
+            .fix(words(
+                format!(
+                    "Mailbox access with an app-only token needs Exchange Online's IMAP endpoint \
+                     ({host}:993, or your cloud's)."
+                ),
+                format!(
+                    "O acesso à caixa de correio com um token somente de aplicativo precisa do \
+                     endpoint IMAP do Exchange Online ({host}:993, ou o da sua nuvem)."
+                ),
             ))
         }
-        ImapError::Bye(_) => at("The IMAP server ended the session.")
-            .code(error_code(error))
-            .fix("Read the server's words below; the transcript shows what came before."),
-        ImapError::Refused { .. } => at("The IMAP server refused the command.")
-            .code(error_code(error))
-            .fix("Read the server's words below; the transcript shows the command."),
+        ImapError::Bye(_) => at(words(
+            "The IMAP server ended the session.",
+            "O servidor IMAP encerrou a sessão.",
+        ))
+        .code(error_code(error))
+        .fix(read_below(("what came before", "o que veio antes"))),
+        ImapError::Refused { .. } => at(words(
+            "The IMAP server refused the command.",
+            "O servidor IMAP recusou o comando.",
+        ))
+        .code(error_code(error))
+        .fix(read_below(("the command", "o comando"))),
         ImapError::Unexpected(_) => unexpected(),
     }
 }
@@ -178,7 +239,7 @@ mod tests {
         );
         assert_eq!(failure.detail, "NO AUTHENTICATE failed.");
         assert_eq!(failure.code.as_deref(), Some("NO"));
-        assert!(failure.fix.contains(
+        assert!(failure.fix.en.contains(
             "New-ServicePrincipal -AppId 'a1b2c3d4-e5f6-4789-abcd-0123456789ab' -ObjectId '0f8fad5b-d9cb-469f-a165-70867728950e'"
         ), "{}", failure.fix);
         // Without an ObjectId in the form, a placeholder PowerShell refuses to run.
@@ -189,7 +250,7 @@ mod tests {
             "",
         );
         assert!(
-            without.fix.contains("-ObjectId <ObjectId>"),
+            without.fix.en.contains("-ObjectId <ObjectId>"),
             "{}",
             without.fix
         );
@@ -204,11 +265,12 @@ mod tests {
             "0f8fad5b-d9cb-469f-a165-70867728950e",
         );
         assert_eq!(failure.field, Some(Field::EmailAddress));
-        assert!(failure.fix.contains(
+        assert!(failure.fix.en.contains(
             "Add-MailboxPermission -Identity 'o''brien@contoso.com' -User '0f8fad5b-d9cb-469f-a165-70867728950e' -AccessRights FullAccess"
         ), "{}", failure.fix);
         assert!(failure
             .fix
+            .en
             .contains("Set-CASMailbox -Identity 'o''brien@contoso.com' -ImapEnabled $true"));
         // The same words in a BYE after signing in.
         let config = config("");
@@ -222,6 +284,6 @@ mod tests {
                 config: &config,
             },
         );
-        assert!(bye.summary.contains("FullAccess"), "{}", bye.summary);
+        assert!(bye.summary.en.contains("FullAccess"), "{}", bye.summary);
     }
 }

@@ -11,19 +11,24 @@ pub mod inspection;
 pub mod relay;
 pub mod smtp;
 
-use crate::api::report::{Failure, Step};
+use crate::api::report::{Failure, Step, Words};
 use crate::domain::Field;
+
+/// Our words in English and Brazilian Portuguese, side by side.
+fn words(en: impl Into<String>, pt_br: impl Into<String>) -> Words {
+    Words::new(en, pt_br)
+}
 
 /// One way to build every failure: `Failure::at(step, summary).fix(…).field(…)…`.
 impl Failure {
-    pub fn at(step: Step, summary: impl Into<String>) -> Self {
+    pub fn at(step: Step, summary: Words) -> Self {
         Failure {
             step,
             field: None,
-            summary: summary.into(),
+            summary,
             detail: String::new(),
             code: None,
-            fix: String::new(),
+            fix: Words::default(),
             references: Vec::new(),
         }
     }
@@ -43,8 +48,8 @@ impl Failure {
         self
     }
 
-    pub fn fix(mut self, fix: impl Into<String>) -> Self {
-        self.fix = fix.into();
+    pub fn fix(mut self, fix: Words) -> Self {
+        self.fix = fix;
         self
     }
 
@@ -56,7 +61,16 @@ impl Failure {
 
 /// Something of ours went wrong, not the administrator's configuration.
 pub fn internal(step: Step, error: &dyn std::error::Error) -> Failure {
-    Failure::at(step, "smtp-setup could not prepare the test.")
-        .detail(error.to_string())
-        .fix("This is a bug in smtp-setup; please report it with the text above.")
+    Failure::at(
+        step,
+        words(
+            "smtp-setup could not prepare the test.",
+            "O smtp-setup não conseguiu preparar o teste.",
+        ),
+    )
+    .detail(error.to_string())
+    .fix(words(
+        "This is a bug in smtp-setup; please report it with the text above.",
+        "Isto é um defeito do smtp-setup; informe-o com o texto acima.",
+    ))
 }

@@ -1,34 +1,48 @@
 //! The relay's own failures, beside Exchange's: what the Outbox says when a queued
 //! message cannot go.
 
+use super::words;
 use crate::api::report::{Failure, Step};
 
 /// An envelope address no mail server would take (the application sent it).
 pub fn unusable_envelope(error: &dyn std::error::Error) -> Failure {
     Failure::at(
         Step::Envelope,
-        "The message's envelope has an address that cannot be sent to.",
+        words(
+            "The message's envelope has an address that cannot be sent to.",
+            "O envelope da mensagem tem um endereço para o qual não é possível enviar.",
+        ),
     )
     .detail(error.to_string())
-    .fix("Correct the address in the application that sent the message, and send it again.")
+    .fix(words(
+        "Correct the address in the application that sent the message, and send it again.",
+        "Corrija o endereço no aplicativo que enviou a mensagem e envie-a de novo.",
+    ))
 }
 
 /// No configuration to send with: saved never, or no longer complete.
 pub fn no_configuration(why: &str) -> Failure {
     Failure::at(
         Step::Inputs,
-        "There is no complete saved configuration to send with.",
+        words(
+            "There is no complete saved configuration to send with.",
+            "Não há uma configuração salva completa para enviar.",
+        ),
     )
     .detail(why.to_owned())
-    .fix("Save the SMTP configuration on the page; queued messages then go out.")
+    .fix(words(
+        "Save the SMTP configuration on the page; queued messages then go out.",
+        "Salve a configuração SMTP na página; as mensagens na fila então saem.",
+    ))
 }
 
 /// The relay gave up on a message that kept failing for a day.
 pub fn gave_up(last: &Failure, hours: u64) -> Failure {
     let mut failure = last.clone();
-    failure.summary = format!(
-        "Not delivered after {hours} hours of retries. {}",
-        last.summary
-    );
+    failure.summary = words(
+        format!("Not delivered after {hours} hours of retries."),
+        format!("Não entregue depois de {hours} horas de novas tentativas."),
+    )
+    .then(&last.summary);
     failure
 }

@@ -175,7 +175,7 @@ async fn saved_config(relay: &Relay) -> Result<(SendConfig, i64), Failure> {
 /// What the Outbox shows: the server's own words when it gave any.
 fn last_error(failure: &Failure) -> String {
     if failure.detail.is_empty() {
-        failure.summary.clone()
+        failure.summary.en.clone()
     } else {
         failure.detail.clone()
     }
