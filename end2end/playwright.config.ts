@@ -24,10 +24,18 @@ export default defineConfig({
   timeout: 60_000,
   expect: { timeout: 10_000 },
   reporter: [['list']],
+  // The page's own tests start from an empty store; the others save a configuration,
+  // so they run after.
+  projects: [
+    { name: 'page', testMatch: /config_page\.spec\.ts/ },
+    { name: 'after-page', testIgnore: /config_page\.spec\.ts/, dependencies: ['page'] },
+  ],
   use: {
     baseURL: `http://${app}`,
     // Every test's trace is kept and searched for secrets (`make e2e`).
     trace: 'on',
+    // The page follows the browser's language: English unless a test asks for another.
+    locale: 'en-US',
     launchOptions: {
       executablePath: '/usr/bin/chromium',
       args: [

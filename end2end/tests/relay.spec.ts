@@ -33,7 +33,7 @@ test('a relay credential made on the page sends through the relay, and the Outbo
   await senders.fill('billing@contoso-test.com\nSales <sales@contoso-test.com>');
   await expect(page.locator('.allowed-senders .field-error')).toContainText('Sales <sales@contoso-test.com>');
   await senders.fill('billing@contoso-test.com\nsales@contoso-test.com');
-  await expect(page.locator('.allowed-senders .field-error')).toHaveCount(0);
+  await expect(page.locator('.allowed-senders .field-error')).toBeEmpty();
   await page.getByRole('button', { name: 'Update allowed senders' }).click();
   await expect(page.locator('.allowed-senders')).toContainText('Saved.');
   await expect(page.locator('.relay > p.hint').first()).toContainText('or one of the also allowed senders');

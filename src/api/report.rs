@@ -31,7 +31,6 @@ impl TestKind {
     pub fn from_key(key: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|kind| kind.key() == key)
     }
-
 }
 
 /// The stages of a check, in order. A failure names exactly one of them.
@@ -137,7 +136,6 @@ impl Step {
     pub fn from_key(key: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|step| step.key() == key)
     }
-
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,7 +151,7 @@ pub struct StepResult {
     pub step: Step,
     pub status: StepStatus,
     pub millis: u64,
-    pub detail: String,
+    pub detail: Words,
 }
 
 /// A failed test send: where it failed, the peer's own words, and what to do.

@@ -52,7 +52,6 @@ impl Field {
             Field::SendTestTo => "send-test-to",
         }
     }
-
 }
 
 #[cfg(test)]

@@ -8,9 +8,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{
     AuthType, ClientId, ClientSecret, Cloud, DisplayName, Field, FieldError, MailboxAddress,
-    MailboxError,
-    MicrosoftOAuthConfig, ObjectId, PasswordConfig, Security, SendConfig, Sender, SmtpHost,
-    SmtpPassword, SmtpPort, SmtpUsername, TenantId,
+    MailboxError, MicrosoftOAuthConfig, ObjectId, PasswordConfig, Security, SendConfig, Sender,
+    SmtpHost, SmtpPassword, SmtpPort, SmtpUsername, TenantId,
 };
 
 /// The form exactly as typed: raw values, untrusted, sent from the browser to the
@@ -239,7 +238,11 @@ impl FieldErrors {
     }
 
     /// The parsed value, or `None` with the error kept for `field`.
-    pub fn check<T, E: Into<FieldError>>(&mut self, field: Field, result: Result<T, E>) -> Option<T> {
+    pub fn check<T, E: Into<FieldError>>(
+        &mut self,
+        field: Field,
+        result: Result<T, E>,
+    ) -> Option<T> {
         result
             .map_err(|error| self.add_once(field, error.into()))
             .ok()

@@ -103,7 +103,6 @@ impl Security {
     pub fn from_key(key: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.key() == key)
     }
-
 }
 
 #[cfg(test)]

@@ -23,7 +23,8 @@ pub const TEXTS: Texts = Texts {
         AuthType::Password => "Username and password",
     },
     cloud: "Cloud",
-    cloud_hint: "Where the tenant lives: sets the sign-in authority, the token scope and the SMTP host.",
+    cloud_hint:
+        "Where the tenant lives: sets the sign-in authority, the token scope and the SMTP host.",
     cloud_name: |cloud| match cloud {
         Cloud::Global => "Global (Microsoft 365, including GCC)",
         Cloud::UsGovGccHigh => "US Government GCC High",
@@ -346,8 +347,7 @@ fn field_error(error: &FieldError) -> String {
                 character(*c)
             ),
             TenantIdError::NotADomain => {
-                "A tenant domain needs at least two parts, e.g. contoso.onmicrosoft.com."
-                    .to_owned()
+                "A tenant domain needs at least two parts, e.g. contoso.onmicrosoft.com.".to_owned()
             }
             TenantIdError::EmptyLabel => "A tenant domain cannot have an empty part (two dots in \
                                           a row, or a dot at either end)."
@@ -365,9 +365,9 @@ fn field_error(error: &FieldError) -> String {
             ClientIdError::Empty => {
                 "Enter the Application (client) ID of the app registration.".to_owned()
             }
-            ClientIdError::NotAGuid => format!(
-                "The SMTP User is the Application (client) ID: a GUID like {GUID_EXAMPLE}."
-            ),
+            ClientIdError::NotAGuid => {
+                format!("The SMTP User is the Application (client) ID: a GUID like {GUID_EXAMPLE}.")
+            }
         },
         FieldError::ClientSecret(error) => match error {
             ClientSecretError::Empty => "Enter the client secret's Value.".to_owned(),
@@ -392,9 +392,9 @@ fn field_error(error: &FieldError) -> String {
             SmtpHostError::Empty => {
                 "Enter the SMTP server's host name, e.g. smtp.office365.com.".to_owned()
             }
-            SmtpHostError::HasScheme(scheme) => format!(
-                "Enter only the host name, without \"{scheme}\" (e.g. smtp.office365.com)."
-            ),
+            SmtpHostError::HasScheme(scheme) => {
+                format!("Enter only the host name, without \"{scheme}\" (e.g. smtp.office365.com).")
+            }
             SmtpHostError::HasPort => {
                 "Enter the port in the Port field, not after the host name.".to_owned()
             }

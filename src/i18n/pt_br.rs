@@ -64,7 +64,8 @@ pub const TEXTS: Texts = Texts {
     checking_mailbox: "Testando acesso à caixa de correio…",
     save: "Salvar",
     saving: "Salvando…",
-    at_fault_note: "O último teste falhou por causa deste campo: a explicação está abaixo do formulário.",
+    at_fault_note:
+        "O último teste falhou por causa deste campo: a explicação está abaixo do formulário.",
 
     test_sent: |to| format!("Email de teste enviado para {to}"),
     mailbox_opened: |mailbox, messages| {
@@ -311,9 +312,7 @@ fn field_hint(field: Field) -> &'static str {
         Field::SmtpPort => "587 para STARTTLS, 465 para TLS desde o início.",
         Field::Username => "O login SMTP, muitas vezes o endereço da caixa de correio.",
         Field::Password => "A senha do login SMTP.",
-        Field::SendTestTo => {
-            "Quem recebe o email de teste. Vazio: o próprio Endereço de e-mail."
-        }
+        Field::SendTestTo => "Quem recebe o email de teste. Vazio: o próprio Endereço de e-mail.",
     }
 }
 
@@ -427,9 +426,7 @@ fn field_error(error: &FieldError) -> String {
                 .to_owned(),
         },
         FieldError::SmtpPort(error) => match error {
-            SmtpPortError::Empty => {
-                "Informe a porta: 587 para STARTTLS, 465 para TLS.".to_owned()
-            }
+            SmtpPortError::Empty => "Informe a porta: 587 para STARTTLS, 465 para TLS.".to_owned(),
             SmtpPortError::NotAPort => {
                 "Uma porta é um número de 1 a 65535 (587 para STARTTLS, 465 para TLS).".to_owned()
             }
@@ -508,8 +505,10 @@ fn step_label(step: Step) -> &'static str {
     match step {
         Step::Inputs => "Entradas analisadas",
         Step::TokenRequest => "Pedido de token ao Microsoft Entra ID",
-        Step::TokenInspection => "Inspeção do token (público, locatário, aplicativo, função, \
-                                  validade)",
+        Step::TokenInspection => {
+            "Inspeção do token (público, locatário, aplicativo, função, \
+                                  validade)"
+        }
         Step::Connect => "Conexão com o servidor SMTP",
         Step::StartTls => "Criptografia (TLS)",
         Step::Capabilities => "O servidor oferece o método de autenticação",

@@ -36,7 +36,10 @@ fn learn_links_follow_the_language() {
         Lang::PtBr.learn("entra/x"),
         "https://learn.microsoft.com/pt-br/entra/x"
     );
-    assert_eq!(Lang::En.learn("entra/x"), "https://learn.microsoft.com/en-us/entra/x");
+    assert_eq!(
+        Lang::En.learn("entra/x"),
+        "https://learn.microsoft.com/en-us/entra/x"
+    );
 }
 
 /// Words that are the same in both languages on purpose: Microsoft's and the help

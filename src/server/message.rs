@@ -26,7 +26,10 @@ fn facts(context: &Context<'_>) -> Vec<(&'static str, String)> {
     ];
     match context.config {
         SendConfig::MicrosoftOAuth2(config) => facts.extend([
-            ("Cloud", (Lang::En.texts().cloud_name)(config.cloud).to_owned()),
+            (
+                "Cloud",
+                (Lang::En.texts().cloud_name)(config.cloud).to_owned(),
+            ),
             ("TenantId", config.tenant.to_string()),
             (
                 "Application (client) ID (SMTP User)",
@@ -41,7 +44,10 @@ fn facts(context: &Context<'_>) -> Vec<(&'static str, String)> {
             ("Username", config.username.to_string()),
             (
                 "Authentication",
-                format!("username and password, {}", (Lang::En.texts().security_name)(config.security)),
+                format!(
+                    "username and password, {}",
+                    (Lang::En.texts().security_name)(config.security)
+                ),
             ),
         ]),
     }

@@ -3,6 +3,7 @@
 //! tenant) are named precisely instead of surfacing as Exchange's generic 535 5.7.3.
 //! No signature check: we are the client; Exchange verifies the signature.
 
+use crate::api::report::Words;
 use base64::Engine as _;
 use serde::Deserialize;
 
@@ -67,7 +68,7 @@ pub fn inspect(
     client_id: &ClientId,
     role: &'static str,
     now_unix: i64,
-) -> Result<String, InspectionProblem> {
+) -> Result<Words, InspectionProblem> {
     let claims = decode(token)?;
     let audience = match &claims.aud {
         Some(serde_json::Value::String(aud)) => aud.clone(),
@@ -106,11 +107,17 @@ pub fn inspect(
         return Err(InspectionProblem::Expired);
     }
     let minutes = claims.exp.map(|exp| (exp - now_unix) / 60);
-    Ok(format!(
-        "audience {audience}, role {role}{}",
-        minutes
-            .map(|m| format!(", valid for {m} more minutes"))
-            .unwrap_or_default()
+    let (valid_en, valid_pt) = minutes
+        .map(|m| {
+            (
+                format!(", valid for {m} more minutes"),
+                format!(", válido por mais {m} minutos"),
+            )
+        })
+        .unwrap_or_default();
+    Ok(Words::new(
+        format!("audience {audience}, role {role}{valid_en}"),
+        format!("público {audience}, função {role}{valid_pt}"),
     ))
 }
 
@@ -157,7 +164,7 @@ mod tests {
         })
     }
 
-    fn check(claims: serde_json::Value) -> Result<String, InspectionProblem> {
+    fn check(claims: serde_json::Value) -> Result<Words, InspectionProblem> {
         check_with(claims, TENANT)
     }
 
@@ -188,7 +195,7 @@ mod tests {
         );
     }
 
-    fn check_with(claims: serde_json::Value, tenant: &str) -> Result<String, InspectionProblem> {
+    fn check_with(claims: serde_json::Value, tenant: &str) -> Result<Words, InspectionProblem> {
         inspect(
             &token(claims),
             GLOBAL,
@@ -208,7 +215,10 @@ mod tests {
     #[test]
     fn an_exchange_token_with_the_role_passes() {
         let summary = check(good()).unwrap();
-        assert!(summary.contains("valid for 60 more minutes"), "{summary}");
+        assert!(
+            summary.en.contains("valid for 60 more minutes"),
+            "{summary}"
+        );
         assert!(check(with("aud", "00000002-0000-0ff1-ce00-000000000000".into())).is_ok());
     }
 

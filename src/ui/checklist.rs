@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use crate::api::report::{StepResult, StepStatus};
-use crate::i18n::texts;
+use crate::i18n::{lang, texts};
 
 /// The test's steps in order: passed, failed, or skipped after a failure, each with its
 /// duration and what was seen.
@@ -29,6 +29,7 @@ fn step_view(result: StepResult) -> impl IntoView {
         StepStatus::Skipped => ("skipped", "–"),
     };
     let status = (t.step_status)(result.status);
+    let quoted = result.detail.en == result.detail.pt_br;
     let timing = (result.status != StepStatus::Skipped).then(|| format!("{} ms", result.millis));
     view! {
         <li class=format!("step {class}") data-status=class>
@@ -36,7 +37,9 @@ fn step_view(result: StepResult) -> impl IntoView {
             <span class="label">{(t.step_label)(result.step)}</span>
             <span class="sr-only">{format!(" ({status})")}</span>
             <span class="timing">{timing}</span>
-            <span class="step-detail">{result.detail}</span>
+            // Words the same in every language are quoted (a server's reply, an error's
+            // own text): marked as English for screen readers.
+            <span class="step-detail" lang=quoted.then_some("en")>{result.detail.get(lang()).to_owned()}</span>
         </li>
     }
 }

@@ -86,7 +86,8 @@ fn failure_view(failure: Failure) -> impl IntoView {
     view! {
         <h2 id="failure-title">{t.failed_at} <span class="step">{(t.step_label)(failure.step)}</span></h2>
         <p class="summary">{summary} " " {code}</p>
-        <pre class="detail">{failure.detail}</pre>
+        // The server's own words, as it sent them (English, from Microsoft).
+        <pre class="detail" lang="en">{failure.detail}</pre>
         {field}
         <p class="fix"><strong>{t.what_to_do}</strong>{fix}</p>
         {references}

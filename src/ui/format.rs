@@ -62,4 +62,3 @@ mod browser {
         None
     }
 }
-

@@ -120,9 +120,7 @@ pub fn RelayPanel(overview: RwSignal<RelayOverview>) -> impl IntoView {
                     {move || senders_problem.get()}
                 </p>
                 <button type="submit" disabled=move || save_senders.pending().get()>{t.update_allowed}</button>
-                <span class="hint" role="status">
-                    {move || senders_saved.get().then_some(t.allowed_saved)}
-                </span>
+                {move || senders_saved.get().then(|| view! { <span class="hint">" "{t.allowed_saved}</span> })}
             </form>
             <h3>{t.credentials}</h3>
             <p class="hint">{t.credentials_hint}</p>
@@ -281,7 +279,7 @@ fn outbox_table(
                     <td class="status">{(t.message_status)(entry.status)}</td>
                     <td>{entry.attempts}</td>
                     <td>{move || next.map(when).unwrap_or_default()}</td>
-                    <td class="last-error">{entry.last_error.clone().unwrap_or_default()}</td>
+                    <td class="last-error" lang="en">{entry.last_error.clone().unwrap_or_default()}</td>
                     <td>
                         {actionable.then(|| view! {
                             <button type="button" on:click=move |_| { act.dispatch((retry_id.clone(), OutboxAction::RetryNow)); }>

@@ -14,7 +14,7 @@ pub fn TranscriptPanel(text: Signal<Option<String>>) -> impl IntoView {
                 <details class="transcript">
                     <summary>{t.transcript}</summary>
                     <p class="hint">{t.transcript_hint}</p>
-                    <pre id="transcript-text">{body}</pre>
+                    <pre id="transcript-text" lang="en">{body}</pre>
                     <CopyButton text=Signal::derive(move || copy.clone()) label=t.copy_transcript />
                 </details>
             }

@@ -43,6 +43,7 @@ async fn the_mailbox_opens_read_only_and_its_messages_are_counted() {
     assert!(
         examine
             .detail
+            .en
             .starts_with("INBOX holds 3 messages, UIDVALIDITY "),
         "{}",
         examine.detail
@@ -117,7 +118,10 @@ async fn a_mailbox_the_token_may_not_open_is_refused_at_authenticate_in_the_serv
     assert_eq!(failure.step, Step::ImapAuthenticate, "{failure:?}");
     assert_eq!(failure.code.as_deref(), Some("NO"));
     assert!(failure.detail.starts_with("NO "), "{failure:?}");
-    assert!(failure.fix.en.contains("New-ServicePrincipal"), "{failure:?}");
+    assert!(
+        failure.fix.en.contains("New-ServicePrincipal"),
+        "{failure:?}"
+    );
 }
 
 /// The mailbox check against the fault peer's IMAP server in `mode`.
@@ -161,7 +165,10 @@ async fn a_cached_token_refused_at_authenticate_is_replaced_once() {
         "{second:?}"
     );
     assert!(
-        second.steps[1].detail.contains("cached token was refused"),
+        second.steps[1]
+            .detail
+            .en
+            .contains("cached token was refused"),
         "{}",
         second.steps[1].detail
     );
@@ -250,7 +257,10 @@ async fn exchanges_refusals_name_the_missing_setup_step() {
     let (report, _) = imap_fault("silent").await;
     let failure = failed(&report);
     assert_eq!(failure.step, Step::ImapTls);
-    assert!(failure.summary.en.contains("stopped answering"), "{failure:?}");
+    assert!(
+        failure.summary.en.contains("stopped answering"),
+        "{failure:?}"
+    );
 }
 
 #[tokio::test]

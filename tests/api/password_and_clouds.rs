@@ -148,7 +148,10 @@ async fn the_cloud_chooses_the_token_scope_and_audience() {
         .find(|s| s.step == Step::TokenInspection)
         .expect("inspection step");
     assert!(
-        inspection.detail.contains("https://outlook.office365.us"),
+        inspection
+            .detail
+            .en
+            .contains("https://outlook.office365.us"),
         "{}",
         inspection.detail
     );

@@ -190,7 +190,9 @@ async fn invalid_input_is_refused_with_the_browsers_messages_and_sends_nothing()
     assert_eq!(Field::Name.message(&form.name).as_ref(), Some(name));
     assert_eq!(
         errors.get(Field::ClientSecret),
-        Some(&FieldError::ClientSecret(ClientSecretError::LooksLikeSecretId))
+        Some(&FieldError::ClientSecret(
+            ClientSecretError::LooksLikeSecretId
+        ))
     );
     assert_eq!(errors.iter().count(), 2);
     assert!(peers.messages().await.is_empty());
@@ -357,7 +359,7 @@ async fn the_report_lists_every_step_in_order_with_its_status() {
         report.steps
     );
     let data = report.steps.last().expect("data step");
-    assert!(data.detail.starts_with("250"), "{}", data.detail);
+    assert!(data.detail.en.starts_with("250"), "{}", data.detail);
 
     let wrong = smtp_setup::domain::SmtpForm {
         client_secret: "Wrong8Q~not-the-secret".into(),

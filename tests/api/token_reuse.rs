@@ -22,7 +22,7 @@ async fn a_second_test_reuses_the_token_and_a_changed_secret_does_not() {
     let token_step = &report.steps[1];
     assert_eq!(token_step.step, Step::TokenRequest);
     assert!(
-        token_step.detail.starts_with("reused a cached token"),
+        token_step.detail.en.starts_with("reused a cached token"),
         "{}",
         token_step.detail
     );
@@ -71,7 +71,10 @@ async fn a_cached_token_refused_at_auth_is_replaced_once() {
         report.outcome
     );
     assert!(
-        report.steps[1].detail.contains("cached token was refused"),
+        report.steps[1]
+            .detail
+            .en
+            .contains("cached token was refused"),
         "{}",
         report.steps[1].detail
     );

@@ -61,7 +61,11 @@ async fn the_transcript_shows_the_dialogue_with_the_credentials_redacted() {
         .iter()
         .find(|s| s.step == Step::StartTls)
         .expect("STARTTLS step");
-    assert!(tls.detail.starts_with("TLS 1.3, TLS13_"), "{}", tls.detail);
+    assert!(
+        tls.detail.en.starts_with("TLS 1.3, TLS13_"),
+        "{}",
+        tls.detail
+    );
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 //! IMAP over TLS up to INBOX opened read-only and a clean logout.
 
 use super::token::{Attempted, Target, TokenSource};
-use super::{failed, Checks, Recorder, StepFailed};
+use super::{every_field_valid, failed, Checks, Recorder, StepFailed};
 use crate::api::report::{Failure, Step, TestOutcome, TestReport};
 use crate::domain::{MicrosoftOAuthConfig, SendConfig, SmtpForm, StoredSecrets};
 use crate::server::diagnosis;
@@ -20,7 +20,7 @@ impl Checks {
         let mut run = Recorder::new(&Step::MAILBOX_ACCESS, self.timeouts.total);
         let parsed = form
             .parse(stored)
-            .map(|config| (config, "every field is valid".to_owned()));
+            .map(|config| (config, every_field_valid()));
         let (outcome, mailbox) = match run.record(Step::Inputs, parsed) {
             Err(refused) => (TestOutcome::Invalid(refused.error), None),
             Ok(SendConfig::Password(config)) => (

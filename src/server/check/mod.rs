@@ -11,7 +11,7 @@ pub mod token;
 
 use std::sync::Arc;
 
-pub use recorder::{failed, Observed, Recorder, StepFailed};
+pub use recorder::{every_field_valid, failed, Observed, Recorder, StepFailed};
 
 use self::token::Tokens;
 use super::settings::{Endpoint, ServerSettings, Timeouts};

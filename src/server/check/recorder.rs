@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::api::report::{
-    Failure, Speaker, Step, StepResult, StepStatus, TestOutcome, TestReport, TranscriptLine,
+    Failure, Speaker, Step, StepResult, StepStatus, TestOutcome, TestReport, TranscriptLine, Words,
 };
 use crate::server::deadline::{Deadline, TimedOut};
 use crate::server::wire::{Party, Transcript};
@@ -16,23 +16,28 @@ use crate::server::wire::{Party, Transcript};
 /// What a passed step saw: the checklist's words, and a value later steps need.
 pub trait Observed {
     type Value;
-    fn split(self) -> (Self::Value, String);
+    fn split(self) -> (Self::Value, Words);
 }
 
 /// Only words (most protocol steps).
-impl Observed for String {
+impl Observed for Words {
     type Value = ();
-    fn split(self) -> ((), String) {
+    fn split(self) -> ((), Words) {
         ((), self)
     }
 }
 
 /// A value and the words that describe it.
-impl<V> Observed for (V, String) {
+impl<V> Observed for (V, Words) {
     type Value = V;
-    fn split(self) -> (V, String) {
+    fn split(self) -> (V, Words) {
         self
     }
+}
+
+/// What the Inputs step saw when the form parsed.
+pub fn every_field_valid() -> Words {
+    Words::new("every field is valid", "todos os campos são válidos")
 }
 
 /// A step that failed, and the error that failed it (for the diagnosis).
@@ -105,9 +110,10 @@ impl Recorder {
                 let (value, detail) = observed.split();
                 (StepStatus::Passed, detail, Ok(value))
             }
+            // The error's own (technical) words; the failure panel explains it.
             Err(error) => (
                 StepStatus::Failed,
-                error.to_string(),
+                Words::same(error.to_string()),
                 Err(StepFailed { step, error }),
             ),
         };
@@ -121,7 +127,7 @@ impl Recorder {
     }
 
     /// Records a step that passed without any work to bound (a token from the cache).
-    pub fn passed(&mut self, step: Step, detail: String) {
+    pub fn passed(&mut self, step: Step, detail: Words) {
         let _ = self.record::<_, std::convert::Infallible>(step, Ok(detail));
     }
 
@@ -184,7 +190,7 @@ impl Recorder {
                     step,
                     status: StepStatus::Skipped,
                     millis: 0,
-                    detail: String::new(),
+                    detail: Words::default(),
                 });
             }
         }
@@ -242,12 +248,12 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_step_is_bounded_timed_and_recorded_and_unreached_ones_are_skipped() {
         let mut run = Recorder::new(PLAN, Duration::from_secs(25));
-        let value = run.record(Step::Inputs, Ok::<_, Stuck>((7, "parsed".to_owned())));
+        let value = run.record(Step::Inputs, Ok::<_, Stuck>((7, Words::same("parsed"))));
         assert_eq!(value.unwrap(), 7);
         let passed = run
             .step(Step::Connect, Duration::from_secs(10), async {
                 tokio::time::sleep(Duration::from_millis(1500)).await;
-                Ok::<_, Stuck>("connected".to_owned())
+                Ok::<_, Stuck>(Words::same("connected"))
             })
             .await;
         assert!(passed.is_ok());
@@ -255,7 +261,7 @@ mod tests {
             .step(
                 Step::StartTls,
                 Duration::from_secs(2),
-                std::future::pending::<Result<String, Stuck>>(),
+                std::future::pending::<Result<Words, Stuck>>(),
             )
             .await;
         let StepFailed { step, error } = failed.unwrap_err();
@@ -267,7 +273,7 @@ mod tests {
         let (steps, _) = run.finish();
         let seen: Vec<_> = steps
             .iter()
-            .map(|s| (s.step, s.status, s.millis, s.detail.as_str()))
+            .map(|s| (s.step, s.status, s.millis, s.detail.en.as_str()))
             .collect();
         assert_eq!(
             seen,
@@ -288,7 +294,7 @@ mod tests {
             .step(
                 Step::Connect,
                 Duration::from_secs(10),
-                std::future::pending::<Result<String, Stuck>>(),
+                std::future::pending::<Result<Words, Stuck>>(),
             )
             .await;
         assert_eq!((failed.unwrap_err().error.0).0, Duration::from_secs(1));
@@ -300,13 +306,13 @@ mod tests {
         let mut first = run.attempt();
         let _ = first.record(
             Step::Connect,
-            Err::<String, _>(Stuck(TimedOut(Duration::ZERO))),
+            Err::<Words, _>(Stuck(TimedOut(Duration::ZERO))),
         );
         first.note("first dialogue");
         run.retried(first);
         run.note("trying again");
         let mut second = run.attempt();
-        let _ = second.record(Step::Connect, Ok::<_, Stuck>("connected".to_owned()));
+        let _ = second.record(Step::Connect, Ok::<_, Stuck>(Words::same("connected")));
         run.keep(second);
         let (steps, transcript) = run.finish();
         assert_eq!(steps[1].status, StepStatus::Passed);

@@ -9,7 +9,7 @@ use lettre::address::Envelope;
 
 use super::delivery::KeptConnection;
 use super::token::{Attempted, Target, TokenSource};
-use super::{failed, Checks, Recorder};
+use super::{every_field_valid, failed, Checks, Recorder};
 use crate::api::report::{Failure, Step, TestOutcome, TestReport};
 use crate::domain::{MicrosoftOAuthConfig, PasswordConfig, SendConfig, SmtpForm, StoredSecrets};
 use crate::server::diagnosis;
@@ -45,7 +45,7 @@ impl Checks {
         let mut run = Recorder::new(Step::plan(form.auth_type), self.timeouts.total);
         let parsed = form
             .parse(stored)
-            .map(|config| (config, "every field is valid".to_owned()));
+            .map(|config| (config, every_field_valid()));
         let (outcome, recipient) = match run.record(Step::Inputs, parsed) {
             Err(refused) => {
                 let errors = refused.error;

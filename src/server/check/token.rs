@@ -1,6 +1,7 @@
 //! The steps every Microsoft check begins with: a client-credentials token (from the
 //! cache while it is good), then its inspection, before any mail server sees it.
 
+use crate::api::report::Words;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -99,13 +100,13 @@ impl Tokens {
             TokenSource::Fresh => None,
         };
         if let Some((token, left)) = cached {
-            run.passed(
-                Step::TokenRequest,
-                format!(
-                    "reused a cached token (reusable for {} more minutes)",
-                    left.as_secs() / 60
-                ),
-            );
+            run.passed(Step::TokenRequest, {
+                let minutes = left.as_secs() / 60;
+                Words::new(
+                    format!("reused a cached token (reusable for {minutes} more minutes)"),
+                    format!("token em cache reutilizado (reutilizável por mais {minutes} minutos)"),
+                )
+            });
             return Ok(Obtained {
                 token,
                 cached: true,
@@ -119,9 +120,12 @@ impl Tokens {
             secret: &config.client_secret,
             scope: &target.scope,
         };
-        let retried = match source {
-            TokenSource::Fresh => " (the cached token was refused)",
-            TokenSource::CacheFirst => "",
+        let (retried_en, retried_pt) = match source {
+            TokenSource::Fresh => (
+                " (the cached token was refused)",
+                " (o token em cache foi recusado)",
+            ),
+            TokenSource::CacheFirst => ("", ""),
         };
         let deadline = run.deadline();
         // The request bounds each of its attempts itself; the step has what is left.
@@ -132,7 +136,11 @@ impl Tokens {
                     .client
                     .request_token(&request, &deadline, self.attempt_timeout)
                     .await?;
-                Ok((token, format!("token issued by {authority}{retried}")))
+                let issued = Words::new(
+                    format!("token issued by {authority}{retried_en}"),
+                    format!("token emitido por {authority}{retried_pt}"),
+                );
+                Ok((token, issued))
             })
             .await
             .map_err(|failed| diagnosis::entra::token_failure(&failed.error, authority))?;

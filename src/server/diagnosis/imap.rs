@@ -36,7 +36,10 @@ pub fn needs_microsoft() -> Failure {
 /// The server's words follow: they are Exchange's own, in English.
 fn read_below(what: (&str, &str)) -> Words {
     words(
-        format!("Read the server's words below; the transcript shows {}.", what.0),
+        format!(
+            "Read the server's words below; the transcript shows {}.",
+            what.0
+        ),
         format!(
             "Leia as palavras do servidor abaixo (em inglês, como ele as enviou); a transcrição \
              mostra {}.",

@@ -7,7 +7,8 @@ use crate::domain::Field;
 use crate::server::token_inspection::InspectionProblem;
 
 pub fn failure(problem: &InspectionProblem) -> Failure {
-    let at = |summary: Words| Failure::at(Step::TokenInspection, summary).detail(problem.to_string());
+    let at =
+        |summary: Words| Failure::at(Step::TokenInspection, summary).detail(problem.to_string());
     match problem {
         InspectionProblem::MissingRole { role, .. } => at(words(
             format!(

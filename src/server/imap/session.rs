@@ -1,6 +1,7 @@
 //! One IMAP session, a method per step of the check. Each returns what it saw, in words
 //! for the checklist, or why it failed; bounding and recording the steps is the caller's.
 
+use crate::api::report::Words;
 use std::sync::Arc;
 
 use secrecy::ExposeSecret as _;
@@ -48,14 +49,17 @@ impl Session {
         self.wire.into_transcript()
     }
 
-    pub async fn connect(&mut self) -> Result<String, ImapError> {
+    pub async fn connect(&mut self) -> Result<Words, ImapError> {
         let endpoint = self.endpoint.clone();
         self.wire.connect(&endpoint.host, endpoint.port).await?;
-        Ok(format!("TCP connection to {endpoint} open"))
+        Ok(Words::new(
+            format!("TCP connection to {endpoint} open"),
+            format!("Conexão TCP com {endpoint} aberta"),
+        ))
     }
 
     /// TLS at once (port 993), then the server's greeting.
-    pub async fn secure(&mut self) -> Result<String, ImapError> {
+    pub async fn secure(&mut self) -> Result<Words, ImapError> {
         let host = self.endpoint.host.clone();
         let agreed = self.wire.upgrade(self.tls.clone(), &host).await?;
         let greeting = self.wire.read_line().await?;
@@ -69,14 +73,15 @@ impl Session {
             return Err(ImapError::Unexpected(greeting.clone()));
         };
         self.note_capabilities(words);
-        Ok(format!(
-            "{agreed}; certificate valid for {host}; the server greets: {}",
-            response::without_code(words)
+        let greeting = response::without_code(words);
+        Ok(Words::new(
+            format!("{agreed}; certificate valid for {host}; the server greets: {greeting}"),
+            format!("{agreed}; certificado válido para {host}; o servidor saúda: {greeting}"),
         ))
     }
 
     /// `CAPABILITY`: the server must offer `AUTH=XOAUTH2`.
-    pub async fn capabilities(&mut self) -> Result<String, ImapError> {
+    pub async fn capabilities(&mut self) -> Result<Words, ImapError> {
         let tag = self.send("CAPABILITY", None).await?;
         let mut listed = Vec::new();
         self.until_done(&tag, |untagged| {
@@ -100,15 +105,21 @@ impl Session {
             });
         }
         Ok(if offers("SASL-IR") {
-            "AUTH=XOAUTH2 offered, with SASL-IR (the token goes on the command line)".to_owned()
+            Words::new(
+                "AUTH=XOAUTH2 offered, with SASL-IR (the token goes on the command line)",
+                "AUTH=XOAUTH2 oferecido, com SASL-IR (o token vai na linha do comando)",
+            )
         } else {
-            "AUTH=XOAUTH2 offered (the token goes after the server's +)".to_owned()
+            Words::new(
+                "AUTH=XOAUTH2 offered (the token goes after the server's +)",
+                "AUTH=XOAUTH2 oferecido (o token vai depois do + do servidor)",
+            )
         })
     }
 
     /// `AUTHENTICATE XOAUTH2` as `user` with an access token. An error challenge (`+`
     /// with base64 JSON) is answered with an empty line, which yields the real refusal.
-    pub async fn authenticate(&mut self, user: &str, token: &str) -> Result<String, ImapError> {
+    pub async fn authenticate(&mut self, user: &str, token: &str) -> Result<Words, ImapError> {
         let initial = sasl::xoauth2_initial_response(user, token);
         let initial = initial.expose_secret();
         let sasl_ir = self.capabilities.iter().any(|c| c == "SASL-IR");
@@ -128,14 +139,15 @@ impl Session {
             tag
         };
         let done = self.until_done_answering(&tag).await?;
-        Ok(format!(
-            "AUTHENTICATE accepted: {}",
-            response::without_code(&done)
+        let done = response::without_code(&done);
+        Ok(Words::new(
+            format!("AUTHENTICATE accepted: {done}"),
+            format!("AUTHENTICATE aceito: {done}"),
         ))
     }
 
     /// `EXAMINE INBOX`: read-only, so nothing in the mailbox changes.
-    pub async fn examine(&mut self) -> Result<(Examined, String), ImapError> {
+    pub async fn examine(&mut self) -> Result<(Examined, Words), ImapError> {
         let tag = self.send("EXAMINE INBOX", None).await?;
         let mut messages = None;
         let mut uid_validity = None;
@@ -158,18 +170,19 @@ impl Session {
         let validity = uid_validity
             .map(|v| format!(", UIDVALIDITY {v}"))
             .unwrap_or_default();
-        let detail = format!(
-            "INBOX holds {} messages{validity}, opened read-only",
-            examined.messages
+        let count = examined.messages;
+        let detail = Words::new(
+            format!("INBOX holds {count} messages{validity}, opened read-only"),
+            format!("A INBOX tem {count} mensagens{validity}, aberta somente para leitura"),
         );
         Ok((examined, detail))
     }
 
     /// `LOGOUT`: the server says `* BYE`, then OK.
-    pub async fn logout(&mut self) -> Result<String, ImapError> {
+    pub async fn logout(&mut self) -> Result<Words, ImapError> {
         let tag = self.send("LOGOUT", None).await?;
         match self.until_done(&tag, |_| {}).await {
-            Ok(_) | Err(ImapError::Bye(_)) => Ok("logged out".to_owned()),
+            Ok(_) | Err(ImapError::Bye(_)) => Ok(Words::new("logged out", "sessão encerrada")),
             Err(other) => Err(other),
         }
     }

@@ -2,6 +2,7 @@
 //! `connect`, `starttls`, `auth`, `send`). Each returns what it saw, in words for the
 //! checklist, or why it failed; bounding and recording the steps is the caller's.
 
+use crate::api::report::Words;
 use std::sync::Arc;
 
 use lettre::address::Envelope;
@@ -41,24 +42,28 @@ impl Session {
     }
 
     /// TCP, and for STARTTLS the greeting and EHLO in clear text.
-    pub async fn connect(&mut self) -> Result<String, SmtpError> {
+    pub async fn connect(&mut self) -> Result<Words, SmtpError> {
         let endpoint = self.destination.endpoint.clone();
         self.wire.connect(&endpoint.host, endpoint.port).await?;
         match self.destination.security {
             Security::StartTls => {
                 self.greet().await?;
-                Ok(format!(
-                    "{endpoint} answered as {}",
-                    self.capabilities.server
+                let server = &self.capabilities.server;
+                Ok(Words::new(
+                    format!("{endpoint} answered as {server}"),
+                    format!("{endpoint} respondeu como {server}"),
                 ))
             }
-            Security::ImplicitTls => Ok(format!("TCP connection to {endpoint} open")),
+            Security::ImplicitTls => Ok(Words::new(
+                format!("TCP connection to {endpoint} open"),
+                format!("Conexão TCP com {endpoint} aberta"),
+            )),
         }
     }
 
     /// STARTTLS and EHLO again over TLS; or, for implicit TLS, the handshake at once and
     /// then the greeting and EHLO.
-    pub async fn secure(&mut self) -> Result<String, SmtpError> {
+    pub async fn secure(&mut self) -> Result<Words, SmtpError> {
         let host = self.destination.endpoint.host.clone();
         let agreed = match self.destination.security {
             Security::StartTls => {
@@ -76,27 +81,33 @@ impl Session {
                 agreed
             }
         };
-        Ok(format!("{agreed}; certificate valid for {host}"))
+        Ok(Words::new(
+            format!("{agreed}; certificate valid for {host}"),
+            format!("{agreed}; certificado válido para {host}"),
+        ))
     }
 
     /// The first mechanism of `credentials` that the server offers (after TLS).
     pub fn mechanism(
         &self,
         credentials: &Credentials<'_>,
-    ) -> Result<(Mechanism, String), SmtpError> {
+    ) -> Result<(Mechanism, Words), SmtpError> {
         let wanted = credentials.mechanisms();
         let offered = wanted
             .iter()
             .copied()
             .find(|m| self.capabilities.offers(*m));
         match (offered, wanted.first()) {
-            (Some(mechanism), _) => Ok((
-                mechanism,
-                format!(
-                    "AUTH {mechanism} is offered by {}",
-                    self.capabilities.server
-                ),
-            )),
+            (Some(mechanism), _) => {
+                let server = &self.capabilities.server;
+                Ok((
+                    mechanism,
+                    Words::new(
+                        format!("AUTH {mechanism} is offered by {server}"),
+                        format!("AUTH {mechanism} é oferecido por {server}"),
+                    ),
+                ))
+            }
             (None, wanted) => Err(SmtpError::AuthNotOffered {
                 wanted: wanted.copied().unwrap_or(Mechanism::Plain),
                 offered: self.capabilities.auth.clone(),
@@ -108,7 +119,7 @@ impl Session {
         &mut self,
         credentials: &Credentials<'_>,
         mechanism: Mechanism,
-    ) -> Result<String, SmtpError> {
+    ) -> Result<Words, SmtpError> {
         let reply = match (credentials, mechanism) {
             (Credentials::XOAuth2 { user, token }, _) => {
                 let initial = sasl::xoauth2_initial_response(user, token);
@@ -138,11 +149,11 @@ impl Session {
                 self.initial_response(Mechanism::Plain, &initial).await?
             }
         };
-        Ok(expect(reply, |c| c == 235)?.to_string())
+        Ok(Words::same(expect(reply, |c| c == 235)?.to_string()))
     }
 
     /// MAIL FROM and one RCPT TO per recipient, with SMTPUTF8 when an address needs it.
-    pub async fn envelope(&mut self, envelope: &Envelope) -> Result<String, SmtpError> {
+    pub async fn envelope(&mut self, envelope: &Envelope) -> Result<Words, SmtpError> {
         let from = envelope.from().map(|a| a.to_string()).unwrap_or_default();
         let non_ascii = std::iter::once(from.as_str())
             .chain(envelope.to().iter().map(AsRef::as_ref))
@@ -163,19 +174,19 @@ impl Session {
                 |c| c == 250 || c == 251,
             )?;
         }
-        Ok(reply.to_string())
+        Ok(Words::same(reply.to_string()))
     }
 
     /// DATA, then the message, dot-stuffed and ending with `CRLF.CRLF`, in one write.
     /// Success means the server accepted the message.
-    pub async fn data(&mut self, message: &[u8]) -> Result<String, SmtpError> {
+    pub async fn data(&mut self, message: &[u8]) -> Result<Words, SmtpError> {
         expect(self.command("DATA").await?, |c| c == 354)?;
         let transcript = self.wire.transcript();
         transcript.note(format!("[message: {} octets, not shown]", message.len()));
         transcript.push(Party::Client, ".");
         self.wire.write_all(&dot_stuff(message)).await?;
         let reply = expect(self.read_reply().await?, |c| c == 250)?;
-        Ok(reply.to_string())
+        Ok(Words::same(reply.to_string()))
     }
 
     pub async fn quit(&mut self) -> Result<Reply, SmtpError> {

@@ -87,7 +87,12 @@ mod tests {
     fn only_a_path_here_is_gone_back_to() {
         assert!(is_local_path("/"));
         assert!(is_local_path("/login"));
-        for elsewhere in ["//evil.example", "https://evil.example", "/\\evil.example", "login"] {
+        for elsewhere in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "login",
+        ] {
             assert!(!is_local_path(elsewhere), "{elsewhere}");
         }
     }

@@ -8,8 +8,8 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use secrecy::ExposeSecret as _;
 
-use crate::server::admin::{Admin, SessionKey, SignIn, SESSION_COOKIE, SESSION_LIFETIME};
 use crate::i18n::Lang;
+use crate::server::admin::{Admin, SessionKey, SignIn, SESSION_COOKIE, SESSION_LIFETIME};
 use crate::server::store::Store;
 
 use super::language;

@@ -4,8 +4,8 @@
 pub mod api_errors;
 pub mod guard;
 pub mod headers;
-pub mod language;
 pub mod health;
+pub mod language;
 pub mod login;
 pub mod page;
 pub mod relay_api;

@@ -91,10 +91,9 @@ impl PageState {
             }
             TestOutcome::Invalid(errors) => self.refused(&errors),
             TestOutcome::Failed(failure) => self.problem.set(Some(Problem::Failed(failure))),
-            TestOutcome::RateLimited { retry_after_secs } => self.notice(
-                t.too_many_tests_title,
-                (t.too_many_tests)(retry_after_secs),
-            ),
+            TestOutcome::RateLimited { retry_after_secs } => {
+                self.notice(t.too_many_tests_title, (t.too_many_tests)(retry_after_secs))
+            }
         }
     }
 
