@@ -107,6 +107,7 @@ pub const TEXTS: Texts = Texts {
     field_to_check: "Field to check: ",
     what_to_do: "What to do: ",
     copy_named: |name| format!("Copy the {name}"),
+    reference_name: str::to_owned,
 
     test_report: "Test report",
     step_label,

@@ -119,6 +119,12 @@ pub const TEXTS: Texts = Texts {
     field_to_check: "Campo a verificar: ",
     what_to_do: "O que fazer: ",
     copy_named: |name| format!("Copiar o {name}"),
+    // Support asks for them by their English names: kept beside ours.
+    reference_name: |name| match name {
+        "Trace ID" => "ID de rastreamento (Trace ID)".to_owned(),
+        "Correlation ID" => "ID de correlação (Correlation ID)".to_owned(),
+        other => other.to_owned(),
+    },
 
     test_report: "Relatório do teste",
     step_label,

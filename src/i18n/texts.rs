@@ -79,6 +79,8 @@ pub struct Texts {
     pub field_to_check: &'static str,
     pub what_to_do: &'static str,
     pub copy_named: fn(&str) -> String,
+    /// An identifier Microsoft support asks for, by its English name ("Trace ID").
+    pub reference_name: fn(&str) -> String,
 
     // The checklist and the transcript.
     pub test_report: &'static str,

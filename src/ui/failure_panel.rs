@@ -68,6 +68,7 @@ fn failure_view(failure: Failure) -> impl IntoView {
                     .references
                     .into_iter()
                     .map(|(name, value)| {
+                        let name = (t.reference_name)(&name);
                         let label = (t.copy_named)(&name);
                         let copy = value.clone();
                         view! {
@@ -87,7 +88,7 @@ fn failure_view(failure: Failure) -> impl IntoView {
         <h2 id="failure-title">{t.failed_at} <span class="step">{(t.step_label)(failure.step)}</span></h2>
         <p class="summary">{summary} " " {code}</p>
         // The server's own words, as it sent them (English, from Microsoft).
-        <pre class="detail" lang="en">{failure.detail}</pre>
+        {(!failure.detail.is_empty()).then(|| view! { <pre class="detail" lang="en">{failure.detail}</pre> })}
         {field}
         <p class="fix"><strong>{t.what_to_do}</strong>{fix}</p>
         {references}

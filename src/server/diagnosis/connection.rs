@@ -63,13 +63,14 @@ pub fn timeout(step: Step, limit: std::time::Duration, peer: &Peer<'_>) -> Failu
     let server = peer.server;
     let (en, pt) = peer.kind.the();
     let (en_, pt_) = (capital(en), capital(pt));
-    let failure = if step == peer.connect_step {
+    let secs = limit.as_secs().max(1);
+    if step == peer.connect_step {
         let (note_en, note_pt) = peer.kind.port_note();
         Failure::at(
             step,
             words(
-                format!("{en_} did not answer in time."),
-                format!("{pt_} não respondeu a tempo."),
+                format!("{en_} did not answer within {secs} s."),
+                format!("{pt_} não respondeu em {secs} s."),
             ),
         )
         .fix(words(
@@ -86,13 +87,12 @@ pub fn timeout(step: Step, limit: std::time::Duration, peer: &Peer<'_>) -> Failu
         Failure::at(
             step,
             words(
-                format!("{en_} stopped answering."),
-                format!("{pt_} parou de responder."),
+                format!("{en_} stopped answering (nothing within {secs} s)."),
+                format!("{pt_} parou de responder (nada em {secs} s)."),
             ),
         )
         .fix(try_again(en, pt))
-    };
-    failure.detail(format!("No answer within {} s.", limit.as_secs().max(1)))
+    }
 }
 
 fn try_again(en: &str, pt: &str) -> Words {
@@ -152,7 +152,6 @@ pub fn wire(step: Step, error: &WireError, peer: &Peer<'_>) -> Option<Failure> {
                 format!("{pt_} fechou a conexão enquanto a mensagem era enviada."),
             ),
         )
-        .detail("The connection closed before the server accepted the message.")
         .fix(maybe_delivered().then(&words(
             "If it keeps happening, check the network path and the server's message size \
              limit.",
@@ -166,7 +165,6 @@ pub fn wire(step: Step, error: &WireError, peer: &Peer<'_>) -> Option<Failure> {
                 format!("{pt_} fechou a conexão."),
             ),
         )
-        .detail("The server closed the connection without a reply.")
         .fix(words(
             format!(
                 "Check that {server} is the right server and that this host's address is not \

@@ -25,7 +25,6 @@ pub fn needs_microsoft() -> Failure {
             "A verificação da caixa de correio é para o tipo de autenticação Microsoft (OAuth2).",
         ),
     )
-    .detail("Authentication type: Username and password")
     .fix(words(
         "Choose Microsoft (OAuth2) to check that the application can read the mailbox.",
         "Escolha Microsoft (OAuth2) para verificar se o aplicativo consegue ler a caixa de \

@@ -61,7 +61,6 @@ pub fn failure(failed: &StepFailed<SmtpError>, context: &Context<'_>) -> Failure
                 "O servidor SMTP não oferece STARTTLS, então nada foi enviado.",
             ),
         )
-        .detail("STARTTLS is not in the server's EHLO reply.")
         .fix(words(
             "smtp-setup never sends credentials over an unencrypted connection. Use a server \
              that supports STARTTLS on this port (smtp.office365.com:587).",
