@@ -82,7 +82,7 @@ fn labels(lang: Lang) -> Vec<String> {
         .map(str::to_owned),
     );
     all.push((t.test_sent)("a@contoso.com"));
-    all.push((t.too_many_tests)(30));
+    all.push((t.too_many_tests)("30"));
     all
 }
 

@@ -58,10 +58,11 @@ pub struct Texts {
 
     // What the last action said.
     pub test_sent: fn(&str) -> String,
-    pub mailbox_opened: fn(&str, u32) -> String,
+    /// The mailbox, and how many messages INBOX holds (already in the reader's format).
+    pub mailbox_opened: fn(&str, &str) -> String,
     pub saved: &'static str,
     pub too_many_tests_title: &'static str,
-    pub too_many_tests: fn(u64) -> String,
+    pub too_many_tests: fn(&str) -> String,
     pub conflict_title: &'static str,
     pub conflict: fn(i64) -> String,
     pub signed_out_title: &'static str,

@@ -28,6 +28,13 @@ pub fn instant(rfc3339: &str) -> String {
         .unwrap_or_else(|| utc(rfc3339))
 }
 
+/// A count in the page's language (`1.234` in pt-BR, `1,234` in English), for words
+/// the browser makes after an action (never in the server's HTML, which must hydrate
+/// unchanged).
+pub fn count(n: u64) -> String {
+    browser::number(n, lang()).unwrap_or_else(|| n.to_string())
+}
+
 fn utc(rfc3339: &str) -> String {
     format!(
         "{} UTC",
@@ -52,6 +59,15 @@ mod browser {
         js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into()).ok()?;
         date.to_locale_string(lang.tag(), &options).as_string()
     }
+
+    pub fn number(n: u64, lang: Lang) -> Option<String> {
+        // Counts stay far below 2^53: exact as a JavaScript number.
+        #[allow(clippy::cast_precision_loss)]
+        let value = n as f64;
+        js_sys::Number::from(value)
+            .to_locale_string(lang.tag())
+            .as_string()
+    }
 }
 
 #[cfg(not(feature = "hydrate"))]
@@ -59,6 +75,10 @@ mod browser {
     use crate::i18n::Lang;
 
     pub fn local(_rfc3339: &str, _lang: Lang) -> Option<String> {
+        None
+    }
+
+    pub fn number(_n: u64, _lang: Lang) -> Option<String> {
         None
     }
 }

@@ -9,6 +9,7 @@ use crate::api::{ApiError, TestAnswer};
 use crate::domain::FieldErrors;
 use crate::i18n::texts;
 use crate::ui::failure_panel::Problem;
+use crate::ui::format::count;
 
 #[derive(Clone, Copy)]
 pub struct PageState {
@@ -87,13 +88,16 @@ impl PageState {
                 self.toast.set(Some((t.test_sent)(&recipient)));
             }
             TestOutcome::MailboxOpened { mailbox, messages } => {
-                self.toast.set(Some((t.mailbox_opened)(&mailbox, messages)));
+                let messages = count(u64::from(messages));
+                self.toast
+                    .set(Some((t.mailbox_opened)(&mailbox, &messages)));
             }
             TestOutcome::Invalid(errors) => self.refused(&errors),
             TestOutcome::Failed(failure) => self.problem.set(Some(Problem::Failed(failure))),
-            TestOutcome::RateLimited { retry_after_secs } => {
-                self.notice(t.too_many_tests_title, (t.too_many_tests)(retry_after_secs))
-            }
+            TestOutcome::RateLimited { retry_after_secs } => self.notice(
+                t.too_many_tests_title,
+                (t.too_many_tests)(&count(retry_after_secs)),
+            ),
         }
     }
 
