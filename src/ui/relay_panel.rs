@@ -270,6 +270,9 @@ fn outbox_table(
             );
             let (retry_id, delete_id) = (entry.id.clone(), entry.id.clone());
             let (accepted, next) = (entry.accepted_at, entry.next_attempt_at);
+            // The server's words are the same in every language, and English.
+            let quoted = entry.last_error.as_ref().is_some_and(|w| w.en == w.pt_br);
+            let last_error = entry.last_error.as_ref().map(|w| w.get(lang()).to_owned());
             view! {
                 <tr class=entry.status.key() data-id=entry.id.clone()>
                     <td>{move || when(accepted)}</td>
@@ -279,7 +282,7 @@ fn outbox_table(
                     <td class="status">{(t.message_status)(entry.status)}</td>
                     <td>{entry.attempts}</td>
                     <td>{move || next.map(when).unwrap_or_default()}</td>
-                    <td class="last-error" lang="en">{entry.last_error.clone().unwrap_or_default()}</td>
+                    <td class="last-error" lang=quoted.then_some("en")>{last_error}</td>
                     <td>
                         {actionable.then(|| view! {
                             <button type="button" on:click=move |_| { act.dispatch((retry_id.clone(), OutboxAction::RetryNow)); }>

@@ -299,7 +299,7 @@ async fn a_busy_exchange_is_retried_and_a_missing_recipient_fails_with_its_words
     busy_rig.save_configuration().await;
     let id = queued_id(&busy_rig.send_one(&[]).await);
     let entry = busy_rig.until_status(&id, MessageStatus::Retrying).await;
-    let error = entry.last_error.expect("the server's words");
+    let error = entry.last_error.expect("the server's words").en;
     assert!(error.contains("4.7.500 Server busy"), "{error}");
     let due = entry.next_attempt_at.expect("a next attempt");
     assert!(
@@ -321,7 +321,7 @@ async fn a_busy_exchange_is_retried_and_a_missing_recipient_fails_with_its_words
     let id = queued_id(&rig.send_one(&[]).await);
     let entry = rig.until_status(&id, MessageStatus::Failed).await;
     assert_eq!(entry.attempts, 1, "a permanent refusal is not retried");
-    let error = entry.last_error.expect("the server's words");
+    let error = entry.last_error.expect("the server's words").en;
     assert!(
         error.contains("550 5.1.10 RESOLVER.ADR.RecipientNotFound"),
         "{error}"
@@ -578,7 +578,7 @@ async fn also_allowed_senders_are_saved_from_the_page_and_let_their_messages_in(
     // Now accepted; Exchange (here the peer) has the last word on SendAs, in its words.
     let id = queued_id(&rig.send_one(&billing).await);
     let entry = rig.until_status(&id, MessageStatus::Failed).await;
-    let error = entry.last_error.expect("the server's words");
+    let error = entry.last_error.expect("the server's words").en;
     assert!(error.contains("5.2.252 SendAsDenied"), "{error}");
 }
 

@@ -69,7 +69,8 @@ pub struct OutboxEntry {
     /// Unix milliseconds; `None` once the message is sent or failed.
     pub next_attempt_at: Option<i64>,
     /// The last failure in the server's words (`550 5.1.10 RESOLVER.ADR.RecipientNotFound…`).
-    pub last_error: Option<String>,
+    /// The server's own words when it gave any (the same in every language), else ours.
+    pub last_error: Option<crate::api::report::Words>,
 }
 
 /// A relay credential as listed (its password is never shown again).

@@ -2,7 +2,9 @@
 //! message cannot go.
 
 use super::words;
-use crate::api::report::{Failure, Step};
+use crate::api::report::{Failure, Step, Words};
+use crate::domain::FieldErrors;
+use crate::i18n::Lang;
 
 /// An envelope address no mail server would take (the application sent it).
 pub fn unusable_envelope(error: &dyn std::error::Error) -> Failure {
@@ -20,19 +22,48 @@ pub fn unusable_envelope(error: &dyn std::error::Error) -> Failure {
     ))
 }
 
-/// No configuration to send with: saved never, or no longer complete.
-pub fn no_configuration(why: &str) -> Failure {
+/// No configuration to send with: `why` it is missing.
+fn no_configuration(why: Words) -> Failure {
     Failure::at(
         Step::Inputs,
         words(
-            "There is no complete saved configuration to send with.",
-            "Não há uma configuração salva completa para enviar.",
-        ),
+            "There is no complete saved configuration to send with:",
+            "Não há uma configuração salva completa para enviar:",
+        )
+        .then(&why),
     )
-    .detail(why.to_owned())
     .fix(words(
         "Save the SMTP configuration on the page; queued messages then go out.",
         "Salve a configuração SMTP na página; as mensagens na fila então saem.",
+    ))
+}
+
+pub fn nothing_saved() -> Failure {
+    no_configuration(words("nothing is saved yet.", "nada foi salvo ainda."))
+}
+
+/// The store could not be read: its error is technical, shown as it is.
+pub fn unreadable_configuration(error: &dyn std::error::Error) -> Failure {
+    no_configuration(words(
+        "the store cannot be read.",
+        "o armazenamento não pode ser lido.",
+    ))
+    .detail(error.to_string())
+}
+
+/// Saved, but no longer complete (a field the parse now refuses).
+pub fn incomplete_configuration(errors: &FieldErrors) -> Failure {
+    let labels = |lang: Lang| {
+        let label = lang.texts().field_label;
+        errors
+            .iter()
+            .map(|(field, _)| label(field))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    no_configuration(words(
+        format!("these fields need attention: {}.", labels(Lang::En)),
+        format!("estes campos precisam de atenção: {}.", labels(Lang::PtBr)),
     ))
 }
 

@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use super::credentials::unix_millis;
 use super::Relay;
 use crate::api::relay::MessageStatus;
-use crate::api::report::Failure;
+use crate::api::report::{Failure, Words};
 use crate::domain::SendConfig;
 use crate::server::check::delivery::{KeptConnection, Undelivered};
 use crate::server::check::Checks;
@@ -129,7 +129,7 @@ async fn deliver(relay: &Relay, checks: &Checks, kept: &KeptConnection, due: Due
     let words = failure.as_ref().map(last_error);
     if let Err(error) = relay
         .store
-        .record_attempt(&id, status, now, next, words.as_deref())
+        .record_attempt(&id, status, now, next, words.as_ref())
         .await
     {
         // The message stays "sending" and is sent again at the next start.
@@ -143,7 +143,7 @@ async fn deliver(relay: &Relay, checks: &Checks, kept: &KeptConnection, due: Due
             %id,
             attempts,
             status = status.key(),
-            error = words.as_deref().unwrap_or_default(),
+            error = words.as_ref().map(|w| w.en.as_str()).unwrap_or_default(),
             "message not delivered"
         ),
     }
@@ -159,25 +159,23 @@ async fn saved_config(relay: &Relay) -> Result<(SendConfig, i64), Failure> {
     };
     let (saved, secrets) = stored
         .await
-        .map_err(|e| diagnosis::relay::no_configuration(&e.to_string()))?;
+        .map_err(|e| diagnosis::relay::unreadable_configuration(&e))?;
     if saved.version == 0 {
-        return Err(diagnosis::relay::no_configuration("nothing is saved yet"));
+        return Err(diagnosis::relay::nothing_saved());
     }
-    let config = saved.form.parse(&secrets).map_err(|errors| {
-        diagnosis::relay::no_configuration(&format!(
-            "these fields need attention: {}",
-            errors.labels().join(", ")
-        ))
-    })?;
+    let config = saved
+        .form
+        .parse(&secrets)
+        .map_err(|errors| diagnosis::relay::incomplete_configuration(&errors))?;
     Ok((config, saved.version))
 }
 
-/// What the Outbox shows: the server's own words when it gave any.
-fn last_error(failure: &Failure) -> String {
+/// What the Outbox shows: the server's own words when it gave any, else ours.
+fn last_error(failure: &Failure) -> Words {
     if failure.detail.is_empty() {
-        failure.summary.en.clone()
+        failure.summary.clone()
     } else {
-        failure.detail.clone()
+        Words::same(failure.detail.clone())
     }
 }
 

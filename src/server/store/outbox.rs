@@ -5,6 +5,7 @@
 
 use super::{known, Store, StoreError};
 use crate::api::relay::{MessageStatus, OutboxEntry};
+use crate::api::report::Words;
 
 /// How long an `Idempotency-Key` names the message it first came with.
 pub const IDEMPOTENCY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -71,7 +72,10 @@ impl EntryRow {
             status,
             attempts: self.attempts,
             next_attempt_at: (!status.is_final()).then_some(self.next_attempt_at),
-            last_error: self.last_error,
+            // Every language's words, as JSON; an older row kept one text.
+            last_error: self.last_error.map(|text| {
+                serde_json::from_str::<Words>(&text).unwrap_or_else(|_| Words::same(text))
+            }),
         })
     }
 }
@@ -201,8 +205,9 @@ impl Store {
         status: MessageStatus,
         now: i64,
         next_attempt_at: i64,
-        error: Option<&str>,
+        error: Option<&Words>,
     ) -> Result<(), StoreError> {
+        let error = error.and_then(|words| serde_json::to_string(words).ok());
         sqlx::query(
             "UPDATE outbox SET status = ?, next_attempt_at = ?, last_error = COALESCE(?, last_error),
                     finished_at = CASE WHEN ? THEN ? ELSE NULL END

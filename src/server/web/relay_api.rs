@@ -217,7 +217,7 @@ fn status_json(entry: &OutboxEntry) -> serde_json::Value {
         "status": entry.status.key(),
         "attempts": entry.attempts,
         "next_attempt_at": entry.next_attempt_at.map(utc),
-        "last_error": entry.last_error,
+        "last_error": entry.last_error.as_ref().map(|words| &words.en),
     })
 }
 
