@@ -1,10 +1,7 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
-
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 
-import { fillValidById, openPage, validValues } from './helpers';
+import { fillValidById, openPage, rememberRelayPassword, validValues } from './helpers';
 import { clearMessages, peer } from './peers';
 
 test.beforeEach(async () => {
@@ -24,13 +21,6 @@ async function expectNoViolations(page: Page, state: string) {
   expect(found, `axe violations: ${state}`).toEqual([]);
   // Control: axe did look at the page.
   expect(results.passes.length, `axe checked nothing: ${state}`).toBeGreaterThan(10);
-}
-
-// A relay password made here: `make e2e` searches the output and the database for it.
-function remember(password: string) {
-  const dir = path.join(__dirname, '../../target/e2e');
-  mkdirSync(dir, { recursive: true });
-  appendFileSync(path.join(dir, 'relay-passwords.txt'), `${password}\n`);
 }
 
 for (const [locale, scheme] of [['en-US', 'light'], ['pt-BR', 'light'], ['pt-BR', 'dark'], ['en-US', 'dark']] as const) {
@@ -73,7 +63,7 @@ for (const [locale, scheme] of [['en-US', 'light'], ['pt-BR', 'light'], ['pt-BR'
     const shown = page.locator('#new-credential-password');
     await expect(shown).toHaveText(/^[A-Za-z0-9_-]{32}$/);
     const password = (await shown.textContent()) ?? '';
-    remember(password);
+    rememberRelayPassword(password);
     const answer = await page.request.post('/api/v1/messages', {
       headers: { Authorization: `Basic ${Buffer.from(`${name}:${password}`).toString('base64')}` },
       data: { to: ['customer@fabrikam-test.com'], subject: `a11y ${name}`, text: 'Hello.' },

@@ -1,3 +1,6 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+
 import { expect, type Page } from '@playwright/test';
 
 import { adminToken, peer } from './peers';
@@ -46,4 +49,12 @@ export async function fillValidById(page: Page, overrides: Partial<Record<string
   for (const [label, value] of Object.entries(validValues(overrides))) {
     await page.locator(fieldIds[label]).fill(value ?? '');
   }
+}
+
+// A relay password a test made: `make e2e` searches the server's output and the database
+// for it (.ci/no-secrets.sh --extra).
+export function rememberRelayPassword(password: string) {
+  const dir = path.join(__dirname, '../../target/e2e');
+  mkdirSync(dir, { recursive: true });
+  appendFileSync(path.join(dir, 'relay-passwords.txt'), `${password}\n`);
 }

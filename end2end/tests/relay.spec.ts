@@ -1,17 +1,7 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
-
 import { expect, test } from '@playwright/test';
 
+import { rememberRelayPassword } from './helpers';
 import { adminToken, messages, peer } from './peers';
-
-// Relay passwords this run created: `make e2e` searches the server's output and the
-// database for them (.ci/no-secrets.sh --extra).
-function remember(password: string) {
-  const dir = path.join(__dirname, '../../target/e2e');
-  mkdirSync(dir, { recursive: true });
-  appendFileSync(path.join(dir, 'relay-passwords.txt'), `${password}\n`);
-}
 
 test('a relay credential made on the page sends through the relay, and the Outbox shows it', async ({ page, request }) => {
   await page.goto(`/login?token=${adminToken}`);
@@ -44,7 +34,7 @@ test('a relay credential made on the page sends through the relay, and the Outbo
   const shown = page.locator('#new-credential-password');
   await expect(shown).toHaveText(/^[A-Za-z0-9_-]{32}$/);
   const password = (await shown.textContent()) ?? '';
-  remember(password);
+  rememberRelayPassword(password);
   await expect(page.locator('#relay-example')).toContainText(`--auth-user erp-e2e --auth-password '${password}'`);
   await expect(page.locator('#credentials-table')).toContainText('erp-e2e');
   // Never again: a reload lists the name only.

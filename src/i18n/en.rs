@@ -1,6 +1,6 @@
 //! English. Microsoft's terms are those of the English Entra and Exchange admin centers.
 
-use super::texts::Texts;
+use super::texts::{Texts, GUID_EXAMPLE};
 use crate::api::relay::MessageStatus;
 use crate::api::report::{Step, StepStatus, TestKind};
 use crate::domain::limits;
@@ -311,8 +311,6 @@ fn character(c: char) -> String {
         c => format!("'{c}'"),
     }
 }
-
-const GUID_EXAMPLE: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
 
 fn field_error(error: &FieldError) -> String {
     match error {

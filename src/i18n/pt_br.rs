@@ -4,7 +4,7 @@
 //! "Certificados e segredos", "Permissões de API", "Conceder consentimento do
 //! administrador", "Aplicativos empresariais", "ID do objeto", "entidade de serviço").
 
-use super::texts::Texts;
+use super::texts::{Texts, GUID_EXAMPLE};
 use crate::api::relay::MessageStatus;
 use crate::api::report::{Step, StepStatus, TestKind};
 use crate::domain::limits;
@@ -335,8 +335,6 @@ fn character(c: char) -> String {
         c => format!("'{c}'"),
     }
 }
-
-const GUID_EXAMPLE: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
 
 fn field_error(error: &FieldError) -> String {
     match error {

@@ -5,6 +5,9 @@ use crate::api::relay::MessageStatus;
 use crate::api::report::{Step, StepStatus, TestKind};
 use crate::domain::{AuthType, Cloud, Field, FieldError, Security};
 
+/// The GUID the messages show as an example, in every language.
+pub const GUID_EXAMPLE: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
+
 /// Where a stored secret came from, for the line under its field.
 pub struct Fingerprint<'a> {
     /// The first characters (client secrets only).

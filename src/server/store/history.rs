@@ -1,7 +1,7 @@
 //! The test history: every check that reached a server, never a secret or a token.
 
-use super::{known, Store, StoreError};
-use crate::api::report::{Step, TestKind, Words};
+use super::{known, words_from_column, words_to_column, Store, StoreError};
+use crate::api::report::{Step, TestKind};
 use crate::api::saved::HistoryEntry;
 use crate::domain::AuthType;
 
@@ -46,10 +46,7 @@ impl HistoryRow {
                 .map(|step| known("step", step, Step::from_key))
                 .transpose()?,
             code: self.code,
-            // Words in every language, as JSON; an older row kept English text alone.
-            summary: self.detail.map(|text| {
-                serde_json::from_str::<Words>(&text).unwrap_or_else(|_| Words::same(text))
-            }),
+            summary: self.detail.map(words_from_column),
         })
     }
 }
@@ -66,12 +63,7 @@ impl Store {
         .bind(if entry.passed { PASSED } else { FAILED })
         .bind(entry.step.map(Step::key))
         .bind(&entry.code)
-        .bind(
-            entry
-                .summary
-                .as_ref()
-                .and_then(|words| serde_json::to_string(words).ok()),
-        )
+        .bind(words_to_column(entry.summary.as_ref()))
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -25,6 +25,7 @@ pub use self::history::HISTORY_SHOWN;
 use self::key::{KeyError, KeySource};
 pub use self::outbox::{Due, Enqueued, NewMessage};
 use self::sealing::{SealError, SealingKey};
+use crate::api::report::Words;
 use crate::api::ApiError;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/smtp-setup.db";
@@ -171,6 +172,16 @@ impl Store {
         }
         self.pool.close().await;
     }
+}
+
+/// Words in every language, as a column holds them: JSON. A row written before there
+/// were two languages holds one text, read back as the same in all of them.
+fn words_from_column(text: String) -> Words {
+    serde_json::from_str::<Words>(&text).unwrap_or_else(|_| Words::same(text))
+}
+
+fn words_to_column(words: Option<&Words>) -> Option<String> {
+    words.and_then(|words| serde_json::to_string(words).ok())
 }
 
 /// A key read back from the store, or the error that names the column and the value.

@@ -3,7 +3,7 @@
 //! One worker delivers; a message it was sending when the process died is found again at
 //! start-up and sent again (at-least-once).
 
-use super::{known, Store, StoreError};
+use super::{known, words_from_column, words_to_column, Store, StoreError};
 use crate::api::relay::{MessageStatus, OutboxEntry};
 use crate::api::report::Words;
 
@@ -72,10 +72,7 @@ impl EntryRow {
             status,
             attempts: self.attempts,
             next_attempt_at: (!status.is_final()).then_some(self.next_attempt_at),
-            // Every language's words, as JSON; an older row kept one text.
-            last_error: self.last_error.map(|text| {
-                serde_json::from_str::<Words>(&text).unwrap_or_else(|_| Words::same(text))
-            }),
+            last_error: self.last_error.map(words_from_column),
         })
     }
 }
@@ -207,7 +204,7 @@ impl Store {
         next_attempt_at: i64,
         error: Option<&Words>,
     ) -> Result<(), StoreError> {
-        let error = error.and_then(|words| serde_json::to_string(words).ok());
+        let error = words_to_column(error);
         sqlx::query(
             "UPDATE outbox SET status = ?, next_attempt_at = ?, last_error = COALESCE(?, last_error),
                     finished_at = CASE WHEN ? THEN ? ELSE NULL END
