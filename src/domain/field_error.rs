@@ -10,21 +10,6 @@ use super::{
     TenantIdError,
 };
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum FieldError {
-    Mailbox(MailboxError),
-    DisplayName(DisplayNameError),
-    TenantId(TenantIdError),
-    ClientId(ClientIdError),
-    ClientSecret(ClientSecretError),
-    ObjectId(ObjectIdError),
-    SmtpHost(SmtpHostError),
-    SmtpPort(SmtpPortError),
-    SmtpUsername(SmtpUsernameError),
-    SmtpPassword(SmtpPasswordError),
-    SenderList(SenderListError),
-}
-
 impl FieldError {
     /// The words in a language.
     pub fn text(&self, lang: crate::i18n::Lang) -> String {
@@ -40,9 +25,15 @@ impl std::fmt::Display for FieldError {
 
 impl std::error::Error for FieldError {}
 
-/// `From<E> for FieldError`, and `Display` (English) and `Error` for a domain error.
+/// The enum, one variant per domain error; `From<E> for FieldError`; and `Display`
+/// (English) and `Error` for each domain error.
 macro_rules! field_errors {
     ($($variant:ident($error:ty)),* $(,)?) => {
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        pub enum FieldError {
+            $($variant($error),)*
+        }
+
         $(
             impl From<$error> for FieldError {
                 fn from(error: $error) -> Self {

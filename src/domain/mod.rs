@@ -44,7 +44,7 @@ mod send_config;
 mod sender_list;
 mod smtp_server;
 mod tenant;
-mod text;
+pub(crate) mod text;
 
 pub use client::{ClientId, ClientIdError, ClientSecret, ClientSecretError};
 pub use cloud::Cloud;

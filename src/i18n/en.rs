@@ -1,6 +1,7 @@
 //! English. Microsoft's terms are those of the English Entra and Exchange admin centers.
 
 use super::texts::{Texts, GUID_EXAMPLE};
+use super::Shown;
 use crate::api::relay::MessageStatus;
 use crate::api::report::{Step, StepStatus, TestKind};
 use crate::domain::limits;
@@ -298,17 +299,13 @@ fn field_hint(field: Field) -> &'static str {
     }
 }
 
-/// A character inside a message: printable ones quoted, others by code point, so that
-/// an invisible character is still named precisely.
 fn character(c: char) -> String {
-    match c {
-        ' ' => "a space".to_owned(),
-        '\t' => "a tab".to_owned(),
-        '\r' | '\n' => "a line break".to_owned(),
-        c if c.is_control() || c.is_whitespace() || matches!(c, '\u{2028}' | '\u{2029}') => {
-            format!("the invisible character U+{:04X}", c as u32)
-        }
-        c => format!("'{c}'"),
+    match Shown::of(c) {
+        Shown::Space => "a space".to_owned(),
+        Shown::Tab => "a tab".to_owned(),
+        Shown::LineBreak => "a line break".to_owned(),
+        Shown::Invisible(code) => format!("the invisible character U+{code:04X}"),
+        Shown::Printable(c) => format!("'{c}'"),
     }
 }
 

@@ -97,14 +97,38 @@ impl Lang {
 
 /// The words of the page's language (from the context; English outside a page).
 pub fn texts() -> &'static Texts {
-    leptos::prelude::use_context::<Lang>()
-        .unwrap_or_default()
-        .texts()
+    lang().texts()
 }
 
 /// The page's language (from the context; English outside a page).
 pub fn lang() -> Lang {
     leptos::prelude::use_context::<Lang>().unwrap_or_default()
+}
+
+/// How a character is named inside a message: printable ones quoted, others by what
+/// they are or their code point, so that an invisible character is still named
+/// precisely. Each language words the kinds.
+pub(crate) enum Shown {
+    Space,
+    Tab,
+    LineBreak,
+    Invisible(u32),
+    Printable(char),
+}
+
+impl Shown {
+    pub(crate) fn of(c: char) -> Shown {
+        use crate::domain::text::is_line_break;
+        match c {
+            ' ' => Shown::Space,
+            '\t' => Shown::Tab,
+            '\r' | '\n' => Shown::LineBreak,
+            c if c.is_control() || is_line_break(c) || c.is_whitespace() => {
+                Shown::Invisible(c as u32)
+            }
+            c => Shown::Printable(c),
+        }
+    }
 }
 
 /// Microsoft Learn pages the page links, in the help article's order.

@@ -5,6 +5,7 @@
 //! administrador", "Aplicativos empresariais", "ID do objeto", "entidade de serviço").
 
 use super::texts::{Texts, GUID_EXAMPLE};
+use super::Shown;
 use crate::api::relay::MessageStatus;
 use crate::api::report::{Step, StepStatus, TestKind};
 use crate::domain::limits;
@@ -322,17 +323,13 @@ fn field_hint(field: Field) -> &'static str {
     }
 }
 
-/// A character inside a message: printable ones quoted, others by code point, so that
-/// an invisible character is still named precisely.
 fn character(c: char) -> String {
-    match c {
-        ' ' => "um espaço".to_owned(),
-        '\t' => "uma tabulação".to_owned(),
-        '\r' | '\n' => "uma quebra de linha".to_owned(),
-        c if c.is_control() || c.is_whitespace() || matches!(c, '\u{2028}' | '\u{2029}') => {
-            format!("o caractere invisível U+{:04X}", c as u32)
-        }
-        c => format!("'{c}'"),
+    match Shown::of(c) {
+        Shown::Space => "um espaço".to_owned(),
+        Shown::Tab => "uma tabulação".to_owned(),
+        Shown::LineBreak => "uma quebra de linha".to_owned(),
+        Shown::Invisible(code) => format!("o caractere invisível U+{code:04X}"),
+        Shown::Printable(c) => format!("'{c}'"),
     }
 }
 

@@ -98,3 +98,13 @@ fn portuguese_says_each_word_in_portuguese() {
         }
     }
 }
+
+#[test]
+fn a_character_is_named_the_same_way_in_both_languages() {
+    use crate::domain::{FieldError, MailboxError};
+    let named = |c, lang: Lang| FieldError::Mailbox(MailboxError::ForbiddenCharacter(c)).text(lang);
+    assert!(named('\u{2028}', Lang::En).contains("U+2028"));
+    assert!(named('\u{2028}', Lang::PtBr).contains("U+2028"));
+    assert!(named(' ', Lang::PtBr).contains("um espaço"));
+    assert!(named('/', Lang::En).contains("'/'"));
+}

@@ -11,11 +11,9 @@ use crate::api::relay::{
     save_allowed_senders, utc, CredentialAdded, CredentialRefusal, MessageStatus, OutboxAction,
     OutboxEntry, RelayCredential, RelayOverview, SendersSaved,
 };
-use crate::api::ApiError;
 use crate::domain::{FieldError, SenderList};
 use crate::i18n::{lang, texts, RelayPlace};
-use crate::ui::config_page::api_problem;
-use crate::ui::failure_panel::Problem;
+use crate::ui::config_page::api_words;
 use crate::ui::format::instant;
 
 /// A new credential, while its password is on screen.
@@ -46,7 +44,10 @@ pub fn RelayPanel(overview: RwSignal<RelayOverview>) -> impl IntoView {
             new_name.set(String::new());
         }
         Some(Ok(CredentialAdded::Refused(why))) => problem.set(Some(refusal(&why))),
-        Some(Err(error)) => problem.set(Some(api_words(error))),
+        Some(Err(error)) => {
+            let (title, text) = api_words(error);
+            problem.set(Some(format!("{title}: {text}")));
+        }
         None => {}
     });
     let remove = Action::new(|name: &String| remove_relay_credential(name.clone()));
@@ -161,13 +162,6 @@ fn refusal(why: &CredentialRefusal) -> String {
     match why {
         CredentialRefusal::BadName => t.credential_name_rule.to_owned(),
         CredentialRefusal::Exists(name) => (t.credential_exists)(name),
-    }
-}
-
-fn api_words(error: ApiError) -> String {
-    match api_problem(error) {
-        Problem::Notice { title, text } => format!("{title}: {text}"),
-        Problem::Failed(failure) => failure.summary.get(lang()).to_owned(),
     }
 }
 

@@ -98,11 +98,12 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use axum::http::HeaderValue;
 
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+    /// Request headers from name/value pairs (also for `language`'s tests).
+    pub(in crate::server::web) fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (k, v) in pairs {
             map.append(*k, HeaderValue::from_static(v));

@@ -63,14 +63,7 @@ fn is_local_path(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in pairs {
-            map.append(*name, HeaderValue::from_static(value));
-        }
-        map
-    }
+    use crate::server::web::guard::tests::headers;
 
     #[test]
     fn the_cookie_wins_over_the_browser() {

@@ -5,7 +5,7 @@ mod form;
 mod form_state;
 mod state;
 
-pub use self::state::api_problem;
+pub use self::state::api_words;
 
 use leptos::prelude::*;
 use leptos::server::SharedValue;

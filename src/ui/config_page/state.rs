@@ -129,16 +129,22 @@ impl PageState {
 }
 
 /// A call that did not get its answer, each case in its own words.
-pub fn api_problem(error: ApiError) -> Problem {
+fn api_problem(error: ApiError) -> Problem {
+    let (title, text) = api_words(error);
+    Problem::Notice {
+        title: title.to_owned(),
+        text,
+    }
+}
+
+/// The title and text of a call that did not get its answer (the relay panel shows them
+/// on one line).
+pub fn api_words(error: ApiError) -> (&'static str, String) {
     let t = texts();
-    let (title, text) = match error {
+    match error {
         ApiError::SignedOut => (t.signed_out_title, t.signed_out.to_owned()),
         ApiError::Unavailable(detail) => (t.unavailable_title, (t.unavailable)(&detail)),
         ApiError::Malformed(detail) => (t.malformed_title, (t.malformed)(&detail)),
         ApiError::Unreachable(detail) => (t.unreachable_title, (t.unreachable)(&detail)),
-    };
-    Problem::Notice {
-        title: title.to_owned(),
-        text,
     }
 }
