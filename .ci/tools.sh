@@ -92,6 +92,15 @@ relay_clients() {
   fi
 }
 
+# The metrics test reads /metrics with the Prometheus project's own Python text parser.
+prometheus_parser() {
+  if ! python3 -c 'import prometheus_client.parser' 2>/dev/null; then
+    say "installing Debian's python3-prometheus-client (the metrics test's parser)"
+    local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-prometheus-client
+  fi
+}
+
 # `make fuzz` only: a nightly toolchain and cargo-fuzz.
 fuzz_tools() {
   if ! rustup toolchain list | grep -q '^nightly'; then
@@ -112,7 +121,7 @@ case "${1:-test}" in
     npm_folder end2end
     ;;
   test)
-    rust; wasm_bindgen; cargo_leptos; openssl_cli; dovecot_imapd; chromium; relay_clients
+    rust; wasm_bindgen; cargo_leptos; openssl_cli; dovecot_imapd; chromium; relay_clients; prometheus_parser
     npm_folder end2end; npm_folder tests/peers
     ;;
   fuzz)

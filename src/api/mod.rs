@@ -1,6 +1,7 @@
 //! The page's calls to the server: the server functions (one per file, each a thin
 //! adapter from the untrusted input to `server`), and the types they carry.
 
+pub mod certificate;
 mod check_mailbox_access;
 #[cfg(feature = "ssr")]
 pub mod context;
@@ -12,6 +13,7 @@ pub mod saved;
 mod send_test_email;
 mod test_history;
 
+pub use certificate::{generate_certificate, import_certificate, GenerateCertificate, ImportCertificate};
 pub use check_mailbox_access::{check_mailbox_access, CheckMailboxAccess};
 pub use error::ApiError;
 pub use save_configuration::{save_configuration, SaveConfiguration};

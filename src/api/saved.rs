@@ -27,6 +27,12 @@ pub struct SavedConfig {
     pub form: SmtpForm,
     pub client_secret: Option<SecretFingerprint>,
     pub password: Option<SecretFingerprint>,
+    /// The saved certificate's private key: when it was saved (no hint, no length).
+    pub private_key: Option<SecretFingerprint>,
+    /// The saved certificate, read by the server.
+    pub certificate: Option<CertificateSummary>,
+    /// When the chosen credential expires, when known.
+    pub expiry: Option<ExpiryNotice>,
     pub saved_at: Option<String>,
 }
 
@@ -66,4 +72,47 @@ pub struct InitialData {
     pub relay: crate::api::relay::RelayOverview,
     /// The page's language, chosen by the server for this request.
     pub lang: crate::i18n::Lang,
+}
+
+/// A certificate credential as the page shows it: all public.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateSummary {
+    /// The certificate in PEM, for the field and the download.
+    pub pem: String,
+    /// Upper-case hex, as the Entra admin center shows a certificate's thumbprint.
+    pub sha1: String,
+    pub sha256: String,
+    pub subject: String,
+    /// RFC 3339, UTC.
+    pub not_before: String,
+    pub not_after: String,
+}
+
+/// A credential's end, from `days_left` days before: computed by the server, which
+/// knows the time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpiryNotice {
+    /// `YYYY-MM-DD`, UTC.
+    pub date: String,
+    pub days_left: i64,
+    pub source: crate::i18n::ExpirySource,
+}
+
+impl ExpiryNotice {
+    /// How loud the page is about it: nothing before 30 days, a warning from 30, an
+    /// alarm from 7 (and once expired).
+    pub fn level(&self) -> ExpiryLevel {
+        match self.days_left {
+            i64::MIN..=7 => ExpiryLevel::Alarm,
+            8..=30 => ExpiryLevel::Warning,
+            _ => ExpiryLevel::Quiet,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExpiryLevel {
+    Quiet,
+    Warning,
+    Alarm,
 }

@@ -11,6 +11,12 @@ pub enum Field {
     ClientId,
     /// Labelled "SMTP Password", as in the help article: the client secret's Value.
     ClientSecret,
+    /// Optional: the day the client secret expires, as the portal shows it.
+    SecretExpires,
+    /// The certificate credential (PEM), instead of a client secret.
+    Certificate,
+    /// The certificate's private key (PEM): write-only, like the client secret.
+    PrivateKey,
     /// Optional; feeds only the setup guide.
     ObjectId,
     // "Username and password" sending.
@@ -22,12 +28,15 @@ pub enum Field {
 }
 
 impl Field {
-    pub const ALL: [Field; 11] = [
+    pub const ALL: [Field; 14] = [
         Field::EmailAddress,
         Field::Name,
         Field::TenantId,
         Field::ClientId,
         Field::ClientSecret,
+        Field::SecretExpires,
+        Field::Certificate,
+        Field::PrivateKey,
         Field::ObjectId,
         Field::SmtpHost,
         Field::SmtpPort,
@@ -44,6 +53,9 @@ impl Field {
             Field::TenantId => "tenant-id",
             Field::ClientId => "smtp-user",
             Field::ClientSecret => "smtp-password",
+            Field::SecretExpires => "secret-expires",
+            Field::Certificate => "certificate",
+            Field::PrivateKey => "private-key",
             Field::ObjectId => "object-id",
             Field::SmtpHost => "smtp-host",
             Field::SmtpPort => "smtp-port",

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ClientIdError, ClientSecretError, DisplayNameError, MailboxError, ObjectIdError,
+    CertificateError, ClientIdError, ClientSecretError, ExpiryDateError, PrivateKeyError, DisplayNameError, MailboxError, ObjectIdError,
     SenderListError, SmtpHostError, SmtpPasswordError, SmtpPortError, SmtpUsernameError,
     TenantIdError,
 };
@@ -58,6 +58,9 @@ field_errors!(
     TenantId(TenantIdError),
     ClientId(ClientIdError),
     ClientSecret(ClientSecretError),
+    SecretExpires(ExpiryDateError),
+    Certificate(CertificateError),
+    PrivateKey(PrivateKeyError),
     ObjectId(ObjectIdError),
     SmtpHost(SmtpHostError),
     SmtpPort(SmtpPortError),

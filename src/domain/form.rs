@@ -7,8 +7,9 @@ use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{
-    AuthType, ClientId, ClientSecret, Cloud, DisplayName, Field, FieldError, MailboxAddress,
-    MailboxError, MicrosoftOAuthConfig, ObjectId, PasswordConfig, Security, SendConfig, Sender,
+    AuthType, CertificatePem, ClientId, ClientSecret, Cloud, Credential, CredentialKind,
+    DisplayName, ExpiryDate, Field, FieldError, MailboxAddress, MailboxError,
+    MicrosoftOAuthConfig, ObjectId, PasswordConfig, PrivateKeyPem, Security, SendConfig, Sender,
     SmtpHost, SmtpPassword, SmtpPort, SmtpUsername, TenantId,
 };
 
@@ -25,8 +26,16 @@ pub struct SmtpForm {
     pub tenant_id: String,
     /// "SMTP User" in the help article: the Application (client) ID.
     pub client_id: String,
+    /// A client secret or a certificate.
+    pub credential: CredentialKind,
     /// "SMTP Password" in the help article: the client secret's Value.
     pub client_secret: SecretInput,
+    /// Optional: the day the client secret expires (`YYYY-MM-DD`).
+    pub secret_expires: String,
+    /// The certificate (PEM): public.
+    pub certificate: String,
+    /// The certificate's private key (PEM): write-only.
+    pub private_key: SecretInput,
     pub object_id: String,
     pub smtp_host: String,
     pub smtp_port: String,
@@ -138,8 +147,11 @@ impl<'de> Deserialize<'de> for SecretInput {
 pub trait KeptSecrets {
     type ClientSecret: From<ClientSecret>;
     type Password: From<SmtpPassword>;
+    type PrivateKey: From<PrivateKeyPem>;
     fn client_secret(&self) -> Option<Self::ClientSecret>;
     fn password(&self) -> Option<Self::Password>;
+    /// The private key kept for the form's certificate (never another certificate's).
+    fn private_key(&self) -> Option<Self::PrivateKey>;
 }
 
 /// The server's side: the stored secrets, opened and parsed.
@@ -147,11 +159,13 @@ pub trait KeptSecrets {
 pub struct StoredSecrets {
     pub client_secret: Option<ClientSecret>,
     pub password: Option<SmtpPassword>,
+    pub private_key: Option<PrivateKeyPem>,
 }
 
 impl KeptSecrets for StoredSecrets {
     type ClientSecret = ClientSecret;
     type Password = SmtpPassword;
+    type PrivateKey = PrivateKeyPem;
 
     fn client_secret(&self) -> Option<ClientSecret> {
         self.client_secret.clone()
@@ -160,6 +174,10 @@ impl KeptSecrets for StoredSecrets {
     fn password(&self) -> Option<SmtpPassword> {
         self.password.clone()
     }
+
+    fn private_key(&self) -> Option<PrivateKeyPem> {
+        self.private_key.clone()
+    }
 }
 
 /// The browser's side: which secrets the server holds.
@@ -167,6 +185,8 @@ impl KeptSecrets for StoredSecrets {
 pub struct SecretsOnServer {
     pub client_secret: bool,
     pub password: bool,
+    /// A private key for the certificate the form shows.
+    pub private_key: bool,
 }
 
 /// A secret that is valid, typed or kept, where its value is not needed (the browser).
@@ -185,9 +205,20 @@ impl From<SmtpPassword> for Present {
     }
 }
 
+impl From<PrivateKeyPem> for Present {
+    fn from(_: PrivateKeyPem) -> Self {
+        Present
+    }
+}
+
 impl KeptSecrets for SecretsOnServer {
     type ClientSecret = Present;
     type Password = Present;
+    type PrivateKey = Present;
+
+    fn private_key(&self) -> Option<Present> {
+        self.private_key.then_some(Present)
+    }
 
     fn client_secret(&self) -> Option<Present> {
         self.client_secret.then_some(Present)
@@ -270,6 +301,9 @@ impl Field {
             Field::TenantId => words(TenantId::parse(value)),
             Field::ClientId => words(ClientId::parse(value)),
             Field::ClientSecret => words(ClientSecret::parse(value)),
+            Field::SecretExpires => words(ExpiryDate::parse_optional(value)),
+            Field::Certificate => words(CertificatePem::parse(value)),
+            Field::PrivateKey => words(PrivateKeyPem::parse(value)),
             Field::ObjectId => words(ObjectId::parse_optional(value)),
             Field::SmtpHost => words(SmtpHost::parse(value)),
             Field::SmtpPort => words(SmtpPort::parse(value)),
@@ -290,7 +324,12 @@ fn parse_recipient(value: &str) -> Result<Option<MailboxAddress>, MailboxError> 
 }
 
 impl SmtpForm {
-    /// The text of a field that is not a secret; `None` for the two secret fields,
+    /// The text fields the chosen type and credential use, in form order.
+    pub fn fields(&self) -> &'static [Field] {
+        self.auth_type.fields(self.credential)
+    }
+
+    /// The text of a field that is not a secret; `None` for the three secret fields,
     /// whose values never leave the browser's input (or the store) as text.
     pub fn text(&self, field: Field) -> Option<&str> {
         Some(match field {
@@ -298,12 +337,14 @@ impl SmtpForm {
             Field::Name => &self.name,
             Field::TenantId => &self.tenant_id,
             Field::ClientId => &self.client_id,
+            Field::SecretExpires => &self.secret_expires,
+            Field::Certificate => &self.certificate,
             Field::ObjectId => &self.object_id,
             Field::SmtpHost => &self.smtp_host,
             Field::SmtpPort => &self.smtp_port,
             Field::Username => &self.username,
             Field::SendTestTo => &self.send_test_to,
-            Field::ClientSecret | Field::Password => return None,
+            Field::ClientSecret | Field::PrivateKey | Field::Password => return None,
         })
     }
 
@@ -312,7 +353,7 @@ impl SmtpForm {
     pub fn parse<K: KeptSecrets>(
         &self,
         kept: &K,
-    ) -> Result<SendConfig<K::ClientSecret, K::Password>, FieldErrors> {
+    ) -> Result<SendConfig<K::ClientSecret, K::Password, K::PrivateKey>, FieldErrors> {
         let mut errors = FieldErrors::default();
         let mailbox = errors.check(
             Field::EmailAddress,
@@ -343,14 +384,10 @@ impl SmtpForm {
         sender: Option<Sender>,
         kept: &K,
         errors: &mut FieldErrors,
-    ) -> Option<SendConfig<K::ClientSecret, K::Password>> {
+    ) -> Option<SendConfig<K::ClientSecret, K::Password, K::PrivateKey>> {
         let tenant = errors.check(Field::TenantId, TenantId::parse(&self.tenant_id));
         let client_id = errors.check(Field::ClientId, ClientId::parse(&self.client_id));
-        let client_secret = errors.check(
-            Field::ClientSecret,
-            self.client_secret
-                .resolve(ClientSecret::parse, kept.client_secret()),
-        );
+        let credential = self.parse_credential(kept, errors);
         // Not used to send, but an invalid value is still pointed out.
         let object_id = errors.check(Field::ObjectId, ObjectId::parse_optional(&self.object_id));
         Some(SendConfig::MicrosoftOAuth2(MicrosoftOAuthConfig {
@@ -358,9 +395,46 @@ impl SmtpForm {
             cloud: self.cloud,
             tenant: tenant?,
             client_id: client_id?,
-            client_secret: client_secret?,
+            credential: credential?,
             object_id: object_id?,
         }))
+    }
+
+    fn parse_credential<K: KeptSecrets>(
+        &self,
+        kept: &K,
+        errors: &mut FieldErrors,
+    ) -> Option<Credential<K::ClientSecret, K::PrivateKey>> {
+        match self.credential {
+            CredentialKind::ClientSecret => {
+                let secret = errors.check(
+                    Field::ClientSecret,
+                    self.client_secret
+                        .resolve(ClientSecret::parse, kept.client_secret()),
+                );
+                let expires = errors.check(
+                    Field::SecretExpires,
+                    ExpiryDate::parse_optional(&self.secret_expires),
+                );
+                Some(Credential::Secret {
+                    secret: secret?,
+                    expires: expires?,
+                })
+            }
+            CredentialKind::Certificate => {
+                let certificate =
+                    errors.check(Field::Certificate, CertificatePem::parse(&self.certificate));
+                let private_key = errors.check(
+                    Field::PrivateKey,
+                    self.private_key
+                        .resolve(PrivateKeyPem::parse, kept.private_key()),
+                );
+                Some(Credential::Certificate {
+                    certificate: certificate?,
+                    private_key: private_key?,
+                })
+            }
+        }
     }
 
     fn parse_password<K: KeptSecrets>(
@@ -368,7 +442,7 @@ impl SmtpForm {
         sender: Option<Sender>,
         kept: &K,
         errors: &mut FieldErrors,
-    ) -> Option<SendConfig<K::ClientSecret, K::Password>> {
+    ) -> Option<SendConfig<K::ClientSecret, K::Password, K::PrivateKey>> {
         let host = errors.check(Field::SmtpHost, SmtpHost::parse(&self.smtp_host));
         let port = errors.check(Field::SmtpPort, SmtpPort::parse(&self.smtp_port));
         let username = errors.check(Field::Username, SmtpUsername::parse(&self.username));
@@ -421,7 +495,11 @@ mod tests {
             config.tenant.as_str(),
             "72f988bf-86f1-41af-91ab-2d7cd011db47"
         );
-        assert_eq!(config.client_secret.expose(), "abC8Q~secret-value");
+        let Credential::Secret { secret, expires } = config.credential else {
+            panic!("the default credential is a client secret");
+        };
+        assert_eq!(secret.expose(), "abC8Q~secret-value");
+        assert_eq!(expires, None);
     }
 
     #[test]
@@ -470,7 +548,9 @@ mod tests {
         };
         let errors = form.parse(&nothing_kept()).unwrap_err();
         let fields: Vec<Field> = errors.iter().map(|(f, _)| f).collect();
-        assert_eq!(fields, AuthType::MicrosoftOAuth2.fields().to_vec());
+        let mut expected = form.fields().to_vec();
+        expected.retain(|f| *f != Field::SecretExpires);
+        assert_eq!(fields, expected);
         assert_eq!(errors.first(), Some(Field::EmailAddress));
     }
 
@@ -505,18 +585,21 @@ mod tests {
         );
         let on_server = SecretsOnServer {
             client_secret: true,
-            password: false,
+            ..SecretsOnServer::default()
         };
         assert!(form.parse(&on_server).is_ok());
         // On the server, the kept secret is the one used.
         let stored = StoredSecrets {
             client_secret: ClientSecret::parse("Kept8Q~stored-value").ok(),
-            password: None,
+            ..StoredSecrets::default()
         };
         let Ok(SendConfig::MicrosoftOAuth2(config)) = form.parse(&stored) else {
             panic!("the kept secret fills the empty field");
         };
-        assert_eq!(config.client_secret.expose(), "Kept8Q~stored-value");
+        let Credential::Secret { secret, .. } = config.credential else {
+            panic!("a client secret");
+        };
+        assert_eq!(secret.expose(), "Kept8Q~stored-value");
         // A typed value wins, and is still checked.
         let typed_wrong = SmtpForm {
             client_secret: typed("8c5b1e3a-2f4d-4c6b-9a7e-1d2c3b4a5f60"),
@@ -524,6 +607,41 @@ mod tests {
         };
         assert!(typed_wrong.parse(&on_server).is_err());
         assert!(typed_wrong.parse(&stored).is_err());
+    }
+
+    #[test]
+    fn the_certificate_credential_needs_a_certificate_and_its_key() {
+        let cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
+        let form = SmtpForm {
+            credential: CredentialKind::Certificate,
+            client_secret: SecretInput::KeepStored,
+            certificate: cert.into(),
+            ..valid()
+        };
+        // No key typed and none kept for this certificate.
+        let errors = form.parse(&SecretsOnServer::default()).unwrap_err();
+        let fields: Vec<Field> = errors.iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, [Field::PrivateKey]);
+        let kept = SecretsOnServer {
+            private_key: true,
+            ..SecretsOnServer::default()
+        };
+        let Ok(SendConfig::MicrosoftOAuth2(config)) = form.parse(&kept) else {
+            panic!("a kept key completes the certificate");
+        };
+        assert_eq!(config.credential.kind(), CredentialKind::Certificate);
+        // The secret's fields do not matter to a certificate, nor its fields to a secret.
+        let secret_form = SmtpForm {
+            certificate: "junk".into(),
+            ..valid()
+        };
+        assert!(secret_form.parse(&nothing_kept()).is_ok());
+        let bad_date = SmtpForm {
+            secret_expires: "tomorrow".into(),
+            ..valid()
+        };
+        let errors = bad_date.parse(&nothing_kept()).unwrap_err();
+        assert_eq!(errors.first(), Some(Field::SecretExpires));
     }
 
     #[test]

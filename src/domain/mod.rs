@@ -30,6 +30,7 @@ macro_rules! string_newtype {
 }
 pub(crate) use string_newtype;
 
+mod certificate;
 mod client;
 mod cloud;
 mod display_name;
@@ -46,6 +47,10 @@ mod smtp_server;
 mod tenant;
 pub(crate) mod text;
 
+pub use certificate::{
+    pem_block, CertificateError, CertificatePem, CredentialKind, ExpiryDate, ExpiryDateError,
+    PrivateKeyError, PrivateKeyPem,
+};
 pub use client::{ClientId, ClientIdError, ClientSecret, ClientSecretError};
 pub use cloud::Cloud;
 pub use display_name::{DisplayName, DisplayNameError};
@@ -57,13 +62,14 @@ pub use form::{
 pub use mailbox::{MailboxAddress, MailboxError};
 pub use object_id::{ObjectId, ObjectIdError};
 pub use password_login::{SmtpPassword, SmtpPasswordError, SmtpUsername, SmtpUsernameError};
-pub use send_config::{AuthType, MicrosoftOAuthConfig, PasswordConfig, SendConfig, Sender};
+pub use send_config::{AuthType, Credential, MicrosoftOAuthConfig, PasswordConfig, SendConfig, Sender};
 pub use sender_list::{SenderList, SenderListError};
 pub use smtp_server::{Security, SmtpHost, SmtpHostError, SmtpPort, SmtpPortError};
 pub use tenant::{TenantId, TenantIdError};
 
 /// The limits the messages quote.
 pub mod limits {
+    pub use super::certificate::MAX_PEM_LEN as PEM;
     pub use super::client::MAX_SECRET_LEN as CLIENT_SECRET;
     pub use super::display_name::MAX_LEN as DISPLAY_NAME;
     pub use super::mailbox::MAX_LEN as MAILBOX;

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ClientId, ClientSecret, Cloud, DisplayName, Field, MailboxAddress, ObjectId, Security,
+    CertificatePem, ClientId, ClientSecret, Cloud, CredentialKind, ExpiryDate, PrivateKeyPem, DisplayName, Field, MailboxAddress, ObjectId, Security,
     SmtpHost, SmtpPassword, SmtpPort, SmtpUsername, TenantId,
 };
 
@@ -31,19 +31,30 @@ impl AuthType {
         Self::ALL.into_iter().find(|k| k.key() == key)
     }
 
-    /// The text fields this type uses, in form order.
-    pub fn fields(self) -> &'static [Field] {
-        match self {
-            AuthType::MicrosoftOAuth2 => &[
+    /// The text fields this type uses with `credential`, in form order.
+    pub fn fields(self, credential: CredentialKind) -> &'static [Field] {
+        match (self, credential) {
+            (AuthType::MicrosoftOAuth2, CredentialKind::ClientSecret) => &[
                 Field::EmailAddress,
                 Field::Name,
                 Field::TenantId,
                 Field::ClientId,
                 Field::ClientSecret,
+                Field::SecretExpires,
                 Field::ObjectId,
                 Field::SendTestTo,
             ],
-            AuthType::Password => &[
+            (AuthType::MicrosoftOAuth2, CredentialKind::Certificate) => &[
+                Field::EmailAddress,
+                Field::Name,
+                Field::TenantId,
+                Field::ClientId,
+                Field::Certificate,
+                Field::PrivateKey,
+                Field::ObjectId,
+                Field::SendTestTo,
+            ],
+            (AuthType::Password, _) => &[
                 Field::EmailAddress,
                 Field::Name,
                 Field::SmtpHost,
@@ -56,13 +67,38 @@ impl AuthType {
     }
 }
 
-/// A configuration that passed every rule. `C` and `P` stand for the client secret and
-/// the password: the secrets themselves on the server, and in the browser (which never
-/// receives a stored secret) only the knowledge that one is there, [`super::Present`].
+/// A configuration that passed every rule. `C`, `P` and `K` stand for the client
+/// secret, the password and the certificate's private key: the secrets themselves on the
+/// server, and in the browser (which never receives a stored secret) only the knowledge
+/// that one is there, [`super::Present`].
 #[derive(Clone, Debug)]
-pub enum SendConfig<C = ClientSecret, P = SmtpPassword> {
-    MicrosoftOAuth2(MicrosoftOAuthConfig<C>),
+pub enum SendConfig<C = ClientSecret, P = SmtpPassword, K = PrivateKeyPem> {
+    MicrosoftOAuth2(MicrosoftOAuthConfig<C, K>),
     Password(PasswordConfig<P>),
+}
+
+/// How the application proves who it is to Entra ID.
+#[derive(Clone, Debug)]
+pub enum Credential<C = ClientSecret, K = PrivateKeyPem> {
+    /// A client secret, and the day it expires when the administrator gave it.
+    Secret {
+        secret: C,
+        expires: Option<ExpiryDate>,
+    },
+    /// A certificate registered on the app, and its private key (signs the assertion).
+    Certificate {
+        certificate: CertificatePem,
+        private_key: K,
+    },
+}
+
+impl<C, K> Credential<C, K> {
+    pub fn kind(&self) -> CredentialKind {
+        match self {
+            Credential::Secret { .. } => CredentialKind::ClientSecret,
+            Credential::Certificate { .. } => CredentialKind::Certificate,
+        }
+    }
 }
 
 /// What every test message needs, whatever the authentication.
@@ -74,12 +110,12 @@ pub struct Sender {
 }
 
 #[derive(Clone, Debug)]
-pub struct MicrosoftOAuthConfig<C = ClientSecret> {
+pub struct MicrosoftOAuthConfig<C = ClientSecret, K = PrivateKeyPem> {
     pub sender: Sender,
     pub cloud: Cloud,
     pub tenant: TenantId,
     pub client_id: ClientId,
-    pub client_secret: C,
+    pub credential: Credential<C, K>,
     /// The Enterprise application's Object ID, when given: not used to send or read,
     /// but it fills in the PowerShell a diagnosis asks for.
     pub object_id: Option<ObjectId>,
@@ -95,7 +131,7 @@ pub struct PasswordConfig<P = SmtpPassword> {
     pub password: P,
 }
 
-impl<C, P> SendConfig<C, P> {
+impl<C, P, K> SendConfig<C, P, K> {
     pub fn sender(&self) -> &Sender {
         match self {
             SendConfig::MicrosoftOAuth2(config) => &config.sender,

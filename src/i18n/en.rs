@@ -1,12 +1,13 @@
 //! English. Microsoft's terms are those of the English Entra and Exchange admin centers.
 
-use super::texts::{Texts, GUID_EXAMPLE};
+use super::texts::{ExpirySource, Texts, GUID_EXAMPLE};
 use super::Shown;
 use crate::api::relay::MessageStatus;
 use crate::api::report::{Step, StepStatus, TestKind};
 use crate::domain::limits;
 use crate::domain::{
-    AuthType, ClientIdError, ClientSecretError, Cloud, DisplayNameError, Field, FieldError,
+    AuthType, CertificateError, ClientIdError, ClientSecretError, Cloud, CredentialKind,
+    DisplayNameError, ExpiryDateError, Field, FieldError, PrivateKeyError,
     MailboxError, ObjectIdError, Security, SenderListError, SmtpHostError, SmtpPasswordError,
     SmtpPortError, SmtpUsernameError, TenantIdError,
 };
@@ -50,6 +51,63 @@ pub const TEXTS: Texts = Texts {
             "Stored: {what}, saved {}. Leave empty to keep it; type a new value to replace it.",
             stored.saved
         )
+    },
+    stored_key: |saved| {
+        if saved.is_empty() {
+            return "Held on this server: the key of this certificate. Leave empty to keep it.".to_owned();
+        }
+        format!("Stored: the key of this certificate, saved {saved}. Leave empty to keep it.")
+    },
+    credential: "Credential",
+    credential_hint: "Microsoft recommends a certificate for an application that runs unattended: \
+                      it does not have to be copied around, and you choose how long it lives.",
+    credential_name: |kind| match kind {
+        CredentialKind::ClientSecret => "Client secret",
+        CredentialKind::Certificate => "Certificate",
+    },
+    generate_certificate: "Generate a certificate",
+    generating_certificate: "Generating…",
+    certificate_generated: "A new key pair and certificate were made; the key stays on this \
+                            server. Download the certificate and upload it to the app \
+                            registration (Certificates & secrets → Certificates), then save.",
+    open_file: "Open a file",
+    open_file_hint: "A PEM file (certificate and key) fills the fields below; a PKCS#12 file \
+                     (.pfx, .p12) is opened on the server with its password.",
+    pkcs12_password: "PKCS#12 password",
+    import_file: "Open",
+    certificate_imported: "The certificate and its key were read from the file; the key stays \
+                           on this server. Save to keep them.",
+    download_certificate: "Download the certificate (.cer)",
+    thumbprint_sha1: "Thumbprint (SHA-1, as the Entra admin center shows it)",
+    thumbprint_sha256: "Thumbprint (SHA-256)",
+    certificate_subject: "Subject",
+    valid_from: "Valid from",
+    valid_until: "Valid until",
+    expiry: |expiry| {
+        let what = match expiry.source {
+            ExpirySource::Certificate => "The certificate",
+            ExpirySource::Administrator => "The client secret",
+        };
+        let source = match expiry.source {
+            ExpirySource::Certificate => "read from the certificate",
+            ExpirySource::Administrator => "the date entered in the form",
+        };
+        match expiry.days_left {
+            i64::MIN..=0 => format!(
+                "{what} expired on {} ({source}): Entra ID refuses it and no mail is sent. \
+                 Add a new one to the app registration and save it here.",
+                expiry.date
+            ),
+            1 => format!(
+                "{what} expires tomorrow, {} ({source}). Add a new one to the app \
+                 registration and save it here.",
+                expiry.date
+            ),
+            days => format!(
+                "{what} expires in {days} days, on {} ({source}).",
+                expiry.date
+            ),
+        }
     },
     show: "Show",
     hide: "Hide",
@@ -262,6 +320,9 @@ fn field_label(field: Field) -> &'static str {
         Field::TenantId => "TenantId",
         Field::ClientId => "SMTP User",
         Field::ClientSecret => "SMTP Password",
+        Field::SecretExpires => "Secret expires",
+        Field::Certificate => "Certificate",
+        Field::PrivateKey => "Private key",
         Field::ObjectId => "ObjectId",
         Field::SmtpHost => "SMTP server",
         Field::SmtpPort => "Port",
@@ -285,6 +346,17 @@ fn field_hint(field: Field) -> &'static str {
         }
         Field::ClientSecret => {
             "App registrations → your app → Certificates & secrets → the secret's Value column (not its Secret ID)."
+        }
+        Field::SecretExpires => {
+            "Optional: the secret's Expires column under Certificates & secrets. From 30 days \
+             before, the page and /healthz warn."
+        }
+        Field::Certificate => {
+            "The certificate uploaded to the app registration (PEM: -----BEGIN CERTIFICATE-----)."
+        }
+        Field::PrivateKey => {
+            "Its private key (PEM, unencrypted: -----BEGIN PRIVATE KEY-----). Sealed on this \
+             server; never shown again."
         }
         Field::ObjectId => {
             "Optional, for the setup guide: Enterprise applications → your app → Object ID. \
@@ -379,6 +451,54 @@ fn field_error(error: &FieldError) -> String {
                 "A client secret cannot contain {}; copy the Value again.",
                 character(*c)
             ),
+        },
+        FieldError::SecretExpires(ExpiryDateError::NotADate) => {
+            "Enter a date as YYYY-MM-DD, e.g. 2027-06-30, or leave it empty.".to_owned()
+        }
+        FieldError::Certificate(error) => match error {
+            CertificateError::Empty => "Paste the certificate, or generate one.".to_owned(),
+            CertificateError::TooLong => {
+                format!("A certificate has at most {} characters.", limits::PEM)
+            }
+            CertificateError::IsPrivateKey => "This is a private key: it goes in Private key. \
+                 Paste the certificate (-----BEGIN CERTIFICATE-----) here."
+                .to_owned(),
+            CertificateError::NotPem => "Paste the certificate in PEM: the text from \
+                 -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----."
+                .to_owned(),
+            CertificateError::Unreadable => "This PEM holds no readable X.509 certificate."
+                .to_owned(),
+            CertificateError::Pkcs12Unreadable => "The file could not be opened: the \
+                 password is wrong, or it is not a PKCS#12 (.pfx, .p12) file."
+                .to_owned(),
+            CertificateError::Pkcs12WithoutKey => "The file holds no private key with its \
+                 certificate: export it again with the private key."
+                .to_owned(),
+            CertificateError::NotRsa => "Entra ID takes client assertions signed with RSA \
+                 keys only: use an RSA certificate (2048 bits or more)."
+                .to_owned(),
+        },
+        FieldError::PrivateKey(error) => match error {
+            PrivateKeyError::Empty => "Paste the certificate's private key.".to_owned(),
+            PrivateKeyError::TooLong => {
+                format!("A private key has at most {} characters.", limits::PEM)
+            }
+            PrivateKeyError::Encrypted => "This key is protected by a passphrase. Remove it \
+                 (openssl pkey -in key.pem -out plain.pem) or open a PKCS#12 file with its \
+                 password instead."
+                .to_owned(),
+            PrivateKeyError::IsCertificate => "This is the certificate: it goes in \
+                 Certificate. Paste the private key (-----BEGIN PRIVATE KEY-----) here."
+                .to_owned(),
+            PrivateKeyError::NotPem => "Paste the private key in PEM: the text from \
+                 -----BEGIN PRIVATE KEY----- to -----END PRIVATE KEY-----."
+                .to_owned(),
+            PrivateKeyError::Unreadable => "This PEM holds no readable private key.".to_owned(),
+            PrivateKeyError::NotRsa => "This is not an RSA key; Entra ID takes RSA only."
+                .to_owned(),
+            PrivateKeyError::DoesNotMatch => "This key does not belong to the certificate: \
+                 its public key differs. Paste the key the certificate was made with."
+                .to_owned(),
         },
         FieldError::ObjectId(ObjectIdError::NotAGuid) => format!(
             "The Object ID is a GUID like {GUID_EXAMPLE} (Enterprise applications → your app → \

@@ -4,13 +4,14 @@
 //! "Certificados e segredos", "Permissões de API", "Conceder consentimento do
 //! administrador", "Aplicativos empresariais", "ID do objeto", "entidade de serviço").
 
-use super::texts::{Texts, GUID_EXAMPLE};
+use super::texts::{ExpirySource, Texts, GUID_EXAMPLE};
 use super::Shown;
 use crate::api::relay::MessageStatus;
 use crate::api::report::{Step, StepStatus, TestKind};
 use crate::domain::limits;
 use crate::domain::{
-    AuthType, ClientIdError, ClientSecretError, Cloud, DisplayNameError, Field, FieldError,
+    AuthType, CertificateError, ClientIdError, ClientSecretError, Cloud, CredentialKind,
+    DisplayNameError, ExpiryDateError, Field, FieldError, PrivateKeyError,
     MailboxError, ObjectIdError, Security, SenderListError, SmtpHostError, SmtpPasswordError,
     SmtpPortError, SmtpUsernameError, TenantIdError,
 };
@@ -56,6 +57,64 @@ pub const TEXTS: Texts = Texts {
              para substituí-lo.",
             stored.saved
         )
+    },
+    stored_key: |saved| {
+        if saved.is_empty() {
+            return "Guardada neste servidor: a chave deste certificado. Deixe vazio para mantê-la.".to_owned();
+        }
+        format!("Armazenada: a chave deste certificado, salva {saved}. Deixe vazio para mantê-la.")
+    },
+    credential: "Credencial",
+    credential_hint: "A Microsoft recomenda um certificado para um aplicativo que roda sem \
+                      supervisão: não precisa ser copiado de um lado para o outro, e você \
+                      escolhe por quanto tempo vale.",
+    credential_name: |kind| match kind {
+        CredentialKind::ClientSecret => "Segredo do cliente",
+        CredentialKind::Certificate => "Certificado",
+    },
+    generate_certificate: "Gerar um certificado",
+    generating_certificate: "Gerando…",
+    certificate_generated: "Um novo par de chaves e um certificado foram criados; a chave fica \
+                            neste servidor. Baixe o certificado e carregue-o no registro do \
+                            aplicativo (Certificados e segredos → Certificados), depois salve.",
+    open_file: "Abrir um arquivo",
+    open_file_hint: "Um arquivo PEM (certificado e chave) preenche os campos abaixo; um arquivo \
+                     PKCS#12 (.pfx, .p12) é aberto no servidor com a senha dele.",
+    pkcs12_password: "Senha do PKCS#12",
+    import_file: "Abrir",
+    certificate_imported: "O certificado e a chave foram lidos do arquivo; a chave fica neste \
+                           servidor. Salve para mantê-los.",
+    download_certificate: "Baixar o certificado (.cer)",
+    thumbprint_sha1: "Impressão digital (SHA-1, como o Centro de administração do Entra mostra)",
+    thumbprint_sha256: "Impressão digital (SHA-256)",
+    certificate_subject: "Titular",
+    valid_from: "Válido desde",
+    valid_until: "Válido até",
+    expiry: |expiry| {
+        let what = match expiry.source {
+            ExpirySource::Certificate => "O certificado",
+            ExpirySource::Administrator => "O segredo do cliente",
+        };
+        let source = match expiry.source {
+            ExpirySource::Certificate => "lido do certificado",
+            ExpirySource::Administrator => "a data informada no formulário",
+        };
+        match expiry.days_left {
+            i64::MIN..=0 => format!(
+                "{what} expirou em {} ({source}): o Entra ID o recusa e nenhum e-mail é \
+                 enviado. Adicione um novo ao registro do aplicativo e salve-o aqui.",
+                expiry.date
+            ),
+            1 => format!(
+                "{what} expira amanhã, {} ({source}). Adicione um novo ao registro do \
+                 aplicativo e salve-o aqui.",
+                expiry.date
+            ),
+            days => format!(
+                "{what} expira em {days} dias, em {} ({source}).",
+                expiry.date
+            ),
+        }
     },
     show: "Mostrar",
     hide: "Ocultar",
@@ -283,6 +342,9 @@ fn field_label(field: Field) -> &'static str {
         Field::TenantId => "TenantId",
         Field::ClientId => "Usuário SMTP",
         Field::ClientSecret => "Senha SMTP",
+        Field::SecretExpires => "O segredo expira em",
+        Field::Certificate => "Certificado",
+        Field::PrivateKey => "Chave privada",
         Field::ObjectId => "ObjectId",
         Field::SmtpHost => "Servidor SMTP",
         Field::SmtpPort => "Porta",
@@ -309,6 +371,17 @@ fn field_hint(field: Field) -> &'static str {
         Field::ClientSecret => {
             "Registros de aplicativo → seu aplicativo → Certificados e segredos → a coluna Valor \
              do segredo (não o ID do segredo)."
+        }
+        Field::SecretExpires => {
+            "Opcional: a coluna Expira do segredo em Certificados e segredos. A partir de 30 \
+             dias antes, a página e o /healthz avisam."
+        }
+        Field::Certificate => {
+            "O certificado carregado no registro do aplicativo (PEM: -----BEGIN CERTIFICATE-----)."
+        }
+        Field::PrivateKey => {
+            "A chave privada dele (PEM, sem criptografia: -----BEGIN PRIVATE KEY-----). Selada \
+             neste servidor; nunca mais mostrada."
         }
         Field::ObjectId => {
             "Opcional, para o guia de configuração: Aplicativos empresariais → seu aplicativo → \
@@ -404,6 +477,55 @@ fn field_error(error: &FieldError) -> String {
                 "Um segredo do cliente não pode conter {}; copie o Valor de novo.",
                 character(*c)
             ),
+        },
+        FieldError::SecretExpires(ExpiryDateError::NotADate) => {
+            "Informe uma data como AAAA-MM-DD, por exemplo 2027-06-30, ou deixe vazio.".to_owned()
+        }
+        FieldError::Certificate(error) => match error {
+            CertificateError::Empty => "Cole o certificado, ou gere um.".to_owned(),
+            CertificateError::TooLong => {
+                format!("Um certificado tem no máximo {} caracteres.", limits::PEM)
+            }
+            CertificateError::IsPrivateKey => "Isto é uma chave privada: ela vai em Chave \
+                 privada. Cole aqui o certificado (-----BEGIN CERTIFICATE-----)."
+                .to_owned(),
+            CertificateError::NotPem => "Cole o certificado em PEM: o texto de \
+                 -----BEGIN CERTIFICATE----- até -----END CERTIFICATE-----."
+                .to_owned(),
+            CertificateError::Unreadable => "Este PEM não contém um certificado X.509 legível."
+                .to_owned(),
+            CertificateError::Pkcs12Unreadable => "O arquivo não pôde ser aberto: a senha \
+                 está errada, ou ele não é um arquivo PKCS#12 (.pfx, .p12)."
+                .to_owned(),
+            CertificateError::Pkcs12WithoutKey => "O arquivo não contém uma chave privada com \
+                 o certificado: exporte-o de novo com a chave privada."
+                .to_owned(),
+            CertificateError::NotRsa => "O Entra ID aceita asserções de cliente assinadas só \
+                 com chaves RSA: use um certificado RSA (2048 bits ou mais)."
+                .to_owned(),
+        },
+        FieldError::PrivateKey(error) => match error {
+            PrivateKeyError::Empty => "Cole a chave privada do certificado.".to_owned(),
+            PrivateKeyError::TooLong => {
+                format!("Uma chave privada tem no máximo {} caracteres.", limits::PEM)
+            }
+            PrivateKeyError::Encrypted => "Esta chave é protegida por uma frase secreta. \
+                 Remova-a (openssl pkey -in key.pem -out plain.pem) ou abra um arquivo PKCS#12 \
+                 com a senha dele."
+                .to_owned(),
+            PrivateKeyError::IsCertificate => "Isto é o certificado: ele vai em Certificado. \
+                 Cole aqui a chave privada (-----BEGIN PRIVATE KEY-----)."
+                .to_owned(),
+            PrivateKeyError::NotPem => "Cole a chave privada em PEM: o texto de \
+                 -----BEGIN PRIVATE KEY----- até -----END PRIVATE KEY-----."
+                .to_owned(),
+            PrivateKeyError::Unreadable => "Este PEM não contém uma chave privada legível."
+                .to_owned(),
+            PrivateKeyError::NotRsa => "Esta chave não é RSA; o Entra ID aceita só RSA."
+                .to_owned(),
+            PrivateKeyError::DoesNotMatch => "Esta chave não pertence ao certificado: a chave \
+                 pública dele é outra. Cole a chave com que o certificado foi feito."
+                .to_owned(),
         },
         FieldError::ObjectId(ObjectIdError::NotAGuid) => format!(
             "O ID do objeto é um GUID como {GUID_EXAMPLE} (Aplicativos empresariais → seu \

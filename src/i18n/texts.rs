@@ -3,7 +3,7 @@
 
 use crate::api::relay::MessageStatus;
 use crate::api::report::{Step, StepStatus, TestKind};
-use crate::domain::{AuthType, Cloud, Field, FieldError, Security};
+use crate::domain::{AuthType, Cloud, CredentialKind, Field, FieldError, Security};
 
 /// The GUID the messages show as an example, in every language.
 pub const GUID_EXAMPLE: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
@@ -15,6 +15,24 @@ pub struct Fingerprint<'a> {
     pub length: u32,
     /// When it was saved, already in the reader's format.
     pub saved: &'a str,
+}
+
+/// When a credential expires, for the banner and the line under the credential.
+pub struct Expiry<'a> {
+    /// The day, `YYYY-MM-DD` (UTC).
+    pub date: &'a str,
+    /// Whole days left; 0 or less: expired.
+    pub days_left: i64,
+    pub source: ExpirySource,
+}
+
+/// Where an expiry date was read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ExpirySource {
+    /// The certificate's own "not after".
+    Certificate,
+    /// The date the administrator typed for the client secret.
+    Administrator,
 }
 
 /// The relay's address and sender rule, for the line under the Relay title.
@@ -48,6 +66,27 @@ pub struct Texts {
     pub field_hint: fn(Field) -> &'static str,
     pub field_error: fn(&FieldError) -> String,
     pub stored_secret: fn(&Fingerprint<'_>) -> String,
+    /// That a private key is kept for the certificate shown, and when it was saved.
+    pub stored_key: fn(&str) -> String,
+    pub credential: &'static str,
+    pub credential_hint: &'static str,
+    pub credential_name: fn(CredentialKind) -> &'static str,
+    pub generate_certificate: &'static str,
+    pub generating_certificate: &'static str,
+    pub certificate_generated: &'static str,
+    pub open_file: &'static str,
+    pub open_file_hint: &'static str,
+    pub pkcs12_password: &'static str,
+    pub import_file: &'static str,
+    pub certificate_imported: &'static str,
+    pub download_certificate: &'static str,
+    pub thumbprint_sha1: &'static str,
+    pub thumbprint_sha256: &'static str,
+    pub certificate_subject: &'static str,
+    pub valid_from: &'static str,
+    pub valid_until: &'static str,
+    /// The line under a credential, and the banner from 30 days before.
+    pub expiry: fn(&Expiry<'_>) -> String,
     pub show: &'static str,
     pub hide: &'static str,
     pub send_test: &'static str,

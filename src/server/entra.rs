@@ -1,6 +1,6 @@
 //! The token client: OAuth2 client-credentials grant against Microsoft Entra ID.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use reqwest::{Client, Url};
 use secrecy::{ExposeSecret, SecretString};
@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::deadline::{Deadline, TimedOut};
 use super::tls::TlsSetupError;
+use super::credential::{assertion, Signer};
 use crate::domain::{ClientId, ClientSecret, TenantId};
 
 /// Token responses are a few KB; error pages can be anything. Reading more than this
@@ -24,8 +25,16 @@ pub struct TokenRequest<'a> {
     pub authority: &'a Url,
     pub tenant: &'a TenantId,
     pub client_id: &'a ClientId,
-    pub secret: &'a ClientSecret,
+    pub proof: Proof<'a>,
     pub scope: &'a str,
+}
+
+/// How the application proves who it is: a client secret, or an assertion signed with
+/// a certificate's key (made again for each attempt: each has its own `jti`).
+#[derive(Clone, Copy)]
+pub enum Proof<'a> {
+    Secret(&'a ClientSecret),
+    Certificate(&'a Signer),
 }
 
 /// How many times a token request is tried when Entra answers 429 or 5xx.
@@ -90,6 +99,8 @@ pub enum TokenError {
     Rejected(Box<EntraError>),
     #[error("unexpected answer (HTTP {status}): {detail}")]
     UnexpectedResponse { status: u16, detail: String },
+    #[error(transparent)]
+    Assertion(#[from] assertion::SignError),
 }
 
 impl From<TimedOut> for TokenError {
@@ -174,15 +185,31 @@ impl TokenClient {
         &self,
         request: &TokenRequest<'_>,
     ) -> Result<(u16, Option<Duration>, Vec<u8>), TokenError> {
+        let url = Self::token_url(request.authority, request.tenant);
+        let signed;
+        let proof: [(&str, &str); 2] = match request.proof {
+            Proof::Secret(secret) => [("client_secret", secret.expose()), ("", "")],
+            Proof::Certificate(signer) => {
+                let now = SystemTime::now()
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+                signed = assertion::sign(signer, request.client_id, url.as_str(), now)?;
+                [
+                    ("client_assertion_type", assertion::ASSERTION_TYPE),
+                    ("client_assertion", signed.expose_secret()),
+                ]
+            }
+        };
+        let mut form = vec![
+            ("client_id", request.client_id.as_str()),
+            ("scope", request.scope),
+            ("grant_type", "client_credentials"),
+        ];
+        form.extend(proof.into_iter().filter(|(name, _)| !name.is_empty()));
         let response = self
             .http
-            .post(Self::token_url(request.authority, request.tenant))
-            .form(&[
-                ("client_id", request.client_id.as_str()),
-                ("client_secret", request.secret.expose()),
-                ("scope", request.scope),
-                ("grant_type", "client_credentials"),
-            ])
+            .post(url)
+            .form(&form)
             .send()
             .await
             .map_err(TokenError::Unreachable)?;

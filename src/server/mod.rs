@@ -5,6 +5,7 @@ pub mod accept;
 pub mod admin;
 pub mod assets;
 pub mod check;
+pub mod credential;
 pub mod cli;
 pub mod deadline;
 pub mod diagnosis;

@@ -1,6 +1,7 @@
 //! Access tokens kept for reuse until five minutes before they expire. The key is a
-//! SHA-256 over everything the token depends on, the client secret included: a changed
-//! secret never reuses a token obtained with the old one, and no secret is kept in clear.
+//! SHA-256 over everything the token depends on, the credential included (the client
+//! secret, or the certificate's thumbprint): a changed credential never reuses a token
+//! obtained with the old one, and no secret is kept in clear.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -10,7 +11,7 @@ use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
 use super::entra::AccessToken;
-use crate::domain::{ClientId, ClientSecret, TenantId};
+use crate::domain::{ClientId, TenantId};
 
 /// A token is not reused in its last five minutes.
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
@@ -25,7 +26,7 @@ impl CacheKey {
         authority: &str,
         tenant: &TenantId,
         client_id: &ClientId,
-        secret: &ClientSecret,
+        credential: &str,
         scope: &str,
     ) -> Self {
         let mut hash = Sha256::new();
@@ -33,7 +34,7 @@ impl CacheKey {
             authority,
             tenant.as_str(),
             client_id.as_str(),
-            secret.expose(),
+            credential,
             scope,
         ] {
             // Length-prefixed, so that no two different tuples hash the same bytes.
@@ -103,7 +104,7 @@ mod tests {
             "https://login.microsoftonline.com",
             &TenantId::parse("contoso.onmicrosoft.com").unwrap(),
             &ClientId::parse("a1b2c3d4-e5f6-4789-abcd-0123456789ab").unwrap(),
-            &ClientSecret::parse(secret).unwrap(),
+            secret,
             "https://outlook.office365.com/.default",
         )
     }

@@ -57,6 +57,9 @@ pub fn FieldInput(
     /// The input's `type`; none: `text` (a secret field is always `password`/`text`).
     #[prop(optional)]
     input_type: Option<&'static str>,
+    /// A `<textarea>` (a PEM certificate or key) instead of a one-line input.
+    #[prop(optional)]
+    multiline: bool,
 ) -> impl IntoView {
     let field = state.field;
     let id = field.input_id();
@@ -84,11 +87,19 @@ pub fn FieldInput(
     // A write-only secret shows what is stored ("abC… (40 characters), saved …").
     let stored_text = move || {
         state.stored.and_then(|stored| stored.get()).map(|print| {
-            (t.stored_secret)(&Fingerprint {
-                hint: print.hint.as_deref(),
-                length: print.length,
-                saved: &instant(&print.saved_at),
-            })
+            let saved = if print.saved_at.is_empty() {
+                String::new()
+            } else {
+                instant(&print.saved_at)
+            };
+            match field {
+                Field::PrivateKey => (t.stored_key)(&saved),
+                _ => (t.stored_secret)(&Fingerprint {
+                    hint: print.hint.as_deref(),
+                    length: print.length,
+                    saved: &saved,
+                }),
+            }
         })
     };
     let described_by = {
@@ -145,18 +156,38 @@ pub fn FieldInput(
                 {(t.field_hint)(field)}
             </p>
             <div class="input-row">
-                <input
-                    id=id
-                    type=kind
-                    autocomplete=autocomplete.unwrap_or("off")
-                    spellcheck="false"
-                    placeholder=move || placeholder.map(|p| p.get()).unwrap_or_default()
-                    aria-invalid=move || (message.get().is_some() || faulted()).to_string()
-                    aria-describedby=described_by
-                    prop:value=move || state.value.get()
-                    on:input=move |ev| state.value.set(event_target_value(&ev))
-                    on:blur=move |_| state.touched.set(true)
-                />
+                {if multiline {
+                    view! {
+                        <textarea
+                            id=id
+                            rows="6"
+                            autocomplete="off"
+                            spellcheck="false"
+                            aria-invalid=move || (message.get().is_some() || faulted()).to_string()
+                            aria-describedby=described_by
+                            prop:value=move || state.value.get()
+                            on:input=move |ev| state.value.set(event_target_value(&ev))
+                            on:blur=move |_| state.touched.set(true)
+                        ></textarea>
+                    }
+                        .into_any()
+                } else {
+                    view! {
+                        <input
+                            id=id
+                            type=kind
+                            autocomplete=autocomplete.unwrap_or("off")
+                            spellcheck="false"
+                            placeholder=move || placeholder.map(|p| p.get()).unwrap_or_default()
+                            aria-invalid=move || (message.get().is_some() || faulted()).to_string()
+                            aria-describedby=described_by
+                            prop:value=move || state.value.get()
+                            on:input=move |ev| state.value.set(event_target_value(&ev))
+                            on:blur=move |_| state.touched.set(true)
+                        />
+                    }
+                        .into_any()
+                }}
                 {toggle}
             </div>
             {stored_line}

@@ -20,6 +20,7 @@ use tokio::process::{Child, ChildStdout, Command};
 pub const NOTHING_STORED: StoredSecrets = StoredSecrets {
     client_secret: None,
     password: None,
+    private_key: None,
 };
 
 /// The fixed sign-in token of the applications the tests start (from the secrets file

@@ -47,6 +47,7 @@ async fn save_configuration(dir: &Path, peers: &Peers) {
             &peers.form(),
             SecretChange::Replace(&secret),
             SecretChange::Keep,
+            SecretChange::Keep,
             0,
         )
         .await

@@ -56,8 +56,7 @@ impl Checks {
         });
         let target = self
             .tokens
-            .target(config)
-            .map_err(|e| diagnosis::internal(Step::TokenRequest, &e))?;
+            .target(config)?;
         let (target, endpoint) = (&target, &endpoint);
         self.tokens
             .with_retry(

@@ -137,8 +137,7 @@ impl Checks {
     ) -> Result<(), Failure> {
         let target = self
             .tokens
-            .target(config)
-            .map_err(|e| diagnosis::internal(Step::TokenRequest, &e))?;
+            .target(config)?;
         let target = &target;
         self.tokens
             .with_retry(

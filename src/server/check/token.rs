@@ -10,9 +10,10 @@ use reqwest::Url;
 
 use super::Recorder;
 use crate::api::report::{Failure, Step};
-use crate::domain::MicrosoftOAuthConfig;
+use crate::domain::{ClientSecret, Credential, MicrosoftOAuthConfig};
+use crate::server::credential::Signer;
 use crate::server::diagnosis;
-use crate::server::entra::{AccessToken, TokenClient, TokenRequest};
+use crate::server::entra::{AccessToken, Proof, TokenClient, TokenRequest};
 use crate::server::tls::TlsSetupError;
 use crate::server::token_cache::{CacheKey, TokenCache};
 use crate::server::token_inspection::{self, InspectionProblem};
@@ -32,6 +33,22 @@ pub struct Target {
     authority: Url,
     scope: String,
     key: CacheKey,
+    proof: OwnedProof,
+}
+
+/// The credential read once for the check: the secret, or the certificate and its key.
+enum OwnedProof {
+    Secret(ClientSecret),
+    Certificate(Box<Signer>),
+}
+
+impl OwnedProof {
+    fn borrow(&self) -> Proof<'_> {
+        match self {
+            OwnedProof::Secret(secret) => Proof::Secret(secret),
+            OwnedProof::Certificate(signer) => Proof::Certificate(signer),
+        }
+    }
 }
 
 /// Whether a token may come from the cache.
@@ -67,23 +84,43 @@ impl Tokens {
         })
     }
 
-    pub fn target(&self, config: &MicrosoftOAuthConfig) -> Result<Target, url::ParseError> {
+    /// Where and with what a token is requested: the certificate and key are read here,
+    /// and a failure to use them is the token step's, pointing at the field.
+    pub fn target(&self, config: &MicrosoftOAuthConfig) -> Result<Target, Failure> {
         let authority = match &self.authority_override {
             Some(url) => url.clone(),
-            None => Url::parse(config.cloud.authority())?,
+            None => Url::parse(config.cloud.authority())
+                .map_err(|e| diagnosis::internal(Step::TokenRequest, &e))?,
         };
         let scope = config.cloud.scope();
+        let (proof, credential) = match &config.credential {
+            Credential::Secret { secret, .. } => (
+                OwnedProof::Secret(secret.clone()),
+                secret.expose().to_owned(),
+            ),
+            Credential::Certificate {
+                certificate,
+                private_key,
+            } => {
+                let signer = Signer::new(certificate, private_key).map_err(|(field, error)| {
+                    diagnosis::entra::credential_unusable(field, &error)
+                })?;
+                let thumbprint = format!("certificate {}", signer.certificate.summary.sha256);
+                (OwnedProof::Certificate(Box::new(signer)), thumbprint)
+            }
+        };
         let key = CacheKey::new(
             authority.as_str(),
             &config.tenant,
             &config.client_id,
-            &config.client_secret,
+            &credential,
             &scope,
         );
         Ok(Target {
             authority,
             scope,
             key,
+            proof,
         })
     }
 
@@ -117,7 +154,7 @@ impl Tokens {
             authority: &target.authority,
             tenant: &config.tenant,
             client_id: &config.client_id,
-            secret: &config.client_secret,
+            proof: target.proof.borrow(),
             scope: &target.scope,
         };
         let (retried_en, retried_pt) = match source {

@@ -127,7 +127,7 @@ const AADSTS: &[Known] = &[
         ),
     },
     Known {
-        codes: &[7000218, 700027],
+        codes: &[7000218],
         field: Some(Field::ClientSecret),
         summary: (
             "Entra ID wants a client credential that was not accepted.",
@@ -140,7 +140,69 @@ const AADSTS: &[Known] = &[
              Senha SMTP.",
         ),
     },
+    Known {
+        codes: &[700027],
+        field: Some(Field::Certificate),
+        summary: (
+            "Entra ID did not accept the client assertion: the certificate is not registered \
+             on the app, or the key that signed it is not the certificate's.",
+            "O Entra ID não aceitou a asserção do cliente: o certificado não está registrado no \
+             aplicativo, ou a chave que a assinou não é a do certificado.",
+        ),
+        fix: (
+            "Upload this certificate to the app registration (Certificates & secrets → \
+             Certificates → Upload certificate) and check that the thumbprint shown there is \
+             the one shown here. A newly uploaded certificate can take a few minutes to be used.",
+            "Carregue este certificado no registro do aplicativo (Certificados e segredos → \
+             Certificados → Carregar certificado) e confira se a impressão digital mostrada lá é \
+             a mostrada aqui. Um certificado recém-carregado pode levar alguns minutos para ser \
+             usado.",
+        ),
+    },
+    Known {
+        codes: &[700024],
+        field: None,
+        summary: (
+            "Entra ID found the client assertion outside its valid time range.",
+            "O Entra ID achou a asserção do cliente fora do intervalo de tempo válido.",
+        ),
+        fix: (
+            "The assertion is valid for five minutes from this server's clock: set the clock \
+             right (NTP, timedatectl) and try again.",
+            "A asserção vale por cinco minutos a partir do relógio deste servidor: acerte o \
+             relógio (NTP, timedatectl) e tente de novo.",
+        ),
+    },
+    Known {
+        codes: &[7000274, 700021],
+        field: Some(Field::Certificate),
+        summary: (
+            "The certificate registered on the app has expired.",
+            "O certificado registrado no aplicativo expirou.",
+        ),
+        fix: (
+            "Generate or obtain a new certificate, upload it to the app registration, and save \
+             it here with its key.",
+            "Gere ou obtenha um novo certificado, carregue-o no registro do aplicativo e salve-o \
+             aqui com a chave dele.",
+        ),
+    },
 ];
+
+/// A certificate or key that could not be used to sign the assertion (the server read
+/// what the form only checks by shape).
+pub fn credential_unusable(field: Field, error: &crate::domain::FieldError) -> Failure {
+    use crate::i18n::Lang;
+    Failure::at(
+        Step::TokenRequest,
+        words(error.text(Lang::En), error.text(Lang::PtBr)),
+    )
+    .field(field)
+    .fix(words(
+        "Correct the field, then try again.",
+        "Corrija o campo e tente de novo.",
+    ))
+}
 
 const UNKNOWN: Known = Known {
     codes: &[],
@@ -165,6 +227,7 @@ pub fn token_failure(error: &TokenError, authority: &str) -> Failure {
     let at = |summary: Words| Failure::at(Step::TokenRequest, summary);
     match error {
         TokenError::Rejected(entra) => rejected(entra),
+        TokenError::Assertion(error) => super::internal(Step::TokenRequest, error),
         TokenError::Timeout(limit) => {
             let secs = limit.as_secs();
             at(words(
@@ -286,11 +349,14 @@ mod tests {
         // Spot checks of the words, so that a row cannot be emptied unnoticed.
         assert!(with_code(53003).summary.en.contains("Conditional Access"));
         assert!(with_code(70011).fix.en.contains("/.default"));
-        assert!(with_code(700027).fix.en.contains("client secret"));
+        assert!(with_code(7000218).fix.en.contains("client secret"));
         assert!(with_code(900382).fix.en.contains("cloud"));
         assert_eq!(with_code(700016).field, Some(Field::ClientId));
         assert_eq!(with_code(90002).field, Some(Field::TenantId));
         assert!(with_code(7000222).fix.en.contains("new client secret"));
+        assert_eq!(with_code(700027).field, Some(Field::Certificate));
+        assert!(with_code(700027).fix.en.contains("thumbprint"));
+        assert!(with_code(700024).fix.en.contains("clock"));
     }
 
     #[test]

@@ -5,12 +5,14 @@
 use super::{known, Store, StoreError};
 use crate::api::saved::{SavedConfig, SecretFingerprint};
 use crate::domain::{
-    AuthType, ClientSecret, Cloud, SecretInput, Security, SmtpForm, SmtpPassword, StoredSecrets,
+    AuthType, CertificatePem, ClientSecret, Cloud, CredentialKind, PrivateKeyPem, SecretInput,
+    Security, SmtpForm, SmtpPassword, StoredSecrets,
 };
 
 /// Associated data of each sealed value (see [`super::sealing`]).
 const CLIENT_SECRET: &str = "client_secret";
 const PASSWORD: &str = "password";
+const PRIVATE_KEY: &str = "private_key";
 
 /// A secret in a save: keep the stored one, or replace it with a new value.
 pub enum SecretChange<'a> {
@@ -38,12 +40,25 @@ struct ConfigurationRow {
     security: String,
     username: String,
     send_test_to: String,
+    credential: String,
+    secret_expires: String,
+    certificate: String,
+    private_key_saved_at: Option<String>,
     client_secret_hint: Option<String>,
     client_secret_length: Option<i64>,
     client_secret_saved_at: Option<String>,
     password_length: Option<i64>,
     password_saved_at: Option<String>,
     saved_at: String,
+}
+
+/// The pending keys' index: a SHA-256 of the certificate's PEM, as the form holds it.
+fn certificate_hash(certificate: &CertificatePem) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(certificate.as_str().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[derive(sqlx::FromRow)]
@@ -61,7 +76,11 @@ impl ConfigurationRow {
             name: self.name,
             tenant_id: self.tenant_id,
             client_id: self.client_id,
+            credential: known("credential", self.credential, CredentialKind::from_key)?,
             client_secret: SecretInput::KeepStored,
+            secret_expires: self.secret_expires,
+            certificate: self.certificate,
+            private_key: SecretInput::KeepStored,
             object_id: self.object_id,
             smtp_host: self.smtp_host,
             smtp_port: self.smtp_port,
@@ -79,6 +98,9 @@ impl ConfigurationRow {
                 self.client_secret_saved_at,
             )?,
             password: fingerprint(None, self.password_length, self.password_saved_at)?,
+            private_key: fingerprint(None, Some(0), self.private_key_saved_at)?,
+            certificate: None,
+            expiry: None,
             saved_at: Some(self.saved_at),
         })
     }
@@ -133,7 +155,68 @@ impl Store {
                 ClientSecret::parse,
             )?,
             password: self.open_secret(PASSWORD, row.password_sealed, SmtpPassword::parse)?,
+            private_key: None,
         })
+    }
+
+    /// The private key kept for `certificate`: the saved one when it is the saved
+    /// certificate, else one generated or opened here and not saved yet.
+    pub async fn private_key_for(
+        &self,
+        certificate: &CertificatePem,
+    ) -> Result<Option<PrivateKeyPem>, StoreError> {
+        let saved: Option<(Option<Vec<u8>>,)> = sqlx::query_as(
+            "SELECT private_key_sealed FROM configuration WHERE id = 1 AND certificate = ?1",
+        )
+        .bind(certificate.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some((sealed @ Some(_),)) = saved {
+            return self.open_secret(PRIVATE_KEY, sealed, PrivateKeyPem::parse);
+        }
+        let pending: Option<(Vec<u8>,)> = sqlx::query_as(
+            "SELECT private_key_sealed FROM pending_private_keys WHERE certificate_sha256 = ?1",
+        )
+        .bind(certificate_hash(certificate))
+        .fetch_optional(&self.pool)
+        .await?;
+        self.open_secret(PRIVATE_KEY, pending.map(|(s,)| s), PrivateKeyPem::parse)
+    }
+
+    /// Whether `certificate` is the saved configuration's.
+    pub async fn is_saved_certificate(&self, certificate: &CertificatePem) -> Result<bool, StoreError> {
+        let found: Option<(i64,)> =
+            sqlx::query_as("SELECT 1 FROM configuration WHERE id = 1 AND certificate = ?1")
+                .bind(certificate.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(found.is_some())
+    }
+
+    /// Keeps a key made or opened on this server until the configuration using its
+    /// certificate is saved; keys left waiting for a day are dropped.
+    pub async fn keep_pending_key(
+        &self,
+        certificate: &CertificatePem,
+        key: &PrivateKeyPem,
+    ) -> Result<(), StoreError> {
+        let sealed = self.key.seal(PRIVATE_KEY, key.expose().as_bytes())?;
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query(
+            "DELETE FROM pending_private_keys WHERE created_at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-1 day')",
+        )
+        .execute(&mut *transaction)
+        .await?;
+        sqlx::query(
+            "INSERT OR REPLACE INTO pending_private_keys (certificate_sha256, private_key_sealed, created_at)
+             VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+        )
+        .bind(certificate_hash(certificate))
+        .bind(sealed)
+        .execute(&mut *transaction)
+        .await?;
+        transaction.commit().await?;
+        Ok(())
     }
 
     fn open_secret<T, E: std::fmt::Display>(
@@ -161,6 +244,7 @@ impl Store {
         form: &SmtpForm,
         client_secret: SecretChange<'_>,
         password: SecretChange<'_>,
+        private_key: SecretChange<'_>,
         base_version: i64,
     ) -> Result<Saved, StoreError> {
         let sealed = |purpose: &str, change: &SecretChange<'_>| match change {
@@ -181,11 +265,13 @@ impl Store {
                 id, version, auth_type, cloud, email_address, name, tenant_id, client_id,
                 object_id, smtp_host, smtp_port, security, username, send_test_to,
                 client_secret_sealed, client_secret_hint, client_secret_length, client_secret_saved_at,
-                password_sealed, password_length, password_saved_at, saved_at)
+                password_sealed, password_length, password_saved_at, saved_at,
+                credential, secret_expires, certificate, private_key_sealed, private_key_saved_at)
              VALUES (1, 1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
                 ?13, ?14, ?15, CASE WHEN ?13 IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%SZ', 'now') END,
                 ?16, ?17, CASE WHEN ?16 IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%SZ', 'now') END,
-                strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+                strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),
+                ?19, ?20, ?21, ?22, CASE WHEN ?22 IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%SZ', 'now') END)
              ON CONFLICT (id) DO UPDATE SET
                 version = version + 1,
                 auth_type = excluded.auth_type, cloud = excluded.cloud,
@@ -201,6 +287,10 @@ impl Store {
                 password_sealed = coalesce(excluded.password_sealed, password_sealed),
                 password_length = coalesce(excluded.password_length, password_length),
                 password_saved_at = coalesce(excluded.password_saved_at, password_saved_at),
+                credential = excluded.credential, secret_expires = excluded.secret_expires,
+                certificate = excluded.certificate,
+                private_key_sealed = coalesce(excluded.private_key_sealed, private_key_sealed),
+                private_key_saved_at = coalesce(excluded.private_key_saved_at, private_key_saved_at),
                 saved_at = excluded.saved_at
              WHERE configuration.version = ?18",
         )
@@ -222,6 +312,11 @@ impl Store {
         .bind(sealed(PASSWORD, &password)?)
         .bind(length(&password))
         .bind(base_version)
+        .bind(form.credential.key())
+        .bind(&form.secret_expires)
+        // As the form's parse holds it, so that the key is found by the same text.
+        .bind(CertificatePem::parse(&form.certificate).map_or_else(|_| form.certificate.clone(), |c| c.as_str().to_owned()))
+        .bind(sealed(PRIVATE_KEY, &private_key)?)
         .execute(&self.pool)
         .await?;
         // One row: inserted (first save, from version 0) or updated (the version matched).

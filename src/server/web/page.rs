@@ -13,7 +13,7 @@ use crate::server::startup::AppState;
 
 pub async fn page(State(state): State<AppState>, request: Request) -> Response {
     let lang = super::language::of(request.headers());
-    let saved = state.store.load().await;
+    let saved = crate::server::saved_config::load(&state.store, std::time::SystemTime::now()).await;
     let history = state.store.history().await;
     let relay = state.relay.overview(&state.public_url.0).await;
     if let (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) = (&saved, &history, &relay)

@@ -4,9 +4,10 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
+use super::certificate::CertificatePanel;
 use super::state::PageState;
 use crate::api::{check_mailbox_access, save_configuration, send_test_email};
-use crate::domain::{AuthType, Cloud, Field, SecretsOnServer, Security, SmtpForm};
+use crate::domain::{AuthType, Cloud, CredentialKind, Field, SecretsOnServer, Security, SmtpForm};
 use crate::i18n::texts;
 use crate::ui::choice_select::ChoiceSelect;
 use crate::ui::failure_panel::Problem;
@@ -48,6 +49,7 @@ pub fn ConfigForm(page: PageState) -> impl IntoView {
         let on_server = SecretsOnServer {
             client_secret: page.stored_secret.read_untracked().is_some(),
             password: page.stored_password.read_untracked().is_some(),
+            private_key: page.stored_key.read_untracked().is_some(),
         };
         match input.parse(&on_server) {
             Err(errors) => {
@@ -97,6 +99,7 @@ pub fn ConfigForm(page: PageState) -> impl IntoView {
     });
     let recipient_placeholder = Signal::derive(move || form.field(Field::EmailAddress).value.get());
     let is_password = move || form.auth_type.get() == AuthType::Password;
+    let is_certificate = move || form.credential.get() == CredentialKind::Certificate;
     let t = texts();
 
     view! {
@@ -123,12 +126,29 @@ pub fn ConfigForm(page: PageState) -> impl IntoView {
                 />
                 <FieldInput state=form.field(Field::TenantId) at_fault />
                 <FieldInput state=form.field(Field::ClientId) at_fault />
-                <FieldInput
-                    state=form.field(Field::ClientSecret)
-                    at_fault
-                    secret=true
-                    autocomplete="new-password"
+                <ChoiceSelect
+                    id="credential"
+                    label=t.credential
+                    choices=&CredentialKind::ALL
+                    selected=form.credential
+                    key=CredentialKind::key
+                    text=t.credential_name
+                    hint=t.credential_hint
                 />
+                <div class="credential-fields" hidden=move || is_certificate()>
+                    <FieldInput
+                        state=form.field(Field::ClientSecret)
+                        at_fault
+                        secret=true
+                        autocomplete="new-password"
+                    />
+                    <FieldInput state=form.field(Field::SecretExpires) at_fault input_type="date" />
+                </div>
+                <div class="credential-fields" hidden=move || !is_certificate()>
+                    <CertificatePanel page />
+                    <FieldInput state=form.field(Field::Certificate) at_fault multiline=true />
+                    <FieldInput state=form.field(Field::PrivateKey) at_fault multiline=true />
+                </div>
                 <FieldInput state=form.field(Field::ObjectId) at_fault />
             </div>
             <div class="auth-fields" data-auth="password" hidden=move || !is_password()>

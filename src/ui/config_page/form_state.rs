@@ -3,13 +3,14 @@
 use leptos::prelude::*;
 
 use crate::api::saved::SecretFingerprint;
-use crate::domain::{AuthType, Cloud, Field, SecretInput, Security, SmtpForm};
+use crate::domain::{AuthType, Cloud, CredentialKind, Field, SecretInput, Security, SmtpForm};
 use crate::ui::field_input::FieldState;
 
 #[derive(Clone, Copy)]
 pub struct FormState {
     pub auth_type: RwSignal<AuthType>,
     pub cloud: RwSignal<Cloud>,
+    pub credential: RwSignal<CredentialKind>,
     pub security: RwSignal<Security>,
     /// One per [`Field`], in `Field::ALL` order.
     fields: [FieldState; Field::ALL.len()],
@@ -22,15 +23,18 @@ impl FormState {
         saved: &SmtpForm,
         stored_secret: RwSignal<Option<SecretFingerprint>>,
         stored_password: RwSignal<Option<SecretFingerprint>>,
+        stored_key: RwSignal<Option<SecretFingerprint>>,
     ) -> Self {
         let stored = |field| match field {
             Field::ClientSecret => Some(stored_secret),
             Field::Password => Some(stored_password),
+            Field::PrivateKey => Some(stored_key),
             _ => None,
         };
         let form = Self {
             auth_type: RwSignal::new(saved.auth_type),
             cloud: RwSignal::new(saved.cloud),
+            credential: RwSignal::new(saved.credential),
             security: RwSignal::new(saved.security),
             fields: Field::ALL.map(|field| FieldState::new(field, stored(field))),
         };
@@ -61,7 +65,11 @@ impl FormState {
             name: self.text(Field::Name),
             tenant_id: self.text(Field::TenantId),
             client_id: self.text(Field::ClientId),
+            credential: self.credential.get_untracked(),
             client_secret: SecretInput::from_typed(self.text(Field::ClientSecret)),
+            secret_expires: self.text(Field::SecretExpires),
+            certificate: self.text(Field::Certificate),
+            private_key: SecretInput::from_typed(self.text(Field::PrivateKey)),
             object_id: self.text(Field::ObjectId),
             smtp_host: self.text(Field::SmtpHost),
             smtp_port: self.text(Field::SmtpPort),
@@ -73,7 +81,8 @@ impl FormState {
 
     /// Shows the messages of every field the chosen type uses.
     pub fn touch_all(&self) {
-        for field in self.auth_type.get_untracked().fields() {
+        let credential = self.credential.get_untracked();
+        for field in self.auth_type.get_untracked().fields(credential) {
             self.field(*field).touched.set(true);
         }
     }
@@ -82,5 +91,6 @@ impl FormState {
     pub fn forget_secrets(&self) {
         self.field(Field::ClientSecret).value.set(String::new());
         self.field(Field::Password).value.set(String::new());
+        self.field(Field::PrivateKey).value.set(String::new());
     }
 }

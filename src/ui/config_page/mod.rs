@@ -1,6 +1,7 @@
 //! The SMTP configuration page: the form, then what the last test or save said, the
 //! setup guide, the report, the transcript, the recent tests and the relay.
 
+mod certificate;
 mod form;
 mod form_state;
 mod state;

@@ -4,7 +4,9 @@ use leptos::prelude::*;
 
 use super::form_state::FormState;
 use crate::api::report::{transcript_text, StepResult, TestOutcome};
-use crate::api::saved::{HistoryEntry, InitialData, SaveOutcome, SecretFingerprint};
+use crate::api::saved::{
+    CertificateSummary, ExpiryNotice, HistoryEntry, InitialData, SaveOutcome, SecretFingerprint,
+};
 use crate::api::{ApiError, TestAnswer};
 use crate::domain::FieldErrors;
 use crate::i18n::texts;
@@ -18,6 +20,12 @@ pub struct PageState {
     pub version: RwSignal<i64>,
     pub stored_secret: RwSignal<Option<SecretFingerprint>>,
     pub stored_password: RwSignal<Option<SecretFingerprint>>,
+    /// The server holds a private key for the certificate the form shows.
+    pub stored_key: RwSignal<Option<SecretFingerprint>>,
+    /// The certificate as the server read it (saved, generated or opened).
+    pub certificate: RwSignal<Option<CertificateSummary>>,
+    /// When the saved credential expires, once it is near.
+    pub expiry: RwSignal<Option<ExpiryNotice>>,
     pub toast: RwSignal<Option<String>>,
     pub problem: RwSignal<Option<Problem>>,
     pub steps: RwSignal<Option<Vec<StepResult>>>,
@@ -30,7 +38,8 @@ impl PageState {
         let saved = initial.saved;
         let stored_secret = RwSignal::new(saved.client_secret);
         let stored_password = RwSignal::new(saved.password);
-        let form = FormState::new(&saved.form, stored_secret, stored_password);
+        let stored_key = RwSignal::new(saved.private_key);
+        let form = FormState::new(&saved.form, stored_secret, stored_password, stored_key);
         if form
             .field(crate::domain::Field::SmtpPort)
             .value
@@ -47,6 +56,9 @@ impl PageState {
             version: RwSignal::new(saved.version),
             stored_secret,
             stored_password,
+            stored_key,
+            certificate: RwSignal::new(saved.certificate),
+            expiry: RwSignal::new(saved.expiry),
             toast: RwSignal::new(None),
             problem: RwSignal::new(None),
             steps: RwSignal::new(None),
@@ -109,6 +121,9 @@ impl PageState {
                 self.version.set(config.version);
                 self.stored_secret.set(config.client_secret);
                 self.stored_password.set(config.password);
+                self.stored_key.set(config.private_key);
+                self.certificate.set(config.certificate);
+                self.expiry.set(config.expiry);
                 self.form.forget_secrets();
                 self.toast.set(Some(t.saved.to_owned()));
             }
@@ -129,7 +144,7 @@ impl PageState {
 }
 
 /// A call that did not get its answer, each case in its own words.
-fn api_problem(error: ApiError) -> Problem {
+pub(super) fn api_problem(error: ApiError) -> Problem {
     let (title, text) = api_words(error);
     Problem::Notice {
         title: title.to_owned(),

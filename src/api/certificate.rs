@@ -1,0 +1,36 @@
+//! The certificate credential's calls: a key pair generated on the server, or a PKCS#12
+//! file opened there. Either way the private key stays on the server (sealed, waiting
+//! for the save that uses its certificate) and only the certificate comes back.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
+
+use super::saved::CertificateSummary;
+use super::ApiError;
+use crate::domain::{FieldError, SecretInput};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CertificateOutcome {
+    /// The certificate, whose key the server now holds.
+    Ready(CertificateSummary),
+    /// What was wrong with the file or its password.
+    Refused(FieldError),
+}
+
+/// A new RSA key and a self-signed certificate for the mailbox `common_name` names.
+#[server(prefix = "/api", endpoint = "generate_certificate", input = Json)]
+pub async fn generate_certificate(common_name: String) -> Result<CertificateSummary, ApiError> {
+    let ctx = super::context::server_context()?;
+    crate::server::credential::keep::generate(&ctx.state.store, &common_name).await
+}
+
+/// A PKCS#12 file (base64) opened with its password.
+#[server(prefix = "/api", endpoint = "import_certificate", input = Json)]
+pub async fn import_certificate(
+    file_base64: String,
+    password: SecretInput,
+) -> Result<CertificateOutcome, ApiError> {
+    let ctx = super::context::server_context()?;
+    crate::server::credential::keep::import(&ctx.state.store, &file_base64, &password).await
+}
