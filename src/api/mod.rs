@@ -13,7 +13,9 @@ pub mod saved;
 mod send_test_email;
 mod test_history;
 
-pub use certificate::{generate_certificate, import_certificate, GenerateCertificate, ImportCertificate};
+pub use certificate::{
+    generate_certificate, import_certificate, GenerateCertificate, ImportCertificate,
+};
 pub use check_mailbox_access::{check_mailbox_access, CheckMailboxAccess};
 pub use error::ApiError;
 pub use save_configuration::{save_configuration, SaveConfiguration};

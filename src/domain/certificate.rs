@@ -19,7 +19,8 @@ pub enum CredentialKind {
 }
 
 impl CredentialKind {
-    pub const ALL: [CredentialKind; 2] = [CredentialKind::ClientSecret, CredentialKind::Certificate];
+    pub const ALL: [CredentialKind; 2] =
+        [CredentialKind::ClientSecret, CredentialKind::Certificate];
 
     /// The stable name: in the page's `<select>` and in the store.
     pub fn key(self) -> &'static str {
@@ -110,7 +111,9 @@ impl PrivateKeyPem {
         if text.len() > MAX_PEM_LEN {
             return Err(PrivateKeyError::TooLong);
         }
-        if text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") || text.contains("Proc-Type: 4,ENCRYPTED") {
+        if text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+            || text.contains("Proc-Type: 4,ENCRYPTED")
+        {
             return Err(PrivateKeyError::Encrypted);
         }
         if has_block(&text, "EC PRIVATE KEY") {
@@ -185,7 +188,11 @@ impl ExpiryDate {
     /// Days since 1970-01-01 of this date (its start, UTC).
     pub fn days_since_epoch(self) -> i64 {
         // Howard Hinnant's days_from_civil.
-        let (y, m, d) = (i64::from(self.year), i64::from(self.month), i64::from(self.day));
+        let (y, m, d) = (
+            i64::from(self.year),
+            i64::from(self.month),
+            i64::from(self.day),
+        );
         let y = if m <= 2 { y - 1 } else { y };
         let era = y.div_euclid(400);
         let yoe = y - era * 400;
@@ -233,10 +240,18 @@ mod tests {
 
     #[test]
     fn a_certificate_is_a_pem_certificate_block() {
-        assert_eq!(CertificatePem::parse(&format!("  {CERT}\r\n")).unwrap().as_str(), CERT);
+        assert_eq!(
+            CertificatePem::parse(&format!("  {CERT}\r\n"))
+                .unwrap()
+                .as_str(),
+            CERT
+        );
         assert_eq!(CertificatePem::parse(" "), Err(CertificateError::Empty));
         assert_eq!(CertificatePem::parse("MIIB"), Err(CertificateError::NotPem));
-        assert_eq!(CertificatePem::parse(KEY), Err(CertificateError::IsPrivateKey));
+        assert_eq!(
+            CertificatePem::parse(KEY),
+            Err(CertificateError::IsPrivateKey)
+        );
         assert_eq!(
             CertificatePem::parse(&"x".repeat(MAX_PEM_LEN + 1)),
             Err(CertificateError::TooLong)
@@ -251,9 +266,18 @@ mod tests {
             PrivateKeyPem::parse(&KEY.replace("PRIVATE KEY", "ENCRYPTED PRIVATE KEY")),
             Err(PrivateKeyError::Encrypted)
         ));
-        assert!(matches!(PrivateKeyPem::parse(CERT), Err(PrivateKeyError::IsCertificate)));
-        assert!(matches!(PrivateKeyPem::parse("secret"), Err(PrivateKeyError::NotPem)));
-        assert!(matches!(PrivateKeyPem::parse(""), Err(PrivateKeyError::Empty)));
+        assert!(matches!(
+            PrivateKeyPem::parse(CERT),
+            Err(PrivateKeyError::IsCertificate)
+        ));
+        assert!(matches!(
+            PrivateKeyPem::parse("secret"),
+            Err(PrivateKeyError::NotPem)
+        ));
+        assert!(matches!(
+            PrivateKeyPem::parse(""),
+            Err(PrivateKeyError::Empty)
+        ));
         assert!(!format!("{:?}", PrivateKeyPem::parse(KEY).unwrap()).contains("MIIE"));
     }
 
@@ -275,10 +299,22 @@ mod tests {
             Err(ExpiryDateError::NotADate),
             "before 2000 is a typing mistake"
         );
-        assert_eq!(ExpiryDate::parse_optional("2027-02-29"), Err(ExpiryDateError::NotADate));
-        assert_eq!(ExpiryDate::parse_optional("2027-13-01"), Err(ExpiryDateError::NotADate));
-        assert_eq!(ExpiryDate::parse_optional("27-01-01"), Err(ExpiryDateError::NotADate));
-        assert_eq!(ExpiryDate::parse_optional("2027-1-01"), Err(ExpiryDateError::NotADate));
+        assert_eq!(
+            ExpiryDate::parse_optional("2027-02-29"),
+            Err(ExpiryDateError::NotADate)
+        );
+        assert_eq!(
+            ExpiryDate::parse_optional("2027-13-01"),
+            Err(ExpiryDateError::NotADate)
+        );
+        assert_eq!(
+            ExpiryDate::parse_optional("27-01-01"),
+            Err(ExpiryDateError::NotADate)
+        );
+        assert_eq!(
+            ExpiryDate::parse_optional("2027-1-01"),
+            Err(ExpiryDateError::NotADate)
+        );
         // 2026-11-28 is day 20_785 since the epoch.
         let day = ExpiryDate::parse_optional("2026-11-28").unwrap().unwrap();
         assert_eq!(day.days_since_epoch(), 20_785);

@@ -5,9 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CertificateError, ClientIdError, ClientSecretError, ExpiryDateError, PrivateKeyError, DisplayNameError, MailboxError, ObjectIdError,
-    SenderListError, SmtpHostError, SmtpPasswordError, SmtpPortError, SmtpUsernameError,
-    TenantIdError,
+    CertificateError, ClientIdError, ClientSecretError, DisplayNameError, ExpiryDateError,
+    MailboxError, ObjectIdError, PrivateKeyError, SenderListError, SmtpHostError,
+    SmtpPasswordError, SmtpPortError, SmtpUsernameError, TenantIdError,
 };
 
 impl FieldError {

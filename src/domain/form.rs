@@ -8,9 +8,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{
     AuthType, CertificatePem, ClientId, ClientSecret, Cloud, Credential, CredentialKind,
-    DisplayName, ExpiryDate, Field, FieldError, MailboxAddress, MailboxError,
-    MicrosoftOAuthConfig, ObjectId, PasswordConfig, PrivateKeyPem, Security, SendConfig, Sender,
-    SmtpHost, SmtpPassword, SmtpPort, SmtpUsername, TenantId,
+    DisplayName, ExpiryDate, Field, FieldError, MailboxAddress, MailboxError, MicrosoftOAuthConfig,
+    ObjectId, PasswordConfig, PrivateKeyPem, Security, SendConfig, Sender, SmtpHost, SmtpPassword,
+    SmtpPort, SmtpUsername, TenantId,
 };
 
 /// The form exactly as typed: raw values, untrusted, sent from the browser to the

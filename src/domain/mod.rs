@@ -62,7 +62,9 @@ pub use form::{
 pub use mailbox::{MailboxAddress, MailboxError};
 pub use object_id::{ObjectId, ObjectIdError};
 pub use password_login::{SmtpPassword, SmtpPasswordError, SmtpUsername, SmtpUsernameError};
-pub use send_config::{AuthType, Credential, MicrosoftOAuthConfig, PasswordConfig, SendConfig, Sender};
+pub use send_config::{
+    AuthType, Credential, MicrosoftOAuthConfig, PasswordConfig, SendConfig, Sender,
+};
 pub use sender_list::{SenderList, SenderListError};
 pub use smtp_server::{Security, SmtpHost, SmtpHostError, SmtpPort, SmtpPortError};
 pub use tenant::{TenantId, TenantIdError};

@@ -4,8 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CertificatePem, ClientId, ClientSecret, Cloud, CredentialKind, ExpiryDate, PrivateKeyPem, DisplayName, Field, MailboxAddress, ObjectId, Security,
-    SmtpHost, SmtpPassword, SmtpPort, SmtpUsername, TenantId,
+    CertificatePem, ClientId, ClientSecret, Cloud, CredentialKind, DisplayName, ExpiryDate, Field,
+    MailboxAddress, ObjectId, PrivateKeyPem, Security, SmtpHost, SmtpPassword, SmtpPort,
+    SmtpUsername, TenantId,
 };
 
 /// How the application authenticates to the SMTP server.

@@ -7,9 +7,9 @@ use crate::api::report::{Step, StepStatus, TestKind};
 use crate::domain::limits;
 use crate::domain::{
     AuthType, CertificateError, ClientIdError, ClientSecretError, Cloud, CredentialKind,
-    DisplayNameError, ExpiryDateError, Field, FieldError, PrivateKeyError,
-    MailboxError, ObjectIdError, Security, SenderListError, SmtpHostError, SmtpPasswordError,
-    SmtpPortError, SmtpUsernameError, TenantIdError,
+    DisplayNameError, ExpiryDateError, Field, FieldError, MailboxError, ObjectIdError,
+    PrivateKeyError, Security, SenderListError, SmtpHostError, SmtpPasswordError, SmtpPortError,
+    SmtpUsernameError, TenantIdError,
 };
 
 pub const TEXTS: Texts = Texts {
@@ -54,7 +54,8 @@ pub const TEXTS: Texts = Texts {
     },
     stored_key: |saved| {
         if saved.is_empty() {
-            return "Held on this server: the key of this certificate. Leave empty to keep it.".to_owned();
+            return "Held on this server: the key of this certificate. Leave empty to keep it."
+                .to_owned();
         }
         format!("Stored: the key of this certificate, saved {saved}. Leave empty to keep it.")
     },
@@ -466,8 +467,9 @@ fn field_error(error: &FieldError) -> String {
             CertificateError::NotPem => "Paste the certificate in PEM: the text from \
                  -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----."
                 .to_owned(),
-            CertificateError::Unreadable => "This PEM holds no readable X.509 certificate."
-                .to_owned(),
+            CertificateError::Unreadable => {
+                "This PEM holds no readable X.509 certificate.".to_owned()
+            }
             CertificateError::Pkcs12Unreadable => "The file could not be opened: the \
                  password is wrong, or it is not a PKCS#12 (.pfx, .p12) file."
                 .to_owned(),
@@ -494,8 +496,9 @@ fn field_error(error: &FieldError) -> String {
                  -----BEGIN PRIVATE KEY----- to -----END PRIVATE KEY-----."
                 .to_owned(),
             PrivateKeyError::Unreadable => "This PEM holds no readable private key.".to_owned(),
-            PrivateKeyError::NotRsa => "This is not an RSA key; Entra ID takes RSA only."
-                .to_owned(),
+            PrivateKeyError::NotRsa => {
+                "This is not an RSA key; Entra ID takes RSA only.".to_owned()
+            }
             PrivateKeyError::DoesNotMatch => "This key does not belong to the certificate: \
                  its public key differs. Paste the key the certificate was made with."
                 .to_owned(),

@@ -11,9 +11,9 @@ use crate::api::report::{Step, StepStatus, TestKind};
 use crate::domain::limits;
 use crate::domain::{
     AuthType, CertificateError, ClientIdError, ClientSecretError, Cloud, CredentialKind,
-    DisplayNameError, ExpiryDateError, Field, FieldError, PrivateKeyError,
-    MailboxError, ObjectIdError, Security, SenderListError, SmtpHostError, SmtpPasswordError,
-    SmtpPortError, SmtpUsernameError, TenantIdError,
+    DisplayNameError, ExpiryDateError, Field, FieldError, MailboxError, ObjectIdError,
+    PrivateKeyError, Security, SenderListError, SmtpHostError, SmtpPasswordError, SmtpPortError,
+    SmtpUsernameError, TenantIdError,
 };
 
 pub const TEXTS: Texts = Texts {
@@ -492,8 +492,9 @@ fn field_error(error: &FieldError) -> String {
             CertificateError::NotPem => "Cole o certificado em PEM: o texto de \
                  -----BEGIN CERTIFICATE----- até -----END CERTIFICATE-----."
                 .to_owned(),
-            CertificateError::Unreadable => "Este PEM não contém um certificado X.509 legível."
-                .to_owned(),
+            CertificateError::Unreadable => {
+                "Este PEM não contém um certificado X.509 legível.".to_owned()
+            }
             CertificateError::Pkcs12Unreadable => "O arquivo não pôde ser aberto: a senha \
                  está errada, ou ele não é um arquivo PKCS#12 (.pfx, .p12)."
                 .to_owned(),
@@ -507,7 +508,10 @@ fn field_error(error: &FieldError) -> String {
         FieldError::PrivateKey(error) => match error {
             PrivateKeyError::Empty => "Cole a chave privada do certificado.".to_owned(),
             PrivateKeyError::TooLong => {
-                format!("Uma chave privada tem no máximo {} caracteres.", limits::PEM)
+                format!(
+                    "Uma chave privada tem no máximo {} caracteres.",
+                    limits::PEM
+                )
             }
             PrivateKeyError::Encrypted => "Esta chave é protegida por uma frase secreta. \
                  Remova-a (openssl pkey -in key.pem -out plain.pem) ou abra um arquivo PKCS#12 \
@@ -519,10 +523,10 @@ fn field_error(error: &FieldError) -> String {
             PrivateKeyError::NotPem => "Cole a chave privada em PEM: o texto de \
                  -----BEGIN PRIVATE KEY----- até -----END PRIVATE KEY-----."
                 .to_owned(),
-            PrivateKeyError::Unreadable => "Este PEM não contém uma chave privada legível."
-                .to_owned(),
-            PrivateKeyError::NotRsa => "Esta chave não é RSA; o Entra ID aceita só RSA."
-                .to_owned(),
+            PrivateKeyError::Unreadable => {
+                "Este PEM não contém uma chave privada legível.".to_owned()
+            }
+            PrivateKeyError::NotRsa => "Esta chave não é RSA; o Entra ID aceita só RSA.".to_owned(),
             PrivateKeyError::DoesNotMatch => "Esta chave não pertence ao certificado: a chave \
                  pública dele é outra. Cole a chave com que o certificado foi feito."
                 .to_owned(),

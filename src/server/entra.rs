@@ -6,9 +6,9 @@ use reqwest::{Client, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use super::credential::{assertion, Signer};
 use super::deadline::{Deadline, TimedOut};
 use super::tls::TlsSetupError;
-use super::credential::{assertion, Signer};
 use crate::domain::{ClientId, ClientSecret, TenantId};
 
 /// Token responses are a few KB; error pages can be anything. Reading more than this

@@ -20,7 +20,9 @@ pub async fn stored_secrets_for(
     form: &SmtpForm,
 ) -> Result<StoredSecrets, StoreError> {
     match (form.auth_type, form.credential) {
-        (AuthType::MicrosoftOAuth2, CredentialKind::ClientSecret) if form.client_secret.is_typed() => {
+        (AuthType::MicrosoftOAuth2, CredentialKind::ClientSecret)
+            if form.client_secret.is_typed() =>
+        {
             Ok(StoredSecrets::default())
         }
         (AuthType::Password, _) if form.password.is_typed() => Ok(StoredSecrets::default()),
@@ -71,7 +73,11 @@ fn expiry(
         }
         CredentialKind::ClientSecret => {
             let date = ExpiryDate::parse_optional(&saved.form.secret_expires).ok()??;
-            Some(notice(date.days_since_epoch() * DAY, now, ExpirySource::Administrator))
+            Some(notice(
+                date.days_since_epoch() * DAY,
+                now,
+                ExpirySource::Administrator,
+            ))
         }
     }
 }
@@ -84,7 +90,8 @@ pub fn notice(end: i64, now: i64, source: ExpirySource) -> ExpiryNotice {
     let days = end.saturating_sub(now).div_euclid(DAY);
     ExpiryNotice {
         date: credential::rfc3339(
-            time::OffsetDateTime::from_unix_timestamp(end).unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+            time::OffsetDateTime::from_unix_timestamp(end)
+                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
         )[..10]
             .to_owned(),
         days_left: days,
@@ -207,7 +214,13 @@ mod tests {
         assert_eq!(at(0).level(), ExpiryLevel::Alarm);
         assert_eq!(at(-3).days_left, -3);
         // Half a day short of 31 is 30 whole days.
-        assert_eq!(notice(now + 31 * DAY - DAY / 2, now, ExpirySource::Certificate).days_left, 30);
-        assert_eq!(notice(1_800_000_000, 0, ExpirySource::Administrator).date, "2027-01-15");
+        assert_eq!(
+            notice(now + 31 * DAY - DAY / 2, now, ExpirySource::Certificate).days_left,
+            30
+        );
+        assert_eq!(
+            notice(1_800_000_000, 0, ExpirySource::Administrator).date,
+            "2027-01-15"
+        );
     }
 }

@@ -300,6 +300,29 @@ impl Peers {
         self.control_get("/messages").await
     }
 
+    /// Registers a certificate (PEM) on the peers' app, as an upload in the portal does.
+    pub async fn register_certificate(&self, pem: &str) {
+        self.control_send(reqwest::Method::POST, "/certificates", pem.to_owned())
+            .await;
+    }
+
+    /// From now on the token peer refuses the client secret as expired (AADSTS7000222).
+    pub async fn expire_secret(&self) {
+        self.control_send(reqwest::Method::POST, "/secret-expired", String::new())
+            .await;
+    }
+
+    async fn control_send(&self, method: reqwest::Method, path: &str, body: String) {
+        let url = format!("{}{path}", self.info.control);
+        reqwest::Client::new()
+            .request(method, &url)
+            .body(body)
+            .send()
+            .await
+            .and_then(|response| response.error_for_status())
+            .unwrap_or_else(|e| panic!("peer control API {url}: {e}"));
+    }
+
     async fn control_get<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
         let url = format!("{}{path}", self.info.control);
         let body = reqwest::get(&url)

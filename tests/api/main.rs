@@ -3,6 +3,7 @@
 
 mod app;
 pub mod app_process;
+mod certificate_credential;
 mod certificates;
 mod faults;
 mod helpers;

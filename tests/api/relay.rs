@@ -53,7 +53,13 @@ impl Rig {
         let saved = self
             .app
             .store
-            .save(&self.form, secret, SecretChange::Keep, SecretChange::Keep, 0)
+            .save(
+                &self.form,
+                secret,
+                SecretChange::Keep,
+                SecretChange::Keep,
+                0,
+            )
             .await
             .expect("save");
         assert!(matches!(saved, smtp_setup::server::store::Saved::Done(_)));

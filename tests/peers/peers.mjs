@@ -5,7 +5,10 @@
 //    signature against the token server's JWKS, its audience and its SMTP.SendAsApp role,
 //    and keeps every accepted message;
 //  - a small control API: GET /messages, DELETE /messages, GET /stats, GET /healthz,
-//    GET /token-requests (when each token request arrived, in ms since the peers started).
+//    GET /token-requests (when each token request arrived, in ms since the peers started),
+//    POST /certificates (a PEM body: register a certificate on the app), DELETE
+//    /certificates, POST /secret-expired (the client secret is refused as expired from now
+//    on), DELETE /secret-expired.
 // On start it prints one JSON line with the addresses, then runs until killed.
 //
 // Settings (environment): PEER_TENANT, PEER_TENANT_DOMAIN, PEER_CLIENT_ID, PEER_CLIENT_SECRET,
@@ -28,12 +31,14 @@
 // PEER_SMTP_AUTH_REPLY / PEER_SMTP_DATA_REPLY ("code|text": Exchange's words at AUTH, or at
 // the end of DATA, whatever was sent), PEER_SMTP_DATA_REPLY_TIMES (only the first N DATA get
 // that scripted reply; later ones are accepted),
+// PEER_CLIENT_CERTIFICATES (comma-separated PEM files: certificates registered on the app,
+// whose keys may sign client assertions; more with POST /certificates),
 // PEER_IMAP=1 (also dovecot, an IMAP server with implicit TLS validating the tokens, whose
 // INBOX holds PEER_IMAP_MESSAGES messages, default 3, on PEER_IMAP_PORT; its address is
 // `imaps`).
 
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { constants as cryptoConstants, randomUUID, verify as verifySignature, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -131,6 +136,68 @@ function entraError(status, error, code, description) {
   };
 }
 
+// The certificates registered on the app (Certificates & secrets → Certificates).
+const registered = (env.PEER_CLIENT_CERTIFICATES ?? '').split(',').filter(Boolean)
+  .map((file) => new X509Certificate(readFileSync(file)));
+// Set by POST /secret-expired: the secret is past its end date.
+const secretState = { expired: false };
+
+const base64url = (text) => Buffer.from(text, 'base64url');
+
+// A client assertion checked as Entra does (RFC 7523): the certificate named by its
+// x5t#S256 (or x5t) header must be registered, the signature must verify with that
+// certificate's key (RS256 or PS256), aud must be this token endpoint, iss and sub the
+// client ID, and the time now within nbf..exp.
+function assertionVerdict(req, body) {
+  const appHint = `Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '${config.clientId}'.`;
+  if (body.client_assertion_type !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') {
+    return entraError(400, 'invalid_request', 700020, 'The client assertion type is not supported.');
+  }
+  const parts = String(body.client_assertion ?? '').split('.');
+  let header;
+  let claims;
+  try {
+    header = JSON.parse(base64url(parts[0]).toString('utf8'));
+    claims = JSON.parse(base64url(parts[1]).toString('utf8'));
+  } catch {
+    return entraError(400, 'invalid_request', 50027, 'JWT token is invalid or malformed.');
+  }
+  const sha256 = header['x5t#S256'] ? base64url(header['x5t#S256']).toString('hex').toUpperCase() : null;
+  const sha1 = header.x5t ? base64url(header.x5t).toString('hex').toUpperCase() : null;
+  const thumbprint = (cert, algorithm) => cert[algorithm].replaceAll(':', '');
+  const certificate = registered.find((cert) => (sha256 && thumbprint(cert, 'fingerprint256') === sha256)
+    || (!sha256 && sha1 && thumbprint(cert, 'fingerprint') === sha1));
+  if (!certificate) {
+    return entraError(401, 'invalid_client', 700027,
+      `Client assertion failed signature validation. [Reason - The key was not found., Thumbprint of key used by client: '${sha1 ?? ''}', ${appHint}]`);
+  }
+  const signed = Buffer.from(`${parts[0]}.${parts[1]}`);
+  const signature = base64url(parts[2] ?? '');
+  const key = certificate.publicKey;
+  const valid = header.alg === 'PS256'
+    ? verifySignature('sha256', signed, { key, padding: cryptoConstants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, signature)
+    : header.alg === 'RS256' && verifySignature('sha256', signed, key, signature);
+  if (!valid) {
+    return entraError(401, 'invalid_client', 700027,
+      `Client assertion contains an invalid signature. [Reason - The provided signature value did not match the expected signature value., Thumbprint of key used by client: '${sha1 ?? ''}', Found key 'Start=01/01/2026 00:00:00, End=01/01/2030 00:00:00', ${appHint}]`);
+  }
+  const tokenUrl = `${issuer.url}/${req.params?.tenant}/oauth2/v2.0/token`;
+  if (claims.aud !== tokenUrl) {
+    return entraError(401, 'invalid_client', 700021, `Client assertion audience claim does not match Realm issuer. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .`);
+  }
+  if (claims.iss !== config.clientId || claims.sub !== config.clientId) {
+    return entraError(401, 'invalid_client', 700023, 'Client assertion issuer and subject must be the client ID.');
+  }
+  const now = Math.floor(Date.now() / 1000);
+  const skew = 5 * 60;
+  if (!(Number(claims.nbf ?? 0) <= now + skew && now - skew < Number(claims.exp))) {
+    const at = (seconds) => new Date(Number(seconds) * 1000).toUTCString();
+    return entraError(401, 'invalid_client', 700024,
+      `Client assertion is not within its valid time range. Current time: ${new Date().toISOString()}, assertion valid from ${at(claims.nbf)}, expiry time of assertion ${at(claims.exp)}. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .`);
+  }
+  return null;
+}
+
 // What Entra ID would answer for this request, or null when it would issue a token.
 function entraVerdict(req) {
   const tenant = String(req.params?.tenant ?? '').toLowerCase();
@@ -146,6 +213,11 @@ function entraVerdict(req) {
     return entraError(400, 'unauthorized_client', 700016,
       `Application with identifier '${body.client_id}' was not found in the directory 'Contoso Test'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`);
   }
+  if (body.client_assertion !== undefined || body.client_assertion_type !== undefined) {
+    const refused = assertionVerdict(req, body);
+    if (refused) return refused;
+    return scopeVerdict(body);
+  }
   // PEER_SECRET_PREFIX: also accept any secret with this prefix (the benchmark uses a new
   // secret per send to measure uncached token requests).
   const prefix = env.PEER_SECRET_PREFIX;
@@ -155,6 +227,14 @@ function entraVerdict(req) {
     return entraError(401, 'invalid_client', 7000215,
       `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${config.clientId}'.`);
   }
+  if (secretState.expired) {
+    return entraError(401, 'invalid_client', 7000222,
+      `The provided client secret keys for app '${config.clientId}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.`);
+  }
+  return scopeVerdict(body);
+}
+
+function scopeVerdict(body) {
   if (body.scope !== `${EXCHANGE_RESOURCE}/.default`) {
     return entraError(400, 'invalid_scope', 1002012, `The provided value for scope ${body.scope} is not valid.`);
   }
@@ -207,6 +287,7 @@ async function startTokenServer() {
   await server.start(Number(env.PEER_TOKEN_PORT || 0), host);
   // The library names its issuer "localhost"; use the address it really listens on.
   server.issuer.url = `http://${host}:${server.address().port}`;
+  issuer.url = server.issuer.url;
   return server;
 }
 
@@ -343,12 +424,35 @@ async function startControl(messages) {
     if (req.url === '/healthz') return reply(200, { ok: true });
     if (req.url === '/stats') return reply(200, stats);
     if (req.url === '/token-requests') return reply(200, tokenRequestTimes);
+    if (req.url === '/certificates' && req.method === 'DELETE') {
+      registered.length = 0;
+      return reply(200, []);
+    }
+    if (req.url === '/certificates' && req.method === 'POST') {
+      const chunks = [];
+      req.on('data', (chunk) => chunks.push(chunk));
+      req.on('end', () => {
+        try {
+          const cert = new X509Certificate(Buffer.concat(chunks));
+          registered.push(cert);
+          reply(200, { thumbprint: cert.fingerprint.replaceAll(':', '') });
+        } catch (error) {
+          reply(400, { error: error.message });
+        }
+      });
+      return undefined;
+    }
+    if (req.url === '/secret-expired') {
+      secretState.expired = req.method === 'POST';
+      return reply(200, secretState);
+    }
     return reply(404, { error: 'not found' });
   });
   await new Promise((resolve) => server.listen(Number(env.PEER_CONTROL_PORT || 0), host, resolve));
   return server;
 }
 
+const issuer = { url: '' };
 const messages = [];
 const stats = { tokenRequests: 0, authAttempts: 0, longLines: 0 };
 const tokenRequestTimes = [];

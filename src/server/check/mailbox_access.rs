@@ -54,9 +54,7 @@ impl Checks {
             host: config.cloud.imap_host().to_owned(),
             port: IMAPS_PORT,
         });
-        let target = self
-            .tokens
-            .target(config)?;
+        let target = self.tokens.target(config)?;
         let (target, endpoint) = (&target, &endpoint);
         self.tokens
             .with_retry(

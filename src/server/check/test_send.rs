@@ -135,9 +135,7 @@ impl Checks {
         config: &MicrosoftOAuthConfig,
         outgoing: &Outgoing<'_>,
     ) -> Result<(), Failure> {
-        let target = self
-            .tokens
-            .target(config)?;
+        let target = self.tokens.target(config)?;
         let target = &target;
         self.tokens
             .with_retry(

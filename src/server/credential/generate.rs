@@ -37,7 +37,8 @@ pub fn generate(common_name: &str, now: SystemTime) -> Result<Generated, Generat
     params.not_after = time::OffsetDateTime::from(now + VALIDITY);
     let certificate = params.self_signed(&key)?;
     Ok(Generated {
-        certificate: CertificatePem::parse(&certificate.pem()).map_err(|e| GenerateError::Pem(e.into()))?,
+        certificate: CertificatePem::parse(&certificate.pem())
+            .map_err(|e| GenerateError::Pem(e.into()))?,
         private_key: PrivateKeyPem::parse(&key.serialize_pem())
             .map_err(|e| GenerateError::Pem(e.into()))?,
     })

@@ -25,10 +25,11 @@ fn common_name(given: &str) -> String {
 pub async fn generate(store: &Store, given_name: &str) -> Result<CertificateSummary, ApiError> {
     let name = common_name(given_name);
     // Key generation takes a noticeable moment: off the async workers.
-    let generated = tokio::task::spawn_blocking(move || generate::generate(&name, SystemTime::now()))
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let generated =
+        tokio::task::spawn_blocking(move || generate::generate(&name, SystemTime::now()))
+            .await
+            .map_err(|e| ApiError::Unavailable(e.to_string()))?
+            .map_err(|e| ApiError::Unavailable(e.to_string()))?;
     let signer = Signer::new(&generated.certificate, &generated.private_key)
         .map_err(|(_, e)| ApiError::Unavailable(e.to_string()))?;
     store

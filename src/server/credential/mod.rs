@@ -14,7 +14,9 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use time::format_description::well_known::Rfc3339;
 
 use crate::api::saved::CertificateSummary;
-use crate::domain::{CertificateError, CertificatePem, Field, FieldError, PrivateKeyError, PrivateKeyPem};
+use crate::domain::{
+    CertificateError, CertificatePem, Field, FieldError, PrivateKeyError, PrivateKeyPem,
+};
 
 /// A certificate read: its DER (the thumbprints hash it), its RSA public key, and what
 /// the page shows.
@@ -87,7 +89,10 @@ pub struct Signer {
 
 impl Signer {
     /// Both read, and the key's public half compared with the certificate's.
-    pub fn new(certificate: &CertificatePem, key: &PrivateKeyPem) -> Result<Self, (Field, FieldError)> {
+    pub fn new(
+        certificate: &CertificatePem,
+        key: &PrivateKeyPem,
+    ) -> Result<Self, (Field, FieldError)> {
         let certificate =
             Certificate::read(certificate).map_err(|e| (Field::Certificate, e.into()))?;
         let key = read_key(key).map_err(|e| (Field::PrivateKey, e.into()))?;

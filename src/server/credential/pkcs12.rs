@@ -26,8 +26,8 @@ pub fn open(
         .ok_or(CertificateError::Pkcs12WithoutKey)?;
     let certificate = CertificatePem::parse(&pem("CERTIFICATE", first.as_der()))?;
     let key = SecretString::from(pem("PRIVATE KEY", chain.key()));
-    let private_key =
-        PrivateKeyPem::parse(key.expose_secret()).map_err(|_| CertificateError::Pkcs12WithoutKey)?;
+    let private_key = PrivateKeyPem::parse(key.expose_secret())
+        .map_err(|_| CertificateError::Pkcs12WithoutKey)?;
     Ok((certificate, private_key))
 }
 

@@ -184,7 +184,10 @@ impl Store {
     }
 
     /// Whether `certificate` is the saved configuration's.
-    pub async fn is_saved_certificate(&self, certificate: &CertificatePem) -> Result<bool, StoreError> {
+    pub async fn is_saved_certificate(
+        &self,
+        certificate: &CertificatePem,
+    ) -> Result<bool, StoreError> {
         let found: Option<(i64,)> =
             sqlx::query_as("SELECT 1 FROM configuration WHERE id = 1 AND certificate = ?1")
                 .bind(certificate.as_str())

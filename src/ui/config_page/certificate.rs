@@ -29,7 +29,9 @@ pub fn CertificatePanel(page: PageState) -> impl IntoView {
 
     // The server now holds the key of `summary`'s certificate.
     let ready = move |summary: CertificateSummary, message: &'static str| {
-        form.field(Field::Certificate).value.set(summary.pem.clone());
+        form.field(Field::Certificate)
+            .value
+            .set(summary.pem.clone());
         form.field(Field::PrivateKey).value.set(String::new());
         page.stored_key.set(Some(SecretFingerprint {
             hint: None,
@@ -62,7 +64,11 @@ pub fn CertificatePanel(page: PageState) -> impl IntoView {
     let on_generate = move |_| {
         let name = form.field(Field::Name).value.get_untracked();
         let mailbox = form.field(Field::EmailAddress).value.get_untracked();
-        generate.dispatch(if name.trim().is_empty() { mailbox } else { name });
+        generate.dispatch(if name.trim().is_empty() {
+            mailbox
+        } else {
+            name
+        });
     };
     let on_file = move |ev: leptos::ev::Event| {
         let Some(file) = ev
@@ -74,14 +80,14 @@ pub fn CertificatePanel(page: PageState) -> impl IntoView {
             return;
         };
         leptos::task::spawn_local(async move {
-            let Ok(buffer) = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await
-            else {
+            let Ok(buffer) = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await else {
                 return;
             };
             let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
             let text = String::from_utf8_lossy(&bytes);
             if text.contains("-----BEGIN ") {
-                let key = pem_block(&text, "PRIVATE KEY").or_else(|| pem_block(&text, "RSA PRIVATE KEY"));
+                let key =
+                    pem_block(&text, "PRIVATE KEY").or_else(|| pem_block(&text, "RSA PRIVATE KEY"));
                 if let Some(certificate) = pem_block(&text, "CERTIFICATE") {
                     form.field(Field::Certificate).value.set(certificate);
                     form.field(Field::Certificate).touched.set(true);
@@ -109,7 +115,8 @@ pub fn CertificatePanel(page: PageState) -> impl IntoView {
     let shown = move || {
         let summary = page.certificate.get()?;
         let typed = form.field(Field::Certificate).value.get();
-        let same = CertificatePem::parse(&typed).is_ok_and(|pem| pem.as_str() == summary.pem.trim());
+        let same =
+            CertificatePem::parse(&typed).is_ok_and(|pem| pem.as_str() == summary.pem.trim());
         same.then_some(summary)
     };
     let details = move || {
