@@ -93,11 +93,16 @@ relay_clients() {
 }
 
 # The metrics test reads /metrics with the Prometheus project's own Python text parser.
+# Debian's package serves Debian's python3; a python3 of its own (pyenv) gets it from PyPI.
 prometheus_parser() {
   if ! python3 -c 'import prometheus_client.parser' 2>/dev/null; then
     say "installing Debian's python3-prometheus-client (the metrics test's parser)"
     local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
     $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-prometheus-client
+  fi
+  if ! python3 -c 'import prometheus_client.parser' 2>/dev/null; then
+    say "installing prometheus-client from PyPI for $(command -v python3)"
+    python3 -m pip install --quiet 'prometheus-client==0.21.1'
   fi
 }
 

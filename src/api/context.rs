@@ -39,7 +39,9 @@ impl ServerContext {
         let report = match kind {
             TestKind::SendTest => state.checks.send_test(form, &stored).await,
             TestKind::MailboxAccess => state.checks.mailbox_access(form, &stored).await,
+            TestKind::ScheduledCheck => state.checks.credential_check(form, &stored).await,
         };
+        crate::server::metrics::checked(kind, &report);
         let history =
             crate::server::history::after_test(&state.store, kind, form.auth_type, &report).await;
         Ok(TestAnswer { report, history })

@@ -15,16 +15,23 @@ pub enum TestKind {
     SendTest,
     /// Reading the mailbox over IMAP (the help article's `IMAP.AccessAsApp` half).
     MailboxAccess,
+    /// The server's own check of the saved credential: a token, inspected; no mail.
+    ScheduledCheck,
 }
 
 impl TestKind {
-    pub const ALL: [TestKind; 2] = [TestKind::SendTest, TestKind::MailboxAccess];
+    pub const ALL: [TestKind; 3] = [
+        TestKind::SendTest,
+        TestKind::MailboxAccess,
+        TestKind::ScheduledCheck,
+    ];
 
     /// The stable name of the kind, as the store keeps it.
     pub fn key(self) -> &'static str {
         match self {
             TestKind::SendTest => "send_test",
             TestKind::MailboxAccess => "mailbox_access",
+            TestKind::ScheduledCheck => "scheduled_check",
         }
     }
 
@@ -74,6 +81,10 @@ impl Step {
     ];
 
     /// The steps of the mailbox check.
+    /// The scheduled check: the credential still gets a token with the role.
+    pub const CREDENTIAL_CHECK: [Step; 3] =
+        [Step::Inputs, Step::TokenRequest, Step::TokenInspection];
+
     pub const MAILBOX_ACCESS: [Step; 9] = [
         Step::Inputs,
         Step::TokenRequest,
@@ -235,6 +246,10 @@ pub enum TestOutcome {
     MailboxOpened {
         mailbox: String,
         messages: u32,
+    },
+    /// The scheduled check got a token for the mailbox's app and it has the role.
+    TokenIssued {
+        mailbox: String,
     },
     /// Too many test sends from this session in the last minute: nothing was sent.
     RateLimited {

@@ -94,6 +94,8 @@ pub struct CertificateSummary {
 pub struct ExpiryNotice {
     /// `YYYY-MM-DD`, UTC.
     pub date: String,
+    /// Seconds since the epoch.
+    pub ends_at: i64,
     pub days_left: i64,
     pub source: crate::i18n::ExpirySource,
 }

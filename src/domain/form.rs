@@ -154,6 +154,13 @@ pub trait KeptSecrets {
     fn private_key(&self) -> Option<Self::PrivateKey>;
 }
 
+/// What the form parses into, with the secrets `K` stands for.
+pub type Parsed<K> = SendConfig<
+    <K as KeptSecrets>::ClientSecret,
+    <K as KeptSecrets>::Password,
+    <K as KeptSecrets>::PrivateKey,
+>;
+
 /// The server's side: the stored secrets, opened and parsed.
 #[derive(Clone, Debug, Default)]
 pub struct StoredSecrets {
@@ -350,10 +357,7 @@ impl SmtpForm {
 
     /// Every field of the chosen type through its `parse`, every message at once. An
     /// empty secret field takes the secret `kept` by the server, if there is one.
-    pub fn parse<K: KeptSecrets>(
-        &self,
-        kept: &K,
-    ) -> Result<SendConfig<K::ClientSecret, K::Password, K::PrivateKey>, FieldErrors> {
+    pub fn parse<K: KeptSecrets>(&self, kept: &K) -> Result<Parsed<K>, FieldErrors> {
         let mut errors = FieldErrors::default();
         let mailbox = errors.check(
             Field::EmailAddress,
@@ -384,7 +388,7 @@ impl SmtpForm {
         sender: Option<Sender>,
         kept: &K,
         errors: &mut FieldErrors,
-    ) -> Option<SendConfig<K::ClientSecret, K::Password, K::PrivateKey>> {
+    ) -> Option<Parsed<K>> {
         let tenant = errors.check(Field::TenantId, TenantId::parse(&self.tenant_id));
         let client_id = errors.check(Field::ClientId, ClientId::parse(&self.client_id));
         let credential = self.parse_credential(kept, errors);
@@ -442,7 +446,7 @@ impl SmtpForm {
         sender: Option<Sender>,
         kept: &K,
         errors: &mut FieldErrors,
-    ) -> Option<SendConfig<K::ClientSecret, K::Password, K::PrivateKey>> {
+    ) -> Option<Parsed<K>> {
         let host = errors.check(Field::SmtpHost, SmtpHost::parse(&self.smtp_host));
         let port = errors.check(Field::SmtpPort, SmtpPort::parse(&self.smtp_port));
         let username = errors.check(Field::Username, SmtpUsername::parse(&self.username));

@@ -193,9 +193,17 @@ pub const TEXTS: Texts = Texts {
     test_kind: |kind| match kind {
         TestKind::SendTest => "Test email",
         TestKind::MailboxAccess => "Mailbox access",
+        TestKind::ScheduledCheck => "Scheduled check",
     },
     history_sent: "Sent",
     history_opened: "Mailbox opened",
+    history_token: "Token issued",
+    scheduled_failed: |when, summary| {
+        format!(
+            "The scheduled check of the saved configuration failed ({when}): {summary} \
+             Applications cannot send until this is fixed; Recent tests has the details."
+        )
+    },
     history_failed: |step, what| match what {
         Some(what) => format!("Failed at {step}: {what}"),
         None => format!("Failed at {step}"),

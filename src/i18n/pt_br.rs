@@ -210,9 +210,18 @@ pub const TEXTS: Texts = Texts {
     test_kind: |kind| match kind {
         TestKind::SendTest => "Email de teste",
         TestKind::MailboxAccess => "Acesso à caixa de correio",
+        TestKind::ScheduledCheck => "Verificação agendada",
     },
     history_sent: "Enviado",
     history_opened: "Caixa de correio aberta",
+    history_token: "Token emitido",
+    scheduled_failed: |when, summary| {
+        format!(
+            "A verificação agendada da configuração salva falhou ({when}): {summary} Os \
+             aplicativos não conseguem enviar até que isto seja corrigido; Testes recentes \
+             tem os detalhes."
+        )
+    },
     history_failed: |step, what| match what {
         Some(what) => format!("Falhou em {step}: {what}"),
         None => format!("Falhou em {step}"),

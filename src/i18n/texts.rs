@@ -146,6 +146,9 @@ pub struct Texts {
     pub test_kind: fn(TestKind) -> &'static str,
     pub history_sent: &'static str,
     pub history_opened: &'static str,
+    pub history_token: &'static str,
+    /// The banner after a scheduled check failed: when, and our summary.
+    pub scheduled_failed: fn(&str, &str) -> String,
     pub history_failed: fn(&str, Option<&str>) -> String,
     pub unknown_step: &'static str,
 

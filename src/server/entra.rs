@@ -103,6 +103,19 @@ pub enum TokenError {
     Assertion(#[from] assertion::SignError),
 }
 
+impl TokenError {
+    /// The metrics' name of the outcome.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            TokenError::Timeout(_) => "timeout",
+            TokenError::Unreachable(_) => "unreachable",
+            TokenError::Rejected(_) => "refused",
+            TokenError::UnexpectedResponse { .. } => "unexpected",
+            TokenError::Assertion(_) => "unsigned",
+        }
+    }
+}
+
 impl From<TimedOut> for TokenError {
     fn from(TimedOut(limit): TimedOut) -> Self {
         TokenError::Timeout(limit)

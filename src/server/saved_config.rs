@@ -94,6 +94,7 @@ pub fn notice(end: i64, now: i64, source: ExpirySource) -> ExpiryNotice {
                 .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
         )[..10]
             .to_owned(),
+        ends_at: end,
         days_left: days,
         source,
     }

@@ -12,6 +12,8 @@ use crate::server::relay::settings::{RelaySettings, RelaySettingsError};
 use crate::server::store::DEFAULT_DATABASE_URL;
 
 pub const DEFAULT_TEST_SENDS_PER_MINUTE: usize = 10;
+/// How often the saved credential is checked unless `SMTP_SETUP_CHECK_INTERVAL` says.
+pub const DEFAULT_CHECK_INTERVAL: Duration = Duration::from_secs(6 * 60 * 60);
 /// A fixed sign-in token shorter than this is refused: it guards a mailbox's credentials.
 pub const MIN_ADMIN_TOKEN_LEN: usize = 16;
 
@@ -40,6 +42,11 @@ pub struct ServerSettings {
     pub test_sends_per_minute: usize,
     /// The relay's listener, certificate, allowed addresses and limits.
     pub relay: RelaySettings,
+    /// `SMTP_SETUP_CHECK_INTERVAL`: how often the saved credential gets a token and is
+    /// inspected. `None` (`0`): never.
+    pub check_interval: Option<Duration>,
+    /// `SMTP_SETUP_METRICS=off` turns `/metrics` off.
+    pub metrics: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -119,6 +126,10 @@ pub enum SettingsError {
     AdminTokenTooShort,
     #[error("SMTP_SETUP_PUBLIC_URL must be an http(s) URL such as https://mail-setup.contoso.com, got {0:?}")]
     PublicUrl(String),
+    #[error("SMTP_SETUP_CHECK_INTERVAL must be a duration such as 6h, 30m or 90s (0 turns the checks off), got {0:?}")]
+    CheckInterval(String),
+    #[error("SMTP_SETUP_METRICS must be on or off, got {0:?}")]
+    Metrics(String),
     #[error("SMTP_SETUP_TEST_SENDS_PER_MINUTE must be a positive number, got {0:?}")]
     TestSendsPerMinute(String),
     #[error(transparent)]
@@ -171,8 +182,19 @@ impl ServerSettings {
                 .ok_or(SettingsError::TestSendsPerMinute(value))?,
         };
         let relay = RelaySettings::from_lookup(&lookup)?;
+        let check_interval = match lookup("SMTP_SETUP_CHECK_INTERVAL") {
+            None => Some(DEFAULT_CHECK_INTERVAL),
+            Some(value) => parse_interval(&value).ok_or(SettingsError::CheckInterval(value))?,
+        };
+        let metrics = match lookup("SMTP_SETUP_METRICS").as_deref().map(str::trim) {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(other) => return Err(SettingsError::Metrics(other.to_owned())),
+        };
         Ok(Self {
             relay,
+            check_interval,
+            metrics,
             authority_override,
             smtp_override,
             imap_override,
@@ -184,6 +206,29 @@ impl ServerSettings {
             public_url,
             test_sends_per_minute,
         })
+    }
+}
+
+/// `6h`, `30m`, `90s`, `1d` or a number of seconds; `0` (in any unit) is `Some(None)`:
+/// off. At least a second, at most a week.
+pub fn parse_interval(value: &str) -> Option<Option<Duration>> {
+    let value = value.trim();
+    let (number, unit) = match value.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => value.split_at(at),
+        None => (value, "s"),
+    };
+    let seconds_per = match unit.trim() {
+        "s" => 1,
+        "m" => 60,
+        "h" => 60 * 60,
+        "d" => 24 * 60 * 60,
+        _ => return None,
+    };
+    let seconds = number.parse::<u64>().ok()?.checked_mul(seconds_per)?;
+    match seconds {
+        0 => Some(None),
+        1..=604_800 => Some(Some(Duration::from_secs(seconds))),
+        _ => None,
     }
 }
 
@@ -350,6 +395,54 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn the_check_interval_has_a_unit_and_zero_turns_it_off() {
+        assert_eq!(
+            parse_interval("6h"),
+            Some(Some(Duration::from_secs(21_600)))
+        );
+        assert_eq!(
+            parse_interval(" 30m "),
+            Some(Some(Duration::from_secs(1800)))
+        );
+        assert_eq!(parse_interval("90"), Some(Some(Duration::from_secs(90))));
+        assert_eq!(
+            parse_interval("1d"),
+            Some(Some(Duration::from_secs(86_400)))
+        );
+        assert_eq!(parse_interval("0"), Some(None));
+        assert_eq!(parse_interval("0h"), Some(None));
+        for bad in ["", "h", "6 hours", "-1h", "8d", "1.5h"] {
+            assert_eq!(parse_interval(bad), None, "{bad:?}");
+        }
+        let settings = |pairs: &[(&str, &str)]| {
+            ServerSettings::from_lookup(|name| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            })
+        };
+        let defaults = settings(&[]).unwrap();
+        assert_eq!(defaults.check_interval, Some(DEFAULT_CHECK_INTERVAL));
+        assert!(defaults.metrics);
+        let off = settings(&[
+            ("SMTP_SETUP_CHECK_INTERVAL", "0"),
+            ("SMTP_SETUP_METRICS", "off"),
+        ])
+        .unwrap();
+        assert_eq!(off.check_interval, None);
+        assert!(!off.metrics);
+        assert!(matches!(
+            settings(&[("SMTP_SETUP_CHECK_INTERVAL", "often")]),
+            Err(SettingsError::CheckInterval(_))
+        ));
+        assert!(matches!(
+            settings(&[("SMTP_SETUP_METRICS", "yes")]),
+            Err(SettingsError::Metrics(_))
+        ));
     }
 
     #[test]

@@ -27,6 +27,7 @@ use super::relay::{self, Relay};
 use super::settings::{ServerSettings, SettingsError};
 use super::store::{Store, StoreError};
 use super::tls::TlsSetupError;
+use super::watch::Watch;
 use super::web::login::{self, PublicUrl};
 use super::web::{api_errors, guard, headers, health, language, page, relay_api, serve};
 use crate::app::shell;
@@ -38,9 +39,17 @@ pub struct AppState {
     pub store: Arc<Store>,
     pub checks: Arc<Checks>,
     pub relay: Arc<Relay>,
+    /// The scheduled checks and the expiry log.
+    pub watch: Arc<Watch>,
+    /// `/metrics` is served (`SMTP_SETUP_METRICS`).
+    pub metrics: MetricsOn,
     pub public_url: PublicUrl,
     pub leptos_options: LeptosOptions,
 }
+
+/// Whether `/metrics` answers.
+#[derive(Clone, Copy, Debug)]
+pub struct MetricsOn(pub bool);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -125,6 +134,15 @@ impl Application {
                 .clone()
                 .unwrap_or_else(|| format!("http://{address}")),
         );
+        let watch = Arc::new(Watch::new(
+            store.clone(),
+            checks.clone(),
+            settings.check_interval,
+        ));
+        if settings.metrics {
+            // Installed before the first request, so that every count is kept.
+            let _ = crate::server::metrics::handle();
+        }
         log_destinations(&settings);
         Ok(Self {
             listener,
@@ -135,6 +153,8 @@ impl Application {
                 store,
                 checks,
                 relay,
+                watch,
+                metrics: MetricsOn(settings.metrics),
                 public_url,
                 leptos_options,
             },
@@ -177,6 +197,7 @@ impl Application {
             state.checks.clone(),
             stopped.clone(),
         ));
+        let watch = tokio::spawn(state.watch.clone().run(stopped.clone()));
         let mut relay_task = None;
         if let Some(relay_listener) = self.relay_listener {
             tracing::info!("relay listening on smtp://{}", relay_listener.address);
@@ -208,6 +229,8 @@ impl Application {
         if let Some(task) = relay_task {
             let _ = task.await;
         }
+        // A scheduled check under way is bounded like a test; its outcome is not needed.
+        watch.abort();
         store.close().await;
         tracing::info!("stopped");
     }
@@ -226,6 +249,7 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(login::login))
         .route("/logout", post(login::logout))
         .route("/healthz", get(health::healthz))
+        .route("/metrics", get(health::metrics))
         .route("/language/{tag}", get(language::choose))
         .nest_service(&pkg, bundles)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
@@ -258,6 +282,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(relay);
     admin
         .merge(relay_api)
+        .layer(from_fn(health::count_requests))
         .layer(from_fn(headers::security_headers))
 }
 

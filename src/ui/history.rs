@@ -46,6 +46,7 @@ fn row(entry: HistoryEntry) -> impl IntoView {
         match entry.kind {
             TestKind::SendTest => t.history_sent.to_owned(),
             TestKind::MailboxAccess => t.history_opened.to_owned(),
+            TestKind::ScheduledCheck => t.history_token.to_owned(),
         }
     } else {
         let step = entry.step.map_or(t.unknown_step, t.step_label);

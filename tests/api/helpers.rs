@@ -375,6 +375,8 @@ pub struct TestApp {
     pub relay: std::sync::Arc<smtp_setup::server::relay::Relay>,
     /// The application's own store, to break it on purpose.
     pub store: std::sync::Arc<Store>,
+    /// Its scheduled checks, to run one now or wait for the next.
+    pub watch: std::sync::Arc<smtp_setup::server::watch::Watch>,
     pub http: reqwest::Client,
     pub cookie: String,
     stop: tokio::sync::oneshot::Sender<()>,
@@ -411,6 +413,7 @@ pub async fn spawn_app(dir: &Path, env: &[(&str, &str)]) -> TestApp {
     let relay_addr = application.relay_address();
     let relay = application.state().relay.clone();
     let store = application.state().store.clone();
+    let watch = application.state().watch.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(application.run_until_stopped(async {
         let _ = stopped.await;
@@ -431,6 +434,7 @@ pub async fn spawn_app(dir: &Path, env: &[(&str, &str)]) -> TestApp {
         relay_addr,
         relay,
         store,
+        watch,
         http,
         cookie,
         stop,

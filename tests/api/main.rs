@@ -17,3 +17,4 @@ mod store;
 mod test_send;
 mod token_reuse;
 mod transcript_and_tls;
+mod watch;

@@ -6,6 +6,7 @@
 pub mod delivery;
 mod mailbox_access;
 mod recorder;
+mod scheduled;
 mod test_send;
 pub mod token;
 

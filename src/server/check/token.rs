@@ -10,7 +10,7 @@ use reqwest::Url;
 
 use super::Recorder;
 use crate::api::report::{Failure, Step};
-use crate::domain::{ClientSecret, Credential, MicrosoftOAuthConfig};
+use crate::domain::{ClientSecret, Credential, Field, FieldError, MicrosoftOAuthConfig};
 use crate::server::credential::Signer;
 use crate::server::diagnosis;
 use crate::server::entra::{AccessToken, Proof, TokenClient, TokenRequest};
@@ -51,6 +51,25 @@ impl OwnedProof {
     }
 }
 
+/// Why no token can be asked for: a bad authority (ours), or a certificate or key the
+/// server cannot use (the administrator's field).
+#[derive(Debug)]
+pub enum TargetError {
+    Authority(url::ParseError),
+    Credential(Field, FieldError),
+}
+
+impl From<TargetError> for Failure {
+    fn from(error: TargetError) -> Self {
+        match error {
+            TargetError::Authority(error) => diagnosis::internal(Step::TokenRequest, &error),
+            TargetError::Credential(field, error) => {
+                diagnosis::entra::credential_unusable(field, &error)
+            }
+        }
+    }
+}
+
 /// Whether a token may come from the cache.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum TokenSource {
@@ -86,11 +105,10 @@ impl Tokens {
 
     /// Where and with what a token is requested: the certificate and key are read here,
     /// and a failure to use them is the token step's, pointing at the field.
-    pub fn target(&self, config: &MicrosoftOAuthConfig) -> Result<Target, Failure> {
+    pub fn target(&self, config: &MicrosoftOAuthConfig) -> Result<Target, TargetError> {
         let authority = match &self.authority_override {
             Some(url) => url.clone(),
-            None => Url::parse(config.cloud.authority())
-                .map_err(|e| diagnosis::internal(Step::TokenRequest, &e))?,
+            None => Url::parse(config.cloud.authority()).map_err(TargetError::Authority)?,
         };
         let scope = config.cloud.scope();
         let (proof, credential) = match &config.credential {
@@ -102,9 +120,8 @@ impl Tokens {
                 certificate,
                 private_key,
             } => {
-                let signer = Signer::new(certificate, private_key).map_err(|(field, error)| {
-                    diagnosis::entra::credential_unusable(field, &error)
-                })?;
+                let signer = Signer::new(certificate, private_key)
+                    .map_err(|(field, error)| TargetError::Credential(field, error))?;
                 let thumbprint = format!("certificate {}", signer.certificate.summary.sha256);
                 (OwnedProof::Certificate(Box::new(signer)), thumbprint)
             }
@@ -137,6 +154,7 @@ impl Tokens {
             TokenSource::Fresh => None,
         };
         if let Some((token, left)) = cached {
+            crate::server::metrics::token_cache_hit();
             run.passed(Step::TokenRequest, {
                 let minutes = left.as_secs() / 60;
                 Words::new(
@@ -172,7 +190,11 @@ impl Tokens {
                 let token = self
                     .client
                     .request_token(&request, &deadline, self.attempt_timeout)
-                    .await?;
+                    .await
+                    .inspect(|_| crate::server::metrics::token_requested("issued"))
+                    .inspect_err(|error| {
+                        crate::server::metrics::token_requested(error.outcome())
+                    })?;
                 let issued = Words::new(
                     format!("token issued by {authority}{retried_en}"),
                     format!("token emitido por {authority}{retried_pt}"),

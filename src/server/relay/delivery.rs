@@ -136,6 +136,7 @@ async fn deliver(relay: &Relay, checks: &Checks, kept: &KeptConnection, due: Due
         tracing::error!(%id, %error, "the outcome of a delivery could not be stored");
         return;
     }
+    crate::server::metrics::delivered(status.key());
     // Logged once stored: a line that says "delivered" is never followed by a resend.
     match status {
         MessageStatus::Sent => tracing::info!(%id, attempts, "message delivered"),

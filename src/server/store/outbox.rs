@@ -195,6 +195,18 @@ impl Store {
         )
     }
 
+    /// How many messages wait (queued, sending or to be retried) and when the oldest
+    /// was accepted (ms), for the metrics.
+    pub async fn queue_stats(&self) -> Result<(u64, Option<i64>), StoreError> {
+        let (count, oldest): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT COUNT(*), MIN(accepted_at) FROM outbox
+             WHERE status IN ('queued', 'sending', 'retrying')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((u64::try_from(count).unwrap_or_default(), oldest))
+    }
+
     /// The end of an attempt: sent, failed for good, or to be retried at `next_attempt_at`.
     pub async fn record_attempt(
         &self,

@@ -17,6 +17,7 @@ use crate::server::admin::{Admin, SessionKey, SESSION_COOKIE};
 fn is_public(path: &str) -> bool {
     path == "/login"
         || path == "/healthz"
+        || path == "/metrics"
         || path == "/favicon.svg"
         || path.starts_with("/pkg/")
         || path.starts_with("/language/")

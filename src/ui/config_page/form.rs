@@ -135,7 +135,7 @@ pub fn ConfigForm(page: PageState) -> impl IntoView {
                     text=t.credential_name
                     hint=t.credential_hint
                 />
-                <div class="credential-fields" hidden=move || is_certificate()>
+                <div class="credential-fields" hidden=is_certificate>
                     <FieldInput
                         state=form.field(Field::ClientSecret)
                         at_fault

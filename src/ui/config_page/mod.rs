@@ -20,9 +20,9 @@ use super::relay_panel::RelayPanel;
 use super::setup_guide::{GuideSignals, SetupGuide};
 use super::toast::Toast;
 use super::transcript::TranscriptPanel;
-use crate::api::saved::InitialData;
+use crate::api::saved::{ExpiryLevel, InitialData};
 use crate::domain::{AuthType, Field};
-use crate::i18n::Lang;
+use crate::i18n::{Expiry, Lang};
 use crate::ui::format::provide_hydrated;
 
 #[component]
@@ -76,6 +76,27 @@ pub fn ConfigPage() -> impl IntoView {
             </form>
         </header>
         <p class="lead">{t.lead}</p>
+        {move || {
+            page.expiry
+                .get()
+                .filter(|notice| notice.level() != ExpiryLevel::Quiet)
+                .map(|notice| {
+                    let text = (t.expiry)(&Expiry {
+                        date: &notice.date,
+                        days_left: notice.days_left,
+                        source: notice.source,
+                    });
+                    view! {
+                        <p
+                            class="expiry-banner"
+                            class:alarm=notice.level() == ExpiryLevel::Alarm
+                            id="expiry-banner"
+                        >
+                            {text}
+                        </p>
+                    }
+                })
+        }}
         <ConfigForm page />
         <FailurePanel problem=page.problem />
         <div hidden=is_password>

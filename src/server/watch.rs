@@ -1,0 +1,174 @@
+//! The server watching the saved credential on its own: a scheduled check every
+//! `SMTP_SETUP_CHECK_INTERVAL` (a fresh token, inspected; recorded in the history), and
+//! once a day a log line while the credential is within 30 days of its end. A change
+//! from working to failing is logged at warn level; `/healthz` reports the last check.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::watch::{self, Receiver};
+
+use super::check::Checks;
+use super::saved_config;
+use super::store::Store;
+use crate::api::report::{TestKind, TestOutcome, TestReport};
+use crate::api::saved::{ExpiryLevel, ExpiryNotice};
+use crate::domain::AuthType;
+
+const DAY: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The last scheduled check, for `/healthz`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LastCheck {
+    /// RFC 3339, UTC.
+    pub at: String,
+    pub passed: bool,
+    /// Our summary (English) of a failure.
+    pub summary: Option<String>,
+}
+
+pub struct Watch {
+    store: Arc<Store>,
+    checks: Arc<Checks>,
+    interval: Option<Duration>,
+    last: watch::Sender<Option<LastCheck>>,
+}
+
+impl Watch {
+    pub fn new(store: Arc<Store>, checks: Arc<Checks>, interval: Option<Duration>) -> Self {
+        Self {
+            store,
+            checks,
+            interval,
+            last: watch::Sender::new(None),
+        }
+    }
+
+    pub fn last_check(&self) -> Option<LastCheck> {
+        self.last.borrow().clone()
+    }
+
+    /// Each scheduled check's result as it comes.
+    pub fn subscribe(&self) -> Receiver<Option<LastCheck>> {
+        self.last.subscribe()
+    }
+
+    /// Checks at start and then every interval, and logs the expiry at start and then
+    /// daily, until `stopped` turns true.
+    pub async fn run(self: Arc<Self>, mut stopped: Receiver<bool>) {
+        let mut checks = self.interval.map(tokio::time::interval);
+        if let Some(ticker) = checks.as_mut() {
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        }
+        let mut daily = tokio::time::interval(DAY);
+        daily.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let stop = async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        tokio::pin!(stop);
+        loop {
+            let check_due = async {
+                match checks.as_mut() {
+                    Some(ticker) => {
+                        ticker.tick().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = &mut stop => return,
+                () = check_due => {
+                    self.check_once().await;
+                }
+                _ = daily.tick() => self.log_expiry().await,
+            }
+        }
+    }
+
+    /// One scheduled check of the saved configuration (Microsoft only: a password has
+    /// no token to ask for, and a login attempt would count against the mailbox).
+    /// `None` when there is nothing to check.
+    pub async fn check_once(&self) -> Option<TestReport> {
+        let saved = self
+            .store
+            .load()
+            .await
+            .inspect_err(|error| tracing::error!(%error, "scheduled check: cannot read the store"))
+            .ok()?;
+        if saved.version == 0 || saved.form.auth_type != AuthType::MicrosoftOAuth2 {
+            return None;
+        }
+        let stored = saved_config::stored_secrets_for(&self.store, &saved.form)
+            .await
+            .inspect_err(
+                |error| tracing::error!(%error, "scheduled check: cannot open the secrets"),
+            )
+            .ok()?;
+        let report = self.checks.credential_check(&saved.form, &stored).await;
+        super::metrics::checked(TestKind::ScheduledCheck, &report);
+        let entry =
+            super::history::entry(TestKind::ScheduledCheck, AuthType::MicrosoftOAuth2, &report);
+        if let Some(entry) = &entry {
+            if let Err(error) = self.store.record_test(entry).await {
+                tracing::error!(%error, "cannot record the scheduled check in the history");
+            }
+        }
+        let passed = matches!(report.outcome, TestOutcome::TokenIssued { .. });
+        let summary = match &report.outcome {
+            TestOutcome::Failed(failure) => Some(failure.summary.en.clone()),
+            TestOutcome::Invalid(errors) => Some(errors.to_string()),
+            _ => None,
+        };
+        let now = super::credential::rfc3339(time::OffsetDateTime::now_utc());
+        let previous = self.last.send_replace(Some(LastCheck {
+            at: now,
+            passed,
+            summary: summary.clone(),
+        }));
+        let passed_before = previous.map(|last| last.passed);
+        match (passed_before, passed) {
+            (Some(true) | None, false) => tracing::warn!(
+                summary = summary.as_deref().unwrap_or_default(),
+                "the scheduled check of the saved configuration failed: applications cannot send"
+            ),
+            (Some(false), false) => tracing::info!(
+                summary = summary.as_deref().unwrap_or_default(),
+                "the scheduled check still fails"
+            ),
+            (Some(false), true) => tracing::info!("the scheduled check passes again"),
+            (_, true) => tracing::debug!("scheduled check passed"),
+        }
+        Some(report)
+    }
+
+    /// The daily line about a credential near its end.
+    async fn log_expiry(&self) {
+        let Ok(saved) = saved_config::load(&self.store, SystemTime::now()).await else {
+            return;
+        };
+        if let Some(notice) = saved.expiry.filter(|n| n.level() != ExpiryLevel::Quiet) {
+            tracing::warn!(
+                date = %notice.date,
+                days_left = notice.days_left,
+                "{}",
+                expiry_line(&notice)
+            );
+        }
+    }
+}
+
+/// One line about a credential's end, for the log and `/healthz`.
+pub fn expiry_line(notice: &ExpiryNotice) -> String {
+    let what = match notice.source {
+        crate::i18n::ExpirySource::Certificate => "the certificate",
+        crate::i18n::ExpirySource::Administrator => "the client secret",
+    };
+    match notice.days_left {
+        i64::MIN..=-1 => format!(
+            "{what} expired {} days ago, on {}",
+            -notice.days_left, notice.date
+        ),
+        0 => format!("{what} expires today, {}", notice.date),
+        days => format!("{what} expires in {days} days, on {}", notice.date),
+    }
+}
