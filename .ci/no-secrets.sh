@@ -9,8 +9,9 @@
 # The secrets: the peers' client secret and SMTP password and the fixed sign-in tokens
 # (tests/peers/secrets.json, the one file the tests read them from), the sealing key
 # (--key: the key file of the run's database), secrets generated during the run, one per
-# line (--extra: the relay passwords the integration tests created), any session cookie
-# value, any JWT.
+# line (--extra: the relay passwords and the PKCS#12 password the tests created), any
+# session cookie value, any JWT (a client assertion is one), any private key: a PEM block
+# with its content, or the base64 of an RSA key's DER (PKCS#8 or PKCS#1) without armour.
 # The forms: as typed; base64 at each of the three alignments (an AUTH PLAIN, AUTH LOGIN
 # or XOAUTH2 payload carries a secret somewhere inside a base64 blob), URL-safe base64;
 # percent-encoded (a form body: `~` is `%7E`), upper and lower case; hex; a Rust byte
@@ -67,6 +68,14 @@ def forms(secret: str):
 # token, is not one.)
 JWT = re.compile(rb"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}")
 COOKIE = re.compile(rb"smtp_setup_session=[A-Za-z0-9_-]{20,}")
+# A private key: a PEM block with content (also inside JSON, where a line break is
+# written `\n`), or the base64 DER of an RSA key (PKCS#8: "MIIEv…IBADANBgkqhkiG9w0BAQEF";
+# PKCS#1: "MIIEp…IBAAKCAQEA") whatever its armour. A certificate is neither.
+PRIVATE_KEY = re.compile(
+    rb"-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----(?:\\[rn]|\s)*[A-Za-z0-9+/]{16}"
+    rb"|MII[A-Za-z0-9+/]{3}IBADANBgkqhkiG9w0BAQEF"
+    rb"|MII[A-Za-z0-9+/]{3}IBAAKCA[QgY]EA"
+)
 # An XOAUTH2 payload: base64 of "auth=Bearer " at any alignment.
 XOAUTH2 = b64_fragments(b"\x01auth=Bearer ")
 
@@ -118,6 +127,9 @@ def scan(paths, key_file=None, typed_ok=False, extra_file=None):
                     leaks.append(f"{where}: a JWT")
                 if not typed_ok and COOKIE.search(data):
                     leaks.append(f"{where}: a session cookie value")
+                # A key the test typed (pasted) is expected in its trace.
+                if not typed_ok and PRIVATE_KEY.search(data):
+                    leaks.append(f"{where}: a private key")
         except OSError as error:
             leaks.append(f"{path}: cannot be read ({error})")
     return leaks
@@ -139,6 +151,9 @@ def self_test():
         "session cookie": "cookie: smtp_setup_session=" + "A" * 43,
         "JWT": f"token {token}",
         "sealing key": f"key {key}",
+        "PEM private key": "{\"key\":\"-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQ\\n\"}",
+        "bare PKCS#8 key": "sealed MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQC7",
+        "bare PKCS#1 key": "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun",
     }
     with tempfile.TemporaryDirectory() as tmp:
         key_file = os.path.join(tmp, "app.key")
@@ -152,7 +167,9 @@ def self_test():
             zipped = os.path.join(tmp, "trace.zip")
             with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as archive:
                 archive.writestr("trace.network", f"before {text} after")
-            if name not in ("raw client secret", "admin token", "session cookie") and not scan([zipped], key_file, typed_ok=True):
+            typed = ("raw client secret", "admin token", "session cookie", "PEM private key",
+                     "bare PKCS#8 key", "bare PKCS#1 key")
+            if name not in typed and not scan([zipped], key_file, typed_ok=True):
                 failures.append(f"{name} was not found inside a zip file")
         extra = os.path.join(tmp, "extra")
         open(extra, "w").write("Relay-password-0123456789abcdef\n")
@@ -165,6 +182,9 @@ def self_test():
         open(clean, "w").write(
             "S: 235 2.7.0 Authentication successful\nC: [redacted]\n"
             "S: + eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIn0=\n"
+            "hint: Its private key (PEM, unencrypted: -----BEGIN PRIVATE KEY-----). Sealed\n"
+            "-----BEGIN CERTIFICATE-----\nMIIDBTCCAe2gAwIBAgIUJ6Vx1Jc0wDQYJKoZIhvcNAQELBQAwEjEQMA4GA1UEAwwH\n"
+            "-----END CERTIFICATE-----\n"
         )
         if scan([clean], key_file):
             failures.append(f"a clean file was refused: {scan([clean], key_file)}")

@@ -51,10 +51,12 @@ export async function fillValidById(page: Page, overrides: Partial<Record<string
   }
 }
 
-// A relay password a test made: `make e2e` searches the server's output and the database
-// for it (.ci/no-secrets.sh --extra).
-export function rememberRelayPassword(password: string) {
+// A secret a test made (a relay password, a PKCS#12 file's password): `make e2e`
+// searches the server's output and the database for it (.ci/no-secrets.sh --extra).
+export function rememberSecret(secret: string) {
   const dir = path.join(__dirname, '../../target/e2e');
   mkdirSync(dir, { recursive: true });
-  appendFileSync(path.join(dir, 'relay-passwords.txt'), `${password}\n`);
+  appendFileSync(path.join(dir, 'relay-passwords.txt'), `${secret}\n`);
 }
+
+export const rememberRelayPassword = rememberSecret;

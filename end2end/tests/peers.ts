@@ -40,3 +40,9 @@ export async function messages(): Promise<StoredMessage[]> {
 export async function clearMessages(): Promise<void> {
   await fetch(`${control}/messages`, { method: 'DELETE' });
 }
+
+// Registers a certificate (PEM) on the peers' app, as an upload in the Entra portal does.
+export async function registerCertificate(pem: string): Promise<void> {
+  const response = await fetch(`${control}/certificates`, { method: 'POST', body: pem });
+  if (!response.ok) throw new Error(`the token peer refused the certificate: ${await response.text()}`);
+}

@@ -94,15 +94,25 @@ pub const TEXTS: Texts = Texts {
             ExpirySource::Administrator => "the date entered in the form",
         };
         match expiry.days_left {
-            i64::MIN..=0 => format!(
+            i64::MIN..=-1 => format!(
                 "{what} expired on {} ({source}): Entra ID refuses it and no mail is sent. \
                  Add a new one to the app registration and save it here.",
                 expiry.date
             ),
-            1 => format!(
-                "{what} expires tomorrow, {} ({source}). Add a new one to the app \
+            0 => format!(
+                "{what} expires within 24 hours, on {} ({source}). Add a new one to the app \
                  registration and save it here.",
                 expiry.date
+            ),
+            1 => format!(
+                "{what} expires in 1 day, on {} ({source}). Add a new one to the app \
+                 registration and save it here.",
+                expiry.date
+            ),
+            2..=7 => format!(
+                "{what} expires in {} days, on {} ({source}). Add a new one to the app \
+                 registration and save it here.",
+                expiry.days_left, expiry.date
             ),
             days => format!(
                 "{what} expires in {days} days, on {} ({source}).",

@@ -100,15 +100,25 @@ pub const TEXTS: Texts = Texts {
             ExpirySource::Administrator => "a data informada no formulário",
         };
         match expiry.days_left {
-            i64::MIN..=0 => format!(
+            i64::MIN..=-1 => format!(
                 "{what} expirou em {} ({source}): o Entra ID o recusa e nenhum e-mail é \
                  enviado. Adicione um novo ao registro do aplicativo e salve-o aqui.",
                 expiry.date
             ),
+            0 => format!(
+                "{what} expira em menos de 24 horas, em {} ({source}). Adicione um novo ao \
+                 registro do aplicativo e salve-o aqui.",
+                expiry.date
+            ),
             1 => format!(
-                "{what} expira amanhã, {} ({source}). Adicione um novo ao registro do \
+                "{what} expira em 1 dia, em {} ({source}). Adicione um novo ao registro do \
                  aplicativo e salve-o aqui.",
                 expiry.date
+            ),
+            2..=7 => format!(
+                "{what} expira em {} dias, em {} ({source}). Adicione um novo ao registro do \
+                 aplicativo e salve-o aqui.",
+                expiry.days_left, expiry.date
             ),
             days => format!(
                 "{what} expira em {days} dias, em {} ({source}).",

@@ -168,7 +168,7 @@ pub fn expiry_line(notice: &ExpiryNotice) -> String {
             "{what} expired {} days ago, on {}",
             -notice.days_left, notice.date
         ),
-        0 => format!("{what} expires today, {}", notice.date),
+        0 => format!("{what} expires within 24 hours, on {}", notice.date),
         days => format!("{what} expires in {days} days, on {}", notice.date),
     }
 }

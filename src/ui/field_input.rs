@@ -16,6 +16,9 @@ pub struct FieldState {
     /// For a secret field, what the server stores: while there is one, empty means
     /// "keep it".
     pub stored: Option<RwSignal<Option<SecretFingerprint>>>,
+    /// What only the server could find (a key that is not the certificate's), with the
+    /// value it was found in: shown until the value changes.
+    pub server_error: RwSignal<Option<(String, FieldError)>>,
 }
 
 impl FieldState {
@@ -25,6 +28,7 @@ impl FieldState {
             value: RwSignal::new(String::new()),
             touched: RwSignal::new(false),
             stored,
+            server_error: RwSignal::new(None),
         }
     }
 
@@ -32,11 +36,16 @@ impl FieldState {
     pub fn visible_message(&self) -> Option<FieldError> {
         let value = self.value.read();
         let kept = self.stored.is_some_and(|stored| stored.read().is_some());
-        if self.touched.get() && !(kept && value.is_empty()) {
-            self.field.message(&value)
-        } else {
-            None
+        if !self.touched.get() || (kept && value.is_empty()) {
+            return None;
         }
+        self.field.message(&value).or_else(|| {
+            self.server_error
+                .read()
+                .as_ref()
+                .filter(|(refused, _)| *refused == *value)
+                .map(|(_, error)| error.clone())
+        })
     }
 }
 

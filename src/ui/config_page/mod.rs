@@ -20,10 +20,11 @@ use super::relay_panel::RelayPanel;
 use super::setup_guide::{GuideSignals, SetupGuide};
 use super::toast::Toast;
 use super::transcript::TranscriptPanel;
+use crate::api::report::TestKind;
 use crate::api::saved::{ExpiryLevel, InitialData};
 use crate::domain::{AuthType, Field};
 use crate::i18n::{Expiry, Lang};
-use crate::ui::format::provide_hydrated;
+use crate::ui::format::{instant, provide_hydrated};
 
 #[component]
 pub fn ConfigPage() -> impl IntoView {
@@ -92,6 +93,27 @@ pub fn ConfigPage() -> impl IntoView {
                             class:alarm=notice.level() == ExpiryLevel::Alarm
                             id="expiry-banner"
                         >
+                            {text}
+                        </p>
+                    }
+                })
+        }}
+        {move || {
+            // The newest scheduled check, when it failed.
+            page.history
+                .read()
+                .iter()
+                .find(|entry| entry.kind == TestKind::ScheduledCheck)
+                .filter(|entry| !entry.passed)
+                .map(|entry| {
+                    let summary = entry
+                        .summary
+                        .as_ref()
+                        .map(|words| words.get(lang).to_owned())
+                        .unwrap_or_default();
+                    let text = (t.scheduled_failed)(&instant(&entry.at), &summary);
+                    view! {
+                        <p class="expiry-banner alarm" id="scheduled-banner">
                             {text}
                         </p>
                     }

@@ -75,6 +75,12 @@ impl PageState {
 
     /// Every message shows; focus goes to the first invalid field.
     pub fn refused(&self, errors: &FieldErrors) {
+        for (field, error) in errors.iter() {
+            let state = self.form.field(field);
+            state
+                .server_error
+                .set(Some((state.value.get_untracked(), error.clone())));
+        }
         self.form.touch_all();
         if let Some(first) = errors.first() {
             super::focus(first.input_id());
