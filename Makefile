@@ -1,7 +1,8 @@
 # smtp-setup. Two commands do all the set-up on a fresh machine:
 #   make run    build and serve the app on http://127.0.0.1:3000
 #   make test   install what is missing, then run every test
-# Also: make demo (the app against local test peers), make bench, make lint, make e2e.
+# Also: make demo (the app against local test peers; CREDENTIAL=certificate for a
+# certificate), make bench, make lint, make e2e.
 
 SHELL := /bin/bash
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
@@ -20,6 +21,7 @@ E2E_TOKEN_PORT := 3101
 E2E_SMTP_PORT := 3102
 E2E_CONTROL_PORT := 3103
 E2E_IMAP_PORT := 3104
+E2E_GRAPH_PORT := 3107
 
 .PHONY: run build test unit lint e2e demo bench stress fuzz tools-build tools-test clean
 
@@ -67,7 +69,7 @@ e2e: build
 	rm -f $(E2E_DIR)/relay-passwords.txt
 	PEER_DIR=$(E2E_DIR)/peers PEER_PREPARE_ONLY=1 node tests/peers/peers.mjs
 	set -o pipefail; cd end2end && E2E_APP=$(E2E_APP) E2E_TOKEN_PORT=$(E2E_TOKEN_PORT) E2E_SMTP_PORT=$(E2E_SMTP_PORT) \
-		E2E_CONTROL_PORT=$(E2E_CONTROL_PORT) E2E_IMAP_PORT=$(E2E_IMAP_PORT) E2E_PEER_DIR=$(CURDIR)/$(E2E_DIR)/peers \
+		E2E_CONTROL_PORT=$(E2E_CONTROL_PORT) E2E_IMAP_PORT=$(E2E_IMAP_PORT) E2E_GRAPH_PORT=$(E2E_GRAPH_PORT) E2E_PEER_DIR=$(CURDIR)/$(E2E_DIR)/peers \
 		E2E_DATABASE=$(E2E_DIR)/app.db npx playwright test 2>&1 | tee $(CURDIR)/$(E2E_DIR)/e2e.log
 	.ci/no-secrets.sh --key $(E2E_DIR)/app.key --extra $(E2E_DIR)/relay-passwords.txt $(E2E_DIR)/e2e.log $(E2E_DIR)/app.db*
 	traces=$$(find end2end/test-results -name '*.zip' 2>/dev/null); \
@@ -87,8 +89,9 @@ stress: tools-test build
 	node end2end/bench/stress.mjs
 
 # The whole flow without a Microsoft tenant: local peers + the app pointed at them.
+# CREDENTIAL=certificate: the app signs in with a certificate instead of the secret.
 demo: tools-test build
-	@.ci/demo.sh
+	@CREDENTIAL=$(CREDENTIAL) .ci/demo.sh
 
 clean:
 	cargo clean

@@ -10,6 +10,7 @@ const tokenPort = env.E2E_TOKEN_PORT ?? '3101';
 const smtpPort = env.E2E_SMTP_PORT ?? '3102';
 const controlPort = env.E2E_CONTROL_PORT ?? '3103';
 const imapPort = env.E2E_IMAP_PORT ?? '3104';
+const graphPort = env.E2E_GRAPH_PORT ?? '3107';
 const peerDir = env.E2E_PEER_DIR ?? '../target/e2e/peers';
 // A fixed sign-in token (instead of the printed one-time link) and a fresh database.
 const database = env.E2E_DATABASE ?? 'target/e2e/app.db';
@@ -59,6 +60,7 @@ export default defineConfig({
         PEER_CONTROL_PORT: controlPort,
         PEER_IMAP: '1',
         PEER_IMAP_PORT: imapPort,
+        PEER_GRAPH_PORT: graphPort,
       },
     },
     {
@@ -75,6 +77,7 @@ export default defineConfig({
         SMTP_SETUP_SMTP_ADDR: `127.0.0.1:${smtpPort}`,
         SMTP_SETUP_IMAP_ADDR: `127.0.0.1:${imapPort}`,
         SMTP_SETUP_CA_FILE: `${peerDir}/ca.pem`,
+        SMTP_SETUP_GRAPH_URL: `http://127.0.0.1:${graphPort}`,
         SMTP_SETUP_ADMIN_TOKEN: adminToken,
         DATABASE_URL: `sqlite://${database}`,
         // Beside the app's port (`make run` keeps the default 2525), unpaced for tests.

@@ -3,6 +3,8 @@
 -- secret's expiry date as the administrator gave it.
 ALTER TABLE configuration ADD COLUMN credential TEXT NOT NULL DEFAULT 'client_secret';
 ALTER TABLE configuration ADD COLUMN secret_expires TEXT NOT NULL DEFAULT '';
+-- 1: the date was read from Microsoft Graph, 0: typed by the administrator.
+ALTER TABLE configuration ADD COLUMN secret_expires_from_graph INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE configuration ADD COLUMN certificate TEXT NOT NULL DEFAULT '';
 ALTER TABLE configuration ADD COLUMN private_key_sealed BLOB;
 ALTER TABLE configuration ADD COLUMN private_key_saved_at TEXT;

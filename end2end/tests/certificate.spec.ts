@@ -26,7 +26,7 @@ function opensslPair(name: string): { dir: string; cert: string; key: string } {
 
 // Back to the client secret and saved, for the tests that come after.
 async function restoreSecret(page: Page) {
-  await page.getByLabel('Credential').selectOption('client_secret');
+  await page.getByLabel('Credential', { exact: true }).selectOption('client_secret');
   await fillValid(page, { 'Secret expires': '' } as Record<string, string>);
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByRole('status')).toContainText('Configuration saved');
@@ -35,7 +35,7 @@ async function restoreSecret(page: Page) {
 test('a certificate generated on the page is downloaded, registered, sends, and is saved with its key kept on the server', async ({ page }) => {
   await openPage(page);
   await fillValid(page);
-  await page.getByLabel('Credential').selectOption('certificate');
+  await page.getByLabel('Credential', { exact: true }).selectOption('certificate');
   await expect(page.getByLabel('SMTP Password', { exact: true })).toBeHidden();
   await page.getByRole('button', { name: 'Generate a certificate' }).click();
   await expect(page.getByRole('status')).toContainText('A new key pair and certificate were made');
@@ -73,7 +73,7 @@ test('a certificate generated on the page is downloaded, registered, sends, and 
   await expect(page.getByRole('status')).toContainText('Configuration saved');
   await page.reload();
   await expect(page.locator('#send-test')).toBeEnabled();
-  await expect(page.getByLabel('Credential')).toHaveValue('certificate');
+  await expect(page.getByLabel('Credential', { exact: true })).toHaveValue('certificate');
   await expect(page.locator('#thumbprint-sha1')).toHaveText(sha1);
   await expect(page.locator('#private-key-stored')).toContainText('Stored: the key of this certificate');
   await expect(page.getByLabel('Private key', { exact: true })).toHaveValue('');
@@ -94,7 +94,7 @@ test('a PKCS#12 file opens with its password on the server; a PEM file fills bot
     '-passout', 'pass:e2e pfx password', '-out', pfx]);
   await openPage(page);
   await fillValid(page);
-  await page.getByLabel('Credential').selectOption('certificate');
+  await page.getByLabel('Credential', { exact: true }).selectOption('certificate');
 
   await page.locator('#certificate-file').setInputFiles(pfx);
   await page.locator('#pkcs12-password').fill('not the password');
@@ -142,4 +142,17 @@ test('a client secret near its end is announced from 30 days, in red from 7', as
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByRole('status')).toContainText('Configuration saved');
   await expect(page.locator('#expiry-banner')).toHaveCount(0);
+});
+
+test('the secret\'s end is read from Microsoft Graph, and said to come from there', async ({ page }) => {
+  await openPage(page);
+  await fillValid(page);
+  await page.getByRole('button', { name: 'Read from Microsoft Graph' }).click();
+  await expect(page.getByLabel('Secret expires')).toHaveValue('2027-05-31');
+  await expect(page.locator('#secret-expiry-note')).toContainText('Microsoft Graph says this secret expires on 2027-05-31');
+  // A wrong secret: Entra's refusal, in our words, before Graph is even asked.
+  await page.getByLabel('SMTP Password', { exact: true }).fill('Wrong8Q~not-the-secret');
+  await page.getByRole('button', { name: 'Read from Microsoft Graph' }).click();
+  await expect(page.locator('#secret-expiry-note')).toContainText('Entra ID refused the client secret.');
+  await expect(page.locator('#secret-expiry-note pre')).toContainText('AADSTS7000215');
 });

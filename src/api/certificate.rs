@@ -34,3 +34,27 @@ pub async fn import_certificate(
     let ctx = super::context::server_context()?;
     crate::server::credential::keep::import(&ctx.state.store, &file_base64, &password).await
 }
+
+/// What Microsoft Graph said about the client secret's end.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExpiryLookup {
+    /// `YYYY-MM-DD`, UTC.
+    Found {
+        date: String,
+    },
+    Invalid(crate::domain::FieldErrors),
+    Failed {
+        summary: crate::api::report::Words,
+        fix: crate::api::report::Words,
+        /// Graph's or Entra's own words.
+        detail: String,
+    },
+}
+
+/// The client secret's end, read from Microsoft Graph (needs `Application.Read.All`).
+#[server(prefix = "/api", endpoint = "read_secret_expiry", input = Json)]
+pub async fn read_secret_expiry(form: crate::domain::SmtpForm) -> Result<ExpiryLookup, ApiError> {
+    let ctx = super::context::server_context()?;
+    let stored = crate::server::saved_config::stored_secrets_for(&ctx.state.store, &form).await?;
+    Ok(ctx.state.checks.secret_end(&form, &stored).await)
+}

@@ -14,7 +14,8 @@ mod send_test_email;
 mod test_history;
 
 pub use certificate::{
-    generate_certificate, import_certificate, GenerateCertificate, ImportCertificate,
+    generate_certificate, import_certificate, read_secret_expiry, GenerateCertificate,
+    ImportCertificate, ReadSecretExpiry,
 };
 pub use check_mailbox_access::{check_mailbox_access, CheckMailboxAccess};
 pub use error::ApiError;

@@ -97,7 +97,18 @@ pub struct ExpiryNotice {
     /// Seconds since the epoch.
     pub ends_at: i64,
     pub days_left: i64,
-    pub source: crate::i18n::ExpirySource,
+    pub source: ExpirySource,
+}
+
+/// Where an expiry date was read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExpirySource {
+    /// The certificate's own "not after".
+    Certificate,
+    /// The date the administrator typed for the client secret.
+    Administrator,
+    /// The client secret's `endDateTime`, read from Microsoft Graph.
+    Graph,
 }
 
 impl ExpiryNotice {

@@ -32,6 +32,8 @@ pub struct SmtpForm {
     pub client_secret: SecretInput,
     /// Optional: the day the client secret expires (`YYYY-MM-DD`).
     pub secret_expires: String,
+    /// That date was read from Microsoft Graph (not typed).
+    pub secret_expires_from_graph: bool,
     /// The certificate (PEM): public.
     pub certificate: String,
     /// The certificate's private key (PEM): write-only.

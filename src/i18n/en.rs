@@ -1,9 +1,10 @@
 //! English. Microsoft's terms are those of the English Entra and Exchange admin centers.
 
-use super::texts::{ExpirySource, Texts, GUID_EXAMPLE};
+use super::texts::{Texts, GUID_EXAMPLE};
 use super::Shown;
 use crate::api::relay::MessageStatus;
 use crate::api::report::{Step, StepStatus, TestKind};
+use crate::api::saved::ExpirySource;
 use crate::domain::limits;
 use crate::domain::{
     AuthType, CertificateError, ClientIdError, ClientSecretError, Cloud, CredentialKind,
@@ -78,6 +79,14 @@ pub const TEXTS: Texts = Texts {
     import_file: "Open",
     certificate_imported: "The certificate and its key were read from the file; the key stays \
                            on this server. Save to keep them.",
+    read_from_graph: "Read from Microsoft Graph",
+    reading_from_graph: "Reading…",
+    read_from_graph_hint:
+        "Needs the Microsoft Graph permission Application.Read.All (application, \
+                           with admin consent) on the app registration.",
+    found_in_graph: |date| {
+        format!("Microsoft Graph says this secret expires on {date}. Save to keep it.")
+    },
     download_certificate: "Download the certificate (.cer)",
     thumbprint_sha1: "Thumbprint (SHA-1, as the Entra admin center shows it)",
     thumbprint_sha256: "Thumbprint (SHA-256)",
@@ -87,11 +96,12 @@ pub const TEXTS: Texts = Texts {
     expiry: |expiry| {
         let what = match expiry.source {
             ExpirySource::Certificate => "The certificate",
-            ExpirySource::Administrator => "The client secret",
+            ExpirySource::Administrator | ExpirySource::Graph => "The client secret",
         };
         let source = match expiry.source {
             ExpirySource::Certificate => "read from the certificate",
             ExpirySource::Administrator => "the date entered in the form",
+            ExpirySource::Graph => "read from Microsoft Graph",
         };
         match expiry.days_left {
             i64::MIN..=-1 => format!(

@@ -12,7 +12,7 @@ mod texts;
 
 use serde::{Deserialize, Serialize};
 
-pub use texts::{Expiry, ExpirySource, Fingerprint, RelayPlace, Texts};
+pub use texts::{Expiry, Fingerprint, RelayPlace, Texts};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Lang {

@@ -4,10 +4,11 @@
 //! "Certificados e segredos", "Permissões de API", "Conceder consentimento do
 //! administrador", "Aplicativos empresariais", "ID do objeto", "entidade de serviço").
 
-use super::texts::{ExpirySource, Texts, GUID_EXAMPLE};
+use super::texts::{Texts, GUID_EXAMPLE};
 use super::Shown;
 use crate::api::relay::MessageStatus;
 use crate::api::report::{Step, StepStatus, TestKind};
+use crate::api::saved::ExpirySource;
 use crate::domain::limits;
 use crate::domain::{
     AuthType, CertificateError, ClientIdError, ClientSecretError, Cloud, CredentialKind,
@@ -84,6 +85,14 @@ pub const TEXTS: Texts = Texts {
     import_file: "Abrir",
     certificate_imported: "O certificado e a chave foram lidos do arquivo; a chave fica neste \
                            servidor. Salve para mantê-los.",
+    read_from_graph: "Ler do Microsoft Graph",
+    reading_from_graph: "Lendo…",
+    read_from_graph_hint: "Requer a permissão Application.Read.All do Microsoft Graph (de \
+                           aplicativo, com consentimento do administrador) no registro do \
+                           aplicativo.",
+    found_in_graph: |date| {
+        format!("O Microsoft Graph diz que este segredo expira em {date}. Salve para mantê-la.")
+    },
     download_certificate: "Baixar o certificado (.cer)",
     thumbprint_sha1: "Impressão digital (SHA-1, como o Centro de administração do Entra mostra)",
     thumbprint_sha256: "Impressão digital (SHA-256)",
@@ -93,11 +102,12 @@ pub const TEXTS: Texts = Texts {
     expiry: |expiry| {
         let what = match expiry.source {
             ExpirySource::Certificate => "O certificado",
-            ExpirySource::Administrator => "O segredo do cliente",
+            ExpirySource::Administrator | ExpirySource::Graph => "O segredo do cliente",
         };
         let source = match expiry.source {
             ExpirySource::Certificate => "lido do certificado",
             ExpirySource::Administrator => "a data informada no formulário",
+            ExpirySource::Graph => "lido do Microsoft Graph",
         };
         match expiry.days_left {
             i64::MIN..=-1 => format!(

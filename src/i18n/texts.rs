@@ -3,6 +3,7 @@
 
 use crate::api::relay::MessageStatus;
 use crate::api::report::{Step, StepStatus, TestKind};
+use crate::api::saved::ExpirySource;
 use crate::domain::{AuthType, Cloud, CredentialKind, Field, FieldError, Security};
 
 /// The GUID the messages show as an example, in every language.
@@ -24,15 +25,6 @@ pub struct Expiry<'a> {
     /// Whole days left; 0 or less: expired.
     pub days_left: i64,
     pub source: ExpirySource,
-}
-
-/// Where an expiry date was read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum ExpirySource {
-    /// The certificate's own "not after".
-    Certificate,
-    /// The date the administrator typed for the client secret.
-    Administrator,
 }
 
 /// The relay's address and sender rule, for the line under the Relay title.
@@ -85,6 +77,10 @@ pub struct Texts {
     pub certificate_subject: &'static str,
     pub valid_from: &'static str,
     pub valid_until: &'static str,
+    pub read_from_graph: &'static str,
+    pub reading_from_graph: &'static str,
+    pub read_from_graph_hint: &'static str,
+    pub found_in_graph: fn(&str) -> String,
     /// The line under a credential, and the banner from 30 days before.
     pub expiry: fn(&Expiry<'_>) -> String,
     pub show: &'static str,

@@ -151,6 +151,11 @@ impl TokenClient {
         Ok(Self { http })
     }
 
+    /// The HTTPS client (its roots and timeouts), for Graph's one read.
+    pub fn http(&self) -> &Client {
+        &self.http
+    }
+
     /// `{authority}/{tenant}/oauth2/v2.0/token`. The tenant is pushed as one path
     /// segment (escaped again by `Url`), on top of `TenantId::parse` refusing `/?#%\`.
     pub fn token_url(authority: &Url, tenant: &TenantId) -> Url {

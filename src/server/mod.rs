@@ -10,6 +10,7 @@ pub mod credential;
 pub mod deadline;
 pub mod diagnosis;
 pub mod entra;
+pub mod graph;
 pub mod history;
 pub mod imap;
 pub mod memory;

@@ -5,12 +5,12 @@ use std::time::SystemTime;
 
 use super::credential::{self, Certificate};
 use super::store::{Saved, SecretChange, Store, StoreError};
+use crate::api::saved::ExpirySource;
 use crate::api::saved::{ExpiryNotice, SaveOutcome, SavedConfig};
 use crate::domain::{
     AuthType, CertificatePem, ClientSecret, Credential, CredentialKind, ExpiryDate, Field,
     FieldErrors, PrivateKeyPem, SecretInput, SendConfig, SmtpForm, SmtpPassword, StoredSecrets,
 };
-use crate::i18n::ExpirySource;
 
 /// The stored secrets a parse of `form` may need: none when the chosen credential is
 /// typed (the store is not even read), else the store's, opened; for a certificate, the
@@ -73,11 +73,12 @@ fn expiry(
         }
         CredentialKind::ClientSecret => {
             let date = ExpiryDate::parse_optional(&saved.form.secret_expires).ok()??;
-            Some(notice(
-                date.days_since_epoch() * DAY,
-                now,
-                ExpirySource::Administrator,
-            ))
+            let source = if saved.form.secret_expires_from_graph {
+                ExpirySource::Graph
+            } else {
+                ExpirySource::Administrator
+            };
+            Some(notice(date.days_since_epoch() * DAY, now, source))
         }
     }
 }

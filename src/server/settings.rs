@@ -25,6 +25,8 @@ pub struct ServerSettings {
     pub smtp_override: Option<Endpoint>,
     /// Replaces the chosen cloud's IMAP host (implicit TLS) of the mailbox check.
     pub imap_override: Option<Endpoint>,
+    /// `SMTP_SETUP_GRAPH_URL`: replaces the chosen cloud's Microsoft Graph (tests).
+    pub graph_override: Option<Url>,
     /// Extra PEM trust roots (a test server's self-signed certificate), added to the
     /// built-in web PKI roots for both the token request and STARTTLS.
     pub extra_roots_pem: Option<Vec<u8>>,
@@ -126,6 +128,8 @@ pub enum SettingsError {
     AdminTokenTooShort,
     #[error("SMTP_SETUP_PUBLIC_URL must be an http(s) URL such as https://mail-setup.contoso.com, got {0:?}")]
     PublicUrl(String),
+    #[error("SMTP_SETUP_GRAPH_URL must be an http(s) URL such as https://graph.microsoft.com, got {0:?}")]
+    Graph(String),
     #[error("SMTP_SETUP_CHECK_INTERVAL must be a duration such as 6h, 30m or 90s (0 turns the checks off), got {0:?}")]
     CheckInterval(String),
     #[error("SMTP_SETUP_METRICS must be on or off, got {0:?}")]
@@ -182,6 +186,9 @@ impl ServerSettings {
                 .ok_or(SettingsError::TestSendsPerMinute(value))?,
         };
         let relay = RelaySettings::from_lookup(&lookup)?;
+        let graph_override = lookup("SMTP_SETUP_GRAPH_URL")
+            .map(|value| parse_url(&value).ok_or(SettingsError::Graph(value)))
+            .transpose()?;
         let check_interval = match lookup("SMTP_SETUP_CHECK_INTERVAL") {
             None => Some(DEFAULT_CHECK_INTERVAL),
             Some(value) => parse_interval(&value).ok_or(SettingsError::CheckInterval(value))?,
@@ -193,6 +200,7 @@ impl ServerSettings {
         };
         Ok(Self {
             relay,
+            graph_override,
             check_interval,
             metrics,
             authority_override,
@@ -245,13 +253,14 @@ pub fn parse_public_url(value: &str) -> Result<String, SettingsError> {
 }
 
 pub fn parse_authority(value: &str) -> Result<Url, SettingsError> {
-    let error = || SettingsError::Authority(value.to_owned());
-    let url = Url::parse(value.trim()).map_err(|_| error())?;
+    parse_url(value).ok_or_else(|| SettingsError::Authority(value.to_owned()))
+}
+
+/// A plain http(s) URL: a host, no query, no fragment.
+fn parse_url(value: &str) -> Option<Url> {
+    let url = Url::parse(value.trim()).ok()?;
     let plain = url.query().is_none() && url.fragment().is_none() && url.has_host();
-    if !matches!(url.scheme(), "http" | "https") || !plain {
-        return Err(error());
-    }
-    Ok(url)
+    (matches!(url.scheme(), "http" | "https") && plain).then_some(url)
 }
 
 /// `host:port` (`[::1]:993` for IPv6), or `None` when it is not one.

@@ -12,7 +12,7 @@ use super::check::Checks;
 use super::saved_config;
 use super::store::Store;
 use crate::api::report::{TestKind, TestOutcome, TestReport};
-use crate::api::saved::{ExpiryLevel, ExpiryNotice};
+use crate::api::saved::{ExpiryLevel, ExpiryNotice, ExpirySource};
 use crate::domain::AuthType;
 
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
@@ -160,8 +160,8 @@ impl Watch {
 /// One line about a credential's end, for the log and `/healthz`.
 pub fn expiry_line(notice: &ExpiryNotice) -> String {
     let what = match notice.source {
-        crate::i18n::ExpirySource::Certificate => "the certificate",
-        crate::i18n::ExpirySource::Administrator => "the client secret",
+        ExpirySource::Certificate => "the certificate",
+        ExpirySource::Administrator | ExpirySource::Graph => "the client secret",
     };
     match notice.days_left {
         i64::MIN..=-1 => format!(

@@ -6,11 +6,11 @@ use std::process::Command;
 use std::time::SystemTime;
 
 use smtp_setup::api::report::{Step, TestOutcome};
+use smtp_setup::api::saved::ExpirySource;
 use smtp_setup::api::saved::SaveOutcome;
 use smtp_setup::domain::{
     CredentialKind, Field, FieldError, PrivateKeyError, SecretInput, SmtpForm,
 };
-use smtp_setup::i18n::ExpirySource;
 use smtp_setup::server::credential::keep;
 use smtp_setup::server::saved_config;
 

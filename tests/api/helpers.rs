@@ -45,6 +45,8 @@ pub struct PeerInfo {
     #[serde(default)]
     pub imaps: Option<String>,
     pub control: String,
+    /// Microsoft Graph's one request (the app's password credentials).
+    pub graph: String,
     pub ca_file: String,
     pub tenant: String,
     pub tenant_domain: String,
@@ -242,6 +244,7 @@ impl Peers {
             "SMTP_SETUP_SMTP_ADDR" => Some(smtp_addr.to_owned()),
             "SMTP_SETUP_IMAP_ADDR" => self.info.imaps.clone(),
             "SMTP_SETUP_CA_FILE" => Some(self.info.ca_file.clone()),
+            "SMTP_SETUP_GRAPH_URL" => Some(self.info.graph.clone()),
             _ => None,
         })
         .expect("peer settings")

@@ -13,6 +13,7 @@ mod password_and_clouds;
 mod relay;
 mod relay_api;
 mod relay_process;
+mod secret_expiry;
 mod store;
 mod test_send;
 mod token_reuse;

@@ -8,8 +8,8 @@ use std::time::{Duration, SystemTime};
 
 use smtp_setup::api::report::{Step, TestKind, TestOutcome};
 use smtp_setup::api::saved::ExpiryLevel;
+use smtp_setup::api::saved::ExpirySource;
 use smtp_setup::domain::{Field, SmtpForm};
-use smtp_setup::i18n::ExpirySource;
 use smtp_setup::server::saved_config;
 use smtp_setup::server::store::SecretChange;
 

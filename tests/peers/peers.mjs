@@ -33,6 +33,10 @@
 // that scripted reply; later ones are accepted),
 // PEER_CLIENT_CERTIFICATES (comma-separated PEM files: certificates registered on the app,
 // whose keys may sign client assertions; more with POST /certificates),
+// PEER_GRAPH_PORT (Microsoft Graph's `GET /v1.0/applications(appId='…')`, answering with
+// the app's password credentials: the peers' secret, hint = its first three characters,
+// ending PEER_SECRET_END; its address is `graph`), PEER_GRAPH_ROLES (the roles of issued
+// Graph tokens; default Application.Read.All, empty: none, as without that permission),
 // PEER_IMAP=1 (also dovecot, an IMAP server with implicit TLS validating the tokens, whose
 // INBOX holds PEER_IMAP_MESSAGES messages, default 3, on PEER_IMAP_PORT; its address is
 // `imaps`).
@@ -67,6 +71,8 @@ export const DEFAULTS = {
 
 // The Exchange resource of the cloud the peers play (PEER_EXCHANGE_RESOURCE for a national cloud).
 const EXCHANGE_RESOURCE = process.env.PEER_EXCHANGE_RESOURCE || 'https://outlook.office365.com';
+const GRAPH_RESOURCE = 'https://graph.microsoft.com';
+const SECRET_END = process.env.PEER_SECRET_END || '2027-05-31T10:00:00Z';
 const env = process.env;
 const config = {
   tenant: env.PEER_TENANT || DEFAULTS.tenant,
@@ -235,7 +241,7 @@ function entraVerdict(req) {
 }
 
 function scopeVerdict(body) {
-  if (body.scope !== `${EXCHANGE_RESOURCE}/.default`) {
+  if (body.scope !== `${EXCHANGE_RESOURCE}/.default` && body.scope !== `${GRAPH_RESOURCE}/.default`) {
     return entraError(400, 'invalid_scope', 1002012, `The provided value for scope ${body.scope} is not valid.`);
   }
   return null;
@@ -259,6 +265,12 @@ async function startTokenServer() {
       // Not in Entra's app-only tokens: dovecot needs it to name the user it validates.
       email: config.mailbox,
     });
+    if (req.body?.scope === `${GRAPH_RESOURCE}/.default`) {
+      token.payload.aud = GRAPH_RESOURCE;
+      token.payload.roles = env.PEER_GRAPH_ROLES === undefined
+        ? ['Application.Read.All']
+        : env.PEER_GRAPH_ROLES.split(',').filter(Boolean);
+    }
     if (env.PEER_TOKEN_AUDIENCE) token.payload.aud = env.PEER_TOKEN_AUDIENCE;
     if (env.PEER_TOKEN_EXPIRED === '1') token.payload.exp = Math.floor(Date.now() / 1000) - 120;
     delete token.payload.scope;
@@ -410,6 +422,45 @@ async function startSmtpServer({ certFile, keyFile }, issuerUrl, messages, secur
   return server;
 }
 
+// Microsoft Graph, for one request: the application's password credentials, to a token
+// for Graph with Application.Read.All, as Graph answers it (and refuses it).
+async function startGraph(issuerUrl) {
+  const jwks = createRemoteJWKSet(new URL(`${issuerUrl}/discovery/v2.0/keys`));
+  const graphError = (res, status, code, message) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { code, message, innerError: { 'request-id': randomUUID() } } }));
+  };
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url, 'http://graph');
+    const match = /^\/v1\.0\/applications\(appId='([^']*)'\)$/.exec(decodeURIComponent(url.pathname));
+    if (req.method !== 'GET' || !match) return graphError(res, 400, 'BadRequest', 'Invalid request.');
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(bearer?.[1] ?? '', jwks, { audience: GRAPH_RESOURCE, issuer: issuerUrl }));
+    } catch {
+      return graphError(res, 401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.');
+    }
+    if (!(payload.roles ?? []).includes('Application.Read.All')) {
+      return graphError(res, 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+    }
+    if (match[1] !== config.clientId) {
+      return graphError(res, 404, 'Request_ResourceNotFound', `Resource '${match[1]}' does not exist or one of its queried reference-property objects are not present.`);
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({
+      '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#applications(passwordCredentials)/$entity',
+      passwordCredentials: [
+        { customKeyIdentifier: null, displayName: 'old', endDateTime: '2026-01-31T00:00:00Z', hint: 'Old', keyId: randomUUID(), secretText: null, startDateTime: '2025-01-31T00:00:00Z' },
+        { customKeyIdentifier: null, displayName: 'smtp-setup', endDateTime: SECRET_END, hint: config.clientSecret.slice(0, 3), keyId: randomUUID(), secretText: null, startDateTime: '2026-01-01T00:00:00Z' },
+      ],
+    }));
+    return undefined;
+  });
+  await new Promise((resolve) => server.listen(Number(env.PEER_GRAPH_PORT || 0), host, resolve));
+  return server;
+}
+
 async function startControl(messages) {
   const server = http.createServer((req, res) => {
     const reply = (status, body) => {
@@ -475,6 +526,7 @@ const imap = env.PEER_IMAP === '1'
     port: Number(env.PEER_IMAP_PORT || 0),
   })
   : null;
+const graph = await startGraph(issuerUrl);
 // Last: its /healthz answering is what the browser tests wait for.
 const control = await startControl(messages);
 
@@ -484,6 +536,7 @@ process.stdout.write(`${JSON.stringify({
   smtps: `${host}:${smtpsServer.server.address().port}`,
   ...(imap ? { imaps: `${host}:${imap.port}` } : {}),
   control: `http://${host}:${control.address().port}`,
+  graph: `http://${host}:${graph.address().port}`,
   caFile: cert.caFile,
   ...config,
 })}\n`);

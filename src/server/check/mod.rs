@@ -7,6 +7,7 @@ pub mod delivery;
 mod mailbox_access;
 mod recorder;
 mod scheduled;
+mod secret_end;
 mod test_send;
 pub mod token;
 
@@ -27,6 +28,8 @@ pub struct Checks {
     smtp_override: Option<Endpoint>,
     /// Replaces the chosen cloud's IMAP host of the mailbox check.
     imap_override: Option<Endpoint>,
+    /// Replaces the chosen cloud's Microsoft Graph.
+    graph_override: Option<reqwest::Url>,
     timeouts: Timeouts,
 }
 
@@ -42,6 +45,7 @@ impl Checks {
             tls: tls::client_config(pem)?,
             smtp_override: settings.smtp_override.clone(),
             imap_override: settings.imap_override.clone(),
+            graph_override: settings.graph_override.clone(),
             timeouts: settings.timeouts,
         })
     }

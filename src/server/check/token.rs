@@ -106,11 +106,19 @@ impl Tokens {
     /// Where and with what a token is requested: the certificate and key are read here,
     /// and a failure to use them is the token step's, pointing at the field.
     pub fn target(&self, config: &MicrosoftOAuthConfig) -> Result<Target, TargetError> {
+        self.target_for(config, config.cloud.scope())
+    }
+
+    /// The same for another resource's `scope` (Microsoft Graph's).
+    pub fn target_for(
+        &self,
+        config: &MicrosoftOAuthConfig,
+        scope: String,
+    ) -> Result<Target, TargetError> {
         let authority = match &self.authority_override {
             Some(url) => url.clone(),
             None => Url::parse(config.cloud.authority()).map_err(TargetError::Authority)?,
         };
-        let scope = config.cloud.scope();
         let (proof, credential) = match &config.credential {
             Credential::Secret { secret, .. } => (
                 OwnedProof::Secret(secret.clone()),
@@ -139,6 +147,10 @@ impl Tokens {
             key,
             proof,
         })
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        self.client.http()
     }
 
     /// The token step: a cached token when `source` allows one, else a new one.

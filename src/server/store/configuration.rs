@@ -42,6 +42,7 @@ struct ConfigurationRow {
     send_test_to: String,
     credential: String,
     secret_expires: String,
+    secret_expires_from_graph: bool,
     certificate: String,
     private_key_saved_at: Option<String>,
     client_secret_hint: Option<String>,
@@ -79,6 +80,7 @@ impl ConfigurationRow {
             credential: known("credential", self.credential, CredentialKind::from_key)?,
             client_secret: SecretInput::KeepStored,
             secret_expires: self.secret_expires,
+            secret_expires_from_graph: self.secret_expires_from_graph,
             certificate: self.certificate,
             private_key: SecretInput::KeepStored,
             object_id: self.object_id,
@@ -269,12 +271,14 @@ impl Store {
                 object_id, smtp_host, smtp_port, security, username, send_test_to,
                 client_secret_sealed, client_secret_hint, client_secret_length, client_secret_saved_at,
                 password_sealed, password_length, password_saved_at, saved_at,
-                credential, secret_expires, certificate, private_key_sealed, private_key_saved_at)
+                credential, secret_expires, certificate, private_key_sealed, private_key_saved_at,
+                secret_expires_from_graph)
              VALUES (1, 1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
                 ?13, ?14, ?15, CASE WHEN ?13 IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%SZ', 'now') END,
                 ?16, ?17, CASE WHEN ?16 IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%SZ', 'now') END,
                 strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),
-                ?19, ?20, ?21, ?22, CASE WHEN ?22 IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%SZ', 'now') END)
+                ?19, ?20, ?21, ?22, CASE WHEN ?22 IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%SZ', 'now') END,
+                ?23)
              ON CONFLICT (id) DO UPDATE SET
                 version = version + 1,
                 auth_type = excluded.auth_type, cloud = excluded.cloud,
@@ -291,6 +295,7 @@ impl Store {
                 password_length = coalesce(excluded.password_length, password_length),
                 password_saved_at = coalesce(excluded.password_saved_at, password_saved_at),
                 credential = excluded.credential, secret_expires = excluded.secret_expires,
+                secret_expires_from_graph = excluded.secret_expires_from_graph,
                 certificate = excluded.certificate,
                 private_key_sealed = coalesce(excluded.private_key_sealed, private_key_sealed),
                 private_key_saved_at = coalesce(excluded.private_key_saved_at, private_key_saved_at),
@@ -320,6 +325,7 @@ impl Store {
         // As the form's parse holds it, so that the key is found by the same text.
         .bind(CertificatePem::parse(&form.certificate).map_or_else(|_| form.certificate.clone(), |c| c.as_str().to_owned()))
         .bind(sealed(PRIVATE_KEY, &private_key)?)
+        .bind(form.secret_expires_from_graph)
         .execute(&self.pool)
         .await?;
         // One row: inserted (first save, from version 0) or updated (the version matched).

@@ -121,10 +121,7 @@ pub fn CertificatePanel(page: PageState) -> impl IntoView {
     };
     let details = move || {
         shown().map(|summary| {
-            let href = format!(
-                "data:application/x-x509-ca-cert;charset=utf-8,{}",
-                js_sys::encode_uri_component(&summary.pem)
-            );
+            let href = data_url(&summary.pem);
             view! {
                 <dl class="certificate-details" id="certificate-details">
                     <dt>{t.thumbprint_sha1}</dt>
@@ -190,4 +187,18 @@ pub fn CertificatePanel(page: PageState) -> impl IntoView {
             {details}
         </div>
     }
+}
+
+/// The certificate as a `data:` URL to download (rendered on the server too, so no
+/// browser function): every byte but the unreserved ones percent-encoded.
+fn data_url(pem: &str) -> String {
+    let mut url = String::from("data:application/x-x509-ca-cert;charset=utf-8,");
+    for byte in pem.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+            url.push(char::from(byte));
+        } else {
+            url.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    url
 }

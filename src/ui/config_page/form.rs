@@ -5,6 +5,7 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 use super::certificate::CertificatePanel;
+use super::secret_end::SecretEndFromGraph;
 use super::state::PageState;
 use crate::api::{check_mailbox_access, save_configuration, send_test_email};
 use crate::domain::{AuthType, Cloud, CredentialKind, Field, SecretsOnServer, Security, SmtpForm};
@@ -143,6 +144,7 @@ pub fn ConfigForm(page: PageState) -> impl IntoView {
                         autocomplete="new-password"
                     />
                     <FieldInput state=form.field(Field::SecretExpires) at_fault input_type="date" />
+                    <SecretEndFromGraph page />
                 </div>
                 <div class="credential-fields" hidden=move || !is_certificate()>
                     <CertificatePanel page />

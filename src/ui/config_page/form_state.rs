@@ -11,6 +11,9 @@ pub struct FormState {
     pub auth_type: RwSignal<AuthType>,
     pub cloud: RwSignal<Cloud>,
     pub credential: RwSignal<CredentialKind>,
+    /// The date Microsoft Graph gave for the secret's end: while "Secret expires" holds
+    /// it, the date's source is Graph.
+    pub graph_date: RwSignal<Option<String>>,
     pub security: RwSignal<Security>,
     /// One per [`Field`], in `Field::ALL` order.
     fields: [FieldState; Field::ALL.len()],
@@ -35,6 +38,11 @@ impl FormState {
             auth_type: RwSignal::new(saved.auth_type),
             cloud: RwSignal::new(saved.cloud),
             credential: RwSignal::new(saved.credential),
+            graph_date: RwSignal::new(
+                saved
+                    .secret_expires_from_graph
+                    .then(|| saved.secret_expires.clone()),
+            ),
             security: RwSignal::new(saved.security),
             fields: Field::ALL.map(|field| FieldState::new(field, stored(field))),
         };
@@ -68,6 +76,8 @@ impl FormState {
             credential: self.credential.get_untracked(),
             client_secret: SecretInput::from_typed(self.text(Field::ClientSecret)),
             secret_expires: self.text(Field::SecretExpires),
+            secret_expires_from_graph: self.graph_date.get_untracked().as_deref()
+                == Some(self.text(Field::SecretExpires).trim()),
             certificate: self.text(Field::Certificate),
             private_key: SecretInput::from_typed(self.text(Field::PrivateKey)),
             object_id: self.text(Field::ObjectId),

@@ -4,6 +4,7 @@
 mod certificate;
 mod form;
 mod form_state;
+mod secret_end;
 mod state;
 
 pub use self::state::api_words;
