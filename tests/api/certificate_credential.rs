@@ -254,3 +254,21 @@ async fn an_assertion_out_of_its_time_range_is_entras_700024_about_the_clock() {
     );
     assert!(failure.fix.en.contains("clock"));
 }
+
+#[tokio::test]
+async fn the_relay_delivers_with_a_saved_certificate() {
+    use smtp_setup::api::relay::MessageStatus;
+
+    let dir = fresh_dir("credential-relay-pair");
+    let (certificate, key) = openssl_pair(&dir, "relay");
+    let peers = spawn_peers().await;
+    peers.register_certificate(&certificate).await;
+    let rig = crate::relay::rig("credential-relay", &peers, &[]).await;
+    let form = certificate_form(&peers, &certificate, key.as_str().into());
+    let saved = saved_config::save(&rig.app.store, &form, 0).await.unwrap();
+    assert!(matches!(saved, SaveOutcome::Saved(_)), "{saved:?}");
+    let id = crate::relay::queued_id(&rig.send_one(&["--tag", "signed"]).await);
+    let entry = rig.until_status(&id, MessageStatus::Sent).await;
+    assert_eq!(entry.attempts, 1);
+    assert_eq!(peers.messages().await.len(), 1);
+}

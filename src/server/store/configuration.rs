@@ -66,6 +66,7 @@ fn certificate_hash(certificate: &CertificatePem) -> String {
 struct SealedRow {
     client_secret_sealed: Option<Vec<u8>>,
     password_sealed: Option<Vec<u8>>,
+    private_key_sealed: Option<Vec<u8>>,
 }
 
 impl ConfigurationRow {
@@ -143,7 +144,8 @@ impl Store {
     /// for it again.
     pub async fn secrets(&self) -> Result<StoredSecrets, StoreError> {
         let row: Option<SealedRow> = sqlx::query_as(
-            "SELECT client_secret_sealed, password_sealed FROM configuration WHERE id = 1",
+            "SELECT client_secret_sealed, password_sealed, private_key_sealed
+             FROM configuration WHERE id = 1",
         )
         .fetch_optional(&self.pool)
         .await?;
@@ -157,7 +159,12 @@ impl Store {
                 ClientSecret::parse,
             )?,
             password: self.open_secret(PASSWORD, row.password_sealed, SmtpPassword::parse)?,
-            private_key: None,
+            // The saved certificate's key: what the saved configuration signs with.
+            private_key: self.open_secret(
+                PRIVATE_KEY,
+                row.private_key_sealed,
+                PrivateKeyPem::parse,
+            )?,
         })
     }
 
