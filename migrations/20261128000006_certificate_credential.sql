@@ -6,6 +6,8 @@ ALTER TABLE configuration ADD COLUMN secret_expires TEXT NOT NULL DEFAULT '';
 -- 1: the date was read from Microsoft Graph, 0: typed by the administrator.
 ALTER TABLE configuration ADD COLUMN secret_expires_from_graph INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE configuration ADD COLUMN certificate TEXT NOT NULL DEFAULT '';
+-- Where the scheduled check sends a real test email at most daily ('' : nowhere).
+ALTER TABLE configuration ADD COLUMN monitor_to TEXT NOT NULL DEFAULT '';
 ALTER TABLE configuration ADD COLUMN private_key_sealed BLOB;
 ALTER TABLE configuration ADD COLUMN private_key_saved_at TEXT;
 

@@ -40,6 +40,7 @@ impl ServerContext {
             TestKind::SendTest => state.checks.send_test(form, &stored).await,
             TestKind::MailboxAccess => state.checks.mailbox_access(form, &stored).await,
             TestKind::ScheduledCheck => state.checks.credential_check(form, &stored).await,
+            TestKind::ScheduledSend => state.checks.send_test(form, &stored).await,
         };
         crate::server::metrics::checked(kind, &report);
         let history =

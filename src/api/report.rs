@@ -17,13 +17,16 @@ pub enum TestKind {
     MailboxAccess,
     /// The server's own check of the saved credential: a token, inspected; no mail.
     ScheduledCheck,
+    /// The server's own daily test email to the monitoring address.
+    ScheduledSend,
 }
 
 impl TestKind {
-    pub const ALL: [TestKind; 3] = [
+    pub const ALL: [TestKind; 4] = [
         TestKind::SendTest,
         TestKind::MailboxAccess,
         TestKind::ScheduledCheck,
+        TestKind::ScheduledSend,
     ];
 
     /// The stable name of the kind, as the store keeps it.
@@ -32,6 +35,7 @@ impl TestKind {
             TestKind::SendTest => "send_test",
             TestKind::MailboxAccess => "mailbox_access",
             TestKind::ScheduledCheck => "scheduled_check",
+            TestKind::ScheduledSend => "scheduled_send",
         }
     }
 

@@ -25,10 +25,12 @@ pub enum Field {
     Username,
     Password,
     SendTestTo,
+    /// Optional: where the scheduled check sends a real test email, at most daily.
+    MonitorTo,
 }
 
 impl Field {
-    pub const ALL: [Field; 14] = [
+    pub const ALL: [Field; 15] = [
         Field::EmailAddress,
         Field::Name,
         Field::TenantId,
@@ -43,6 +45,7 @@ impl Field {
         Field::Username,
         Field::Password,
         Field::SendTestTo,
+        Field::MonitorTo,
     ];
 
     /// The `id` of the field's input element (also used for focus and test selectors).
@@ -62,6 +65,7 @@ impl Field {
             Field::Username => "username",
             Field::Password => "password",
             Field::SendTestTo => "send-test-to",
+            Field::MonitorTo => "monitor-to",
         }
     }
 }

@@ -44,6 +44,7 @@ impl AuthType {
                 Field::SecretExpires,
                 Field::ObjectId,
                 Field::SendTestTo,
+                Field::MonitorTo,
             ],
             (AuthType::MicrosoftOAuth2, CredentialKind::Certificate) => &[
                 Field::EmailAddress,
@@ -54,6 +55,7 @@ impl AuthType {
                 Field::PrivateKey,
                 Field::ObjectId,
                 Field::SendTestTo,
+                Field::MonitorTo,
             ],
             (AuthType::Password, _) => &[
                 Field::EmailAddress,
@@ -120,6 +122,8 @@ pub struct MicrosoftOAuthConfig<C = ClientSecret, K = PrivateKeyPem> {
     /// The Enterprise application's Object ID, when given: not used to send or read,
     /// but it fills in the PowerShell a diagnosis asks for.
     pub object_id: Option<ObjectId>,
+    /// Where the scheduled check sends a real test email (at most daily), when given.
+    pub monitor_to: Option<MailboxAddress>,
 }
 
 #[derive(Clone, Debug)]

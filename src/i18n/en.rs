@@ -214,6 +214,7 @@ pub const TEXTS: Texts = Texts {
         TestKind::SendTest => "Test email",
         TestKind::MailboxAccess => "Mailbox access",
         TestKind::ScheduledCheck => "Scheduled check",
+        TestKind::ScheduledSend => "Scheduled test email",
     },
     history_sent: "Sent",
     history_opened: "Mailbox opened",
@@ -358,6 +359,7 @@ fn field_label(field: Field) -> &'static str {
         Field::Username => "Username",
         Field::Password => "Password",
         Field::SendTestTo => "Send test to",
+        Field::MonitorTo => "Monitoring address",
     }
 }
 
@@ -397,6 +399,10 @@ fn field_hint(field: Field) -> &'static str {
         Field::Username => "The SMTP login, often the mailbox's address.",
         Field::Password => "The SMTP login's password.",
         Field::SendTestTo => "Who receives the test email. Empty: the Email address itself.",
+        Field::MonitorTo => {
+            "Optional: the scheduled check also sends a real test email here, at most once a \
+             day (a mailbox your monitoring watches). Empty: it only gets a token."
+        }
     }
 }
 

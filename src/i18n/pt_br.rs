@@ -231,6 +231,7 @@ pub const TEXTS: Texts = Texts {
         TestKind::SendTest => "Email de teste",
         TestKind::MailboxAccess => "Acesso à caixa de correio",
         TestKind::ScheduledCheck => "Verificação agendada",
+        TestKind::ScheduledSend => "E-mail de teste agendado",
     },
     history_sent: "Enviado",
     history_opened: "Caixa de correio aberta",
@@ -380,6 +381,7 @@ fn field_label(field: Field) -> &'static str {
         Field::Username => "Usuário",
         Field::Password => "Senha",
         Field::SendTestTo => "Enviar teste para",
+        Field::MonitorTo => "Endereço de monitoramento",
     }
 }
 
@@ -422,6 +424,11 @@ fn field_hint(field: Field) -> &'static str {
         Field::Username => "O login SMTP, muitas vezes o endereço da caixa de correio.",
         Field::Password => "A senha do login SMTP.",
         Field::SendTestTo => "Quem recebe o email de teste. Vazio: o próprio Endereço de e-mail.",
+        Field::MonitorTo => {
+            "Opcional: a verificação agendada também envia um e-mail de teste real para cá, no \
+             máximo uma vez por dia (uma caixa que o seu monitoramento observa). Vazio: ela só \
+             obtém um token."
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! The server watching the saved credential on its own: a scheduled check every
-//! `SMTP_SETUP_CHECK_INTERVAL` (a fresh token, inspected; recorded in the history), and
+//! `SMTP_SETUP_CHECK_INTERVAL` (a fresh token, inspected; recorded in the history; with a
+//! monitoring address, a whole test email to it at most once a day instead), and
 //! once a day a log line while the credential is within 30 days of its end. A change
 //! from working to failing is logged at warn level; `/healthz` reports the last check.
 
@@ -13,7 +14,7 @@ use super::saved_config;
 use super::store::Store;
 use crate::api::report::{TestKind, TestOutcome, TestReport};
 use crate::api::saved::{ExpiryLevel, ExpiryNotice, ExpirySource};
-use crate::domain::AuthType;
+use crate::domain::{AuthType, SmtpForm};
 
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 
@@ -104,16 +105,35 @@ impl Watch {
                 |error| tracing::error!(%error, "scheduled check: cannot open the secrets"),
             )
             .ok()?;
-        let report = self.checks.credential_check(&saved.form, &stored).await;
-        super::metrics::checked(TestKind::ScheduledCheck, &report);
-        let entry =
-            super::history::entry(TestKind::ScheduledCheck, AuthType::MicrosoftOAuth2, &report);
+        // With a monitoring address, once a day the check is a whole test email.
+        let send_due = !saved.form.monitor_to.trim().is_empty()
+            && !self
+                .store
+                .recorded_within_a_day(TestKind::ScheduledSend)
+                .await
+                .unwrap_or(true);
+        let (kind, report) = if send_due {
+            let form = SmtpForm {
+                send_test_to: saved.form.monitor_to.clone(),
+                ..saved.form.clone()
+            };
+            let report = self.checks.send_test(&form, &stored).await;
+            (TestKind::ScheduledSend, report)
+        } else {
+            let report = self.checks.credential_check(&saved.form, &stored).await;
+            (TestKind::ScheduledCheck, report)
+        };
+        super::metrics::checked(kind, &report);
+        let entry = super::history::entry(kind, AuthType::MicrosoftOAuth2, &report);
         if let Some(entry) = &entry {
             if let Err(error) = self.store.record_test(entry).await {
                 tracing::error!(%error, "cannot record the scheduled check in the history");
             }
         }
-        let passed = matches!(report.outcome, TestOutcome::TokenIssued { .. });
+        let passed = matches!(
+            report.outcome,
+            TestOutcome::TokenIssued { .. } | TestOutcome::Sent { .. }
+        );
         let summary = match &report.outcome {
             TestOutcome::Failed(failure) => Some(failure.summary.en.clone()),
             TestOutcome::Invalid(errors) => Some(errors.to_string()),

@@ -44,7 +44,7 @@ fn row(entry: HistoryEntry) -> impl IntoView {
     let t = texts();
     let result = if entry.passed {
         match entry.kind {
-            TestKind::SendTest => t.history_sent.to_owned(),
+            TestKind::SendTest | TestKind::ScheduledSend => t.history_sent.to_owned(),
             TestKind::MailboxAccess => t.history_opened.to_owned(),
             TestKind::ScheduledCheck => t.history_token.to_owned(),
         }

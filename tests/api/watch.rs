@@ -277,3 +277,44 @@ async fn metrics_are_prometheus_text_without_names_or_secrets() {
     assert_eq!(response.status(), 404);
     off.stop().await;
 }
+
+#[tokio::test]
+async fn with_a_monitoring_address_the_check_sends_a_real_email_at_most_daily() {
+    let peers = spawn_peers().await;
+    let dir = fresh_dir("watch-monitor");
+    let app = spawn_app(&dir, &peer_env(&peers, "0")).await;
+    let form = SmtpForm {
+        monitor_to: "monitoring@contoso-test.com".into(),
+        ..peers.form()
+    };
+    save(&app, &form, &peers.info.client_secret).await;
+
+    let first = app.watch.check_once().await.expect("a check");
+    assert_eq!(
+        first.outcome,
+        TestOutcome::Sent {
+            recipient: "monitoring@contoso-test.com".into()
+        }
+    );
+    let delivered = peers.messages().await;
+    assert_eq!(delivered.len(), 1);
+    assert_eq!(delivered[0].rcpt_to, ["monitoring@contoso-test.com"]);
+    // The same day: a token only, no second email.
+    let second = app.watch.check_once().await.expect("a check");
+    assert!(
+        matches!(second.outcome, TestOutcome::TokenIssued { .. }),
+        "{:?}",
+        second.outcome
+    );
+    assert_eq!(peers.messages().await.len(), 1);
+    let kinds: Vec<TestKind> = app
+        .store
+        .history()
+        .await
+        .expect("history")
+        .iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(kinds, [TestKind::ScheduledCheck, TestKind::ScheduledSend]);
+    app.stop().await;
+}

@@ -40,6 +40,7 @@ struct ConfigurationRow {
     security: String,
     username: String,
     send_test_to: String,
+    monitor_to: String,
     credential: String,
     secret_expires: String,
     secret_expires_from_graph: bool,
@@ -91,6 +92,7 @@ impl ConfigurationRow {
             username: self.username,
             password: SecretInput::KeepStored,
             send_test_to: self.send_test_to,
+            monitor_to: self.monitor_to,
         };
         Ok(SavedConfig {
             version: self.version,
@@ -279,13 +281,13 @@ impl Store {
                 client_secret_sealed, client_secret_hint, client_secret_length, client_secret_saved_at,
                 password_sealed, password_length, password_saved_at, saved_at,
                 credential, secret_expires, certificate, private_key_sealed, private_key_saved_at,
-                secret_expires_from_graph)
+                secret_expires_from_graph, monitor_to)
              VALUES (1, 1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
                 ?13, ?14, ?15, CASE WHEN ?13 IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%SZ', 'now') END,
                 ?16, ?17, CASE WHEN ?16 IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%SZ', 'now') END,
                 strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),
                 ?19, ?20, ?21, ?22, CASE WHEN ?22 IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%SZ', 'now') END,
-                ?23)
+                ?23, ?24)
              ON CONFLICT (id) DO UPDATE SET
                 version = version + 1,
                 auth_type = excluded.auth_type, cloud = excluded.cloud,
@@ -303,6 +305,7 @@ impl Store {
                 password_saved_at = coalesce(excluded.password_saved_at, password_saved_at),
                 credential = excluded.credential, secret_expires = excluded.secret_expires,
                 secret_expires_from_graph = excluded.secret_expires_from_graph,
+                monitor_to = excluded.monitor_to,
                 certificate = excluded.certificate,
                 private_key_sealed = coalesce(excluded.private_key_sealed, private_key_sealed),
                 private_key_saved_at = coalesce(excluded.private_key_saved_at, private_key_saved_at),
@@ -333,6 +336,7 @@ impl Store {
         .bind(CertificatePem::parse(&form.certificate).map_or_else(|_| form.certificate.clone(), |c| c.as_str().to_owned()))
         .bind(sealed(PRIVATE_KEY, &private_key)?)
         .bind(form.secret_expires_from_graph)
+        .bind(&form.monitor_to)
         .execute(&self.pool)
         .await?;
         // One row: inserted (first save, from version 0) or updated (the version matched).

@@ -69,6 +69,18 @@ impl Store {
         Ok(())
     }
 
+    /// Whether a check of `kind` was recorded in the last 24 hours.
+    pub async fn recorded_within_a_day(&self, kind: TestKind) -> Result<bool, StoreError> {
+        let found: Option<(i64,)> = sqlx::query_as(
+            "SELECT 1 FROM test_history
+             WHERE kind = ? AND at > strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-1 day') LIMIT 1",
+        )
+        .bind(kind.key())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+
     /// The last [`HISTORY_SHOWN`] tests, newest first.
     pub async fn history(&self) -> Result<Vec<HistoryEntry>, StoreError> {
         let rows: Vec<HistoryRow> = sqlx::query_as(

@@ -179,6 +179,9 @@ pub fn ConfigForm(page: PageState) -> impl IntoView {
                 input_type="email"
                 placeholder=recipient_placeholder
             />
+            <div class="auth-fields" hidden=is_password>
+                <FieldInput state=form.field(Field::MonitorTo) at_fault input_type="email" />
+            </div>
             <div class="actions">
                 <button
                     type="submit"

@@ -86,6 +86,7 @@ impl FormState {
             username: self.text(Field::Username),
             password: SecretInput::from_typed(self.text(Field::Password)),
             send_test_to: self.text(Field::SendTestTo),
+            monitor_to: self.text(Field::MonitorTo),
         }
     }
 

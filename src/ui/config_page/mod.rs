@@ -104,7 +104,7 @@ pub fn ConfigPage() -> impl IntoView {
             page.history
                 .read()
                 .iter()
-                .find(|entry| entry.kind == TestKind::ScheduledCheck)
+                .find(|entry| matches!(entry.kind, TestKind::ScheduledCheck | TestKind::ScheduledSend))
                 .filter(|entry| !entry.passed)
                 .map(|entry| {
                     let summary = entry
