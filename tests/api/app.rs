@@ -180,7 +180,11 @@ async fn healthz_says_when_the_store_does_not_answer() {
         .await
         .expect("healthz");
     assert_eq!(healthy.status(), 200);
-    assert_eq!(healthy.text().await.expect("body"), "ok: store usable\n");
+    // The first line says the store answers; the next ones what a monitor reads.
+    assert_eq!(
+        healthy.text().await.expect("body"),
+        "ok: store usable\ncredential: end date unknown\nscheduled check: none yet\n"
+    );
     app.store.close().await;
     let broken = app
         .http

@@ -3,9 +3,9 @@
 //! IMAP over TLS up to INBOX opened read-only and a clean logout.
 
 use super::token::{Attempted, Target, TokenSource};
-use super::{every_field_valid, failed, Checks, Recorder, StepFailed};
+use super::{failed, Checks, Recorder, StepFailed};
 use crate::api::report::{Failure, Step, TestOutcome, TestReport};
-use crate::domain::{MicrosoftOAuthConfig, SendConfig, SmtpForm, StoredSecrets};
+use crate::domain::{MicrosoftOAuthConfig, SmtpForm, StoredSecrets};
 use crate::server::diagnosis;
 use crate::server::imap::{self, Examined, ImapError};
 use crate::server::settings::Endpoint;
@@ -17,32 +17,26 @@ const IMAPS_PORT: u16 = 993;
 impl Checks {
     /// The whole mailbox check; never an `Err` the page would have to guess about.
     pub async fn mailbox_access(&self, form: &SmtpForm, stored: &StoredSecrets) -> TestReport {
-        let mut run = Recorder::new(&Step::MAILBOX_ACCESS, self.timeouts.total);
-        let parsed = form
-            .parse(stored)
-            .map(|config| (config, every_field_valid()));
-        let (outcome, mailbox) = match run.record(Step::Inputs, parsed) {
-            Err(refused) => (TestOutcome::Invalid(refused.error), None),
-            Ok(SendConfig::Password(config)) => (
-                TestOutcome::Failed(diagnosis::imap::needs_microsoft()),
-                Some(config.sender.mailbox.to_string()),
-            ),
-            Ok(SendConfig::MicrosoftOAuth2(config)) => {
+        self.microsoft_only(
+            &Step::MAILBOX_ACCESS,
+            form,
+            stored,
+            |mut run, config| async move {
                 let mailbox = config.sender.mailbox.to_string();
                 let outcome = match self.open_mailbox(&mut run, &config).await {
                     Ok(examined) => {
                         tracing::info!(%mailbox, messages = examined.messages, "mailbox opened");
                         TestOutcome::MailboxOpened {
-                            mailbox: mailbox.clone(),
+                            mailbox,
                             messages: examined.messages,
                         }
                     }
                     Err(failure) => failed("mailbox access", failure),
                 };
-                (outcome, Some(mailbox))
-            }
-        };
-        run.report(outcome, mailbox)
+                (run, outcome)
+            },
+        )
+        .await
     }
 
     async fn open_mailbox(

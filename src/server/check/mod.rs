@@ -11,6 +11,7 @@ mod secret_end;
 mod test_send;
 pub mod token;
 
+use std::future::Future;
 use std::sync::Arc;
 
 pub use recorder::{every_field_valid, failed, Observed, Recorder, StepFailed};
@@ -18,6 +19,8 @@ pub use recorder::{every_field_valid, failed, Observed, Recorder, StepFailed};
 use self::token::Tokens;
 use super::settings::{Endpoint, ServerSettings, Timeouts};
 use super::tls::{self, TlsSetupError};
+use crate::api::report::{Step, TestOutcome, TestReport};
+use crate::domain::{MicrosoftOAuthConfig, SendConfig, SmtpForm, StoredSecrets};
 
 /// What every check needs: the token client and its cache (one token serves SMTP and
 /// IMAP), the TLS roots, where the mail goes, and the bounds.
@@ -34,6 +37,40 @@ pub struct Checks {
 }
 
 impl Checks {
+    /// A check only Microsoft (OAuth2) has: the one parse of the form (its refusal, or a
+    /// password configuration's, in words), then `check` with the parsed configuration,
+    /// which owns the recording and hands it back with the outcome. The report names the
+    /// mailbox.
+    pub(super) async fn microsoft_only<F, A>(
+        &self,
+        plan: &'static [Step],
+        form: &SmtpForm,
+        stored: &StoredSecrets,
+        check: F,
+    ) -> TestReport
+    where
+        F: FnOnce(Recorder, MicrosoftOAuthConfig) -> A,
+        A: Future<Output = (Recorder, TestOutcome)>,
+    {
+        let mut run = Recorder::new(plan, self.timeouts.total);
+        let parsed = form
+            .parse(stored)
+            .map(|config| (config, every_field_valid()));
+        match run.record(Step::Inputs, parsed) {
+            Err(refused) => run.report(TestOutcome::Invalid(refused.error), None),
+            Ok(SendConfig::Password(config)) => {
+                let mailbox = config.sender.mailbox.to_string();
+                let outcome = TestOutcome::Failed(super::diagnosis::imap::needs_microsoft());
+                run.report(outcome, Some(mailbox))
+            }
+            Ok(SendConfig::MicrosoftOAuth2(config)) => {
+                let mailbox = config.sender.mailbox.to_string();
+                let (run, outcome) = check(run, config).await;
+                run.report(outcome, Some(mailbox))
+            }
+        }
+    }
+
     pub fn new(settings: &ServerSettings) -> Result<Self, TlsSetupError> {
         let pem = settings.extra_roots_pem.as_deref();
         Ok(Self {
