@@ -204,26 +204,22 @@ impl TokenClient {
         request: &TokenRequest<'_>,
     ) -> Result<(u16, Option<Duration>, Vec<u8>), TokenError> {
         let url = Self::token_url(request.authority, request.tenant);
+        // Declared first: the form borrows the assertion.
         let signed;
-        let proof: [(&str, &str); 2] = match request.proof {
-            Proof::Secret(secret) => [("client_secret", secret.expose()), ("", "")],
-            Proof::Certificate(signer) => {
-                let now = SystemTime::now()
-                    .duration_since(SystemTime::UNIX_EPOCH)
-                    .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-                signed = assertion::sign(signer, request.client_id, url.as_str(), now)?;
-                [
-                    ("client_assertion_type", assertion::ASSERTION_TYPE),
-                    ("client_assertion", signed.expose_secret()),
-                ]
-            }
-        };
         let mut form = vec![
             ("client_id", request.client_id.as_str()),
             ("scope", request.scope),
             ("grant_type", "client_credentials"),
         ];
-        form.extend(proof.into_iter().filter(|(name, _)| !name.is_empty()));
+        match request.proof {
+            Proof::Secret(secret) => form.push(("client_secret", secret.expose())),
+            Proof::Certificate(signer) => {
+                let now = super::clock::unix_seconds(SystemTime::now());
+                signed = assertion::sign(signer, request.client_id, url.as_str(), now)?;
+                form.push(("client_assertion_type", assertion::ASSERTION_TYPE));
+                form.push(("client_assertion", signed.expose_secret()));
+            }
+        }
         let response = self
             .http
             .post(url)

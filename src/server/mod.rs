@@ -6,6 +6,7 @@ pub mod admin;
 pub mod assets;
 pub mod check;
 pub mod cli;
+pub mod clock;
 pub mod credential;
 pub mod deadline;
 pub mod diagnosis;

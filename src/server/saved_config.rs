@@ -63,9 +63,7 @@ fn expiry(
     if saved.version == 0 || saved.form.auth_type != AuthType::MicrosoftOAuth2 {
         return None;
     }
-    let now = now
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let now = super::clock::unix_seconds(now);
     match saved.form.credential {
         CredentialKind::Certificate => {
             let not_after = certificate_not_after?;

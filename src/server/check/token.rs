@@ -301,10 +301,7 @@ fn inspect(
     config: &MicrosoftOAuthConfig,
     role: &'static str,
 ) -> Result<(), InspectionProblem> {
-    let now = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or_default();
+    let now = crate::server::clock::unix_seconds(SystemTime::now());
     let inspected = token_inspection::inspect(
         token.expose(),
         config.cloud.exchange_resource(),

@@ -42,7 +42,7 @@ pub fn sign(
         "aud": audience,
         "iss": client_id.as_str(),
         "sub": client_id.as_str(),
-        "jti": super::hex_upper(&jti).to_lowercase(),
+        "jti": jti.iter().map(|b| format!("{b:02x}")).collect::<String>(),
         "nbf": now,
         "iat": now,
         "exp": now + LIFETIME_SECONDS,

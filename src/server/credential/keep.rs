@@ -4,7 +4,7 @@
 use std::time::SystemTime;
 
 use base64::Engine as _;
-use secrecy::{ExposeSecret as _, SecretString};
+use secrecy::SecretString;
 
 use super::{generate, pkcs12, Signer};
 use crate::api::certificate::CertificateOutcome;
@@ -52,12 +52,11 @@ pub async fn import(
         SecretInput::Typed(password) => password.clone(),
         SecretInput::KeepStored => SecretString::from(String::new()),
     };
-    let opened = tokio::task::spawn_blocking(move || {
-        pkcs12::open(&file, &password).map(|pair| (pair, password.expose_secret().len()))
-    })
-    .await
-    .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    let ((certificate, key), _) = match opened {
+    // Its key derivation is deliberately slow: off the async workers.
+    let opened = tokio::task::spawn_blocking(move || pkcs12::open(&file, &password))
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let (certificate, key) = match opened {
         Ok(opened) => opened,
         Err(error) => return refused(error),
     };

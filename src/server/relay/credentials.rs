@@ -12,6 +12,7 @@ use argon2::Argon2;
 use base64::Engine as _;
 use secrecy::{ExposeSecret as _, SecretString};
 
+use crate::server::clock::unix_millis;
 use crate::server::store::sealing::random_bytes;
 use crate::server::store::{Store, StoreError};
 
@@ -183,11 +184,6 @@ impl RelayAuth {
             .or_default()
             .push_back(Instant::now());
     }
-}
-
-pub fn unix_millis(at: SystemTime) -> i64 {
-    at.duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]

@@ -11,13 +11,13 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::credentials::unix_millis;
 use super::Relay;
 use crate::api::relay::MessageStatus;
 use crate::api::report::{Failure, Words};
 use crate::domain::SendConfig;
 use crate::server::check::delivery::{KeptConnection, Undelivered};
 use crate::server::check::Checks;
+use crate::server::clock::unix_millis;
 use crate::server::diagnosis;
 use crate::server::store::{Due, StoreError};
 

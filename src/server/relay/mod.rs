@@ -17,10 +17,11 @@ use std::time::SystemTime;
 
 use tokio::sync::Notify;
 
-use self::credentials::{unix_millis, RelayAuth};
+use self::credentials::RelayAuth;
 use self::settings::RelaySettings;
 use crate::api::relay::RelayOverview;
 use crate::domain::{MailboxAddress, SenderList};
+use crate::server::clock::unix_millis;
 use crate::server::store::sealing::random_bytes;
 use crate::server::store::{Enqueued, NewMessage, Store, StoreError};
 
