@@ -5,6 +5,7 @@ use std::time::SystemTime;
 
 use super::credential::{self, Certificate};
 use super::store::{Saved, SecretChange, Store, StoreError};
+use crate::api::relay::utc;
 use crate::api::saved::ExpirySource;
 use crate::api::saved::{ExpiryNotice, SaveOutcome, SavedConfig};
 use crate::domain::{
@@ -88,11 +89,7 @@ const DAY: i64 = 24 * 60 * 60;
 pub fn notice(end: i64, now: i64, source: ExpirySource) -> ExpiryNotice {
     let days = end.saturating_sub(now).div_euclid(DAY);
     ExpiryNotice {
-        date: credential::rfc3339(
-            time::OffsetDateTime::from_unix_timestamp(end)
-                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
-        )[..10]
-            .to_owned(),
+        date: utc(end.saturating_mul(1000))[..10].to_owned(),
         ends_at: end,
         days_left: days,
         source,

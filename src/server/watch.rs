@@ -139,7 +139,7 @@ impl Watch {
             TestOutcome::Invalid(errors) => Some(errors.to_string()),
             _ => None,
         };
-        let now = super::credential::rfc3339(time::OffsetDateTime::now_utc());
+        let now = crate::api::relay::utc(super::clock::unix_millis(SystemTime::now()));
         let previous = self.last.send_replace(Some(LastCheck {
             at: now,
             passed,

@@ -11,8 +11,8 @@ use aws_lc_rs::digest::{digest, SHA1_FOR_LEGACY_USE_ONLY, SHA256};
 use aws_lc_rs::signature::{KeyPair as _, RsaKeyPair};
 use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use time::format_description::well_known::Rfc3339;
 
+use crate::api::relay::utc;
 use crate::api::saved::CertificateSummary;
 use crate::domain::{
     CertificateError, CertificatePem, Field, FieldError, PrivateKeyError, PrivateKeyPem,
@@ -44,8 +44,8 @@ impl Certificate {
             sha1: hex_upper(digest(&SHA1_FOR_LEGACY_USE_ONLY, der.as_ref()).as_ref()),
             sha256: hex_upper(digest(&SHA256, der.as_ref()).as_ref()),
             subject: parsed.subject().to_string(),
-            not_before: rfc3339(validity.not_before.to_datetime()),
-            not_after: rfc3339(validity.not_after.to_datetime()),
+            not_before: utc(validity.not_before.timestamp().saturating_mul(1000)),
+            not_after: utc(validity.not_after.timestamp().saturating_mul(1000)),
         };
         Ok(Self {
             public_key: spki.subject_public_key.data.to_vec(),
@@ -118,14 +118,6 @@ fn hex_upper(bytes: &[u8]) -> String {
 fn base64url(bytes: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// `2027-11-28T10:00:00Z`.
-pub fn rfc3339(at: time::OffsetDateTime) -> String {
-    at.replace_nanosecond(0)
-        .unwrap_or(at)
-        .format(&Rfc3339)
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
