@@ -45,9 +45,6 @@ lint:
 	cargo fmt --check
 	cargo clippy --features ssr --all-targets -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown --features hydrate -- -D warnings
-	# The fuzz targets are a workspace of their own: compiled here so they cannot rot
-	# unnoticed between `make fuzz` runs (stable is enough to compile them).
-	cargo check --manifest-path tests/fuzz/Cargo.toml --target-dir target/fuzz-check
 
 # Unit tests (domain, diagnosis, parsers), property tests (their output says how many
 # cases each property accepted) and integration tests against the peers.
@@ -60,11 +57,13 @@ unit:
 	.ci/no-secrets.sh --extra target/relay-passwords.txt target/unit.log
 
 # Browser tests: the release build, served against the local peers (see end2end/).
+# First the first load's weight against its ceiling (end2end/bench/size.mjs).
 # A fresh database each run; the whole output (server logs at debug level included) and
 # the database are then searched for every secret in every form (.ci/no-secrets.sh), and
 # so are the traces Playwright keeps of failed tests (where what the tests typed is
 # expected). The relay passwords the browser tests create are searched for as well.
 e2e: build
+	node end2end/bench/size.mjs
 	$(call fresh_database,$(E2E_DIR))
 	rm -f $(E2E_DIR)/relay-passwords.txt
 	PEER_DIR=$(E2E_DIR)/peers PEER_PREPARE_ONLY=1 node tests/peers/peers.mjs

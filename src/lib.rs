@@ -13,6 +13,8 @@ pub mod i18n;
 pub mod ui;
 
 #[cfg(feature = "ssr")]
+pub mod fuzzing;
+#[cfg(feature = "ssr")]
 pub mod server;
 
 /// The WASM entry point: hydrates the server-rendered page. (No panic hook: with

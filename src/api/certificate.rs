@@ -2,8 +2,8 @@
 //! file opened there. Either way the private key stays on the server (sealed, waiting
 //! for the save that uses its certificate) and only the certificate comes back.
 
+use crate::api::codec::Json;
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
 use super::saved::CertificateSummary;
@@ -19,14 +19,14 @@ pub enum CertificateOutcome {
 }
 
 /// A new RSA key and a self-signed certificate for the mailbox `common_name` names.
-#[server(prefix = "/api", endpoint = "generate_certificate", input = Json)]
+#[server(prefix = "/api", endpoint = "generate_certificate", input = Json, output = Json)]
 pub async fn generate_certificate(common_name: String) -> Result<CertificateSummary, ApiError> {
     let ctx = super::context::server_context()?;
     crate::server::credential::keep::generate(&ctx.state.store, &common_name).await
 }
 
 /// A PKCS#12 file (base64) opened with its password.
-#[server(prefix = "/api", endpoint = "import_certificate", input = Json)]
+#[server(prefix = "/api", endpoint = "import_certificate", input = Json, output = Json)]
 pub async fn import_certificate(
     file_base64: String,
     password: SecretInput,
@@ -52,7 +52,7 @@ pub enum ExpiryLookup {
 }
 
 /// The client secret's end, read from Microsoft Graph (needs `Application.Read.All`).
-#[server(prefix = "/api", endpoint = "read_secret_expiry", input = Json)]
+#[server(prefix = "/api", endpoint = "read_secret_expiry", input = Json, output = Json)]
 pub async fn read_secret_expiry(form: crate::domain::SmtpForm) -> Result<ExpiryLookup, ApiError> {
     let ctx = super::context::server_context()?;
     let stored = crate::server::saved_config::stored_secrets_for(&ctx.state.store, &form).await?;

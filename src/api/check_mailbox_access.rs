@@ -1,5 +1,5 @@
+use crate::api::codec::Json;
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 
 use super::send_test_email::TestAnswer;
 use super::ApiError;
@@ -9,7 +9,7 @@ use crate::domain::SmtpForm;
 /// (an empty secret field takes the stored secret): the token, its `IMAP.AccessAsApp`
 /// role, TLS, `AUTHENTICATE XOAUTH2`, INBOX opened read-only. Counted with the test
 /// emails against the session's limit.
-#[server(prefix = "/api", endpoint = "check_mailbox_access", input = Json)]
+#[server(prefix = "/api", endpoint = "check_mailbox_access", input = Json, output = Json)]
 pub async fn check_mailbox_access(form: SmtpForm) -> Result<TestAnswer, ApiError> {
     use super::report::TestKind;
 

@@ -2,7 +2,7 @@
 //! all of them, so that the page can say each case in its own words: sign in again, the
 //! server cannot use its store, the call itself was wrong or did not get through.
 
-use leptos::server_fn::codec::JsonEncoding;
+use super::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 

@@ -3,6 +3,7 @@
 
 pub mod certificate;
 mod check_mailbox_access;
+pub mod codec;
 #[cfg(feature = "ssr")]
 pub mod context;
 pub mod error;

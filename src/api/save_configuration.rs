@@ -1,5 +1,5 @@
+use crate::api::codec::Json;
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 
 use super::saved::SaveOutcome;
 use super::ApiError;
@@ -7,7 +7,7 @@ use crate::domain::SmtpForm;
 
 /// Saves the form if nobody saved since `base_version`. Empty secret fields keep the
 /// stored secrets; the answer never contains a secret.
-#[server(prefix = "/api", endpoint = "save_configuration", input = Json)]
+#[server(prefix = "/api", endpoint = "save_configuration", input = Json, output = Json)]
 pub async fn save_configuration(
     form: SmtpForm,
     base_version: i64,

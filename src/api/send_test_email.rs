@@ -1,5 +1,5 @@
+use crate::api::codec::Json;
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
 use super::report::TestReport;
@@ -18,7 +18,7 @@ pub struct TestAnswer {
 /// Sends a test email with the form's values (an empty secret field takes the stored
 /// secret). The report (sent, invalid input, a failure with its step and fix, or too many
 /// tests) is always `Ok`: an `Err` means the call itself could not be made.
-#[server(prefix = "/api", endpoint = "send_test_email", input = Json)]
+#[server(prefix = "/api", endpoint = "send_test_email", input = Json, output = Json)]
 pub async fn send_test_email(form: SmtpForm) -> Result<TestAnswer, ApiError> {
     use super::report::TestKind;
 

@@ -1,13 +1,13 @@
 //! The page's calls about the relay: what its section shows, the Outbox's buttons, and
 //! adding or removing a relay credential. Each answers with the section as it now is.
 
+use crate::api::codec::Json;
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 
 use super::{CredentialAdded, OutboxAction, RelayOverview, SendersSaved};
 use crate::api::ApiError;
 
-#[server(name = RelayOverviewCall, prefix = "/api", endpoint = "relay_overview")]
+#[server(name = RelayOverviewCall, prefix = "/api", endpoint = "relay_overview", output = Json)]
 pub async fn relay_overview() -> Result<RelayOverview, ApiError> {
     let ctx = crate::api::context::server_context()?;
     Ok(ctx.state.relay.overview(&ctx.state.public_url.0).await?)
@@ -15,7 +15,7 @@ pub async fn relay_overview() -> Result<RelayOverview, ApiError> {
 
 /// "Retry now" or "Delete" on a waiting or failed message; a message being sent or sent
 /// is left as it is.
-#[server(name = OutboxActionCall, prefix = "/api", endpoint = "outbox_action", input = Json)]
+#[server(name = OutboxActionCall, prefix = "/api", endpoint = "outbox_action", input = Json, output = Json)]
 pub async fn outbox_action(id: String, action: OutboxAction) -> Result<RelayOverview, ApiError> {
     let ctx = crate::api::context::server_context()?;
     let relay = &ctx.state.relay;
@@ -28,7 +28,7 @@ pub async fn outbox_action(id: String, action: OutboxAction) -> Result<RelayOver
 }
 
 /// A new credential; its password is in the answer, once.
-#[server(prefix = "/api", endpoint = "add_relay_credential", input = Json)]
+#[server(prefix = "/api", endpoint = "add_relay_credential", input = Json, output = Json)]
 pub async fn add_relay_credential(name: String) -> Result<CredentialAdded, ApiError> {
     use secrecy::ExposeSecret as _;
 
@@ -55,7 +55,7 @@ pub async fn add_relay_credential(name: String) -> Result<CredentialAdded, ApiEr
     })
 }
 
-#[server(prefix = "/api", endpoint = "remove_relay_credential", input = Json)]
+#[server(prefix = "/api", endpoint = "remove_relay_credential", input = Json, output = Json)]
 pub async fn remove_relay_credential(name: String) -> Result<RelayOverview, ApiError> {
     let ctx = crate::api::context::server_context()?;
     let relay = &ctx.state.relay;
@@ -66,7 +66,7 @@ pub async fn remove_relay_credential(name: String) -> Result<RelayOverview, ApiE
 
 /// Replaces the also allowed senders with `text` (one address per line), parsed as the
 /// page parses it while typing.
-#[server(prefix = "/api", endpoint = "save_allowed_senders", input = Json)]
+#[server(prefix = "/api", endpoint = "save_allowed_senders", input = Json, output = Json)]
 pub async fn save_allowed_senders(text: String) -> Result<SendersSaved, ApiError> {
     let ctx = crate::api::context::server_context()?;
     let relay = &ctx.state.relay;
