@@ -7,6 +7,8 @@
 //  3. Keystroke → message: input event → validation message in the DOM, 200 keystrokes.
 //  4. Test send: the app vs an independent reference client (curl) on the same peers.
 //  5. Load: 200 test sends, 50 at a time; idle and peak RSS of the server.
+//
+// BENCH_ONLY=hydration stops after 2 and prints it (nothing written).
 
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -30,6 +32,7 @@ const SENDS = 20;
 const LOAD_TOTAL = 200;
 const LOAD_CONCURRENCY = 50;
 const RELAY = '127.0.0.1:3305';
+const REFERENCE_PAGE_PORT = 3306;
 const RELAY_CLIENTS = 20;
 const RELAY_PER_CLIENT = 25;
 const RELAY_BYTES = 10 * 1024;
@@ -68,37 +71,73 @@ async function firstLoad() {
   return rows;
 }
 
+// One load in a fresh context: when the submit button became enabled (it is disabled in
+// the HTML until hydration), and the moments before it.
+async function loadOnce(browser, url) {
+  const context = await signedInContext(browser);
+  const page = await context.newPage();
+  await page.addInitScript(() => {
+    const watch = () => {
+      const button = document.getElementById('send-test');
+      if (!button) return requestAnimationFrame(watch);
+      if (!button.disabled) { window.__interactive = performance.now(); return undefined; }
+      new MutationObserver((_, observer) => {
+        if (!button.disabled) { window.__interactive = performance.now(); observer.disconnect(); }
+      }).observe(button, { attributes: true });
+      return undefined;
+    };
+    document.addEventListener('DOMContentLoaded', watch);
+    // When the WASM is compiled and instantiated (wasm-bindgen's init streams it).
+    for (const name of ['instantiateStreaming', 'instantiate']) {
+      const original = WebAssembly[name];
+      WebAssembly[name] = (...args) => original.apply(WebAssembly, args).then((result) => {
+        window.__instantiated = performance.now();
+        return result;
+      });
+    }
+  });
+  await page.goto(url);
+  await page.waitForFunction(() => window.__interactive !== undefined);
+  const moments = await page.evaluate(() => {
+    const wasm = performance.getEntriesByType('resource').find((entry) => entry.name.endsWith('.wasm'));
+    const nav = performance.getEntriesByType('navigation')[0];
+    return {
+      html: nav.responseEnd, loaded: nav.domContentLoadedEventEnd, wasm: wasm?.responseEnd ?? NaN,
+      instantiated: window.__instantiated ?? NaN, interactive: window.__interactive,
+    };
+  });
+  await context.close();
+  return moments;
+}
+
+// The same page without its WASM, served by the bench itself: the hydration script
+// and its preloads taken out, and the button enabled at DOMContentLoaded. What this
+// browser on this machine needs to show the page at all; hydration is measured against it.
+async function referencePage() {
+  const html = await (await fetch(`http://${APP}/`, { headers: authed() })).text();
+  const stripped = html
+    .replace(/<script type="module"[^>]*>[\s\S]*?<\/script>/g, '')
+    .replace(/<link rel="(?:modulepreload|preload)"[^>]*>/g, '')
+    .replace(/(href|src)="\//g, `$1="http://${APP}/`)
+    .replace('</head>', "<script>document.addEventListener('DOMContentLoaded', () => { document.getElementById('send-test').disabled = false; });</script></head>");
+  const server = http.createServer((_, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(stripped);
+  });
+  await new Promise((resolve) => server.listen(REFERENCE_PAGE_PORT, '127.0.0.1', resolve));
+  return server;
+}
+
 async function browserTimings(browser) {
-  const hydration = [];
   const phases = [];
+  for (let i = 0; i < LOADS; i += 1) phases.push(await loadOnce(browser, `http://${APP}/`));
+  const reference = await referencePage();
+  const staticPage = [];
   for (let i = 0; i < LOADS; i += 1) {
-    const context = await signedInContext(browser);
-    const page = await context.newPage();
-    // Records the moment hydration enables the submit button (it is disabled in the HTML).
-    await page.addInitScript(() => {
-      const watch = () => {
-        const button = document.getElementById('send-test');
-        if (!button) return requestAnimationFrame(watch);
-        if (!button.disabled) { window.__interactive = performance.now(); return undefined; }
-        new MutationObserver((_, observer) => {
-          if (!button.disabled) { window.__interactive = performance.now(); observer.disconnect(); }
-        }).observe(button, { attributes: true });
-        return undefined;
-      };
-      document.addEventListener('DOMContentLoaded', watch);
-    });
-    await page.goto(`http://${APP}/`);
-    await page.waitForFunction(() => window.__interactive !== undefined);
-    // Where the time goes: the HTML, the WASM downloaded, then compiling it and hydrating.
-    const moments = await page.evaluate(() => {
-      const wasm = performance.getEntriesByType('resource').find((entry) => entry.name.endsWith('.wasm'));
-      const nav = performance.getEntriesByType('navigation')[0];
-      return { html: nav.responseEnd, loaded: nav.domContentLoadedEventEnd, wasm: wasm?.responseEnd ?? NaN, interactive: window.__interactive };
-    });
-    hydration.push(moments.interactive);
-    phases.push(moments);
-    await context.close();
+    staticPage.push((await loadOnce(browser, `http://127.0.0.1:${REFERENCE_PAGE_PORT}/`)).interactive);
   }
+  reference.close();
+  const hydration = phases.map((moments) => moments.interactive);
 
   const page = await (await signedInContext(browser)).newPage();
   await page.goto(`http://${APP}/`);
@@ -123,7 +162,7 @@ async function browserTimings(browser) {
     return samples;
   }, KEYSTROKES);
   await page.close();
-  return { hydration, phases, keystrokes };
+  return { hydration, phases, staticPage, keystrokes };
 }
 
 async function signIn() {
@@ -258,8 +297,13 @@ async function main() {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-  const { hydration, phases, keystrokes } = await browserTimings(browser);
+  const { hydration, phases, staticPage, keystrokes } = await browserTimings(browser);
   const phase = (key) => ms(median(phases.map((p) => p[key])));
+  if (process.env.BENCH_ONLY === 'hydration') {
+    // A quick comparison while working on the page: no BENCHMARKS.md written.
+    process.stdout.write(`hydration: median ${ms(median(hydration))}, p95 ${ms(quantile(hydration, 0.95))}; the page without WASM ${ms(median(staticPage))}; html ${phase('html')}, DOMContentLoaded ${phase('loaded')}, wasm ${phase('wasm')}, instantiated ${phase('instantiated')}\n`);
+    process.exit(0);
+  }
   await browser.close();
 
   const message = path.join(root, 'target/bench/reference.eml');
@@ -300,7 +344,8 @@ async function main() {
     '## 2. Hydration',
     '',
     `Navigation start → form interactive, ${LOADS} loads: median **${ms(median(hydration))}**, p95 ${ms(quantile(hydration, 0.95))} (budget: median 100 ms, p95 200 ms).`,
-    `Medians from navigation start: HTML received ${phase('html')}, DOMContentLoaded ${phase('loaded')}, WASM received ${phase('wasm')}, form interactive ${phase('interactive')} (after the WASM: compiling, instantiating and hydrating).`,
+    `Medians from navigation start: HTML received ${phase('html')}, DOMContentLoaded ${phase('loaded')}, WASM received ${phase('wasm')}, WASM compiled and instantiated ${phase('instantiated')}, form interactive ${phase('interactive')} (the rest is hydration).`,
+    `The same page without its WASM (served as it is, the button enabled at DOMContentLoaded): median ${ms(median(staticPage))}, p95 ${ms(quantile(staticPage, 0.95))}. What this browser needs on this machine to show the page at all; the WASM costs the difference.`,
     '',
     '## 3. Keystroke → message',
     '',

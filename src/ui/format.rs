@@ -13,8 +13,10 @@ pub struct Hydrated(RwSignal<bool>);
 pub fn provide_hydrated() {
     let hydrated = RwSignal::new(false);
     // Effects run only in the browser, after hydration: the server's text and the
-    // browser's first rendering stay the same.
-    Effect::new(move |_| hydrated.set(true));
+    // browser's first rendering stay the same. The instants turn local a frame later,
+    // so that the form's buttons come alive first (the browser's date formatter is
+    // costly to make).
+    Effect::new(move |_| request_animation_frame(move || hydrated.set(true)));
     provide_context(Hydrated(hydrated));
 }
 
@@ -44,9 +46,44 @@ fn utc(rfc3339: &str) -> String {
 
 #[cfg(feature = "hydrate")]
 mod browser {
+    use std::cell::RefCell;
+
     use leptos::wasm_bindgen::JsValue;
 
     use crate::i18n::Lang;
+
+    /// The browser's formatters, made once per page: `Date.toLocaleString` builds a new
+    /// `Intl.DateTimeFormat` on every call, which made re-rendering the history's
+    /// instants in local time the largest single cost of hydration (see BENCHMARKS.md).
+    struct Formatters {
+        lang: Lang,
+        date: js_sys::Function,
+        number: js_sys::Function,
+    }
+
+    thread_local! {
+        static FORMATTERS: RefCell<Option<Formatters>> = const { RefCell::new(None) };
+    }
+
+    fn with_formatters<T>(lang: Lang, use_them: impl FnOnce(&Formatters) -> T) -> Option<T> {
+        FORMATTERS.with(|cell| {
+            let mut cell = cell.borrow_mut();
+            if cell.as_ref().is_none_or(|made| made.lang != lang) {
+                *cell = Some(made_for(lang)?);
+            }
+            cell.as_ref().map(use_them)
+        })
+    }
+
+    fn made_for(lang: Lang) -> Option<Formatters> {
+        let locales = js_sys::Array::of1(&lang.tag().into());
+        let options = js_sys::Object::new();
+        js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into()).ok()?;
+        js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into()).ok()?;
+        let date = js_sys::Intl::DateTimeFormat::new(&locales, &options).format();
+        let number = js_sys::Intl::NumberFormat::new(&locales, &js_sys::Object::new()).format();
+        Some(Formatters { lang, date, number })
+    }
 
     pub fn local(rfc3339: &str, lang: Lang) -> Option<String> {
         let millis = js_sys::Date::parse(rfc3339);
@@ -54,19 +91,22 @@ mod browser {
             return None;
         }
         let date = js_sys::Date::new(&JsValue::from_f64(millis));
-        let options = js_sys::Object::new();
-        js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into()).ok()?;
-        js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into()).ok()?;
-        date.to_locale_string(lang.tag(), &options).as_string()
+        with_formatters(lang, |formatters| {
+            formatters.date.call1(&JsValue::UNDEFINED, &date).ok()
+        })
+        .flatten()
+        .and_then(|text| text.as_string())
     }
 
     pub fn number(n: u64, lang: Lang) -> Option<String> {
         // Counts stay far below 2^53: exact as a JavaScript number.
         #[allow(clippy::cast_precision_loss)]
-        let value = n as f64;
-        js_sys::Number::from(value)
-            .to_locale_string(lang.tag())
-            .as_string()
+        let value = JsValue::from_f64(n as f64);
+        with_formatters(lang, |formatters| {
+            formatters.number.call1(&JsValue::UNDEFINED, &value).ok()
+        })
+        .flatten()
+        .and_then(|text| text.as_string())
     }
 }
 
