@@ -5,8 +5,9 @@ use crate::ui::config_page::ConfigPage;
 /// The HTML document around the app, rendered on the server. Title and stylesheet are
 /// written here directly: a single-page app needs neither a router nor leptos_meta, and
 /// leaving both out keeps them out of the WASM bundle.
+#[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    let stylesheet = stylesheet_href(&options);
+    let urls = crate::server::assets::bundle_urls(&options);
     provide_csp_nonce();
     let lang = crate::i18n::lang();
     view! {
@@ -17,9 +18,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <title>{lang.texts().document_title}</title>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                <link rel="stylesheet" href=stylesheet />
-                <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <link rel="stylesheet" href=urls.css.clone() />
+                <AutoReload options />
+                <HydrationScripts urls />
             </head>
             <body>
                 <App />
@@ -28,8 +29,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The Content-Security-Policy admits the one inline hydration script by this request's
-/// nonce (set by `server::web::headers`); `HydrationScripts` reads it from the context.
+/// The Content-Security-Policy admits the inline hydration scripts by this request's
+/// nonce (set by `server::web::headers`); `use_nonce` reads it from the context.
 #[cfg(feature = "ssr")]
 fn provide_csp_nonce() {
     use crate::server::web::headers::CspNonce;
@@ -40,18 +41,30 @@ fn provide_csp_nonce() {
     }
 }
 
-#[cfg(not(feature = "ssr"))]
-fn provide_csp_nonce() {}
-
+/// Loads the page's code and hydrates the page with it. Unlike Leptos' own
+/// `HydrationScripts`, which starts once the document is parsed, the WASM's download and
+/// compilation start from the head, while the browser still reads and lays out the
+/// page; hydration then runs as soon as the document is complete.
 #[cfg(feature = "ssr")]
-fn stylesheet_href(options: &LeptosOptions) -> String {
-    crate::server::assets::stylesheet_href(options)
-}
-
-// The shell is only ever rendered on the server; this keeps the browser build compiling.
-#[cfg(not(feature = "ssr"))]
-fn stylesheet_href(options: &LeptosOptions) -> String {
-    format!("/{}/{}.css", options.site_pkg_dir, options.output_name)
+#[component]
+fn HydrationScripts(urls: &'static crate::server::assets::BundleUrls) -> impl IntoView {
+    use leptos::nonce::use_nonce;
+    // A failed streaming compilation (say, a proxy that changed the content type) leaves
+    // the URL, which wasm-bindgen's init then fetches and compiles itself.
+    let compile = format!(
+        "window.__pageWasm = WebAssembly.compileStreaming(fetch({wasm:?})).catch(() => {wasm:?});",
+        wasm = urls.wasm
+    );
+    let hydrate = format!(
+        "import init, {{ hydrate }} from {js:?};\ninit({{ module_or_path: await window.__pageWasm }}).then(() => hydrate());",
+        js = urls.js
+    );
+    let nonce = use_nonce();
+    view! {
+        <link rel="modulepreload" href=urls.js.clone() />
+        <script nonce=nonce.clone()>{compile}</script>
+        <script type="module" nonce=nonce>{hydrate}</script>
+    }
 }
 
 #[component]

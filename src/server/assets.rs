@@ -29,42 +29,56 @@ fn hash_file(options: &LeptosOptions) -> Option<PathBuf> {
     path.exists().then_some(path)
 }
 
-/// The stylesheet's URL (`/pkg/<name>.<hash>.css`, or without hash for unhashed builds).
-pub fn stylesheet_href(options: &LeptosOptions) -> String {
-    static HREF: OnceLock<String> = OnceLock::new();
-    HREF.get_or_init(|| {
-        let hash = options
+/// The built bundles' URLs (`/pkg/<name>.<hash>.css`, `.js`, `.wasm`; without the hash for
+/// an unhashed build), read from `hash.txt` once.
+pub struct BundleUrls {
+    pub css: String,
+    pub js: String,
+    pub wasm: String,
+}
+
+pub fn bundle_urls(options: &LeptosOptions) -> &'static BundleUrls {
+    static URLS: OnceLock<BundleUrls> = OnceLock::new();
+    URLS.get_or_init(|| {
+        let hashes = options
             .hash_files
             .then(|| hash_file(options))
             .flatten()
             .and_then(|path| std::fs::read_to_string(path).ok())
-            .and_then(|text| css_hash(&text));
-        match hash {
+            .unwrap_or_default();
+        let url = |kind: &str| match hash_of(&hashes, kind) {
             Some(hash) => format!(
-                "/{}/{}.{hash}.css",
+                "/{}/{}.{hash}.{kind}",
                 options.site_pkg_dir, options.output_name
             ),
-            None => format!("/{}/{}.css", options.site_pkg_dir, options.output_name),
+            None => format!("/{}/{}.{kind}", options.site_pkg_dir, options.output_name),
+        };
+        BundleUrls {
+            css: url("css"),
+            js: url("js"),
+            wasm: url("wasm"),
         }
     })
-    .clone()
 }
 
-fn css_hash(hashes: &str) -> Option<String> {
+/// The hash `hash.txt` gives for one kind of bundle (`css`, `js`, `wasm`).
+fn hash_of(hashes: &str, kind: &str) -> Option<String> {
     hashes.lines().find_map(|line| {
-        let (kind, hash) = line.split_once(':')?;
-        (kind.trim() == "css").then(|| hash.trim().to_owned())
+        let (named, hash) = line.split_once(':')?;
+        (named.trim() == kind).then(|| hash.trim().to_owned())
     })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::css_hash;
+    use super::hash_of;
 
     #[test]
-    fn reads_the_css_line_of_hash_txt() {
+    fn reads_each_line_of_hash_txt() {
         let text = "js: FjyP3P0E\nwasm: lDHVJJlh\ncss: bPulUHpG\n";
-        assert_eq!(css_hash(text).as_deref(), Some("bPulUHpG"));
-        assert_eq!(css_hash("js: x\n"), None);
+        assert_eq!(hash_of(text, "css").as_deref(), Some("bPulUHpG"));
+        assert_eq!(hash_of(text, "js").as_deref(), Some("FjyP3P0E"));
+        assert_eq!(hash_of(text, "wasm").as_deref(), Some("lDHVJJlh"));
+        assert_eq!(hash_of("js: x\n", "css"), None);
     }
 }
