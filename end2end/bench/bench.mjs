@@ -55,11 +55,13 @@ function transferred(url, encoding) {
 
 async function firstLoad() {
   const html = await (await fetch(`http://${APP}/`, { headers: authed() })).text();
-  const assets = [...html.matchAll(/(?:href|src)="(\/pkg\/[^"]+)"/g)].map((m) => m[1]);
-  const jsPath = assets.find((a) => a.endsWith('.js'));
-  // The WASM is preloaded by a <link>; older builds only name it from the JS.
-  const wasmPath = assets.find((a) => a.endsWith('.wasm')) ?? jsPath?.replace(/\.js$/, '_bg.wasm');
-  const urls = [['HTML', '/'], ...new Set([...assets, wasmPath].filter(Boolean))].map((entry) =>
+  // Every bundle the page names: the stylesheet and the JS in attributes, the WASM in the
+  // hydration script that fetches it (app.rs).
+  const assets = [...html.matchAll(/"(\/pkg\/[^"]+)"/g)].map((m) => m[1]);
+  if (!['.css', '.js', '.wasm'].every((ext) => assets.some((a) => a.endsWith(ext)))) {
+    throw new Error(`the page does not name a CSS, JS and WASM bundle: ${assets.join(', ')}`);
+  }
+  const urls = [['HTML', '/'], ...new Set(assets)].map((entry) =>
     Array.isArray(entry) ? entry : [path.extname(entry).slice(1).toUpperCase(), entry]);
   const rows = [];
   for (const [kind, urlPath] of urls) {
