@@ -112,13 +112,13 @@ async function loadOnce(browser, url) {
   return moments;
 }
 
-// The same page without its WASM, served by the bench itself: the hydration script
-// and its preloads taken out, and the button enabled at DOMContentLoaded. What this
+// The same page without its WASM, served by the bench itself: every script and the
+// preloads taken out, and the button enabled at DOMContentLoaded. What this
 // browser on this machine needs to show the page at all; hydration is measured against it.
 async function referencePage() {
   const html = await (await fetch(`http://${APP}/`, { headers: authed() })).text();
   const stripped = html
-    .replace(/<script type="module"[^>]*>[\s\S]*?<\/script>/g, '')
+    .replace(/<script[^>]*>[\s\S]*?<\/script>/g, '')
     .replace(/<link rel="(?:modulepreload|preload)"[^>]*>/g, '')
     .replace(/(href|src)="\//g, `$1="http://${APP}/`)
     .replace('</head>', "<script>document.addEventListener('DOMContentLoaded', () => { document.getElementById('send-test').disabled = false; });</script></head>");

@@ -2,10 +2,10 @@
 //! file opened there. Either way the private key stays on the server (sealed, waiting
 //! for the save that uses its certificate) and only the certificate comes back.
 
-use crate::api::codec::Json;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::codec::Json;
 use super::saved::CertificateSummary;
 use super::ApiError;
 use crate::domain::{FieldError, SecretInput};

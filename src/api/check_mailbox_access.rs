@@ -1,6 +1,6 @@
-use crate::api::codec::Json;
 use leptos::prelude::*;
 
+use super::codec::Json;
 use super::send_test_email::TestAnswer;
 use super::ApiError;
 use crate::domain::SmtpForm;

@@ -89,3 +89,23 @@ mod imp {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use leptos::server_fn::{Decodes, Encodes};
+
+    use super::JsonEncoding;
+    use crate::api::ApiError;
+
+    /// The wire stays the JSON that curl and the integration tests send and read.
+    #[test]
+    fn the_server_writes_and_reads_plain_json() {
+        let error = ApiError::Unavailable("disk full".into());
+        let bytes = <JsonEncoding as Encodes<ApiError>>::encode(&error).unwrap();
+        assert_eq!(&bytes[..], br#"{"Unavailable":"disk full"}"#);
+        let back = <JsonEncoding as Decodes<ApiError>>::decode(bytes).unwrap();
+        assert_eq!(back, error);
+        let refused = <JsonEncoding as Decodes<ApiError>>::decode("{".into());
+        assert!(refused.is_err());
+    }
+}

@@ -1,6 +1,6 @@
-use crate::api::codec::Json;
 use leptos::prelude::*;
 
+use super::codec::Json;
 use super::saved::SaveOutcome;
 use super::ApiError;
 use crate::domain::SmtpForm;

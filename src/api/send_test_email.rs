@@ -1,7 +1,7 @@
-use crate::api::codec::Json;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::codec::Json;
 use super::report::TestReport;
 use super::saved::HistoryEntry;
 use super::ApiError;

@@ -1,10 +1,10 @@
 //! The page's calls about the relay: what its section shows, the Outbox's buttons, and
 //! adding or removing a relay credential. Each answers with the section as it now is.
 
-use crate::api::codec::Json;
 use leptos::prelude::*;
 
 use super::{CredentialAdded, OutboxAction, RelayOverview, SendersSaved};
+use crate::api::codec::Json;
 use crate::api::ApiError;
 
 #[server(name = RelayOverviewCall, prefix = "/api", endpoint = "relay_overview", output = Json)]
