@@ -103,6 +103,23 @@ test('validation needs the WebAssembly bundle (control: no WASM, no messages)', 
   await expect(page.locator('#tenant-id-error')).toBeEmpty();
 });
 
+test('the page still hydrates when a proxy serves the WASM with another content type', async ({ page }) => {
+  // Streaming compilation refuses a WASM that is not application/wasm; the page's own
+  // hydration script then hands the URL to wasm-bindgen, which compiles it from bytes.
+  let served = 0;
+  await page.route('**/*.wasm', async (route) => {
+    const response = await route.fetch();
+    served += 1;
+    await route.fulfill({ status: 200, contentType: 'application/octet-stream', body: await response.body() });
+  });
+  await openPage(page);
+  expect(served).toBeGreaterThanOrEqual(2);
+  const tenant = page.getByLabel('TenantId', { exact: true });
+  await tenant.fill('common');
+  await tenant.blur();
+  await expect(page.locator('#tenant-id-error')).not.toBeEmpty();
+});
+
 test('a valid configuration sends the test email and shows a toast', async ({ page }) => {
   await openPage(page);
   await fillValid(page);
