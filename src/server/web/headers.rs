@@ -1,6 +1,7 @@
 //! Security headers on every response. The Content-Security-Policy allows scripts only
-//! from this origin plus the one inline hydration script, by a fresh nonce per page, and
-//! WebAssembly compilation ('wasm-unsafe-eval'); no inline scripts otherwise.
+//! from this origin plus the page's inline scripts (hydration and the data it reads), by
+//! a fresh nonce per page, and WebAssembly compilation ('wasm-unsafe-eval'); no inline
+//! scripts otherwise.
 
 use axum::extract::Request;
 use axum::http::{header, HeaderValue};
@@ -10,7 +11,7 @@ use base64::Engine as _;
 
 use crate::server::store::sealing::random_bytes;
 
-/// The nonce of this request's inline script, read by the page shell.
+/// The nonce of this request's inline scripts, read by the page shell.
 #[derive(Clone, Debug)]
 pub struct CspNonce(pub String);
 
