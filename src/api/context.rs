@@ -29,7 +29,7 @@ impl ServerContext {
     /// secret), counted against the session's limit, and records it in the history.
     pub async fn run_check(&self, kind: TestKind, form: &SmtpForm) -> Result<TestAnswer, ApiError> {
         let state = &self.state;
-        if let Err(wait) = state.admin.allow_test_send(self.session) {
+        if let Err(wait) = state.admin.allow_test_send(self.session).await? {
             return Ok(TestAnswer {
                 report: TestReport::rate_limited(wait.as_secs().max(1)),
                 history: None,

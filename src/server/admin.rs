@@ -1,16 +1,22 @@
 //! Admin access: a sign-in link printed at start, session cookies, and the limits that
 //! keep the page from being used to guess the link or to spam from the mailbox.
+//!
+//! Sessions and limits live in the store, so that with several instances on one
+//! database an administrator signed in on one is signed in on all, and each limit counts
+//! every instance's events together. The sign-in token itself is the instance's: a
+//! one-time token works on the instance that printed it.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use secrecy::{ExposeSecret as _, SecretString};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq as _;
 
+use super::clock::unix_millis;
 use super::store::sealing::random_bytes;
+use super::store::{Limited, Store, StoreError};
 
 pub const SESSION_COOKIE: &str = "smtp_setup_session";
 /// A session lasts a working day.
@@ -19,10 +25,13 @@ pub const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 60 * 60);
 /// hopeless anyway; the limit keeps the log and the CPU quiet.
 const SIGN_IN_FAILURES_PER_MINUTE: usize = 10;
 const MINUTE: Duration = Duration::from_secs(60);
+/// The limit's bucket of wrong sign-in tokens.
+const SIGN_IN_FAILURES: &str = "sign_in_failures";
 
 /// How the sign-in token is chosen.
 pub enum TokenPolicy {
-    /// `SMTP_SETUP_ADMIN_TOKEN`: fixed, reusable (scripted deployments, tests).
+    /// `SMTP_SETUP_ADMIN_TOKEN`: fixed, reusable (scripted deployments, several
+    /// instances, tests).
     Fixed(SecretString),
     /// Random, good for one sign-in; a new one is printed after each use.
     OneTime,
@@ -31,34 +40,16 @@ pub enum TokenPolicy {
 pub struct Admin {
     policy_fixed: bool,
     token: Mutex<SecretString>,
-    sessions: Mutex<HashMap<[u8; 32], Session>>,
-    failures: Mutex<VecDeque<Instant>>,
+    store: Arc<Store>,
     test_sends_per_minute: usize,
-}
-
-struct Session {
-    expires: Instant,
-    sends: VecDeque<Instant>,
-}
-
-impl Session {
-    /// A session valid until `expires`, with no test sends counted yet.
-    fn until(expires: Instant) -> Self {
-        Self {
-            expires,
-            sends: VecDeque::new(),
-        }
-    }
 }
 
 /// The result of a sign-in attempt.
 #[derive(Debug)]
 pub enum SignIn {
-    /// The new session's cookie value, its key and when it expires (to be remembered).
+    /// The new session's cookie value (already remembered by the store).
     Accepted {
         session: SecretString,
-        key: SessionKey,
-        expires_at: SystemTime,
     },
     Refused,
     TooManyAttempts,
@@ -73,14 +64,32 @@ impl SessionKey {
     pub fn hash(&self) -> &[u8; 32] {
         &self.0
     }
+
+    /// The bucket of this session's test sends.
+    fn test_sends(&self) -> String {
+        let hex: String = self.0[..16].iter().map(|b| format!("{b:02x}")).collect();
+        format!("test_sends:{hex}")
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
 #[error("the system's random generator failed")]
 pub struct RandomFailed;
 
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error(transparent)]
+    Random(#[from] RandomFailed),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 impl Admin {
-    pub fn new(policy: TokenPolicy, test_sends_per_minute: usize) -> Result<Self, RandomFailed> {
+    pub fn new(
+        policy: TokenPolicy,
+        store: Arc<Store>,
+        test_sends_per_minute: usize,
+    ) -> Result<Self, RandomFailed> {
         let (fixed, token) = match policy {
             TokenPolicy::Fixed(token) => (true, token),
             TokenPolicy::OneTime => (false, random_token()?),
@@ -88,8 +97,7 @@ impl Admin {
         Ok(Self {
             policy_fixed: fixed,
             token: Mutex::new(token),
-            sessions: Mutex::new(HashMap::new()),
-            failures: Mutex::new(VecDeque::new()),
+            store,
             test_sends_per_minute,
         })
     }
@@ -100,59 +108,46 @@ impl Admin {
         lock(&self.token).clone()
     }
 
-    /// Checks `offered` in constant time; on success opens a session. A one-time token
-    /// is replaced at once; the caller prints the new link.
-    pub fn sign_in(&self, offered: &str) -> Result<SignIn, RandomFailed> {
-        let now = Instant::now();
+    /// Checks `offered` in constant time; on success opens a session and remembers it.
+    /// A one-time token is replaced at once; the caller prints the new link.
+    pub async fn sign_in(&self, offered: &str) -> Result<SignIn, AdminError> {
+        let now = unix_millis(SystemTime::now());
+        if self
+            .store
+            .is_full(SIGN_IN_FAILURES, SIGN_IN_FAILURES_PER_MINUTE, MINUTE, now)
+            .await?
         {
-            let mut failures = lock(&self.failures);
-            while failures
-                .front()
-                .is_some_and(|t| now.duration_since(*t) > MINUTE)
-            {
-                failures.pop_front();
-            }
-            if failures.len() >= SIGN_IN_FAILURES_PER_MINUTE {
-                return Ok(SignIn::TooManyAttempts);
-            }
+            return Ok(SignIn::TooManyAttempts);
+        }
+        let accepted = {
             let mut token = lock(&self.token);
             let matches: bool = token
                 .expose_secret()
                 .as_bytes()
                 .ct_eq(offered.as_bytes())
                 .into();
-            if !matches {
-                failures.push_back(now);
-                return Ok(SignIn::Refused);
-            }
-            if !self.policy_fixed {
+            if matches && !self.policy_fixed {
                 *token = random_token()?;
             }
+            matches
+        };
+        if !accepted {
+            // Counted, not enforced here: a full bucket refuses the next attempt above.
+            let _ = self
+                .store
+                .take_place(SIGN_IN_FAILURES, usize::MAX, MINUTE, now)
+                .await?;
+            return Ok(SignIn::Refused);
         }
         let session = random_token()?;
         let key = hash(session.expose_secret());
-        let mut sessions = lock(&self.sessions);
-        sessions.retain(|_, s| s.expires > now);
-        sessions.insert(key, Session::until(now + SESSION_LIFETIME));
-        Ok(SignIn::Accepted {
-            session,
-            key: SessionKey(key),
-            expires_at: SystemTime::now() + SESSION_LIFETIME,
-        })
-    }
-
-    /// Takes back sessions remembered before a restart (by the hash of their cookie),
-    /// each until its own expiry. Test-send counts start afresh.
-    pub fn restore_sessions(&self, remembered: impl IntoIterator<Item = ([u8; 32], SystemTime)>) {
-        let (now, wall) = (Instant::now(), SystemTime::now());
-        let mut sessions = lock(&self.sessions);
-        for (key, expires_at) in remembered {
-            // Never longer than a fresh session, whatever the stored time says.
-            let Ok(left) = expires_at.duration_since(wall) else {
-                continue;
-            };
-            sessions.insert(key, Session::until(now + left.min(SESSION_LIFETIME)));
-        }
+        let wall = SystemTime::now();
+        self.store
+            .remember_session(&key, wall + SESSION_LIFETIME)
+            .await?;
+        // Expired sessions go as new ones come.
+        self.store.forget_expired_sessions(wall).await?;
+        Ok(SignIn::Accepted { session })
     }
 
     /// Whether each sign-in replaces the token (so a new link must be printed).
@@ -160,40 +155,33 @@ impl Admin {
         !self.policy_fixed
     }
 
-    /// The live session a cookie value names, if any.
-    pub fn session(&self, cookie_value: &str) -> Option<SessionKey> {
+    /// The live session a cookie value names, if any (whichever instance opened it).
+    pub async fn session(&self, cookie_value: &str) -> Result<Option<SessionKey>, StoreError> {
         let key = hash(cookie_value);
-        let sessions = lock(&self.sessions);
-        sessions
-            .get(&key)
-            .filter(|s| s.expires > Instant::now())
-            .map(|_| SessionKey(key))
+        let live = self.store.is_live_session(&key, SystemTime::now()).await?;
+        Ok(live.then_some(SessionKey(key)))
     }
 
-    pub fn sign_out(&self, session: SessionKey) {
-        lock(&self.sessions).remove(&session.0);
+    pub async fn sign_out(&self, session: SessionKey) -> Result<(), StoreError> {
+        self.store.forget_session(session.hash()).await
     }
 
     /// Counts a test send against the session's limit; `Err` holds how long to wait.
-    pub fn allow_test_send(&self, session: SessionKey) -> Result<(), Duration> {
-        let now = Instant::now();
-        let mut sessions = lock(&self.sessions);
-        let Some(entry) = sessions.get_mut(&session.0) else {
-            return Err(MINUTE);
-        };
-        while entry
-            .sends
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= MINUTE)
-        {
-            entry.sends.pop_front();
-        }
-        if entry.sends.len() >= self.test_sends_per_minute {
-            let oldest = entry.sends.front().copied().unwrap_or(now);
-            return Err(MINUTE.saturating_sub(now.duration_since(oldest)));
-        }
-        entry.sends.push_back(now);
-        Ok(())
+    pub async fn allow_test_send(
+        &self,
+        session: SessionKey,
+    ) -> Result<Result<(), Duration>, StoreError> {
+        let now = unix_millis(SystemTime::now());
+        let taken = self
+            .store
+            .take_place(
+                &session.test_sends(),
+                self.test_sends_per_minute,
+                MINUTE,
+                now,
+            )
+            .await?;
+        Ok(taken.map_err(|Limited(wait)| wait))
     }
 }
 
@@ -220,72 +208,77 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_one_time_token_opens_one_session_then_changes() {
-        let admin = Admin::new(TokenPolicy::OneTime, 10).unwrap();
-        let token = admin.sign_in_token();
-        let token = token.expose_secret();
-        let SignIn::Accepted { session, .. } = admin.sign_in(token).unwrap() else {
-            panic!("the printed token signs in");
-        };
-        assert!(admin.session(session.expose_secret()).is_some());
-        assert!(matches!(admin.sign_in(token).unwrap(), SignIn::Refused));
-        assert_ne!(admin.sign_in_token().expose_secret(), token);
-        assert!(admin.session("forged").is_none());
+    async fn admin(name: &str, policy: TokenPolicy, sends: usize) -> Admin {
+        let dir =
+            std::env::temp_dir().join(format!("smtp-setup-admin-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let url = format!("sqlite://{}", dir.join("app.db").display());
+        let (store, _) = Store::open(&url, None).await.unwrap();
+        Admin::new(policy, Arc::new(store), sends).unwrap()
     }
 
-    #[test]
-    fn wrong_tokens_are_limited_per_minute() {
-        let admin = Admin::new(TokenPolicy::Fixed(SecretString::from("right")), 10).unwrap();
+    #[tokio::test]
+    async fn a_one_time_token_opens_one_session_then_changes() {
+        let admin = admin("one-time", TokenPolicy::OneTime, 10).await;
+        let token = admin.sign_in_token();
+        let token = token.expose_secret();
+        let SignIn::Accepted { session } = admin.sign_in(token).await.unwrap() else {
+            panic!("the printed token signs in");
+        };
+        assert!(admin
+            .session(session.expose_secret())
+            .await
+            .unwrap()
+            .is_some());
+        assert!(matches!(
+            admin.sign_in(token).await.unwrap(),
+            SignIn::Refused
+        ));
+        assert_ne!(admin.sign_in_token().expose_secret(), token);
+        assert!(admin.session("forged").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn wrong_tokens_are_limited_per_minute() {
+        let admin = admin("wrong", TokenPolicy::Fixed(SecretString::from("right")), 10).await;
         for _ in 0..SIGN_IN_FAILURES_PER_MINUTE {
-            assert!(matches!(admin.sign_in("wrong").unwrap(), SignIn::Refused));
+            assert!(matches!(
+                admin.sign_in("wrong").await.unwrap(),
+                SignIn::Refused
+            ));
         }
         assert!(matches!(
-            admin.sign_in("right").unwrap(),
+            admin.sign_in("right").await.unwrap(),
             SignIn::TooManyAttempts
         ));
     }
 
-    #[test]
-    fn test_sends_are_limited_per_session_and_sign_out_ends_it() {
-        let admin = Admin::new(TokenPolicy::Fixed(SecretString::from("t")), 2).unwrap();
-        let SignIn::Accepted { session, .. } = admin.sign_in("t").unwrap() else {
+    #[tokio::test]
+    async fn test_sends_are_limited_per_session_and_sign_out_ends_it() {
+        let admin = admin("sends", TokenPolicy::Fixed(SecretString::from("t")), 2).await;
+        let SignIn::Accepted { session } = admin.sign_in("t").await.unwrap() else {
             panic!("fixed token signs in");
         };
-        let key = admin.session(session.expose_secret()).unwrap();
-        assert!(admin.allow_test_send(key).is_ok());
-        assert!(admin.allow_test_send(key).is_ok());
-        let wait = admin.allow_test_send(key).unwrap_err();
+        let key = admin
+            .session(session.expose_secret())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(admin.allow_test_send(key).await.unwrap().is_ok());
+        assert!(admin.allow_test_send(key).await.unwrap().is_ok());
+        let wait = admin.allow_test_send(key).await.unwrap().unwrap_err();
         assert!(wait <= MINUTE && wait > Duration::from_secs(50));
-        admin.sign_out(key);
-        assert!(admin.session(session.expose_secret()).is_none());
-    }
-
-    #[test]
-    fn remembered_sessions_come_back_until_their_expiry() {
-        let before = Admin::new(TokenPolicy::Fixed(SecretString::from("t")), 10).unwrap();
-        let SignIn::Accepted {
-            session,
-            key,
-            expires_at,
-        } = before.sign_in("t").unwrap()
-        else {
+        // Another session has its own count.
+        let SignIn::Accepted { session: other } = admin.sign_in("t").await.unwrap() else {
             panic!("fixed token signs in");
         };
-        let stale = random_token().unwrap();
-        let after = Admin::new(TokenPolicy::Fixed(SecretString::from("t")), 10).unwrap();
-        assert!(after.session(session.expose_secret()).is_none());
-        after.restore_sessions([
-            (*key.hash(), expires_at),
-            (
-                hash(stale.expose_secret()),
-                SystemTime::now() - Duration::from_secs(1),
-            ),
-        ]);
-        assert_eq!(after.session(session.expose_secret()), Some(key));
-        assert!(
-            after.session(stale.expose_secret()).is_none(),
-            "an expired session stays out"
-        );
+        let other = admin.session(other.expose_secret()).await.unwrap().unwrap();
+        assert!(admin.allow_test_send(other).await.unwrap().is_ok());
+        admin.sign_out(key).await.unwrap();
+        assert!(admin
+            .session(session.expose_secret())
+            .await
+            .unwrap()
+            .is_none());
     }
 }

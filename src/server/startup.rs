@@ -25,7 +25,7 @@ use super::precompress;
 use super::relay::tls::RelayTlsError;
 use super::relay::{self, Relay};
 use super::settings::{ServerSettings, SettingsError};
-use super::store::{Store, StoreError};
+use super::store::{redacted_url, Store, StoreError};
 use super::tls::TlsSetupError;
 use super::watch::Watch;
 use super::web::login::{self, PublicUrl};
@@ -99,16 +99,18 @@ impl Application {
         let checks = Arc::new(Checks::new(&settings)?);
         let sealing_key = settings.sealing_key.as_ref().map(|k| k.expose_secret());
         let (store, key_source) = Store::open(&settings.database_url, sealing_key).await?;
-        tracing::info!(database = %settings.database_url, key = ?key_source, "store open");
+        tracing::info!(
+            database = %redacted_url(&settings.database_url),
+            backend = store.backend().key(),
+            key = ?key_source,
+            "store open"
+        );
         let policy = match &settings.admin_token {
             Some(token) => TokenPolicy::Fixed(token.clone()),
             None => TokenPolicy::OneTime,
         };
-        let admin = Admin::new(policy, settings.test_sends_per_minute)?;
-        // Administrators signed in before a restart stay signed in.
-        admin.restore_sessions(store.live_sessions(std::time::SystemTime::now()).await?);
-
         let store = Arc::new(store);
+        let admin = Admin::new(policy, store.clone(), settings.test_sends_per_minute)?;
         let (listener, address) = bind(leptos_options.site_addr).await?;
         let relay_listener = match settings.relay.address {
             None => None,

@@ -1,5 +1,7 @@
 //! The saved configuration: reload, versions, write-only secrets sealed at rest, and the
-//! key's start-up checks. Against a real SQLite file in a temporary directory.
+//! key's start-up checks; sessions, limits and the outbox's claims. Each on both backends
+//! (a real SQLite file in a temporary directory, a real PostgreSQL database), except what
+//! only SQLite has (its files).
 
 use base64::Engine as _;
 use smtp_setup::api::saved::SaveOutcome;
@@ -8,7 +10,19 @@ use smtp_setup::server::saved_config::{save, stored_secrets_for};
 use smtp_setup::server::store::key::KeyError;
 use smtp_setup::server::store::{Store, StoreError};
 
+use crate::database::{Database, SHARED_KEY};
 use crate::helpers::{database_url, fresh_dir, open_store};
+use crate::on_both_backends;
+
+on_both_backends!(
+    a_saved_configuration_comes_back_after_a_restart_without_its_secret,
+    a_save_from_a_stale_version_is_refused_and_changes_nothing,
+    an_invalid_form_is_not_saved,
+    a_wrong_key_is_a_clear_error_that_destroys_nothing,
+    remembered_sessions_are_kept_until_they_expire_or_are_forgotten,
+    a_limit_counts_its_events_within_the_window,
+    the_outbox_is_claimed_once_paced_and_taken_over_after_its_lease,
+);
 
 const SECRET: &str = "Kx58Q~store-test-secret.value-0123456789";
 
@@ -30,10 +44,8 @@ async fn saved(store: &Store, form: &SmtpForm, base: i64) -> smtp_setup::api::sa
     }
 }
 
-#[tokio::test]
-async fn a_saved_configuration_comes_back_after_a_restart_without_its_secret() {
-    let dir = fresh_dir("store-reload");
-    let store = open_store(&dir, "open").await;
+async fn a_saved_configuration_comes_back_after_a_restart_without_its_secret(db: Database) {
+    let store = db.open("open").await;
     let first = saved(&store, &form(), 0).await;
     assert_eq!(first.version, 1);
     assert_eq!(
@@ -46,7 +58,7 @@ async fn a_saved_configuration_comes_back_after_a_restart_without_its_secret() {
     assert_eq!(fingerprint.length, SECRET.len() as u32);
     store.close().await;
 
-    let reopened = open_store(&dir, "reopen").await;
+    let reopened = db.open("reopen").await;
     let loaded = reopened.load().await.expect("load");
     assert_eq!(loaded.version, 1);
     assert_eq!(loaded.form.email_address, "sender@contoso.com");
@@ -86,10 +98,8 @@ async fn a_saved_configuration_comes_back_after_a_restart_without_its_secret() {
     reopened.close().await;
 }
 
-#[tokio::test]
-async fn a_save_from_a_stale_version_is_refused_and_changes_nothing() {
-    let dir = fresh_dir("store-stale");
-    let store = open_store(&dir, "open").await;
+async fn a_save_from_a_stale_version_is_refused_and_changes_nothing(db: Database) {
+    let store = db.open("open").await;
     saved(&store, &form(), 0).await;
     saved(
         &store,
@@ -118,10 +128,8 @@ async fn a_save_from_a_stale_version_is_refused_and_changes_nothing() {
     store.close().await;
 }
 
-#[tokio::test]
-async fn an_invalid_form_is_not_saved() {
-    let dir = fresh_dir("store-invalid");
-    let store = open_store(&dir, "open").await;
+async fn an_invalid_form_is_not_saved(db: Database) {
+    let store = db.open("open").await;
     let invalid = SmtpForm {
         tenant_id: "common".into(),
         ..form()
@@ -182,20 +190,36 @@ async fn the_database_files_alone_do_not_reveal_the_secret() {
     );
 }
 
-#[tokio::test]
-async fn a_wrong_or_missing_key_is_a_clear_error_that_destroys_nothing() {
-    let dir = fresh_dir("store-keys");
-    let store = open_store(&dir, "open").await;
+async fn a_wrong_key_is_a_clear_error_that_destroys_nothing(db: Database) {
+    let store = db.open("open").await;
     saved(&store, &form(), 0).await;
     store.close().await;
 
     let other = base64::engine::general_purpose::STANDARD.encode([9u8; 32]);
-    let wrong = Store::open(&database_url(&dir), Some(&other)).await;
+    let wrong = Store::open(&db.url(), Some(&other)).await;
     assert!(
         matches!(wrong, Err(StoreError::Key(KeyError::Wrong))),
         "{:?}",
         wrong.err()
     );
+    let restored = db.open("the right key opens it").await;
+    let secrets = restored.secrets().await.expect("secrets");
+    assert_eq!(
+        secrets
+            .client_secret
+            .map(|s| s.expose().to_owned())
+            .as_deref(),
+        Some(SECRET)
+    );
+    restored.close().await;
+}
+
+#[tokio::test]
+async fn a_missing_key_file_is_a_clear_error_not_a_new_key() {
+    let dir = fresh_dir("store-keys");
+    let store = open_store(&dir, "open").await;
+    saved(&store, &form(), 0).await;
+    store.close().await;
 
     let key_file = dir.join("app.key");
     let kept = dir.join("kept.key");
@@ -207,18 +231,39 @@ async fn a_wrong_or_missing_key_is_a_clear_error_that_destroys_nothing() {
         missing.err()
     );
     assert!(!key_file.exists(), "no new key may replace the lost one");
-
     std::fs::rename(&kept, &key_file).expect("restore the key");
     let restored = open_store(&dir, "the right key opens it").await;
-    let secrets = restored.secrets().await.expect("secrets");
-    assert_eq!(
-        secrets
-            .client_secret
-            .map(|s| s.expose().to_owned())
-            .as_deref(),
-        Some(SECRET)
-    );
+    assert!(restored
+        .secrets()
+        .await
+        .expect("secrets")
+        .client_secret
+        .is_some());
     restored.close().await;
+}
+
+#[tokio::test]
+async fn postgres_needs_the_shared_key_from_the_environment() {
+    let db = Database::postgres("store_needs_key").await;
+    let without = Store::open(&db.url(), None).await;
+    assert!(
+        matches!(without, Err(StoreError::Key(KeyError::NeededWhenShared))),
+        "{:?}",
+        without.err()
+    );
+    // The message names the variable and says it must be the same everywhere.
+    let words = without.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        words.contains("SMTP_SETUP_KEY") && words.contains("same key on every instance"),
+        "{words}"
+    );
+    let (_, source) = Store::open(&db.url(), Some(&SHARED_KEY))
+        .await
+        .expect("with the key");
+    assert_eq!(
+        source,
+        smtp_setup::server::store::key::KeySource::Environment
+    );
 }
 
 #[cfg(unix)]
@@ -238,35 +283,172 @@ async fn a_new_database_and_its_journal_are_readable_by_their_owner_only() {
     store.close().await;
 }
 
-#[tokio::test]
-async fn remembered_sessions_are_kept_until_they_expire_or_are_forgotten() {
+async fn remembered_sessions_are_kept_until_they_expire_or_are_forgotten(db: Database) {
     use std::time::{Duration, SystemTime};
-    let dir = fresh_dir("store-sessions");
-    let store = open_store(&dir, "open").await;
+    let store = db.open("open").await;
     let now = SystemTime::now();
     let hour = Duration::from_secs(3600);
-    store
-        .remember_session(&[1; 32], now + hour)
-        .await
-        .expect("remember");
-    store
-        .remember_session(&[2; 32], now + hour)
-        .await
-        .expect("remember");
-    store
-        .remember_session(&[3; 32], now - hour)
-        .await
-        .expect("remember");
+    for (key, expires) in [
+        ([1; 32], now + hour),
+        ([2; 32], now + hour),
+        ([3; 32], now - hour),
+    ] {
+        store
+            .remember_session(&key, expires)
+            .await
+            .expect("remember");
+    }
     store.forget_session(&[2; 32]).await.expect("forget");
     store.close().await;
 
-    let reopened = open_store(&dir, "reopen").await;
-    let live = reopened.live_sessions(now).await.expect("sessions");
-    assert_eq!(live.len(), 1, "one live, one forgotten, one expired");
-    assert_eq!(live[0].0, [1; 32]);
-    let kept = live[0].1.duration_since(now).expect("in the future");
+    let reopened = db.open("reopen").await;
+    let live = |key| reopened.is_live_session(key, now);
+    assert!(live(&[1; 32]).await.expect("read"), "remembered");
+    assert!(!live(&[2; 32]).await.expect("read"), "forgotten");
+    assert!(!live(&[3; 32]).await.expect("read"), "expired");
     assert!(
-        kept > hour - Duration::from_secs(2) && kept <= hour,
-        "{kept:?}"
+        !reopened
+            .is_live_session(&[1; 32], now + hour + Duration::from_secs(1))
+            .await
+            .expect("read"),
+        "a session ends at its expiry"
     );
+    assert_eq!(
+        reopened.forget_expired_sessions(now).await.expect("prune"),
+        1
+    );
+    reopened.close().await;
+}
+
+async fn a_limit_counts_its_events_within_the_window(db: Database) {
+    use smtp_setup::server::store::Limited;
+    use std::time::Duration;
+    let store = db.open("open").await;
+    let minute = Duration::from_secs(60);
+    let t0 = 1_800_000_000_000_i64;
+    assert_eq!(
+        store.take_place("a", 2, minute, t0).await.expect("take"),
+        Ok(())
+    );
+    assert_eq!(
+        store
+            .take_place("a", 2, minute, t0 + 1000)
+            .await
+            .expect("take"),
+        Ok(())
+    );
+    assert!(store
+        .is_full("a", 2, minute, t0 + 2000)
+        .await
+        .expect("read"));
+    assert!(
+        !store
+            .is_full("b", 2, minute, t0 + 2000)
+            .await
+            .expect("read"),
+        "buckets are apart"
+    );
+    // Full until the oldest event leaves the window: 58 s from t0 + 2 s.
+    assert_eq!(
+        store
+            .take_place("a", 2, minute, t0 + 2000)
+            .await
+            .expect("take"),
+        Err(Limited(Duration::from_secs(58)))
+    );
+    assert_eq!(
+        store
+            .take_place("a", 2, minute, t0 + 60_001)
+            .await
+            .expect("take"),
+        Ok(())
+    );
+    store.close().await;
+}
+
+async fn the_outbox_is_claimed_once_paced_and_taken_over_after_its_lease(db: Database) {
+    use smtp_setup::api::relay::MessageStatus;
+    use smtp_setup::server::store::{Claim, NewMessage};
+    let store = db.open("open").await;
+    let t0 = 1_800_000_000_000_i64;
+    for id in ["m1", "m2"] {
+        store
+            .enqueue(&NewMessage {
+                id,
+                accepted_at: t0,
+                submitted_by: "app",
+                mail_from: "sender@contoso.com",
+                recipients: &["to@example.com".to_owned()],
+                subject: "s",
+                message: b"Subject: s\r\n\r\nbody",
+                idempotency_key: None,
+            })
+            .await
+            .expect("enqueue");
+    }
+    let claim =
+        |now, worker: &'static str, spacing| store.claim_due(now, worker, now + 10_000, spacing);
+    // Oldest first, each claimed once.
+    let Claim::Message(first) = claim(t0, "w1", 0).await.expect("claim") else {
+        panic!("m1 is due")
+    };
+    assert_eq!((first.id.as_str(), first.attempts), ("m1", 1));
+    // With a pace of 30 s: the second waits for its slot.
+    let Claim::Message(second) = claim(t0, "w2", 30_000).await.expect("claim") else {
+        panic!("m2 is due")
+    };
+    assert_eq!(second.id, "m2");
+    assert!(
+        matches!(claim(t0 + 1, "w2", 30_000).await.expect("claim"), Claim::Paced(at) if at == t0 + 30_000)
+    );
+    // Nothing else is due while both leases hold.
+    assert!(matches!(
+        claim(t0 + 5_000, "w2", 0).await.expect("claim"),
+        Claim::Nothing
+    ));
+    assert_eq!(store.next_due_at().await.expect("next"), Some(t0 + 10_000));
+    // w1 renews its lease; w2's runs out and w1 takes m2 over (its second attempt).
+    assert!(store
+        .renew_lease("m1", "w1", t0 + 20_000)
+        .await
+        .expect("renew"));
+    let Claim::Message(taken) = claim(t0 + 10_001, "w1", 0).await.expect("claim") else {
+        panic!("m2's lease ran out")
+    };
+    assert_eq!((taken.id.as_str(), taken.attempts), ("m2", 2));
+    // The late worker's outcome and renewal are refused; the owner's are kept.
+    assert!(!store
+        .renew_lease("m2", "w2", t0 + 30_000)
+        .await
+        .expect("renew"));
+    assert!(!store
+        .record_attempt(
+            "m2",
+            "w2",
+            MessageStatus::Sent,
+            t0 + 10_002,
+            t0 + 10_002,
+            None
+        )
+        .await
+        .expect("record"));
+    for id in ["m1", "m2"] {
+        assert!(store
+            .record_attempt(
+                id,
+                "w1",
+                MessageStatus::Sent,
+                t0 + 10_003,
+                t0 + 10_003,
+                None
+            )
+            .await
+            .expect("record"));
+    }
+    assert!(matches!(
+        claim(t0 + 100_000, "w1", 0).await.expect("claim"),
+        Claim::Nothing
+    ));
+    assert_eq!(store.next_due_at().await.expect("next"), None);
+    store.close().await;
 }

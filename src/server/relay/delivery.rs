@@ -1,9 +1,13 @@
-//! The delivery worker: one at a time, each due message goes to Exchange with the saved
-//! configuration. Sent: done. Refused for good (a 5xx to the envelope or content):
-//! failed, with the server's words. Anything else waits and is retried, from one minute
-//! to one hour apart with jitter, for a day. Messages are paced to the mailbox's
-//! submission limit. A message being sent when the process died is sent again at the
-//! next start: at-least-once, never lost.
+//! The delivery worker (one per instance): one at a time, each due message goes to
+//! Exchange with the saved configuration. Sent: done. Refused for good (a 5xx to the
+//! envelope or content): failed, with the server's words. Anything else waits and is
+//! retried, from one minute to one hour apart with jitter, for a day. Messages are paced
+//! to the mailbox's submission limit, across all instances (the store's claim).
+//!
+//! A worker holds the message it delivers under a lease, renewed while the delivery
+//! lasts. A message being sent when its instance died is sent again: on SQLite (one
+//! instance) at the next start, on PostgreSQL by any instance once the lease has run
+//! out. At-least-once, never lost.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -19,7 +23,7 @@ use crate::server::check::delivery::{KeptConnection, Undelivered};
 use crate::server::check::Checks;
 use crate::server::clock::unix_millis;
 use crate::server::diagnosis;
-use crate::server::store::{Due, StoreError};
+use crate::server::store::{Backend, Claim, Due, StoreError};
 
 const FIRST_RETRY: Duration = Duration::from_secs(60);
 const LONGEST_WAIT: Duration = Duration::from_secs(60 * 60);
@@ -31,44 +35,39 @@ const STORE_PAUSE: Duration = Duration::from_secs(5);
 
 /// Runs until `stop` turns true; a delivery under way is finished first.
 pub async fn run(relay: Arc<Relay>, checks: Arc<Checks>, mut stop: watch::Receiver<bool>) {
-    match relay.store.requeue_interrupted(now_millis()).await {
-        Ok(0) => {}
-        Ok(n) => tracing::warn!(
-            messages = n,
-            "messages interrupted mid-delivery by the last stop are sent again"
-        ),
-        Err(error) => tracing::error!(%error, "cannot look for interrupted deliveries"),
+    // On SQLite this is the only instance: what it was sending when it stopped is due
+    // again now. On PostgreSQL another instance may be sending it: its lease decides.
+    if relay.store.backend() == Backend::Sqlite {
+        match relay.store.requeue_interrupted(now_millis()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(
+                messages = n,
+                "messages interrupted mid-delivery by the last stop are sent again"
+            ),
+            Err(error) => tracing::error!(%error, "cannot look for interrupted deliveries"),
+        }
     }
     let spacing = match relay.settings.sends_per_minute {
-        0 => Duration::ZERO,
-        n => Duration::from_secs(60) / n,
+        0 => 0,
+        n => millis(Duration::from_secs(60) / n),
     };
-    let mut next_slot = Instant::now();
+    let worker = worker_name();
+    tracing::info!(%worker, "the delivery worker starts");
     let kept = KeptConnection::default();
     while !*stop.borrow() {
-        let wait = match relay.store.claim_due(now_millis()).await {
-            Ok(Some(due)) => {
-                deliver(&relay, &checks, &kept, due).await;
-                next_slot += spacing;
-                next_slot = next_slot.max(Instant::now());
-                Some(next_slot)
+        let now = now_millis();
+        let lease_until = now + millis(relay.settings.lease);
+        let wait = match relay
+            .store
+            .claim_due(now, &worker, lease_until, spacing)
+            .await
+        {
+            Ok(Claim::Message(due)) => {
+                deliver(&relay, &checks, &kept, &worker, due).await;
+                None
             }
-            Ok(None) => None,
-            Err(error) => {
-                tracing::error!(%error, "the outbox cannot be read");
-                Some(Instant::now() + STORE_PAUSE)
-            }
-        };
-        match wait {
-            // Paced (or the store paused): only a stop ends the wait early.
-            Some(until) if until > Instant::now() => {
-                tokio::select! {
-                    () = tokio::time::sleep_until(until) => {}
-                    _ = stop.changed() => {}
-                }
-            }
-            Some(_) => {}
-            None => {
+            Ok(Claim::Paced(until)) => Some(Instant::now() + until_millis(until)),
+            Ok(Claim::Nothing) => {
                 // Nothing due: the kept connection is not held open while idle.
                 kept.close().await;
                 let until = next_wake(&relay).await;
@@ -77,24 +76,53 @@ pub async fn run(relay: Arc<Relay>, checks: Arc<Checks>, mut stop: watch::Receiv
                     () = relay.wake.notified() => {}
                     _ = stop.changed() => {}
                 }
+                None
+            }
+            Err(error) => {
+                tracing::error!(%error, "the outbox cannot be read");
+                Some(Instant::now() + STORE_PAUSE)
+            }
+        };
+        // Paced (or the store paused): only a stop ends the wait early.
+        if let Some(until) = wait {
+            tokio::select! {
+                () = tokio::time::sleep_until(until) => {}
+                _ = stop.changed() => {}
             }
         }
     }
     kept.close().await;
 }
 
+/// This worker's name in the outbox's `claimed_by`: the host, the process and a random
+/// part (a restarted process may get the same id).
+fn worker_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_owned())
+        .unwrap_or_else(|_| "host".to_owned());
+    let random = crate::server::store::sealing::random_bytes::<4>()
+        .map(|bytes| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+        .unwrap_or_default();
+    format!("{host}:{}:{random}", std::process::id())
+}
+
+fn until_millis(at: i64) -> Duration {
+    Duration::from_millis(u64::try_from(at - now_millis()).unwrap_or(0))
+}
+
 /// When the earliest waiting message is due (at most [`IDLE_LOOK`] away).
 async fn next_wake(relay: &Relay) -> Instant {
     let now = now_millis();
     let wait = match relay.store.next_due_at().await {
-        Ok(Some(at)) => Duration::from_millis(u64::try_from(at - now).unwrap_or(0)),
+        // A lease that ran out is due one millisecond after its end.
+        Ok(Some(at)) => Duration::from_millis(u64::try_from(at + 1 - now).unwrap_or(0)),
         Ok(None) => IDLE_LOOK,
         Err(_) => STORE_PAUSE,
     };
     Instant::now() + wait.min(IDLE_LOOK)
 }
 
-async fn deliver(relay: &Relay, checks: &Checks, kept: &KeptConnection, due: Due) {
+async fn deliver(relay: &Relay, checks: &Checks, kept: &KeptConnection, worker: &str, due: Due) {
     let Due {
         id,
         accepted_at,
@@ -103,13 +131,23 @@ async fn deliver(relay: &Relay, checks: &Checks, kept: &KeptConnection, due: Due
         message,
         attempts,
     } = due;
-    let result = match saved_config(relay).await {
-        Ok((config, version)) => {
-            checks
-                .deliver(kept, (&config, version), &mail_from, &recipients, &message)
-                .await
+    let attempt = async {
+        match saved_config(relay).await {
+            Ok((config, version)) => {
+                checks
+                    .deliver(kept, (&config, version), &mail_from, &recipients, &message)
+                    .await
+            }
+            Err(failure) => Err(Undelivered::Temporary(failure)),
         }
-        Err(failure) => Err(Undelivered::Temporary(failure)),
+    };
+    let result = tokio::select! {
+        result = attempt => result,
+        () = keep_lease(relay, worker, &id) => {
+            // Another worker has the message now; it will send it (at-least-once).
+            tracing::warn!(%id, "the lease on a message ran out mid-delivery; another worker has it");
+            return;
+        }
     };
     let now = now_millis();
     let (status, next, failure) = match result {
@@ -127,14 +165,21 @@ async fn deliver(relay: &Relay, checks: &Checks, kept: &KeptConnection, due: Due
         }
     };
     let words = failure.as_ref().map(last_error);
-    if let Err(error) = relay
+    match relay
         .store
-        .record_attempt(&id, status, now, next, words.as_ref())
+        .record_attempt(&id, worker, status, now, next, words.as_ref())
         .await
     {
-        // The message stays "sending" and is sent again at the next start.
-        tracing::error!(%id, %error, "the outcome of a delivery could not be stored");
-        return;
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(%id, "a delivery's outcome came after another worker took the message over");
+            return;
+        }
+        Err(error) => {
+            // The message stays "sending" and is sent again once its lease runs out.
+            tracing::error!(%id, %error, "the outcome of a delivery could not be stored");
+            return;
+        }
     }
     crate::server::metrics::delivered(status.key());
     // Logged once stored: a line that says "delivered" is never followed by a resend.
@@ -147,6 +192,28 @@ async fn deliver(relay: &Relay, checks: &Checks, kept: &KeptConnection, due: Due
             error = words.as_ref().map(|w| w.en.as_str()).unwrap_or_default(),
             "message not delivered"
         ),
+    }
+}
+
+/// Renews the lease on `id` every third of its length; returns only when the message
+/// is no longer this worker's. A renewal the store refuses is tried again until the lease
+/// itself has run out.
+async fn keep_lease(relay: &Relay, worker: &str, id: &str) {
+    let lease = relay.settings.lease;
+    let mut held_until = now_millis() + millis(lease);
+    loop {
+        tokio::time::sleep(lease / 3).await;
+        let until = now_millis() + millis(lease);
+        match relay.store.renew_lease(id, worker, until).await {
+            Ok(true) => held_until = until,
+            Ok(false) => return,
+            Err(error) => {
+                tracing::warn!(%id, %error, "a delivery's lease could not be renewed");
+                if now_millis() >= held_until {
+                    return;
+                }
+            }
+        }
     }
 }
 

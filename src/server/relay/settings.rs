@@ -9,6 +9,9 @@ pub const DEFAULT_ADDR: &str = "127.0.0.1:2525";
 pub const DEFAULT_MAX_BYTES: usize = 35 * 1024 * 1024;
 /// Exchange Online's submissions per minute from one mailbox.
 pub const DEFAULT_SENDS_PER_MINUTE: u32 = 30;
+/// How long a worker holds a message it is delivering before another may take it over;
+/// renewed every third of it while the delivery lasts.
+pub const DEFAULT_LEASE: std::time::Duration = std::time::Duration::from_secs(60);
 
 #[derive(Clone, Debug)]
 pub struct RelaySettings {
@@ -21,8 +24,11 @@ pub struct RelaySettings {
     pub allow_ips: Vec<IpRange>,
     /// `SMTP_SETUP_RELAY_MAX_BYTES`.
     pub max_bytes: usize,
-    /// `SMTP_SETUP_RELAY_SENDS_PER_MINUTE`; 0: no limit.
+    /// `SMTP_SETUP_RELAY_SENDS_PER_MINUTE`, across all instances together; 0: no limit.
     pub sends_per_minute: u32,
+    /// `SMTP_SETUP_RELAY_LEASE_SECONDS`: how soon a message whose instance died is taken
+    /// over by another (with several instances on PostgreSQL).
+    pub lease: std::time::Duration,
 }
 
 impl Default for RelaySettings {
@@ -33,6 +39,7 @@ impl Default for RelaySettings {
             allow_ips: Vec::new(),
             max_bytes: DEFAULT_MAX_BYTES,
             sends_per_minute: DEFAULT_SENDS_PER_MINUTE,
+            lease: DEFAULT_LEASE,
         }
     }
 }
@@ -57,6 +64,10 @@ pub enum RelaySettingsError {
     MaxBytes(String),
     #[error("SMTP_SETUP_RELAY_SENDS_PER_MINUTE must be a number (0 for no limit), got {0:?}")]
     SendsPerMinute(String),
+    #[error(
+        "SMTP_SETUP_RELAY_LEASE_SECONDS must be a whole number of seconds, at least 3, got {0:?}"
+    )]
+    Lease(String),
 }
 
 impl RelaySettings {
@@ -113,12 +124,23 @@ impl RelaySettings {
                 .parse()
                 .map_err(|_| RelaySettingsError::SendsPerMinute(value))?,
         };
+        let lease = match lookup("SMTP_SETUP_RELAY_LEASE_SECONDS") {
+            None => defaults.lease,
+            Some(value) => value
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n >= 3)
+                .map(std::time::Duration::from_secs)
+                .ok_or(RelaySettingsError::Lease(value))?,
+        };
         Ok(Self {
             address,
             certificate,
             allow_ips,
             max_bytes,
             sends_per_minute,
+            lease,
         })
     }
 

@@ -2,17 +2,23 @@
 //! know of them (the first three characters of a client secret, as Entra shows it, the
 //! length, when each was saved).
 
+use std::time::SystemTime;
+
 use super::{known, Store, StoreError};
+use crate::api::relay::utc;
 use crate::api::saved::{SavedConfig, SecretFingerprint};
 use crate::domain::{
     AuthType, CertificatePem, ClientSecret, Cloud, CredentialKind, PrivateKeyPem, SecretInput,
     Security, SmtpForm, SmtpPassword, StoredSecrets,
 };
+use crate::server::clock::unix_millis;
 
 /// Associated data of each sealed value (see [`super::sealing`]).
 const CLIENT_SECRET: &str = "client_secret";
 const PASSWORD: &str = "password";
 const PRIVATE_KEY: &str = "private_key";
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// A secret in a save: keep the stored one, or replace it with a new value.
 pub enum SecretChange<'a> {
@@ -134,10 +140,11 @@ fn fingerprint(
 impl Store {
     /// The saved configuration without its secrets (version 0 when nothing is saved).
     pub async fn load(&self) -> Result<SavedConfig, StoreError> {
-        let row: Option<ConfigurationRow> =
+        let row: Option<ConfigurationRow> = on_pool!(self, pool => {
             sqlx::query_as("SELECT * FROM configuration WHERE id = 1")
-                .fetch_optional(&self.pool)
-                .await?;
+                .fetch_optional(pool)
+                .await?
+        });
         row.map_or_else(|| Ok(SavedConfig::default()), ConfigurationRow::into_saved)
     }
 
@@ -145,12 +152,14 @@ impl Store {
     /// longer passes its parse is left out, as if none were stored: the form then asks
     /// for it again.
     pub async fn secrets(&self) -> Result<StoredSecrets, StoreError> {
-        let row: Option<SealedRow> = sqlx::query_as(
-            "SELECT client_secret_sealed, password_sealed, private_key_sealed
-             FROM configuration WHERE id = 1",
-        )
-        .fetch_optional(&self.pool)
-        .await?;
+        let row: Option<SealedRow> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT client_secret_sealed, password_sealed, private_key_sealed
+                 FROM configuration WHERE id = 1",
+            )
+            .fetch_optional(pool)
+            .await?
+        });
         let Some(row) = row else {
             return Ok(StoredSecrets::default());
         };
@@ -176,21 +185,25 @@ impl Store {
         &self,
         certificate: &CertificatePem,
     ) -> Result<Option<PrivateKeyPem>, StoreError> {
-        let saved: Option<(Option<Vec<u8>>,)> = sqlx::query_as(
-            "SELECT private_key_sealed FROM configuration WHERE id = 1 AND certificate = ?1",
-        )
-        .bind(certificate.as_str())
-        .fetch_optional(&self.pool)
-        .await?;
+        let saved: Option<(Option<Vec<u8>>,)> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT private_key_sealed FROM configuration WHERE id = 1 AND certificate = $1",
+            )
+            .bind(certificate.as_str())
+            .fetch_optional(pool)
+            .await?
+        });
         if let Some((sealed @ Some(_),)) = saved {
             return self.open_secret(PRIVATE_KEY, sealed, PrivateKeyPem::parse);
         }
-        let pending: Option<(Vec<u8>,)> = sqlx::query_as(
-            "SELECT private_key_sealed FROM pending_private_keys WHERE certificate_sha256 = ?1",
-        )
-        .bind(certificate_hash(certificate))
-        .fetch_optional(&self.pool)
-        .await?;
+        let pending: Option<(Vec<u8>,)> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT private_key_sealed FROM pending_private_keys WHERE certificate_sha256 = $1",
+            )
+            .bind(certificate_hash(certificate))
+            .fetch_optional(pool)
+            .await?
+        });
         self.open_secret(PRIVATE_KEY, pending.map(|(s,)| s), PrivateKeyPem::parse)
     }
 
@@ -199,11 +212,12 @@ impl Store {
         &self,
         certificate: &CertificatePem,
     ) -> Result<bool, StoreError> {
-        let found: Option<(i64,)> =
-            sqlx::query_as("SELECT 1 FROM configuration WHERE id = 1 AND certificate = ?1")
+        let found: Option<(i64,)> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT version FROM configuration WHERE id = 1 AND certificate = $1")
                 .bind(certificate.as_str())
-                .fetch_optional(&self.pool)
-                .await?;
+                .fetch_optional(pool)
+                .await?
+        });
         Ok(found.is_some())
     }
 
@@ -215,21 +229,26 @@ impl Store {
         key: &PrivateKeyPem,
     ) -> Result<(), StoreError> {
         let sealed = self.key.seal(PRIVATE_KEY, key.expose().as_bytes())?;
-        let mut transaction = self.pool.begin().await?;
-        sqlx::query(
-            "DELETE FROM pending_private_keys WHERE created_at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-1 day')",
-        )
-        .execute(&mut *transaction)
-        .await?;
-        sqlx::query(
-            "INSERT OR REPLACE INTO pending_private_keys (certificate_sha256, private_key_sealed, created_at)
-             VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
-        )
-        .bind(certificate_hash(certificate))
-        .bind(sealed)
-        .execute(&mut *transaction)
-        .await?;
-        transaction.commit().await?;
+        let now = unix_millis(SystemTime::now());
+        on_pool!(self, pool => {
+            let mut transaction = pool.begin().await?;
+            sqlx::query("DELETE FROM pending_private_keys WHERE created_at < $1")
+                .bind(utc(now - DAY_MS))
+                .execute(&mut *transaction)
+                .await?;
+            sqlx::query(
+                "INSERT INTO pending_private_keys (certificate_sha256, private_key_sealed, created_at)
+                 VALUES ($1, $2, $3)
+                 ON CONFLICT (certificate_sha256) DO UPDATE SET
+                    private_key_sealed = excluded.private_key_sealed, created_at = excluded.created_at",
+            )
+            .bind(certificate_hash(certificate))
+            .bind(sealed)
+            .bind(utc(now))
+            .execute(&mut *transaction)
+            .await?;
+            transaction.commit().await?;
+        });
         Ok(())
     }
 
@@ -274,7 +293,9 @@ impl Store {
             SecretChange::Replace(value) => Some(value.chars().take(3).collect::<String>()),
         };
         tracing::debug!(base_version, "saving the configuration");
-        let result = sqlx::query(
+        let now = utc(unix_millis(SystemTime::now()));
+        let result = on_pool!(self, pool => {
+        sqlx::query(
             "INSERT INTO configuration (
                 id, version, auth_type, cloud, email_address, name, tenant_id, client_id,
                 object_id, smtp_host, smtp_port, security, username, send_test_to,
@@ -282,35 +303,35 @@ impl Store {
                 password_sealed, password_length, password_saved_at, saved_at,
                 credential, secret_expires, certificate, private_key_sealed, private_key_saved_at,
                 secret_expires_from_graph, monitor_to)
-             VALUES (1, 1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
-                ?13, ?14, ?15, CASE WHEN ?13 IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%SZ', 'now') END,
-                ?16, ?17, CASE WHEN ?16 IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%SZ', 'now') END,
-                strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),
-                ?19, ?20, ?21, ?22, CASE WHEN ?22 IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%SZ', 'now') END,
-                ?23, ?24)
+             VALUES (1, 1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+                $13, $14, $15, CASE WHEN $13 IS NULL THEN NULL ELSE $25 END,
+                $16, $17, CASE WHEN $16 IS NULL THEN NULL ELSE $25 END,
+                $25,
+                $19, $20, $21, $22, CASE WHEN $22 IS NULL THEN NULL ELSE $25 END,
+                $23, $24)
              ON CONFLICT (id) DO UPDATE SET
-                version = version + 1,
+                version = configuration.version + 1,
                 auth_type = excluded.auth_type, cloud = excluded.cloud,
                 email_address = excluded.email_address, name = excluded.name,
                 tenant_id = excluded.tenant_id, client_id = excluded.client_id,
                 object_id = excluded.object_id, smtp_host = excluded.smtp_host,
                 smtp_port = excluded.smtp_port, security = excluded.security,
                 username = excluded.username, send_test_to = excluded.send_test_to,
-                client_secret_sealed = coalesce(excluded.client_secret_sealed, client_secret_sealed),
-                client_secret_hint = coalesce(excluded.client_secret_hint, client_secret_hint),
-                client_secret_length = coalesce(excluded.client_secret_length, client_secret_length),
-                client_secret_saved_at = coalesce(excluded.client_secret_saved_at, client_secret_saved_at),
-                password_sealed = coalesce(excluded.password_sealed, password_sealed),
-                password_length = coalesce(excluded.password_length, password_length),
-                password_saved_at = coalesce(excluded.password_saved_at, password_saved_at),
+                client_secret_sealed = coalesce(excluded.client_secret_sealed, configuration.client_secret_sealed),
+                client_secret_hint = coalesce(excluded.client_secret_hint, configuration.client_secret_hint),
+                client_secret_length = coalesce(excluded.client_secret_length, configuration.client_secret_length),
+                client_secret_saved_at = coalesce(excluded.client_secret_saved_at, configuration.client_secret_saved_at),
+                password_sealed = coalesce(excluded.password_sealed, configuration.password_sealed),
+                password_length = coalesce(excluded.password_length, configuration.password_length),
+                password_saved_at = coalesce(excluded.password_saved_at, configuration.password_saved_at),
                 credential = excluded.credential, secret_expires = excluded.secret_expires,
                 secret_expires_from_graph = excluded.secret_expires_from_graph,
                 monitor_to = excluded.monitor_to,
                 certificate = excluded.certificate,
-                private_key_sealed = coalesce(excluded.private_key_sealed, private_key_sealed),
-                private_key_saved_at = coalesce(excluded.private_key_saved_at, private_key_saved_at),
+                private_key_sealed = coalesce(excluded.private_key_sealed, configuration.private_key_sealed),
+                private_key_saved_at = coalesce(excluded.private_key_saved_at, configuration.private_key_saved_at),
                 saved_at = excluded.saved_at
-             WHERE configuration.version = ?18",
+             WHERE configuration.version = $18",
         )
         .bind(form.auth_type.key())
         .bind(form.cloud.key())
@@ -337,11 +358,14 @@ impl Store {
         .bind(sealed(PRIVATE_KEY, &private_key)?)
         .bind(form.secret_expires_from_graph)
         .bind(&form.monitor_to)
-        .execute(&self.pool)
-        .await?;
+        .bind(&now)
+        .execute(pool)
+        .await?
+        .rows_affected()
+        });
         // One row: inserted (first save, from version 0) or updated (the version matched).
         // None: the stored version moved on, and nothing was written.
-        if result.rows_affected() == 1 {
+        if result == 1 {
             return Ok(Saved::Done(Box::new(self.load().await?)));
         }
         let current_version = self.load().await?.version;

@@ -1,9 +1,13 @@
 //! The test history: every check that reached a server, never a secret or a token.
 
+use std::time::SystemTime;
+
 use super::{known, words_from_column, words_to_column, Store, StoreError};
+use crate::api::relay::utc;
 use crate::api::report::{Step, TestKind};
 use crate::api::saved::HistoryEntry;
 use crate::domain::AuthType;
+use crate::server::clock::unix_millis;
 
 /// How many past tests the page shows.
 pub const HISTORY_SHOWN: u32 = 20;
@@ -53,10 +57,13 @@ impl HistoryRow {
 
 impl Store {
     pub async fn record_test(&self, entry: &HistoryEntry) -> Result<(), StoreError> {
+        let now = utc(unix_millis(SystemTime::now()));
+        on_pool!(self, pool => {
         sqlx::query(
             "INSERT INTO test_history (at, kind, auth_type, recipient, outcome, step, code, detail)
-             VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
+        .bind(&now)
         .bind(entry.kind.key())
         .bind(entry.auth_type.key())
         .bind(&entry.recipient)
@@ -64,32 +71,36 @@ impl Store {
         .bind(entry.step.map(Step::key))
         .bind(&entry.code)
         .bind(words_to_column(entry.summary.as_ref()))
-        .execute(&self.pool)
+        .execute(pool)
         .await?;
+        });
         Ok(())
     }
 
     /// Whether a check of `kind` was recorded in the last 24 hours.
     pub async fn recorded_within_a_day(&self, kind: TestKind) -> Result<bool, StoreError> {
-        let found: Option<(i64,)> = sqlx::query_as(
-            "SELECT 1 FROM test_history
-             WHERE kind = ? AND at > strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-1 day') LIMIT 1",
-        )
-        .bind(kind.key())
-        .fetch_optional(&self.pool)
-        .await?;
+        let day_ago = utc(unix_millis(SystemTime::now()) - 24 * 60 * 60 * 1000);
+        let found: Option<(String,)> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT at FROM test_history WHERE kind = $1 AND at > $2 LIMIT 1")
+                .bind(kind.key())
+                .bind(&day_ago)
+                .fetch_optional(pool)
+                .await?
+        });
         Ok(found.is_some())
     }
 
     /// The last [`HISTORY_SHOWN`] tests, newest first.
     pub async fn history(&self) -> Result<Vec<HistoryEntry>, StoreError> {
-        let rows: Vec<HistoryRow> = sqlx::query_as(
-            "SELECT at, kind, auth_type, recipient, outcome, step, code, detail
-             FROM test_history ORDER BY id DESC LIMIT ?",
-        )
-        .bind(HISTORY_SHOWN)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<HistoryRow> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT at, kind, auth_type, recipient, outcome, step, code, detail
+                 FROM test_history ORDER BY id DESC LIMIT $1",
+            )
+            .bind(i64::from(HISTORY_SHOWN))
+            .fetch_all(pool)
+            .await?
+        });
         rows.into_iter().map(HistoryRow::into_entry).collect()
     }
 }

@@ -1,7 +1,8 @@
 //! Where the sealing key comes from: `SMTP_SETUP_KEY` (base64, 32 bytes), or a key file
 //! beside the database, created with mode 0600 on the very first start. A key that is
 //! missing or wrong for an existing database stops the server with a clear message and
-//! changes nothing: a new key would make every stored secret unreadable.
+//! changes nothing: a new key would make every stored secret unreadable. On PostgreSQL
+//! the key must come from `SMTP_SETUP_KEY`: every instance needs the same one.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -40,6 +41,12 @@ pub enum KeyError {
          to the key it was created with (nothing was changed)"
     )]
     Missing(PathBuf),
+    /// PostgreSQL: the instances share the sealed secrets, so none may make a key of its own.
+    #[error(
+        "with PostgreSQL, SMTP_SETUP_KEY must be set, to the same key on every instance \
+         (e.g. the output of `openssl rand -base64 32`, kept with the database's credentials)"
+    )]
+    NeededWhenShared,
     #[error(
         "the key does not open this database's secrets: it is not the key they were sealed with \
          (check SMTP_SETUP_KEY or the key file; nothing was changed)"

@@ -1,9 +1,15 @@
 //! The relay's outbox: accepted messages, written before the application hears "queued"
-//! (synchronous FULL: the insert that returned is on disk), and their way to Exchange.
-//! One worker delivers; a message it was sending when the process died is found again at
-//! start-up and sent again (at-least-once).
+//! (on SQLite with synchronous FULL, on PostgreSQL by its commit: the insert that returned
+//! is on disk), and their way to Exchange.
+//!
+//! Each instance runs one worker. A worker claims a message for a lease (`claimed_by`,
+//! `lease_until`) and renews it while it delivers; on PostgreSQL the claim skips rows
+//! another worker holds (`FOR UPDATE SKIP LOCKED`), so no two workers take the same
+//! message. A message whose worker died is taken over once its lease runs out, and sent
+//! again: at-least-once, never lost. The pace (messages a minute through the mailbox)
+//! is one row every claim locks, so it holds across all instances together.
 
-use super::{known, words_from_column, words_to_column, Store, StoreError};
+use super::{known, throttle, words_from_column, words_to_column, Store, StoreError};
 use crate::api::relay::{MessageStatus, OutboxEntry};
 use crate::api::report::Words;
 
@@ -33,6 +39,19 @@ pub enum Enqueued {
         id: String,
     },
 }
+
+/// What a worker's claim found.
+pub enum Claim {
+    /// A message, now this worker's until its lease runs out.
+    Message(Due),
+    /// Messages may be due, but the pace allows the next one only at this instant (ms).
+    Paced(i64),
+    /// Nothing is due.
+    Nothing,
+}
+
+/// The claim's row that paces every instance's deliveries.
+const PACE: &str = "relay_pace";
 
 /// A message the worker is about to deliver.
 pub struct Due {
@@ -96,141 +115,217 @@ impl Store {
                 column: "recipients",
                 value: e.to_string(),
             })?;
-        let mut tx = self.pool.begin().await?;
-        if let Some(key) = message.idempotency_key {
-            // Keys older than a day name nothing any more.
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            if let Some(key) = message.idempotency_key {
+                // Keys older than a day name nothing any more.
+                sqlx::query(
+                    "UPDATE outbox SET idempotency_key = NULL
+                     WHERE idempotency_key IS NOT NULL AND accepted_at < $1",
+                )
+                .bind(message.accepted_at - IDEMPOTENCY_MS)
+                .execute(&mut *tx)
+                .await?;
+                let earlier: Option<String> = sqlx::query_scalar(
+                    "SELECT id FROM outbox WHERE submitted_by = $1 AND idempotency_key = $2",
+                )
+                .bind(message.submitted_by)
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(id) = earlier {
+                    tx.commit().await?;
+                    return Ok(Enqueued::AlreadyQueued { id });
+                }
+            }
             sqlx::query(
-                "UPDATE outbox SET idempotency_key = NULL
-                 WHERE idempotency_key IS NOT NULL AND accepted_at < ?",
+                "INSERT INTO outbox (id, accepted_at, submitted_by, mail_from, recipients, subject,
+                                     message, status, next_attempt_at, idempotency_key)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
-            .bind(message.accepted_at - IDEMPOTENCY_MS)
+            .bind(message.id)
+            .bind(message.accepted_at)
+            .bind(message.submitted_by)
+            .bind(message.mail_from)
+            .bind(&recipients)
+            .bind(message.subject)
+            .bind(message.message)
+            .bind(MessageStatus::Queued.key())
+            .bind(message.accepted_at)
+            .bind(message.idempotency_key)
             .execute(&mut *tx)
             .await?;
-            let earlier: Option<String> = sqlx::query_scalar(
-                "SELECT id FROM outbox WHERE submitted_by = ? AND idempotency_key = ?",
-            )
-            .bind(message.submitted_by)
-            .bind(key)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(id) = earlier {
-                tx.commit().await?;
-                return Ok(Enqueued::AlreadyQueued { id });
-            }
-        }
-        sqlx::query(
-            "INSERT INTO outbox (id, accepted_at, submitted_by, mail_from, recipients, subject,
-                                 message, status, next_attempt_at, idempotency_key)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(message.id)
-        .bind(message.accepted_at)
-        .bind(message.submitted_by)
-        .bind(message.mail_from)
-        .bind(recipients)
-        .bind(message.subject)
-        .bind(message.message)
-        .bind(MessageStatus::Queued.key())
-        .bind(message.accepted_at)
-        .bind(message.idempotency_key)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
+            tx.commit().await?;
+        });
         Ok(Enqueued::Queued {
             id: message.id.to_owned(),
         })
     }
 
-    /// The next message due at `now`, marked as being sent (its attempt counted).
-    pub async fn claim_due(&self, now: i64) -> Result<Option<Due>, StoreError> {
-        let row: Option<(String, i64, String, String, Vec<u8>, i64)> = sqlx::query_as(
-            "UPDATE outbox SET status = ?, attempts = attempts + 1
+    /// The next message due at `now` (waiting and due, or sending under a lease that ran
+    /// out), claimed by `worker` until `lease_until`, its attempt counted. With a
+    /// `spacing` (ms), claims across all instances are at least that far apart.
+    pub async fn claim_due(
+        &self,
+        now: i64,
+        worker: &str,
+        lease_until: i64,
+        spacing: i64,
+    ) -> Result<Claim, StoreError> {
+        // SQLite has one writer at a time, so its claim needs no row locks; PostgreSQL
+        // lets another worker's claim run beside this one, and skips the row it holds.
+        let skip_locked = match self.backend() {
+            super::Backend::Sqlite => "",
+            super::Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        };
+        let claim = format!(
+            "UPDATE outbox SET status = 'sending', attempts = attempts + 1,
+                    claimed_by = $1, lease_until = $2
              WHERE seq = (SELECT seq FROM outbox
-                          WHERE status IN (?, ?) AND next_attempt_at <= ?
-                          ORDER BY next_attempt_at, seq LIMIT 1)
-             RETURNING id, accepted_at, mail_from, recipients, message, attempts",
-        )
-        .bind(MessageStatus::Sending.key())
-        .bind(MessageStatus::Queued.key())
-        .bind(MessageStatus::Retrying.key())
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(
-            |(id, accepted_at, mail_from, recipients, message, attempts)| {
-                Ok(Due {
-                    recipients: recipients_from_json(recipients)?,
-                    id,
-                    accepted_at,
-                    mail_from,
-                    message,
-                    attempts,
-                })
-            },
-        )
-        .transpose()
-    }
-
-    /// When the next waiting message is due, if any waits.
-    pub async fn next_due_at(&self) -> Result<Option<i64>, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM outbox WHERE status IN (?, ?)")
-                .bind(MessageStatus::Queued.key())
-                .bind(MessageStatus::Retrying.key())
-                .fetch_one(&self.pool)
-                .await?,
-        )
-    }
-
-    /// Messages a previous process was sending when it stopped: due again at once.
-    pub async fn requeue_interrupted(&self, now: i64) -> Result<u64, StoreError> {
-        Ok(
-            sqlx::query("UPDATE outbox SET status = ?, next_attempt_at = ? WHERE status = ?")
-                .bind(MessageStatus::Queued.key())
+                          WHERE (status IN ('queued', 'retrying') AND next_attempt_at <= $3)
+                             OR (status = 'sending' AND lease_until < $3)
+                          ORDER BY next_attempt_at, seq LIMIT 1 {skip_locked})
+             RETURNING id, accepted_at, mail_from, recipients, message, attempts"
+        );
+        let row: Option<(String, i64, String, String, Vec<u8>, i64)> = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            if spacing > 0 {
+                let next_at: i64 = sqlx::query_scalar(throttle::LOCK)
+                    .bind(PACE)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if next_at > now {
+                    tx.commit().await?;
+                    return Ok(Claim::Paced(next_at));
+                }
+            }
+            let row = sqlx::query_as(&claim)
+                .bind(worker)
+                .bind(lease_until)
                 .bind(now)
-                .bind(MessageStatus::Sending.key())
-                .execute(&self.pool)
-                .await?
-                .rows_affected(),
-        )
+                .fetch_optional(&mut *tx)
+                .await?;
+            if spacing > 0 && row.is_some() {
+                sqlx::query(throttle::SET_NEXT)
+                    .bind(PACE)
+                    .bind(now + spacing)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            row
+        });
+        let Some((id, accepted_at, mail_from, recipients, message, attempts)) = row else {
+            return Ok(Claim::Nothing);
+        };
+        Ok(Claim::Message(Due {
+            recipients: recipients_from_json(recipients)?,
+            id,
+            accepted_at,
+            mail_from,
+            message,
+            attempts,
+        }))
+    }
+
+    /// Extends `worker`'s lease on message `id`; `false`: the message is no longer its
+    /// own (the lease ran out and another worker took it over).
+    pub async fn renew_lease(
+        &self,
+        id: &str,
+        worker: &str,
+        lease_until: i64,
+    ) -> Result<bool, StoreError> {
+        let renewed = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE outbox SET lease_until = $1
+                 WHERE id = $2 AND claimed_by = $3 AND status = 'sending'",
+            )
+            .bind(lease_until)
+            .bind(id)
+            .bind(worker)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(renewed == 1)
+    }
+
+    /// When the next message is due, or a lease runs out, if any.
+    pub async fn next_due_at(&self) -> Result<Option<i64>, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar(
+                "SELECT MIN(CASE WHEN status = 'sending' THEN lease_until ELSE next_attempt_at END)
+                 FROM outbox WHERE status IN ('queued', 'retrying', 'sending')",
+            )
+            .fetch_one(pool)
+            .await?
+        }))
+    }
+
+    /// SQLite only (one instance): messages the previous process was sending when it
+    /// stopped are due again at once, without waiting for their leases.
+    pub async fn requeue_interrupted(&self, now: i64) -> Result<u64, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE outbox SET status = 'queued', next_attempt_at = $1, claimed_by = NULL,
+                        lease_until = NULL
+                 WHERE status = 'sending'",
+            )
+            .bind(now)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        }))
     }
 
     /// How many messages wait (queued, sending or to be retried) and when the oldest
     /// was accepted (ms), for the metrics.
     pub async fn queue_stats(&self) -> Result<(u64, Option<i64>), StoreError> {
-        let (count, oldest): (i64, Option<i64>) = sqlx::query_as(
-            "SELECT COUNT(*), MIN(accepted_at) FROM outbox
-             WHERE status IN ('queued', 'sending', 'retrying')",
-        )
-        .fetch_one(&self.pool)
-        .await?;
+        let (count, oldest): (i64, Option<i64>) = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT COUNT(*), MIN(accepted_at) FROM outbox
+                 WHERE status IN ('queued', 'sending', 'retrying')",
+            )
+            .fetch_one(pool)
+            .await?
+        });
         Ok((u64::try_from(count).unwrap_or_default(), oldest))
     }
 
-    /// The end of an attempt: sent, failed for good, or to be retried at `next_attempt_at`.
+    /// The end of `worker`'s attempt: sent, failed for good, or to be retried at
+    /// `next_attempt_at`. `false`: the message was no longer this worker's (its lease
+    /// ran out and another took it over), and nothing was written.
     pub async fn record_attempt(
         &self,
         id: &str,
+        worker: &str,
         status: MessageStatus,
         now: i64,
         next_attempt_at: i64,
         error: Option<&Words>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let error = words_to_column(error);
-        sqlx::query(
-            "UPDATE outbox SET status = ?, next_attempt_at = ?, last_error = COALESCE(?, last_error),
-                    finished_at = CASE WHEN ? THEN ? ELSE NULL END
-             WHERE id = ?",
-        )
-        .bind(status.key())
-        .bind(next_attempt_at)
-        .bind(error)
-        .bind(status.is_final())
-        .bind(now)
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        let recorded = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE outbox SET status = $1, next_attempt_at = $2,
+                        last_error = COALESCE($3, last_error),
+                        finished_at = CASE WHEN $4 THEN $5 ELSE NULL END,
+                        lease_until = NULL
+                 WHERE id = $6 AND claimed_by = $7 AND status = 'sending'",
+            )
+            .bind(status.key())
+            .bind(next_attempt_at)
+            .bind(&error)
+            .bind(status.is_final())
+            .bind(now)
+            .bind(id)
+            .bind(worker)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(recorded == 1)
     }
 
     /// One message as the API shows it; only to the credential that submitted it.
@@ -239,59 +334,56 @@ impl Store {
         id: &str,
         submitted_by: &str,
     ) -> Result<Option<OutboxEntry>, StoreError> {
-        let row: Option<EntryRow> = sqlx::query_as(&format!(
-            "SELECT {ENTRY_COLUMNS} FROM outbox WHERE id = ? AND submitted_by = ?"
-        ))
-        .bind(id)
-        .bind(submitted_by)
-        .fetch_optional(&self.pool)
-        .await?;
+        let sql = format!("SELECT {ENTRY_COLUMNS} FROM outbox WHERE id = $1 AND submitted_by = $2");
+        let row: Option<EntryRow> = on_pool!(self, pool => {
+            sqlx::query_as(&sql)
+                .bind(id)
+                .bind(submitted_by)
+                .fetch_optional(pool)
+                .await?
+        });
         row.map(EntryRow::into_entry).transpose()
     }
 
     /// The most recent messages, newest first (the page's Outbox).
     pub async fn recent_outbox(&self, limit: u32) -> Result<Vec<OutboxEntry>, StoreError> {
-        let rows: Vec<EntryRow> = sqlx::query_as(&format!(
-            "SELECT {ENTRY_COLUMNS} FROM outbox ORDER BY seq DESC LIMIT ?"
-        ))
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        let sql = format!("SELECT {ENTRY_COLUMNS} FROM outbox ORDER BY seq DESC LIMIT $1");
+        let rows: Vec<EntryRow> = on_pool!(self, pool => {
+            sqlx::query_as(&sql)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?
+        });
         rows.into_iter().map(EntryRow::into_entry).collect()
     }
 
     /// A waiting or failed message, due again at `now`. `false`: no such message, or it
     /// is being sent or was sent.
     pub async fn retry_now(&self, id: &str, now: i64) -> Result<bool, StoreError> {
-        Ok(sqlx::query(
-            "UPDATE outbox SET status = ?, next_attempt_at = ?, finished_at = NULL
-             WHERE id = ? AND status IN (?, ?, ?)",
-        )
-        .bind(MessageStatus::Queued.key())
-        .bind(now)
-        .bind(id)
-        .bind(MessageStatus::Queued.key())
-        .bind(MessageStatus::Retrying.key())
-        .bind(MessageStatus::Failed.key())
-        .execute(&self.pool)
-        .await?
-        .rows_affected()
-            == 1)
+        let changed = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE outbox SET status = 'queued', next_attempt_at = $1, finished_at = NULL
+                 WHERE id = $2 AND status IN ('queued', 'retrying', 'failed')",
+            )
+            .bind(now)
+            .bind(id)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(changed == 1)
     }
 
     /// Deletes a waiting or failed message. `false`: no such message, or it is being sent
     /// or was sent.
     pub async fn delete_message(&self, id: &str) -> Result<bool, StoreError> {
-        Ok(
-            sqlx::query("DELETE FROM outbox WHERE id = ? AND status IN (?, ?, ?)")
+        let deleted = on_pool!(self, pool => {
+            sqlx::query("DELETE FROM outbox WHERE id = $1 AND status IN ('queued', 'retrying', 'failed')")
                 .bind(id)
-                .bind(MessageStatus::Queued.key())
-                .bind(MessageStatus::Retrying.key())
-                .bind(MessageStatus::Failed.key())
-                .execute(&self.pool)
+                .execute(pool)
                 .await?
                 .rows_affected()
-                == 1,
-        )
+        });
+        Ok(deleted == 1)
     }
 }

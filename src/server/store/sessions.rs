@@ -1,6 +1,7 @@
-//! Admin sessions kept across restarts: the hash of each cookie and when it expires.
+//! Admin sessions, shared by every instance on the database: the hash of each cookie and
+//! when it expires. Signed in on one instance, an administrator is signed in on all.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use super::{Store, StoreError};
 use crate::server::clock::unix_seconds;
@@ -11,45 +12,53 @@ impl Store {
         key_hash: &[u8; 32],
         expires_at: SystemTime,
     ) -> Result<(), StoreError> {
-        sqlx::query("INSERT OR REPLACE INTO session (key_hash, expires_at) VALUES (?, ?)")
+        on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO session (key_hash, expires_at) VALUES ($1, $2)
+                 ON CONFLICT (key_hash) DO UPDATE SET expires_at = excluded.expires_at",
+            )
             .bind(key_hash.as_slice())
             .bind(unix_seconds(expires_at))
-            .execute(&self.pool)
+            .execute(pool)
             .await?;
+        });
         Ok(())
     }
 
     pub async fn forget_session(&self, key_hash: &[u8; 32]) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM session WHERE key_hash = ?")
-            .bind(key_hash.as_slice())
-            .execute(&self.pool)
-            .await?;
+        on_pool!(self, pool => {
+            sqlx::query("DELETE FROM session WHERE key_hash = $1")
+                .bind(key_hash.as_slice())
+                .execute(pool)
+                .await?;
+        });
         Ok(())
     }
 
-    /// The sessions still valid at `now`; expired ones are deleted on the way.
-    pub async fn live_sessions(
+    /// Whether the session is live at `now`.
+    pub async fn is_live_session(
         &self,
+        key_hash: &[u8; 32],
         now: SystemTime,
-    ) -> Result<Vec<([u8; 32], SystemTime)>, StoreError> {
-        let now = unix_seconds(now);
-        sqlx::query("DELETE FROM session WHERE expires_at <= ?")
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
-        let rows: Vec<(Vec<u8>, i64)> = sqlx::query_as("SELECT key_hash, expires_at FROM session")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.into_iter()
-            .map(|(key, expires)| {
-                let unknown =
-                    |column: &'static str, value: String| StoreError::Unknown { column, value };
-                let key = <[u8; 32]>::try_from(key.as_slice())
-                    .map_err(|_| unknown("session key_hash", format!("{} bytes", key.len())))?;
-                let seconds = u64::try_from(expires)
-                    .map_err(|_| unknown("session expires_at", expires.to_string()))?;
-                Ok((key, UNIX_EPOCH + Duration::from_secs(seconds)))
-            })
-            .collect()
+    ) -> Result<bool, StoreError> {
+        let found: Option<i64> = on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT expires_at FROM session WHERE key_hash = $1 AND expires_at > $2")
+                .bind(key_hash.as_slice())
+                .bind(unix_seconds(now))
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(found.is_some())
+    }
+
+    /// Deletes the sessions expired at `now`.
+    pub async fn forget_expired_sessions(&self, now: SystemTime) -> Result<u64, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query("DELETE FROM session WHERE expires_at <= $1")
+                .bind(unix_seconds(now))
+                .execute(pool)
+                .await?
+                .rows_affected()
+        }))
     }
 }

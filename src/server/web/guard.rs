@@ -35,7 +35,20 @@ pub async fn require_admin(
     if !is_read_only(request.method()) && !is_same_origin(request.headers()) {
         return (StatusCode::FORBIDDEN, "cross-site request refused\n").into_response();
     }
-    let session = cookie(request.headers(), SESSION_COOKIE).and_then(|v| admin.session(&v));
+    let session = match cookie(request.headers(), SESSION_COOKIE) {
+        Some(value) => match admin.session(&value).await {
+            Ok(session) => session,
+            Err(error) => {
+                tracing::error!(%error, "sessions cannot be read");
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable: the store does not answer\n",
+                )
+                    .into_response();
+            }
+        },
+        None => None,
+    };
     let Some(session) = session else {
         return if path.starts_with("/api/") {
             // In the server functions' own error encoding, so the page can say "sign in".

@@ -10,7 +10,6 @@ use secrecy::ExposeSecret as _;
 
 use crate::i18n::Lang;
 use crate::server::admin::{Admin, SessionKey, SignIn, SESSION_COOKIE, SESSION_LIFETIME};
-use crate::server::store::Store;
 
 use super::language;
 
@@ -36,7 +35,6 @@ pub fn print_sign_in_link(base: &PublicUrl, admin: &Admin) {
 
 pub async fn login(
     State(admin): State<Arc<Admin>>,
-    State(store): State<Arc<Store>>,
     State(base): State<PublicUrl>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
@@ -46,17 +44,8 @@ pub async fn login(
     let Some(token) = query.get("token") else {
         return (StatusCode::OK, Html(page(lang, t.sign_in_title, t.sign_in))).into_response();
     };
-    match admin.sign_in(token) {
-        Ok(SignIn::Accepted {
-            session,
-            key,
-            expires_at,
-        }) => {
-            // Remembered so a restart keeps the administrator signed in; if the store
-            // cannot, the session still works until the next restart.
-            if let Err(error) = store.remember_session(key.hash(), expires_at).await {
-                tracing::warn!(%error, "the session will not survive a restart");
-            }
+    match admin.sign_in(token).await {
+        Ok(SignIn::Accepted { session }) => {
             if admin.is_one_time() {
                 print_sign_in_link(&base, &admin);
             }
@@ -91,19 +80,21 @@ pub async fn login(
             Html(page(lang, t.sign_in_limited_title, t.sign_in_limited)),
         )
             .into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "a sign-in could not be completed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Html(page(lang, t.sign_in_title, &error.to_string())),
+            )
+                .into_response()
+        }
     }
 }
 
 /// `POST /logout`: ends the session the guard found (it has checked the origin too).
-pub async fn logout(
-    State(admin): State<Arc<Admin>>,
-    State(store): State<Arc<Store>>,
-    request: Request,
-) -> Response {
+pub async fn logout(State(admin): State<Arc<Admin>>, request: Request) -> Response {
     if let Some(session) = request.extensions().get::<SessionKey>() {
-        admin.sign_out(*session);
-        if let Err(error) = store.forget_session(session.hash()).await {
+        if let Err(error) = admin.sign_out(*session).await {
             tracing::warn!(%error, "the ended session is still on record until it expires");
         }
     }
