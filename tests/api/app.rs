@@ -183,7 +183,7 @@ async fn healthz_says_when_the_store_does_not_answer() {
     // The first line says the store answers; the next ones what a monitor reads.
     assert_eq!(
         healthy.text().await.expect("body"),
-        "ok: store usable\ncredential: end date unknown\nscheduled check: none yet\n"
+        "ok: store usable (sqlite)\ncredential: end date unknown\nscheduled check: none yet\n"
     );
     app.store.close().await;
     let broken = app
@@ -195,7 +195,7 @@ async fn healthz_says_when_the_store_does_not_answer() {
     assert_eq!(broken.status(), 503);
     assert_eq!(
         broken.text().await.expect("body"),
-        "unavailable: the store does not answer\n"
+        "unavailable: the store (sqlite) does not answer\n"
     );
     app.stop().await;
 }

@@ -26,6 +26,8 @@ pub struct Binary {
 /// server prints once it listens.
 pub async fn spawn_binary(dir: &Path, extra_env: &[(&str, &str)]) -> Binary {
     let mut child = Command::new(env!("CARGO_BIN_EXE_smtp-setup"))
+        // Files an instance keeps beside itself (on PostgreSQL: data/) stay in `dir`.
+        .current_dir(dir)
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
         .env("LEPTOS_SITE_ROOT", dir.join("site"))
         // As cargo-leptos would (Cargo.toml output-name); else Leptos prints advice.

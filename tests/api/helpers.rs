@@ -374,6 +374,7 @@ pub struct TestApp {
     pub base: String,
     /// The relay's SMTP address.
     pub relay_addr: Option<std::net::SocketAddr>,
+    relay_certificate: PathBuf,
     /// The relay itself, to act as the page's Outbox buttons do.
     pub relay: std::sync::Arc<smtp_setup::server::relay::Relay>,
     /// The application's own store, to break it on purpose.
@@ -391,6 +392,13 @@ pub struct TestApp {
 /// then signs in.
 pub async fn spawn_app(dir: &Path, env: &[(&str, &str)]) -> TestApp {
     let database = database_url(dir);
+    let relay_certificate = env
+        .iter()
+        .find(|(key, _)| *key == "SMTP_SETUP_RELAY_TLS_CERT")
+        .map_or_else(
+            || dir.join("app.relay-cert.pem"),
+            |(_, path)| PathBuf::from(path),
+        );
     let settings = ServerSettings::from_lookup(|name| {
         env.iter()
             .find(|(key, _)| *key == name)
@@ -435,6 +443,7 @@ pub async fn spawn_app(dir: &Path, env: &[(&str, &str)]) -> TestApp {
     TestApp {
         base,
         relay_addr,
+        relay_certificate,
         relay,
         store,
         watch,
@@ -526,6 +535,12 @@ impl TestApp {
             .send()
             .await
             .expect("request")
+    }
+
+    /// The certificate the relay presents (given in the environment or made beside the
+    /// database), for a client to trust.
+    pub fn relay_cafile(&self) -> PathBuf {
+        self.relay_certificate.clone()
     }
 
     /// Stops as on SIGTERM: requests in flight finish, the store is closed.

@@ -8,6 +8,7 @@ mod certificates;
 mod database;
 mod faults;
 mod helpers;
+mod instances;
 mod known_failures;
 mod mailbox_access;
 mod password_and_clouds;

@@ -110,16 +110,22 @@ fn until_millis(at: i64) -> Duration {
     Duration::from_millis(u64::try_from(at - now_millis()).unwrap_or(0))
 }
 
-/// When the earliest waiting message is due (at most [`IDLE_LOOK`] away).
+/// When the earliest waiting message is due or a lease runs out (at most [`IDLE_LOOK`]
+/// away). On PostgreSQL other instances queue messages and hold leases too, and their
+/// wake-ups do not reach this worker: it looks again at least once per lease.
 async fn next_wake(relay: &Relay) -> Instant {
     let now = now_millis();
+    let look = match relay.store.backend() {
+        Backend::Sqlite => IDLE_LOOK,
+        Backend::Postgres => IDLE_LOOK.min(relay.settings.lease),
+    };
     let wait = match relay.store.next_due_at().await {
-        // A lease that ran out is due one millisecond after its end.
+        // A lease is over one millisecond after its end.
         Ok(Some(at)) => Duration::from_millis(u64::try_from(at + 1 - now).unwrap_or(0)),
-        Ok(None) => IDLE_LOOK,
+        Ok(None) => look,
         Err(_) => STORE_PAUSE,
     };
-    Instant::now() + wait.min(IDLE_LOOK)
+    Instant::now() + wait.min(look)
 }
 
 async fn deliver(relay: &Relay, checks: &Checks, kept: &KeptConnection, worker: &str, due: Due) {

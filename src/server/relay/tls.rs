@@ -88,6 +88,10 @@ fn make_self_signed(files: &CertificateFiles) -> Result<(), RelayTlsError> {
             path: path.to_owned(),
             source,
         };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // On PostgreSQL nothing else made the instance's folder.
+            std::fs::create_dir_all(dir).map_err(error)?;
+        }
         let _ = std::fs::remove_file(path);
         let mut file = create_owner_only(path).map_err(error)?;
         std::io::Write::write_all(&mut file, text.as_bytes()).map_err(error)?;

@@ -12,16 +12,17 @@ use crate::server::saved_config;
 use crate::server::startup::AppState;
 use crate::server::watch::expiry_line;
 
-/// Whether the store answers (503 if not), then one line each about the credential's
-/// end and the last scheduled check, for a monitor to read.
+/// Whether the store answers (503 if not) and which database it is, then one line each
+/// about the credential's end and the last scheduled check, for a monitor to read.
 pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    let backend = state.store.backend().key();
     if !state.store.is_usable().await {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable: the store does not answer\n".to_owned(),
+            format!("unavailable: the store ({backend}) does not answer\n"),
         );
     }
-    let mut text = "ok: store usable\n".to_owned();
+    let mut text = format!("ok: store usable ({backend})\n");
     match saved_config::load(&state.store, SystemTime::now()).await {
         Ok(saved) => match saved.expiry {
             Some(notice) => {
