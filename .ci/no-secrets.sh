@@ -6,7 +6,8 @@
 #   .ci/no-secrets.sh [--key FILE] [--extra FILE] [--typed-ok] FILE...
 #   .ci/no-secrets.sh --self-test
 #
-# The secrets: the peers' client secret and SMTP password and the fixed sign-in tokens
+# The secrets: the peers' client secret and SMTP password, the fixed sign-in tokens, the
+# test PostgreSQL's password and the sealing key the instances on it share
 # (tests/peers/secrets.json, the one file the tests read them from), the sealing key
 # (--key: the key file of the run's database), secrets generated during the run, one per
 # line (--extra: the relay passwords and the PKCS#12 password the tests created), any
@@ -95,12 +96,14 @@ def needles(key_file, typed_ok, extra_file=None):
             out.append((name, form.encode()))
     for form in XOAUTH2:
         out.append(("an XOAUTH2 payload", form.encode()))
-    if key_file:
-        text = open(key_file, encoding="ascii").read().strip()
+    keys = [("the sealing key", open(key_file, encoding="ascii").read().strip())] if key_file else []
+    # The SMTP_SETUP_KEY the instances on PostgreSQL share in the tests.
+    keys.append(("the shared sealing key", TEST_SECRETS["sharedSealingKey"]))
+    for label, text in keys:
         raw = base64.b64decode(text)
-        out.append(("the sealing key", text.encode()))
-        out.append(("the sealing key (raw bytes)", raw))
-        out.append(("the sealing key (hex)", raw.hex().encode()))
+        out.append((label, text.encode()))
+        out.append((f"{label} (raw bytes)", raw))
+        out.append((f"{label} (hex)", raw.hex().encode()))
     return out
 
 def contents(path):

@@ -5,7 +5,8 @@
 #
 #   .ci/tools.sh build   toolchain, wasm target, cargo-leptos, wasm-bindgen-cli, wasm-opt
 #   .ci/tools.sh test    the above, plus npm packages of the peers and Playwright, Chromium,
-#                        dovecot (the IMAP peer), python3 and curl (the relay tests' clients)
+#                        dovecot (the IMAP peer), PostgreSQL's server binaries (the shared
+#                        store's tests), python3 and curl (the relay tests' clients)
 #   .ci/tools.sh fuzz    the toolchain, nightly and cargo-fuzz (for `make fuzz` only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -75,6 +76,24 @@ dovecot_imapd() {
   fi
 }
 
+# The shared store's tests: Debian's PostgreSQL server binaries, run by the tests as
+# their own instance in a temporary folder (tests/peers/postgres.sh). The package would
+# make and start a cluster of its own; the configuration written first tells it not to.
+postgres_server() {
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    say "installing Debian's postgresql (the server binaries of the store tests)"
+    local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo mkdir -p /etc/postgresql-common
+    echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createcluster.conf >/dev/null
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq -o Dpkg::Options::=--force-confold postgresql
+  fi
+  if ! command -v setpriv >/dev/null; then
+    local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq util-linux
+  fi
+}
+
 openssl_cli() {
   if ! command -v openssl >/dev/null; then
     local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -126,7 +145,7 @@ case "${1:-test}" in
     npm_folder end2end
     ;;
   test)
-    rust; wasm_bindgen; cargo_leptos; openssl_cli; dovecot_imapd; chromium; relay_clients; prometheus_parser
+    rust; wasm_bindgen; cargo_leptos; openssl_cli; dovecot_imapd; postgres_server; chromium; relay_clients; prometheus_parser
     npm_folder end2end; npm_folder tests/peers
     ;;
   fuzz)

@@ -2,12 +2,14 @@
 # A real PostgreSQL for the tests: Debian's server binaries (the `postgresql` package,
 # which .ci/tools.sh installs), a cluster of our own in a temporary folder, on 127.0.0.1
 # and a free port, run as an unprivileged user (`nobody` when started as root), never
-# the system service. It trusts connections from 127.0.0.1 and keeps nothing: fsync is
-# off, since what the tests kill is the application, never this server.
+# the system service. Clients sign in with SCRAM and the password of
+# tests/peers/secrets.json (so that the secret scan can prove the application never
+# writes it out). It keeps nothing: fsync is off, since what the tests kill is the
+# application, never this server.
 #
-# Prints one line, the server's URL (postgres://postgres@127.0.0.1:PORT), once it accepts
-# connections; stops and removes everything when its standard input closes, that is when
-# the test process that started it ends, however it ends.
+# Prints one line, the server's URL (postgres://postgres:PASSWORD@127.0.0.1:PORT), once
+# it accepts connections; stops and removes everything when its standard input closes,
+# that is when the test process that started it ends, however it ends.
 set -euo pipefail
 
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
@@ -28,13 +30,18 @@ stop() {
 }
 trap stop EXIT
 
+password=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["databasePassword"])' \
+  "$(dirname "$0")/secrets.json")
+printf '%s\n' "$password" >"$dir/password"
+chmod 0644 "$dir/password"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"${run[@]}" "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --no-sync >"$dir/initdb.log" 2>&1 \
+"${run[@]}" "$bin/initdb" -D "$dir/data" -U postgres -A scram-sha-256 --pwfile="$dir/password" -E UTF8 --no-sync >"$dir/initdb.log" 2>&1 \
   || { cat "$dir/initdb.log" >&2; exit 1; }
 # -w: pg_ctl returns once the server accepts connections.
 "${run[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
   -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
   start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
-echo "postgres://postgres@127.0.0.1:$port"
+rm -f "$dir/password"
+echo "postgres://postgres:$password@127.0.0.1:$port"
 # Until the test process closes our standard input.
 cat >/dev/null || true

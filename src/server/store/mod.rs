@@ -330,3 +330,30 @@ fn known<T>(
 ) -> Result<T, StoreError> {
     from_key(&value).ok_or(StoreError::Unknown { column, value })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_url_is_shown_without_its_password() {
+        assert_eq!(
+            redacted_url("postgres://smtp:s3cret-pw@db.internal:5432/smtp_setup"),
+            "postgres://smtp:redacted@db.internal:5432/smtp_setup"
+        );
+        assert_eq!(
+            redacted_url("sqlite://data/smtp-setup.db"),
+            "sqlite://data/smtp-setup.db"
+        );
+        assert_eq!(redacted_url("postgres://s3cret pw@"), "(unreadable URL)");
+    }
+
+    #[test]
+    fn the_backend_is_the_urls_scheme() {
+        assert_eq!(Backend::of("sqlite://x.db"), Some(Backend::Sqlite));
+        assert_eq!(Backend::of("postgres://h/db"), Some(Backend::Postgres));
+        assert_eq!(Backend::of("postgresql://h/db"), Some(Backend::Postgres));
+        assert_eq!(Backend::of("mysql://h/db"), None);
+        assert_eq!(Backend::of("data/smtp-setup.db"), None);
+    }
+}
