@@ -83,9 +83,16 @@ bench: tools-test build
 
 # 200 concurrent test sends (some failing) while the page loads, then slow clients; prints
 # its figures, fails on wrong outcomes or leaked file descriptors.
+# INSTANCES=2: two servers on one PostgreSQL and MESSAGES (5,000) relay messages half to
+# each; fails on a message refused, lost or delivered twice.
+INSTANCES ?= 1
 stress: tools-test build
+ifeq ($(INSTANCES),2)
+	node end2end/bench/stress-instances.mjs
+else
 	$(call fresh_database,target/stress)
 	node end2end/bench/stress.mjs
+endif
 
 # The whole flow without a Microsoft tenant: local peers + the app pointed at them.
 # CREDENTIAL=certificate: the app signs in with a certificate instead of the secret.

@@ -14,8 +14,8 @@ process.on('exit', () => children.forEach((child) => child.kill('SIGTERM')));
 
 // Starts a process; `until(regex)` resolves with the first output line (past or future)
 // that matches, so readiness is read from what the process says, not guessed.
-export function start(command, args, env) {
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+export function start(command, args, env, cwd = root) {
+  const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   children.push(child);
   const lines = [];
   const waiters = [];

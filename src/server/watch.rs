@@ -28,6 +28,9 @@ pub struct LastCheck {
     pub summary: Option<String>,
 }
 
+/// The limits' bucket of the scheduled checks.
+const SCHEDULED_CHECKS: &str = "scheduled_checks";
+
 pub struct Watch {
     store: Arc<Store>,
     checks: Arc<Checks>,
@@ -67,21 +70,44 @@ impl Watch {
             let _ = stopped.wait_for(|stop| *stop).await;
         };
         tokio::pin!(stop);
+        let interval = self.interval;
         loop {
             let check_due = async {
-                match checks.as_mut() {
-                    Some(ticker) => {
+                match (checks.as_mut(), interval) {
+                    (Some(ticker), Some(interval)) => {
                         ticker.tick().await;
+                        interval
                     }
-                    None => std::future::pending::<()>().await,
+                    _ => std::future::pending().await,
                 }
             };
             tokio::select! {
                 () = &mut stop => return,
-                () = check_due => {
-                    self.check_once().await;
+                interval = check_due => {
+                    self.check_in_turn(interval).await;
                 }
                 _ = daily.tick() => self.log_expiry().await,
+            }
+        }
+    }
+
+    /// The scheduled check, when it is this instance's turn: instances on one database
+    /// take turns (a place in the store's limits), so that together they check once per
+    /// `interval`, not once each. `None` also when another instance checked within it.
+    pub async fn check_in_turn(&self, interval: Duration) -> Option<TestReport> {
+        // A little short of the interval, so that this instance's own next tick, which
+        // comes one interval later (or a few milliseconds early), always finds its turn.
+        let window = interval.mul_f64(0.9);
+        let now = crate::server::clock::unix_millis(std::time::SystemTime::now());
+        match self.store.take_place(SCHEDULED_CHECKS, 1, window, now).await {
+            Ok(Ok(())) => self.check_once().await,
+            Ok(Err(_)) => {
+                tracing::debug!("scheduled check: another instance checked within the interval");
+                None
+            }
+            Err(error) => {
+                tracing::warn!(%error, "scheduled check: the store cannot say whose turn it is");
+                self.check_once().await
             }
         }
     }

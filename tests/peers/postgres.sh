@@ -29,6 +29,8 @@ stop() {
   rm -rf "$dir"
 }
 trap stop EXIT
+# A signal ends the script through its EXIT trap (the server is stopped either way).
+trap 'exit 0' TERM INT HUP
 
 password=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["databasePassword"])' \
   "$(dirname "$0")/secrets.json")

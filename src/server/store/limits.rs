@@ -1,4 +1,5 @@
-//! Limits over a sliding window (wrong sign-in tokens, test sends per session), kept in
+//! Limits over a sliding window (wrong sign-in tokens, test sends per session, whose turn
+//! the scheduled check is), kept in
 //! the database so that they hold across every instance together. Each event is a row;
 //! a count and its insert run under one lock row, so two instances cannot both take the
 //! last place.
@@ -9,8 +10,9 @@ use super::{throttle, Store, StoreError};
 
 /// The named row every limit's transaction locks first.
 const LIMITS_LOCK: &str = "limits";
-/// Events older than this are deleted whatever their window (every window is shorter).
-const LONGEST_WINDOW_MS: i64 = 60 * 60 * 1000;
+/// Events older than this are deleted whatever their bucket (every window is shorter: the
+/// longest is the scheduled checks' interval, at most a week).
+const LONGEST_WINDOW_MS: i64 = 8 * 24 * 60 * 60 * 1000;
 
 /// A limit that is full: the wait until its oldest event leaves the window.
 #[derive(Debug, PartialEq, Eq)]

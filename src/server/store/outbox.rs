@@ -387,3 +387,23 @@ impl Store {
         Ok(deleted == 1)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The statements name the statuses by their keys, as text: they must be the keys.
+    #[test]
+    fn the_statements_name_the_statuses_by_their_keys() {
+        assert_eq!(
+            [
+                MessageStatus::Queued.key(),
+                MessageStatus::Sending.key(),
+                MessageStatus::Retrying.key(),
+                MessageStatus::Failed.key(),
+                MessageStatus::Sent.key(),
+            ],
+            ["queued", "sending", "retrying", "failed", "sent"]
+        );
+    }
+}

@@ -1,0 +1,141 @@
+//! Which database holds the store, and opening it: SQLite (a file, one instance) or
+//! PostgreSQL (shared by several instances), chosen by `DATABASE_URL`'s scheme.
+
+use std::path::PathBuf;
+use std::str::FromStr as _;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use super::{files, Pool, StoreError, INSTANCE_FILES};
+
+/// Which database holds the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// One instance, a file.
+    Sqlite,
+    /// Shared by every instance that names it.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a `DATABASE_URL` names, by its scheme.
+    pub fn of(database_url: &str) -> Option<Self> {
+        let scheme = database_url.split_once(':')?.0;
+        match scheme.to_ascii_lowercase().as_str() {
+            "sqlite" => Some(Self::Sqlite),
+            "postgres" | "postgresql" => Some(Self::Postgres),
+            _ => None,
+        }
+    }
+
+    /// As `/healthz` and the log name it.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+/// A `DATABASE_URL` as it may be logged or shown: without a password.
+pub fn redacted_url(database_url: &str) -> String {
+    match url::Url::parse(database_url) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("redacted"));
+            url.to_string()
+        }
+        Ok(_) => database_url.to_owned(),
+        // Not a URL: nothing in it is known to be safe to show.
+        Err(_) => "(unreadable URL)".to_owned(),
+    }
+}
+
+pub(super) async fn open_sqlite(database_url: &str, url: &str) -> Result<(Pool, PathBuf), StoreError> {
+    let options = SqliteConnectOptions::from_str(database_url)
+        .map_err(|source| StoreError::BadUrl {
+            url: url.to_owned(),
+            source,
+        })?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(5));
+    let path = options.get_filename().to_owned();
+    let created = |source| StoreError::Create {
+        path: path.clone(),
+        source,
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(created)?;
+    }
+    // A new database is readable by its owner only; SQLite gives the WAL and
+    // shared-memory files the same permissions, so the history and the sealed
+    // secrets stay out of other local users' reach. An existing file keeps the
+    // permissions the administrator gave it.
+    match files::create_owner_only(&path) {
+        Ok(_) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(error) => return Err(created(error)),
+    }
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await
+        .map_err(|source| StoreError::Open {
+            path: path.clone(),
+            source,
+        })?;
+    sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+    Ok((Pool::Sqlite(pool), path))
+}
+
+/// Several instances may start at once: the migrator holds PostgreSQL's advisory lock
+/// while it works, so one applies the migrations and the others find them applied.
+pub(super) async fn open_postgres(database_url: &str, url: &str) -> Result<(Pool, PathBuf), StoreError> {
+    let options =
+        PgConnectOptions::from_str(database_url).map_err(|source| StoreError::BadUrl {
+            url: url.to_owned(),
+            source,
+        })?;
+    let pool = PgPoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await
+        .map_err(|source| StoreError::Connect {
+            url: url.to_owned(),
+            source,
+        })?;
+    sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+    Ok((Pool::Postgres(pool), PathBuf::from(INSTANCE_FILES)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_url_is_shown_without_its_password() {
+        assert_eq!(
+            redacted_url("postgres://smtp:s3cret-pw@db.internal:5432/smtp_setup"),
+            "postgres://smtp:redacted@db.internal:5432/smtp_setup"
+        );
+        assert_eq!(
+            redacted_url("sqlite://data/smtp-setup.db"),
+            "sqlite://data/smtp-setup.db"
+        );
+        assert_eq!(redacted_url("postgres://s3cret pw@"), "(unreadable URL)");
+    }
+
+    #[test]
+    fn the_backend_is_the_urls_scheme() {
+        assert_eq!(Backend::of("sqlite://x.db"), Some(Backend::Sqlite));
+        assert_eq!(Backend::of("postgres://h/db"), Some(Backend::Postgres));
+        assert_eq!(Backend::of("postgresql://h/db"), Some(Backend::Postgres));
+        assert_eq!(Backend::of("mysql://h/db"), None);
+        assert_eq!(Backend::of("data/smtp-setup.db"), None);
+    }
+}
