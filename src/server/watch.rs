@@ -99,7 +99,11 @@ impl Watch {
         // comes one interval later (or a few milliseconds early), always finds its turn.
         let window = interval.mul_f64(0.9);
         let now = crate::server::clock::unix_millis(std::time::SystemTime::now());
-        match self.store.take_place(SCHEDULED_CHECKS, 1, window, now).await {
+        match self
+            .store
+            .take_place(SCHEDULED_CHECKS, 1, window, now)
+            .await
+        {
             Ok(Ok(())) => self.check_once().await,
             Ok(Err(_)) => {
                 tracing::debug!("scheduled check: another instance checked within the interval");

@@ -456,13 +456,30 @@ async fn sigkill_one_instance_mid_delivery_and_the_other_delivers_after_the_leas
 async fn the_instances_take_turns_at_the_scheduled_check() {
     let peers = spawn_peers().await;
     // No timer of their own: the test plays their ticks.
-    let (a, b, _db) = two_apps("instances-watch", &peers, &[("SMTP_SETUP_CHECK_INTERVAL", "0")]).await;
+    let (a, b, _db) = two_apps(
+        "instances-watch",
+        &peers,
+        &[("SMTP_SETUP_CHECK_INTERVAL", "0")],
+    )
+    .await;
     save_for(&a, &peers).await;
     let hour = Duration::from_secs(3600);
     let first = a.watch.check_in_turn(hour).await.expect("A's turn");
-    assert!(matches!(first.outcome, smtp_setup::api::report::TestOutcome::TokenIssued { .. }), "{first:?}");
-    assert!(b.watch.check_in_turn(hour).await.is_none(), "B's tick within the hour is A's check");
-    assert!(a.watch.check_in_turn(hour).await.is_none(), "and so is A's own");
+    assert!(
+        matches!(
+            first.outcome,
+            smtp_setup::api::report::TestOutcome::TokenIssued { .. }
+        ),
+        "{first:?}"
+    );
+    assert!(
+        b.watch.check_in_turn(hour).await.is_none(),
+        "B's tick within the hour is A's check"
+    );
+    assert!(
+        a.watch.check_in_turn(hour).await.is_none(),
+        "and so is A's own"
+    );
     let history = b.store.history().await.expect("history");
     assert_eq!(history.len(), 1, "one check for both instances");
     assert_eq!(peers.stats().await.token_requests, 1);

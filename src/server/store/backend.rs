@@ -52,7 +52,10 @@ pub fn redacted_url(database_url: &str) -> String {
     }
 }
 
-pub(super) async fn open_sqlite(database_url: &str, url: &str) -> Result<(Pool, PathBuf), StoreError> {
+pub(super) async fn open_sqlite(
+    database_url: &str,
+    url: &str,
+) -> Result<(Pool, PathBuf), StoreError> {
     let options = SqliteConnectOptions::from_str(database_url)
         .map_err(|source| StoreError::BadUrl {
             url: url.to_owned(),
@@ -94,7 +97,10 @@ pub(super) async fn open_sqlite(database_url: &str, url: &str) -> Result<(Pool, 
 
 /// Several instances may start at once: the migrator holds PostgreSQL's advisory lock
 /// while it works, so one applies the migrations and the others find them applied.
-pub(super) async fn open_postgres(database_url: &str, url: &str) -> Result<(Pool, PathBuf), StoreError> {
+pub(super) async fn open_postgres(
+    database_url: &str,
+    url: &str,
+) -> Result<(Pool, PathBuf), StoreError> {
     let options =
         PgConnectOptions::from_str(database_url).map_err(|source| StoreError::BadUrl {
             url: url.to_owned(),

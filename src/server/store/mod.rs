@@ -37,8 +37,8 @@ use std::time::Duration;
 
 use sqlx::{PgPool, SqlitePool};
 
-pub use self::backend::{redacted_url, Backend};
 use self::backend::{open_postgres, open_sqlite};
+pub use self::backend::{redacted_url, Backend};
 pub use self::configuration::{Saved, SecretChange};
 pub use self::history::HISTORY_SHOWN;
 use self::key::{KeyError, KeySource};
