@@ -90,6 +90,42 @@ async fn save_for(app: &TestApp, peers: &Peers) {
     assert!(matches!(saved, smtp_setup::server::store::Saved::Done(_)));
 }
 
+/// Two instances relaying for the peers at `per_minute`, the configuration saved, and one
+/// credential (added on A, used on both): its password.
+async fn relaying_pair(
+    name: &str,
+    peers: &Peers,
+    per_minute: &str,
+) -> (TestApp, TestApp, Database, String) {
+    let (a, b, db) = two_apps(
+        name,
+        peers,
+        &[("SMTP_SETUP_RELAY_SENDS_PER_MINUTE", per_minute)],
+    )
+    .await;
+    save_for(&a, peers).await;
+    let password = add_credential(&a, CREDENTIAL).await;
+    (a, b, db, password)
+}
+
+/// `count` messages to each instance at once, tagged `{tag}-a` and `{tag}-b`; their ids.
+async fn submit_to_both(
+    a: &TestApp,
+    b: &TestApp,
+    password: &str,
+    peers: &Peers,
+    tag: &str,
+    count: usize,
+) -> (Vec<String>, Vec<String>) {
+    let mailbox = peers.form().email_address;
+    let (cert_a, cert_b) = (a.relay_cafile(), b.relay_cafile());
+    let (tag_a, tag_b) = (format!("{tag}-a"), format!("{tag}-b"));
+    tokio::join!(
+        submit(a, &cert_a, password, &mailbox, &tag_a, count),
+        submit(b, &cert_b, password, &mailbox, &tag_b, count),
+    )
+}
+
 /// `count` messages through `app`'s relay, tagged `tag`; their outbox ids.
 async fn submit(
     app: &TestApp,
@@ -156,30 +192,29 @@ async fn until_sent(
     }
 }
 
+/// A save through `app`'s server function, the form named `name`, from version `base`.
+async fn save_named(app: &TestApp, name: &str, base: i64) -> serde_json::Value {
+    let body = json!({
+        "form": {
+            "email_address": "sender@contoso.com",
+            "name": name,
+            "tenant_id": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+            "client_id": "a1b2c3d4-e5f6-4789-abcd-0123456789ab",
+            "client_secret": "Sec8Q~shared-instances-value",
+            "object_id": "",
+            "send_test_to": "to@contoso.com",
+        },
+        "base_version": base,
+    });
+    let response = app.post_as_admin("save_configuration", &body).await;
+    response.json().await.expect("json")
+}
+
 #[tokio::test]
 async fn what_one_instance_saves_the_other_loads_and_a_stale_save_is_refused_on_either() {
     let peers = spawn_peers().await;
     let (a, b, _db) = two_apps("instances-save", &peers, &[]).await;
-    let form = |name: &str, base: i64| {
-        json!({
-            "form": {
-                "email_address": "sender@contoso.com",
-                "name": name,
-                "tenant_id": "72f988bf-86f1-41af-91ab-2d7cd011db47",
-                "client_id": "a1b2c3d4-e5f6-4789-abcd-0123456789ab",
-                "client_secret": "Sec8Q~shared-instances-value",
-                "object_id": "",
-                "send_test_to": "to@contoso.com",
-            },
-            "base_version": base,
-        })
-    };
-    let saved: serde_json::Value = a
-        .post_as_admin("save_configuration", &form("Saved on A", 0))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let saved = save_named(&a, "Saved on A", 0).await;
     assert_eq!(saved["Saved"]["version"], 1, "{saved}");
     // B's page shows what A saved.
     let page = b.get_as_admin("/").await.text().await.expect("page");
@@ -188,26 +223,11 @@ async fn what_one_instance_saves_the_other_loads_and_a_stale_save_is_refused_on_
         "B's page does not show A's save"
     );
     // A save on B from the version before A's is stale.
-    let stale: serde_json::Value = b
-        .post_as_admin("save_configuration", &form("Stale on B", 0))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let stale = save_named(&b, "Stale on B", 0).await;
     assert_eq!(stale["Conflict"]["current_version"], 1, "{stale}");
-    let on_b: serde_json::Value = b
-        .post_as_admin("save_configuration", &form("Saved on B", 1))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let on_b = save_named(&b, "Saved on B", 1).await;
     assert_eq!(on_b["Saved"]["version"], 2, "{on_b}");
-    let stale: serde_json::Value = a
-        .post_as_admin("save_configuration", &form("Stale on A", 1))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let stale = save_named(&a, "Stale on A", 1).await;
     assert_eq!(stale["Conflict"]["current_version"], 2, "{stale}");
     // The secret A sealed opens on B (the same key).
     let secrets = b.store.secrets().await.expect("secrets");
@@ -293,22 +313,8 @@ async fn a_session_opened_on_one_instance_works_on_the_other_until_signed_out() 
 #[tokio::test]
 async fn a_thousand_relay_messages_submitted_to_two_instances_are_each_delivered_once() {
     let peers = spawn_peers().await;
-    let (a, b, db) = two_apps(
-        "instances-thousand",
-        &peers,
-        &[("SMTP_SETUP_RELAY_SENDS_PER_MINUTE", "0")],
-    )
-    .await;
-    save_for(&a, &peers).await;
-    // One credential, added on A, used on both.
-    let password = add_credential(&a, CREDENTIAL).await;
-    let mailbox = peers.form().email_address;
-    let cert_a = a.relay_cafile();
-    let cert_b = b.relay_cafile();
-    let (ids_a, ids_b) = tokio::join!(
-        submit(&a, &cert_a, &password, &mailbox, "to-a", 500),
-        submit(&b, &cert_b, &password, &mailbox, "to-b", 500),
-    );
+    let (a, b, db, password) = relaying_pair("instances-thousand", &peers, "0").await;
+    let (ids_a, ids_b) = submit_to_both(&a, &b, &password, &peers, "to", 500).await;
     assert_eq!((ids_a.len(), ids_b.len()), (500, 500));
     let rows = until_sent(&db, 1000, Duration::from_secs(240)).await;
     assert_eq!(rows.len(), 1000);
@@ -333,20 +339,8 @@ async fn a_thousand_relay_messages_submitted_to_two_instances_are_each_delivered
 async fn the_pace_holds_across_both_instances() {
     let peers = spawn_peers().await;
     // 20 a minute: one every 3 s, whichever instance sends.
-    let (a, b, db) = two_apps(
-        "instances-pace",
-        &peers,
-        &[("SMTP_SETUP_RELAY_SENDS_PER_MINUTE", "20")],
-    )
-    .await;
-    save_for(&a, &peers).await;
-    let password = add_credential(&a, CREDENTIAL).await;
-    let mailbox = peers.form().email_address;
-    let (cert_a, cert_b) = (a.relay_cafile(), b.relay_cafile());
-    tokio::join!(
-        submit(&a, &cert_a, &password, &mailbox, "pace-a", 2),
-        submit(&b, &cert_b, &password, &mailbox, "pace-b", 2),
-    );
+    let (a, b, db, password) = relaying_pair("instances-pace", &peers, "20").await;
+    submit_to_both(&a, &b, &password, &peers, "pace", 2).await;
     let rows = until_sent(&db, 4, Duration::from_secs(60)).await;
     let finished: Vec<i64> = rows.iter().filter_map(|r| r.3).collect();
     let gaps: Vec<i64> = finished.windows(2).map(|w| w[1] - w[0]).collect();
