@@ -452,3 +452,81 @@ async fn the_outbox_is_claimed_once_paced_and_taken_over_after_its_lease(db: Dat
     assert_eq!(store.next_due_at().await.expect("next"), None);
     store.close().await;
 }
+
+#[tokio::test]
+async fn a_database_of_the_version_before_is_upgraded_with_what_it_held() {
+    use smtp_setup::server::store::Claim;
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+    use std::str::FromStr as _;
+    let dir = fresh_dir("store-upgrade");
+    // The migrations the version before had: all but the last.
+    let before = dir.join("migrations");
+    std::fs::create_dir_all(&before).expect("dir");
+    let mut files: Vec<_> =
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+            .expect("migrations")
+            .map(|entry| entry.expect("entry").path())
+            .collect();
+    files.sort();
+    let last = files.pop().expect("a migration");
+    assert!(
+        last.to_string_lossy().ends_with("_shared_instances.sql"),
+        "{last:?}"
+    );
+    for file in &files {
+        std::fs::copy(file, before.join(file.file_name().expect("name"))).expect("copy");
+    }
+    let options = SqliteConnectOptions::from_str(&database_url(&dir))
+        .expect("url")
+        .create_if_missing(true);
+    let pool = SqlitePool::connect_with(options).await.expect("open");
+    sqlx::migrate::Migrator::new(before.as_path())
+        .await
+        .expect("migrator")
+        .run(&pool)
+        .await
+        .expect("the version before's schema");
+    for address in ["zoe@contoso.com", "adam@contoso.com"] {
+        sqlx::query("INSERT INTO relay_sender (address) VALUES (?)")
+            .bind(address)
+            .execute(&pool)
+            .await
+            .expect("sender");
+    }
+    sqlx::query(
+        "INSERT INTO outbox (id, accepted_at, submitted_by, mail_from, recipients, subject,
+                             message, status, attempts, next_attempt_at)
+         VALUES ('m1', 1, 'erp', 'a@contoso.com', '[\"b@fabrikam.com\"]', 's', x'00', 'sending', 1, 1)",
+    )
+    .execute(&pool)
+    .await
+    .expect("a message in flight");
+    pool.close().await;
+
+    let store = open_store(&dir, "upgrade").await;
+    let senders = store.allowed_senders().await.expect("senders");
+    let senders: Vec<&str> = senders.addresses().iter().map(|a| a.as_str()).collect();
+    assert_eq!(
+        senders,
+        ["zoe@contoso.com", "adam@contoso.com"],
+        "in the order saved"
+    );
+    // By their positions, not by chance: each sender has its own.
+    let pool = SqlitePool::connect(&database_url(&dir))
+        .await
+        .expect("open");
+    let positions: Vec<i64> =
+        sqlx::query_scalar("SELECT position FROM relay_sender ORDER BY address DESC")
+            .fetch_all(&pool)
+            .await
+            .expect("positions");
+    pool.close().await;
+    assert!(positions[0] < positions[1], "{positions:?}");
+    // The message in flight has no lease: the restart sends it again, as before.
+    assert_eq!(store.requeue_interrupted(2).await.expect("requeue"), 1);
+    let Claim::Message(due) = store.claim_due(2, "w", 10, 0).await.expect("claim") else {
+        panic!("the interrupted message is due")
+    };
+    assert_eq!((due.id.as_str(), due.attempts), ("m1", 2));
+    store.close().await;
+}
