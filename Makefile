@@ -23,7 +23,7 @@ E2E_CONTROL_PORT := 3103
 E2E_IMAP_PORT := 3104
 E2E_GRAPH_PORT := 3107
 
-.PHONY: run build test unit lint e2e demo bench stress fuzz tools-build tools-test clean
+.PHONY: run build build-front test unit lint e2e demo bench stress fuzz tools-build tools-test clean
 
 tools-build:
 	@.ci/tools.sh build
@@ -33,6 +33,10 @@ tools-test:
 
 build: tools-build
 	cargo leptos build --release
+
+# The release front end alone (target/site and the hash.txt that names its bundles).
+build-front: tools-build
+	cargo leptos build --release --frontend-only
 
 run: tools-build
 	cargo leptos serve --release
@@ -56,18 +60,23 @@ unit:
 	set -o pipefail; cargo test --features ssr -- --show-output 2>&1 | tee target/unit.log
 	.ci/no-secrets.sh --extra target/relay-passwords.txt target/unit.log
 
-# Browser tests: the release build, served against the local peers (see end2end/).
+# Browser tests: the release front end (the bundles users get) served by the server as
+# `unit` built it (dev profile), against the local peers (see end2end/). A release server
+# would add minutes of compiling to every run and test nothing the pages can see; `make
+# run`, `make bench` and `make stress` build and serve the release server.
 # First the first load's weight against its ceiling (end2end/bench/size.mjs).
 # A fresh database each run; the whole output (server logs at debug level included) and
 # the database are then searched for every secret in every form (.ci/no-secrets.sh), and
 # so are the traces Playwright keeps of failed tests (where what the tests typed is
 # expected). The relay passwords the browser tests create are searched for as well.
-e2e: build
+e2e: build-front
+	cargo build --features ssr --bin smtp-setup
 	node end2end/bench/size.mjs
 	$(call fresh_database,$(E2E_DIR))
 	rm -f $(E2E_DIR)/relay-passwords.txt
 	PEER_DIR=$(E2E_DIR)/peers PEER_PREPARE_ONLY=1 node tests/peers/peers.mjs
-	set -o pipefail; cd end2end && E2E_APP=$(E2E_APP) E2E_TOKEN_PORT=$(E2E_TOKEN_PORT) E2E_SMTP_PORT=$(E2E_SMTP_PORT) \
+	set -o pipefail; cd end2end && E2E_SERVER=target/debug/smtp-setup E2E_HASH_FILE=$(CURDIR)/target/release/hash.txt \
+		E2E_APP=$(E2E_APP) E2E_TOKEN_PORT=$(E2E_TOKEN_PORT) E2E_SMTP_PORT=$(E2E_SMTP_PORT) \
 		E2E_CONTROL_PORT=$(E2E_CONTROL_PORT) E2E_IMAP_PORT=$(E2E_IMAP_PORT) E2E_GRAPH_PORT=$(E2E_GRAPH_PORT) E2E_PEER_DIR=$(CURDIR)/$(E2E_DIR)/peers \
 		E2E_DATABASE=$(E2E_DIR)/app.db npx playwright test 2>&1 | tee $(CURDIR)/$(E2E_DIR)/e2e.log
 	.ci/no-secrets.sh --key $(E2E_DIR)/app.key --extra $(E2E_DIR)/relay-passwords.txt $(E2E_DIR)/e2e.log $(E2E_DIR)/app.db*

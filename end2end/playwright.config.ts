@@ -14,6 +14,10 @@ const graphPort = env.E2E_GRAPH_PORT ?? '3107';
 const peerDir = env.E2E_PEER_DIR ?? '../target/e2e/peers';
 // A fixed sign-in token (instead of the printed one-time link) and a fresh database.
 const database = env.E2E_DATABASE ?? 'target/e2e/app.db';
+// The server under test (relative to the repository) and, for a binary that is not the
+// release build's, the release build's hash.txt naming the bundles (see Makefile `e2e`).
+const server = env.E2E_SERVER ?? 'target/release/smtp-setup';
+const hashFile = env.E2E_HASH_FILE ? { LEPTOS_HASH_FILE_NAME: env.E2E_HASH_FILE } : {};
 
 export default defineConfig({
   testDir: './tests',
@@ -64,7 +68,7 @@ export default defineConfig({
       },
     },
     {
-      command: 'target/release/smtp-setup',
+      command: server,
       cwd: '..',
       url: `http://${app}/`,
       reuseExistingServer: false,
@@ -72,6 +76,8 @@ export default defineConfig({
       stderr: 'pipe',
       env: {
         LEPTOS_SITE_ADDR: app,
+        // What cargo-leptos compiles into its builds; a binary built by plain cargo needs it.
+        LEPTOS_OUTPUT_NAME: 'smtp-setup',
         LEPTOS_SITE_ROOT: 'target/site',
         SMTP_SETUP_AUTHORITY_URL: `http://127.0.0.1:${tokenPort}`,
         SMTP_SETUP_SMTP_ADDR: `127.0.0.1:${smtpPort}`,
@@ -85,6 +91,7 @@ export default defineConfig({
         SMTP_SETUP_RELAY_SENDS_PER_MINUTE: '0',
         // Debug level: everything the server could log is in the output the secret scan reads.
         RUST_LOG: 'debug',
+        ...hashFile,
       },
     },
   ],

@@ -338,16 +338,17 @@ async fn a_thousand_relay_messages_submitted_to_two_instances_are_each_delivered
 #[tokio::test]
 async fn the_pace_holds_across_both_instances() {
     let peers = spawn_peers().await;
-    // 20 a minute: one every 3 s, whichever instance sends.
-    let (a, b, db, password) = relaying_pair("instances-pace", &peers, "20").await;
+    // 10 a minute: one every 6 s, whichever instance sends.
+    let (a, b, db, password) = relaying_pair("instances-pace", &peers, "10").await;
     submit_to_both(&a, &b, &password, &peers, "pace", 2).await;
     let rows = until_sent(&db, 4, Duration::from_secs(60)).await;
     let finished: Vec<i64> = rows.iter().filter_map(|r| r.3).collect();
     let gaps: Vec<i64> = finished.windows(2).map(|w| w[1] - w[0]).collect();
-    println!("pace across two instances: gaps between deliveries {gaps:?} ms (spacing 3000)");
-    // Each instance pacing on its own would send two at once; together they keep the
-    // spacing, less what one delivery may take longer than the next.
-    assert!(gaps.iter().all(|gap| *gap >= 2000), "{gaps:?}");
+    println!("pace across two instances: gaps between deliveries {gaps:?} ms (spacing 6000)");
+    // Each instance pacing on its own would send two at once (gaps near 0, 6000, 0);
+    // together they keep the spacing, less what one delivery may take longer than the
+    // next (half the spacing is allowed for that, on a busy machine).
+    assert!(gaps.iter().all(|gap| *gap >= 3000), "{gaps:?}");
     a.stop().await;
     b.stop().await;
 }

@@ -530,3 +530,69 @@ async fn a_database_of_the_version_before_is_upgraded_with_what_it_held() {
     assert_eq!((due.id.as_str(), due.attempts), ("m1", 2));
     store.close().await;
 }
+
+/// Two instances given the same idempotency key at the same moment: the one whose insert
+/// waits for the other's is told the other's message id, not an error.
+#[tokio::test]
+async fn an_idempotency_key_stored_meanwhile_by_another_instance_names_its_message() {
+    use smtp_setup::server::store::{Enqueued, NewMessage};
+    use sqlx::Connection as _;
+    let db = Database::postgres("store_idempotency_race").await;
+    let store = std::sync::Arc::new(db.open("open").await);
+    // The other instance: its message with key k1 inserted, not committed yet.
+    let mut other = sqlx::PgConnection::connect(&db.url())
+        .await
+        .expect("connect");
+    let mut other_tx = other.begin().await.expect("begin");
+    sqlx::query(
+        "INSERT INTO outbox (id, accepted_at, submitted_by, mail_from, recipients, subject,
+                             message, status, next_attempt_at, idempotency_key)
+         VALUES ('first', 1, 'erp', 'a@contoso.com', '[]', 's', '\\x00', 'queued', 1, 'k1')",
+    )
+    .execute(&mut *other_tx)
+    .await
+    .expect("insert");
+    let enqueue = tokio::spawn({
+        let store = store.clone();
+        async move {
+            store
+                .enqueue(&NewMessage {
+                    id: "second",
+                    accepted_at: 2,
+                    submitted_by: "erp",
+                    mail_from: "a@contoso.com",
+                    recipients: &[],
+                    subject: "s",
+                    message: b"x",
+                    idempotency_key: Some("k1"),
+                })
+                .await
+        }
+    });
+    // Once this instance's insert waits on the other's row lock (seen by PostgreSQL
+    // itself), the other commits.
+    let mut watcher = sqlx::PgConnection::connect(&db.url())
+        .await
+        .expect("connect");
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&mut watcher)
+        .await
+        .expect("pg_stat_activity");
+        if waiting > 0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the insert never waited"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    other_tx.commit().await.expect("commit");
+    let answer = enqueue.await.expect("task").expect("enqueue");
+    assert_eq!(answer, Enqueued::AlreadyQueued { id: "first".into() });
+}

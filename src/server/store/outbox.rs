@@ -40,6 +40,9 @@ pub enum Enqueued {
     },
 }
 
+/// The message an idempotency key (`$2`) of a submitter (`$1`) names.
+const EARLIER: &str = "SELECT id FROM outbox WHERE submitted_by = $1 AND idempotency_key = $2";
+
 /// What a worker's claim found.
 pub enum Claim {
     /// A message, now this worker's until its lease runs out.
@@ -126,22 +129,21 @@ impl Store {
                 .bind(message.accepted_at - IDEMPOTENCY_MS)
                 .execute(&mut *tx)
                 .await?;
-                let earlier: Option<String> = sqlx::query_scalar(
-                    "SELECT id FROM outbox WHERE submitted_by = $1 AND idempotency_key = $2",
-                )
-                .bind(message.submitted_by)
-                .bind(key)
-                .fetch_optional(&mut *tx)
-                .await?;
+                let earlier: Option<String> = sqlx::query_scalar(EARLIER)
+                    .bind(message.submitted_by)
+                    .bind(key)
+                    .fetch_optional(&mut *tx)
+                    .await?;
                 if let Some(id) = earlier {
                     tx.commit().await?;
                     return Ok(Enqueued::AlreadyQueued { id });
                 }
             }
-            sqlx::query(
+            let inserted = sqlx::query(
                 "INSERT INTO outbox (id, accepted_at, submitted_by, mail_from, recipients, subject,
                                      message, status, next_attempt_at, idempotency_key)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                 ON CONFLICT DO NOTHING",
             )
             .bind(message.id)
             .bind(message.accepted_at)
@@ -154,7 +156,26 @@ impl Store {
             .bind(message.accepted_at)
             .bind(message.idempotency_key)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+            if inserted == 0 {
+                // Another instance stored the same key between the look above and this
+                // insert (the unique index made this one wait for it): that message is
+                // the first.
+                let earlier: Option<String> = sqlx::query_scalar(EARLIER)
+                    .bind(message.submitted_by)
+                    .bind(message.idempotency_key)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                return match earlier {
+                    Some(id) => Ok(Enqueued::AlreadyQueued { id }),
+                    None => Err(StoreError::Unknown {
+                        column: "outbox.id (taken)",
+                        value: message.id.to_owned(),
+                    }),
+                };
+            }
             tx.commit().await?;
         });
         Ok(Enqueued::Queued {
