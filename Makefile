@@ -70,7 +70,9 @@ unit:
 # so are the traces Playwright keeps of failed tests (where what the tests typed is
 # expected). The relay passwords the browser tests create are searched for as well.
 e2e: build-front
-	cargo build --features ssr --bin smtp-setup
+	# The server binary of the tests' build (`cargo test` builds it with the dev
+	# dependencies' features; a plain `cargo build` would compile another one).
+	cargo test --features ssr --no-run
 	node end2end/bench/size.mjs
 	$(call fresh_database,$(E2E_DIR))
 	rm -f $(E2E_DIR)/relay-passwords.txt
