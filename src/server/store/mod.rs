@@ -12,11 +12,14 @@
 /// Runs `$body` with `$pool` bound to the open backend's pool: the same code, compiled
 /// once per driver.
 macro_rules! on_pool {
-    ($store:expr, $pool:ident => $body:expr) => {
-        match &$store.pool {
+    (pool $pools:expr, $pool:ident => $body:expr) => {
+        match $pools {
             $crate::server::store::Pool::Sqlite($pool) => $body,
             $crate::server::store::Pool::Postgres($pool) => $body,
         }
+    };
+    ($store:expr, $pool:ident => $body:expr) => {
+        on_pool!(pool &$store.pool, $pool => $body)
     };
 }
 
@@ -138,39 +141,29 @@ impl Store {
             Some(Backend::Postgres) => open_postgres(database_url, &url).await?,
             None => return Err(StoreError::UnknownBackend { url }),
         };
-        let check: Option<Vec<u8>> = match &pool {
-            Pool::Sqlite(pool) => {
-                sqlx::query_scalar("SELECT sealed FROM key_check WHERE id = 1")
-                    .fetch_optional(pool)
-                    .await?
-            }
-            Pool::Postgres(pool) => {
-                sqlx::query_scalar("SELECT sealed FROM key_check WHERE id = 1")
-                    .fetch_optional(pool)
-                    .await?
-            }
-        };
+        let check = key_check(&pool).await?;
         let (key, source) = match (&pool, env_key) {
             (Pool::Postgres(_), None) => return Err(KeyError::NeededWhenShared.into()),
             _ => key::load_key(env_key, &key::key_file_beside(&path), check.is_some())?,
         };
         let store = Self { pool, key, path };
-        if check.is_none() {
-            // Two instances starting on a new database at once: the first key stays, and
-            // the other instance's key is checked against it below.
-            let sealed = store.key.seal(KEY_CHECK, KEY_CHECK_TEXT)?;
-            on_pool!(store, pool => {
-                sqlx::query("INSERT INTO key_check (id, sealed) VALUES (1, $1) ON CONFLICT (id) DO NOTHING")
-                    .bind(sealed)
-                    .execute(pool)
-                    .await?;
-            });
-        }
-        let sealed: Vec<u8> = on_pool!(store, pool => {
-            sqlx::query_scalar("SELECT sealed FROM key_check WHERE id = 1")
-                .fetch_one(pool)
-                .await?
-        });
+        let sealed = match check {
+            Some(sealed) => sealed,
+            None => {
+                // Two instances starting on a new database at once: the first key stays,
+                // and the other instance's key is checked against it below.
+                let sealed = store.key.seal(KEY_CHECK, KEY_CHECK_TEXT)?;
+                on_pool!(store, pool => {
+                    sqlx::query("INSERT INTO key_check (id, sealed) VALUES (1, $1) ON CONFLICT (id) DO NOTHING")
+                        .bind(sealed)
+                        .execute(pool)
+                        .await?;
+                });
+                key_check(&store.pool)
+                    .await?
+                    .ok_or(StoreError::Sql(sqlx::Error::RowNotFound))?
+            }
+        };
         if store.key.open(KEY_CHECK, &sealed).ok().as_deref() != Some(KEY_CHECK_TEXT) {
             return Err(KeyError::Wrong.into());
         }
@@ -207,6 +200,15 @@ impl Store {
             pool.close().await;
         });
     }
+}
+
+/// The sealed constant the key must open, if a key was ever used on this database.
+async fn key_check(pool: &Pool) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(on_pool!(pool pool, pool => {
+        sqlx::query_scalar("SELECT sealed FROM key_check WHERE id = 1")
+            .fetch_optional(pool)
+            .await?
+    }))
 }
 
 /// Words in every language, as a column holds them: JSON. A row written before there
