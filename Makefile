@@ -54,11 +54,13 @@ lint:
 # cases each property accepted) and integration tests against the peers.
 # The relay tests list the relay passwords they generate in target/relay-passwords.txt,
 # so that the scan looks for those too.
+# Every server the tests start, in-process or as the binary, logs into
+# target/process-logs/, which the scan reads too.
 unit:
 	mkdir -p target
-	rm -f target/relay-passwords.txt
+	rm -rf target/relay-passwords.txt target/process-logs
 	set -o pipefail; cargo test --features ssr -- --show-output 2>&1 | tee target/unit.log
-	.ci/no-secrets.sh --extra target/relay-passwords.txt target/unit.log
+	.ci/no-secrets.sh --extra target/relay-passwords.txt target/unit.log target/process-logs/*.log
 
 # Browser tests: the release front end (the bundles users get) served by the server as
 # `unit` built it (dev profile), against the local peers (see end2end/). A release server

@@ -2,19 +2,24 @@
 //! show: a save surviving SIGKILL, a test send finishing on SIGTERM, sessions surviving
 //! a restart.
 
-use std::path::Path;
-use std::process::Stdio;
+use std::io::BufRead as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as StdCommand, ExitStatus, Stdio};
+use std::time::Duration;
 
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdout, Command};
+use tokio::process::Command;
+use tokio::sync::mpsc;
 
 use crate::helpers::{database_url, fresh_dir, open_store, session_cookie, ADMIN_TOKEN};
 
-/// The binary, running, its output, and a signed-in administrator's cookie.
+/// The binary, running, its output, and a signed-in administrator's cookie. Dropped, it
+/// is killed.
 pub struct Binary {
-    pub child: Child,
-    output: Lines<BufReader<ChildStdout>>,
+    child: Child,
+    /// The server's output lines, as a thread reads them (it also copies each into the
+    /// log file the secret scan reads).
+    output: mpsc::UnboundedReceiver<String>,
     pub base: String,
     pub http: reqwest::Client,
     pub cookie: String,
@@ -22,10 +27,45 @@ pub struct Binary {
     pub relay: Option<std::net::SocketAddr>,
 }
 
+/// Where the servers the tests start write their output: one file per server, every
+/// line kept, for `.ci/no-secrets.sh` (make unit) to search.
+pub fn process_log(dir: &Path) -> PathBuf {
+    let logs = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/process-logs");
+    std::fs::create_dir_all(&logs).expect("the process log folder");
+    let name = dir
+        .file_name()
+        .map_or_else(|| "server".into(), |n| n.to_string_lossy().into_owned());
+    logs.join(format!("{name}.log"))
+}
+
+/// Copies every line of `output` into `log` and onto the channel, until the process
+/// closes it. A thread of its own, so that nothing is lost when the test's runtime ends
+/// first.
+fn read_output(
+    output: impl std::io::Read + Send + 'static,
+    log: PathBuf,
+) -> mpsc::UnboundedReceiver<String> {
+    let (lines, receiver) = mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        use std::io::Write as _;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+        for line in std::io::BufReader::new(output).lines() {
+            let Ok(line) = line else { break };
+            let _ = writeln!(file, "{line}");
+            let _ = lines.send(line);
+        }
+    });
+    receiver
+}
+
 /// Starts the binary on a free port and signs in. Readiness is the sign-in line the
 /// server prints once it listens.
 pub async fn spawn_binary(dir: &Path, extra_env: &[(&str, &str)]) -> Binary {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_smtp-setup"))
+    let mut child = StdCommand::new(env!("CARGO_BIN_EXE_smtp-setup"))
         // Files an instance keeps beside itself (on PostgreSQL: data/) stay in `dir`.
         .current_dir(dir)
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
@@ -39,19 +79,27 @@ pub async fn spawn_binary(dir: &Path, extra_env: &[(&str, &str)]) -> Binary {
         .envs(extra_env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
-        .kill_on_drop(true)
         .spawn()
         .expect("start the server binary");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let mut relay = None;
+    let output = read_output(child.stdout.take().expect("stdout"), process_log(dir));
+    let mut binary = Binary {
+        child,
+        output,
+        base: String::new(),
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        cookie: String::new(),
+        relay: None,
+    };
     let link = loop {
-        let line = lines
+        let line = binary
             .next_line()
             .await
-            .expect("read the server's output")
             .expect("the server exited before printing its sign-in link");
         if let Some(address) = line.strip_prefix("smtp-setup: relay listening on smtp://") {
-            relay = Some(address.parse().expect("the relay's address"));
+            binary.relay = Some(address.parse().expect("the relay's address"));
         }
         if let Some(link) = line.strip_prefix("smtp-setup: sign in at ") {
             break link.to_owned();
@@ -62,39 +110,65 @@ pub async fn spawn_binary(dir: &Path, extra_env: &[(&str, &str)]) -> Binary {
         link.ends_with("/login?token=<SMTP_SETUP_ADMIN_TOKEN>"),
         "{link}"
     );
-    let base = link.split("/login").next().expect("base url").to_owned();
-    let link = format!("{base}/login?token={}", *ADMIN_TOKEN);
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let response = http.get(&link).send().await.expect("sign in");
+    binary.base = link.split("/login").next().expect("base url").to_owned();
+    let link = format!("{}/login?token={}", binary.base, *ADMIN_TOKEN);
+    let response = binary.http.get(&link).send().await.expect("sign in");
     assert_eq!(response.status(), 303);
-    let cookie = session_cookie(&response);
-    Binary {
-        child,
-        output: lines,
-        base,
-        http,
-        cookie,
-        relay,
+    binary.cookie = session_cookie(&response);
+    binary
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
 impl Binary {
+    /// The server's next output line, a minute at most; `None` once it exited.
+    async fn next_line(&mut self) -> Option<String> {
+        tokio::time::timeout(Duration::from_secs(60), self.output.recv())
+            .await
+            .expect("the server said nothing for a minute")
+    }
+
     /// Reads the server's output up to the next line that contains `text`: the server
     /// has reached the point that line marks. (Its logs go to its standard output.)
     pub async fn wait_for(&mut self, text: &str) -> String {
         loop {
             let line = self
-                .output
                 .next_line()
                 .await
-                .expect("read the server's output")
                 .unwrap_or_else(|| panic!("the server exited before saying {text:?}"));
             if line.contains(text) {
                 return line;
             }
+        }
+    }
+
+    /// SIGKILL, and the process is gone.
+    pub fn sigkill(&mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("the server is gone");
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the process to exit by itself, a minute at most.
+    async fn exit_status(&mut self) -> ExitStatus {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the server did not exit"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
@@ -184,8 +258,7 @@ async fn a_server_killed_at_each_point_of_a_save_comes_back_with_one_whole_confi
             .send();
         let request = tokio::spawn(request);
         app.wait_for(point.line()).await;
-        app.child.start_kill().expect("SIGKILL");
-        app.child.wait().await.expect("the server is gone");
+        app.sigkill();
         let _ = request.await;
         // Killed, the server closed nothing: its write-ahead log is still there.
         assert!(dir.join("app.db-wal").exists(), "round {round}");
@@ -251,7 +324,7 @@ async fn sigterm_lets_an_in_flight_test_send_finish_and_restarts_clean() {
     let in_flight = tokio::spawn(request);
     // The message is on the fault server, which will never answer it.
     assert_eq!(faults.next_event().await, r#"{"event":"message received"}"#);
-    let pid = app.child.id().expect("pid").to_string();
+    let pid = app.pid().to_string();
     let status = Command::new("kill")
         .args(["-TERM", &pid])
         .status()
@@ -276,13 +349,13 @@ async fn sigterm_lets_an_in_flight_test_send_finish_and_restarts_clean() {
         report["report"]["outcome"]["Failed"]["step"], "Data",
         "{report}"
     );
-    let exit = app.child.wait().await.expect("wait");
+    let exit = app.exit_status().await;
     assert!(exit.success(), "exit status {exit:?}");
     // The store was closed: SQLite's last connection folds the write-ahead log into the
     // database and removes it (after SIGKILL it stays, see the test above).
     if dir.join("app.db-wal").exists() {
         let mut rest = Vec::new();
-        while let Ok(Some(line)) = app.output.next_line().await {
+        while let Some(line) = app.next_line().await {
             rest.push(line);
         }
         panic!(
@@ -314,8 +387,7 @@ async fn a_session_survives_a_restart_until_signed_out() {
     };
     let mut first = spawn_binary(&dir, &[]).await;
     let cookie = first.cookie.clone();
-    first.child.start_kill().expect("SIGKILL");
-    first.child.wait().await.expect("wait");
+    first.sigkill();
 
     let mut second = spawn_binary(&dir, &[]).await;
     let response = history(&second, &cookie).await.expect("request");
@@ -328,8 +400,7 @@ async fn a_session_survives_a_restart_until_signed_out() {
         .await
         .expect("sign out");
     assert_eq!(signed_out.status(), 200);
-    second.child.start_kill().expect("SIGKILL");
-    second.child.wait().await.expect("wait");
+    second.sigkill();
 
     let third = spawn_binary(&dir, &[]).await;
     let response = history(&third, &cookie).await.expect("request");

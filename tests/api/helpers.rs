@@ -75,7 +75,25 @@ pub struct StoredMessage {
     pub message_id: Option<String>,
     pub text: String,
     pub html: Option<String>,
+    pub cc: Vec<String>,
+    /// What a `Bcc` header that reached the server named (none should).
+    pub bcc: Vec<String>,
+    pub reply_to: Option<String>,
+    /// The header names as they arrived, in order, lower case.
+    pub header_names: Vec<String>,
+    /// SHA-256 (hex) of the message as the server received it (dot-unstuffed).
+    pub sha256: String,
     pub secure: bool,
+    /// Which of the peer's SMTP connections (1, 2, …) it came over.
+    pub connection: u32,
+}
+
+/// The SMTP peer's connections: how many were opened, and how many are open now.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Connections {
+    pub connections: u32,
+    pub open_connections: u32,
 }
 
 #[derive(Debug, Deserialize, PartialEq, Eq)]
@@ -138,7 +156,32 @@ pub struct Faults {
 impl Faults {
     /// How many HTTP requests reached the HTTPS token endpoint.
     pub async fn https_token_requests(&self) -> u32 {
-        let url = format!("{}/https-token-requests", self.info.authority);
+        self.control_get("/https-token-requests").await
+    }
+
+    /// Waits for the fault server's next event line (e.g. "message received"), a
+    /// minute at most.
+    pub async fn next_event(&mut self) -> String {
+        tokio::time::timeout(Duration::from_secs(60), self.events.next_line())
+            .await
+            .expect("the fault peer's next event within a minute")
+            .expect("read the fault peer's output")
+            .expect("the fault peer exited")
+    }
+
+    /// Every line the SMTP server read so far, as the server saw it.
+    pub async fn smtp_commands(&self) -> Vec<HeardCommand> {
+        self.control_get("/smtp-commands").await
+    }
+
+    /// Every IMAP command the IMAP server read so far (its tag left out, a token as
+    /// `[token]`).
+    pub async fn imap_commands(&self) -> Vec<String> {
+        self.control_get("/imap-commands").await
+    }
+
+    async fn control_get<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        let url = format!("{}{path}", self.info.authority);
         reqwest::get(&url)
             .await
             .and_then(|response| response.error_for_status())
@@ -147,15 +190,13 @@ impl Faults {
             .await
             .unwrap_or_else(|e| panic!("{url}: {e}"))
     }
+}
 
-    /// Waits for the fault server's next event line (e.g. "message received").
-    pub async fn next_event(&mut self) -> String {
-        self.events
-            .next_line()
-            .await
-            .expect("read the fault peer's output")
-            .expect("the fault peer exited")
-    }
+/// A line the fault SMTP server read, and whether TLS protected it.
+#[derive(Debug, Deserialize)]
+pub struct HeardCommand {
+    pub command: String,
+    pub tls: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -293,6 +334,11 @@ impl Peers {
         self.control_get("/stats").await
     }
 
+    /// The SMTP connections the peer has seen, and how many are open.
+    pub async fn connections(&self) -> Connections {
+        self.control_get("/stats").await
+    }
+
     /// When each token request reached the token peer, in ms on the peer's clock.
     pub async fn token_request_times(&self) -> Vec<f64> {
         self.control_get("/token-requests").await
@@ -336,6 +382,41 @@ impl Peers {
             .await
             .unwrap_or_else(|e| panic!("peer control API {url}: {e}"));
         serde_json::from_slice(&body).unwrap_or_else(|e| panic!("{url}: {e}"))
+    }
+}
+
+/// Saves `form` with its client secret `secret` as the first version, through `store`
+/// (as the page's Save would).
+pub async fn save_form(store: &Store, form: &SmtpForm, secret: &str) {
+    let saved = store
+        .save(
+            form,
+            smtp_setup::server::store::SecretChange::Replace(secret),
+            smtp_setup::server::store::SecretChange::Keep,
+            smtp_setup::server::store::SecretChange::Keep,
+            0,
+        )
+        .await
+        .expect("save");
+    assert!(
+        matches!(saved, smtp_setup::server::store::Saved::Done(_)),
+        "saved as the first version"
+    );
+}
+
+impl Peers {
+    /// Saves the form for these peers, with their client secret.
+    pub async fn save_form_in(&self, store: &Store) {
+        save_form(store, &self.form(), &self.info.client_secret).await;
+    }
+
+    /// The environment that points an application at these peers.
+    pub fn env(&self) -> Vec<(&str, &str)> {
+        vec![
+            ("SMTP_SETUP_AUTHORITY_URL", self.info.authority.as_str()),
+            ("SMTP_SETUP_SMTP_ADDR", self.info.smtp.as_str()),
+            ("SMTP_SETUP_CA_FILE", self.info.ca_file.as_str()),
+        ]
     }
 }
 
@@ -391,6 +472,7 @@ pub struct TestApp {
 /// (`DATABASE_URL` in `dir` and the fixed sign-in token unless `env` says otherwise),
 /// then signs in.
 pub async fn spawn_app(dir: &Path, env: &[(&str, &str)]) -> TestApp {
+    log_in_process();
     let database = database_url(dir);
     let relay_certificate = env
         .iter()
@@ -452,6 +534,22 @@ pub async fn spawn_app(dir: &Path, env: &[(&str, &str)]) -> TestApp {
         stop,
         server,
     }
+}
+
+/// The applications started in this process log at debug level into one file beside
+/// the servers' own (`app_process::process_log`), which the secret scan reads.
+fn log_in_process() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let path = crate::app_process::process_log(Path::new("in-process"));
+        let file =
+            std::fs::File::create(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("warn,smtp_setup=debug"))
+            .with_writer(std::sync::Mutex::new(file))
+            .with_ansi(false)
+            .try_init();
+    });
 }
 
 /// `name=value` of the session cookie a sign-in set.

@@ -429,8 +429,7 @@ async fn sigkill_one_instance_mid_delivery_and_the_other_delivers_after_the_leas
     let env_b = env(leak(peers.info.smtp.clone()));
     let env_b: Vec<(&str, &str)> = env_b.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let _b = spawn_binary(&dir_b, &env_b).await;
-    a.child.start_kill().expect("SIGKILL");
-    a.child.wait().await.expect("A is gone");
+    a.sigkill();
     let rows = until_sent(&db, 1, Duration::from_secs(60)).await;
     assert_eq!(rows.len(), 1);
     let store = db.open("read").await;

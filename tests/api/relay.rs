@@ -8,33 +8,33 @@ use std::time::Duration;
 use serde_json::Value;
 use smtp_setup::api::relay::{MessageStatus, OutboxEntry};
 use smtp_setup::server::relay::credentials::{self, CredentialName};
-use smtp_setup::server::store::SecretChange;
+use smtp_setup::server::store::{NewMessage, Store};
 use tokio::process::Command;
 
-use smtp_setup::domain::SmtpForm;
-
-use crate::helpers::{fresh_dir, spawn_app, spawn_peers, spawn_peers_with, Peers, TestApp};
+use crate::helpers::{
+    fresh_dir, open_store, spawn_app, spawn_peers, spawn_peers_with, Peers, StoredMessage, TestApp,
+};
 
 pub const CREDENTIAL: &str = "erp";
 
-/// The application pointed at the peers, the form that configures it for them, and a
-/// relay credential.
+/// The application pointed at the peers (unpaced), the peers' mailbox, and a relay
+/// credential.
 pub struct Rig {
     pub app: TestApp,
     pub dir: PathBuf,
     pub password: String,
-    form: SmtpForm,
-    client_secret: String,
+    mailbox: String,
 }
 
+/// A rig for the peers; `env` adds to (or replaces) the peers' environment.
 pub async fn rig(name: &str, peers: &Peers, env: &[(&str, &str)]) -> Rig {
-    let dir = fresh_dir(name);
-    let mut all = vec![
-        ("SMTP_SETUP_AUTHORITY_URL", peers.info.authority.as_str()),
-        ("SMTP_SETUP_SMTP_ADDR", peers.info.smtp.as_str()),
-        ("SMTP_SETUP_CA_FILE", peers.info.ca_file.as_str()),
-        ("SMTP_SETUP_RELAY_SENDS_PER_MINUTE", "0"),
-    ];
+    rig_in(fresh_dir(name), peers, env).await
+}
+
+async fn rig_in(dir: PathBuf, peers: &Peers, env: &[(&str, &str)]) -> Rig {
+    let mut all = peers.env();
+    all.push(("SMTP_SETUP_RELAY_SENDS_PER_MINUTE", "0"));
+    all.retain(|(key, _)| !env.iter().any(|(k, _)| k == key));
     all.extend_from_slice(env);
     let app = spawn_app(&dir, &all).await;
     let password = add_credential(&app, CREDENTIAL).await;
@@ -42,31 +42,157 @@ pub async fn rig(name: &str, peers: &Peers, env: &[(&str, &str)]) -> Rig {
         app,
         dir,
         password,
-        form: peers.form(),
-        client_secret: peers.info.client_secret.clone(),
+        mailbox: peers.info.mailbox.clone(),
+    }
+}
+
+/// A message for the outbox, in the order the worker should take it.
+pub struct Queued {
+    pub subject: String,
+    /// When the relay accepted it (ms since the epoch).
+    pub accepted_at: i64,
+}
+
+impl Queued {
+    /// `count` messages accepted a millisecond apart, up to now, subjects `{tag} 000`….
+    pub fn batch(tag: &str, count: usize) -> Vec<Queued> {
+        let now = now_millis();
+        (0..count)
+            .map(|n| Queued {
+                subject: format!("{tag} {n:03}"),
+                accepted_at: now - (count - n) as i64,
+            })
+            .collect()
+    }
+}
+
+pub fn now_millis() -> i64 {
+    smtp_setup::server::clock::unix_millis(std::time::SystemTime::now())
+}
+
+/// A rig whose outbox already holds `queued` when it starts, with the configuration for
+/// the peers saved: the worker finds them all due at once.
+pub async fn rig_with_queue(
+    name: &str,
+    peers: &Peers,
+    env: &[(&str, &str)],
+    queued: &[Queued],
+) -> Rig {
+    let dir = fresh_dir(name);
+    let store = open_store(&dir, "queue before the start").await;
+    peers.save_form_in(&store).await;
+    for (n, message) in queued.iter().enumerate() {
+        enqueue(&store, &peers.info.mailbox, &format!("q{n}"), message).await;
+    }
+    store.close().await;
+    rig_in(dir, peers, env).await
+}
+
+/// A whole message from `mailbox` to a customer, with its own Message-ID and Date.
+pub fn whole_message(mailbox: &str, subject: &str) -> Vec<u8> {
+    let id = subject.replace(' ', "-");
+    format!(
+        "From: Contoso Notifications <{mailbox}>\r\nTo: customer@fabrikam-test.com\r\n\
+         Subject: {subject}\r\nMessage-ID: <{id}@relay.test>\r\n\
+         Date: Wed, 02 Dec 2026 10:00:00 +0000\r\n\r\nHello from the outbox.\r\n"
+    )
+    .into_bytes()
+}
+
+/// Stores `message` as the relay would have accepted it from the credential.
+async fn enqueue(store: &Store, mailbox: &str, id: &str, message: &Queued) {
+    let bytes = whole_message(mailbox, &message.subject);
+    store
+        .enqueue(&NewMessage {
+            id,
+            accepted_at: message.accepted_at,
+            submitted_by: CREDENTIAL,
+            mail_from: mailbox,
+            recipients: &["customer@fabrikam-test.com".to_owned()],
+            subject: &message.subject,
+            message: &bytes,
+            idempotency_key: None,
+        })
+        .await
+        .expect("enqueue");
+}
+
+/// Once what is expected has arrived: waits until the outbox in `store` holds nothing
+/// waiting or being sent and no connection to the SMTP peer is open (every worker is
+/// idle and said QUIT, none is still in a DATA of its own), then reads what the peer
+/// holds. A message delivered twice, however late, is in it twice.
+pub async fn settled_messages(store: &Store, peers: &Peers) -> Vec<StoredMessage> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (waiting, _) = store.queue_stats().await.expect("the outbox");
+        let open = peers.connections().await.open_connections;
+        if waiting == 0 && open == 0 {
+            return peers.messages().await;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not settled: {waiting} waiting, {open} connections open"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
 impl Rig {
-    pub async fn save_configuration(&self) {
-        let secret = SecretChange::Replace(&self.client_secret);
-        let saved = self
-            .app
-            .store
-            .save(
-                &self.form,
-                secret,
-                SecretChange::Keep,
-                SecretChange::Keep,
-                0,
-            )
-            .await
-            .expect("save");
-        assert!(matches!(saved, smtp_setup::server::store::Saved::Done(_)));
+    pub async fn save_configuration(&self, peers: &Peers) {
+        peers.save_form_in(&self.app.store).await;
     }
 
     pub fn mailbox(&self) -> &str {
-        &self.form.email_address
+        &self.mailbox
+    }
+
+    /// What the peer holds once the relay is idle (see [`settled_messages`]).
+    pub async fn settled(&self, peers: &Peers) -> Vec<StoredMessage> {
+        settled_messages(&self.app.store, peers).await
+    }
+
+    /// Waits until the peer holds `count` messages (five minutes at most), then for the
+    /// relay to settle: what the peer then holds.
+    pub async fn delivered(&self, peers: &Peers, count: usize) -> Vec<StoredMessage> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
+        loop {
+            let delivered = peers.messages().await.len();
+            if delivered >= count {
+                return self.settled(peers).await;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{delivered} of {count} delivered"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// `GET /api/v1/messages/{id}` with the rig's credential: the status and the JSON.
+    pub async fn api_report(&self, id: &str) -> (u16, Value) {
+        let response = self
+            .app
+            .http
+            .get(format!("{}/api/v1/messages/{id}", self.app.base))
+            .basic_auth(CREDENTIAL, Some(&self.password))
+            .send()
+            .await
+            .expect("GET the message");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("json"))
+    }
+
+    /// The page's Outbox button on message `id`: the Outbox as the page then shows it.
+    pub async fn outbox_action(&self, id: &str, action: &str) -> Value {
+        let response = self
+            .app
+            .post_as_admin(
+                "outbox_action",
+                &serde_json::json!({"id": id, "action": action}),
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+        response.json().await.expect("json")
     }
 
     /// Runs the Python client with `args` against this rig's relay.
@@ -190,17 +316,21 @@ pub fn queued_id(result: &Value) -> String {
 async fn an_application_sends_through_the_relay_and_exchange_gets_it_once() {
     let peers = spawn_peers().await;
     let rig = rig("relay-send", &peers, &[]).await;
-    rig.save_configuration().await;
+    rig.save_configuration(&peers).await;
+    // AUTH PLAIN, and only PLAIN (the client falls back to nothing).
     let result = rig.send_one(&["--tag", "invoice"]).await;
     let id = queued_id(&result);
     let entry = rig.until_status(&id, MessageStatus::Sent).await;
     assert_eq!(entry.attempts, 1);
     assert_eq!(entry.subject, "invoice 0-0");
-    let delivered = peers.messages().await;
+    let delivered = rig.settled(&peers).await;
     assert_eq!(delivered.len(), 1, "{delivered:?}");
     let message = &delivered[0];
-    // The peer verified the token: the relay signed in as the mailbox with XOAUTH2.
+    // The peer verified the token: the relay signed in as the mailbox with XOAUTH2, and
+    // the envelope's sender is the application's (the peer refuses any the mailbox may
+    // not use, as Exchange does).
     assert_eq!(message.auth_user, rig.mailbox());
+    assert_eq!(message.mail_from, rig.mailbox());
     assert!(message.secure);
     assert_eq!(message.rcpt_to, ["customer@fabrikam-test.com"]);
     assert_eq!(message.subject, "invoice 0-0");
@@ -213,7 +343,12 @@ async fn an_application_sends_through_the_relay_and_exchange_gets_it_once() {
     let listed = rig.app.store.credentials().await.expect("list");
     assert!(listed[0].last_used_at.is_some());
     for file in ["app.db", "app.db-wal"] {
-        let bytes = std::fs::read(rig.dir.join(file)).unwrap_or_default();
+        let bytes = match std::fs::read(rig.dir.join(file)) {
+            Ok(bytes) => bytes,
+            // The log folded in and gone: nothing in it to hold anything.
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(error) => panic!("{file}: {error}"),
+        };
         assert!(
             !bytes
                 .windows(rig.password.len())
@@ -227,11 +362,11 @@ async fn an_application_sends_through_the_relay_and_exchange_gets_it_once() {
 async fn auth_login_works_as_well_as_plain() {
     let peers = spawn_peers().await;
     let rig = rig("relay-login", &peers, &[]).await;
-    rig.save_configuration().await;
+    rig.save_configuration(&peers).await;
     let result = rig.send_one(&["--mechanism", "LOGIN"]).await;
     let id = queued_id(&result);
     rig.until_status(&id, MessageStatus::Sent).await;
-    assert_eq!(peers.messages().await.len(), 1);
+    assert_eq!(rig.settled(&peers).await.len(), 1);
 }
 
 #[tokio::test]
@@ -254,18 +389,25 @@ async fn the_relay_refuses_what_it_must_with_the_right_codes() {
         result["reply"].as_str().unwrap().contains("4.3.0"),
         "{result}"
     );
-    rig.save_configuration().await;
+    rig.save_configuration(&peers).await;
 
     // No AUTH.
     let results = rig.client(&[&from[..], &to[..]].concat(), None).await;
     assert_eq!(results[0]["code"], 530, "{results:?}");
     assert!(results[0]["reply"].as_str().unwrap().starts_with("5.7.0"));
 
-    // A wrong password.
-    let args = [&["--user", CREDENTIAL][..], &from[..], &to[..]].concat();
-    let results = rig.client(&args, Some("not-the-password")).await;
-    assert_eq!(results[0]["code"], 535, "{results:?}");
-    assert!(results[0]["reply"].as_str().unwrap().starts_with("5.7.8"));
+    // A wrong password, with either mechanism.
+    for mechanism in ["PLAIN", "LOGIN"] {
+        let args = [
+            &["--user", CREDENTIAL, "--mechanism", mechanism][..],
+            &from[..],
+            &to[..],
+        ]
+        .concat();
+        let results = rig.client(&args, Some("not-the-password")).await;
+        assert_eq!(results[0]["code"], 535, "{mechanism}: {results:?}");
+        assert!(results[0]["reply"].as_str().unwrap().starts_with("5.7.8"));
+    }
 
     // Another sender, in the envelope or in the header From.
     let result = rig.send_one(&["--mail-from", "ceo@contoso-test.com"]).await;
@@ -280,7 +422,8 @@ async fn the_relay_refuses_what_it_must_with_the_right_codes() {
         .await;
     assert_eq!(result["code"], 550, "{result}");
 
-    // Too large: declared (SIZE) or not.
+    // Too large, declared: smtplib adds SIZE= to MAIL FROM (the relay advertises SIZE),
+    // and MAIL FROM is refused. (Undeclared: relay_smtp.rs.)
     let result = rig.send_one(&["--size", "30000"]).await;
     assert_eq!(result["code"], 552, "{result}");
     assert!(result["reply"].as_str().unwrap().starts_with("5.3.4"));
@@ -292,7 +435,7 @@ async fn the_relay_refuses_what_it_must_with_the_right_codes() {
 }
 
 #[tokio::test]
-async fn a_busy_exchange_is_retried_and_a_missing_recipient_fails_with_its_words() {
+async fn a_busy_exchange_is_retried_a_minute_later_or_at_retry_now() {
     let busy = spawn_peers_with(&[
         (
             "PEER_SMTP_DATA_REPLY",
@@ -301,29 +444,51 @@ async fn a_busy_exchange_is_retried_and_a_missing_recipient_fails_with_its_words
         ("PEER_SMTP_DATA_REPLY_TIMES", "1"),
     ])
     .await;
-    let busy_rig = rig("relay-busy", &busy, &[]).await;
-    busy_rig.save_configuration().await;
-    let id = queued_id(&busy_rig.send_one(&[]).await);
-    let entry = busy_rig.until_status(&id, MessageStatus::Retrying).await;
+    let rig = rig("relay-busy", &busy, &[]).await;
+    rig.save_configuration(&busy).await;
+    let id = queued_id(&rig.send_one(&[]).await);
+    let entry = rig.until_status(&id, MessageStatus::Retrying).await;
+    let seen = now_millis();
     let error = entry.last_error.expect("the server's words").en;
     assert!(error.contains("4.7.500 Server busy"), "{error}");
+    // A minute after the attempt, ±20 %: the attempt came after the acceptance and
+    // before this look (a second of slack for the look itself).
     let due = entry.next_attempt_at.expect("a next attempt");
     assert!(
-        due - entry.accepted_at >= 45_000,
-        "retried a minute later, give or take"
+        due - seen >= 48_000 - 1_000 && due - entry.accepted_at <= 72_000,
+        "next attempt {} ms after acceptance",
+        due - entry.accepted_at
     );
-    // The administrator's "Retry now": the peer takes it this time.
-    assert!(busy_rig.app.relay.retry_now(&id).await.unwrap());
-    let entry = busy_rig.until_status(&id, MessageStatus::Sent).await;
+    // The application reads the same through the API.
+    let (status, report) = rig.api_report(&id).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["status"], "retrying");
+    assert_eq!(report["next_attempt_at"], smtp_setup::api::relay::utc(due));
+    assert!(
+        report["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("4.7.500 Server busy")),
+        "{report}"
+    );
+    // The administrator's "Retry now" on the page: the peer takes it this time.
+    let outbox = rig.outbox_action(&id, "RetryNow").await;
+    assert!(outbox["outbox"]
+        .as_array()
+        .is_some_and(|rows| !rows.is_empty()));
+    let entry = rig.until_status(&id, MessageStatus::Sent).await;
     assert_eq!(entry.attempts, 2);
+    assert_eq!(rig.settled(&busy).await.len(), 1);
+}
 
+#[tokio::test]
+async fn a_missing_recipient_fails_at_once_in_its_words_and_can_be_deleted() {
     let missing = spawn_peers_with(&[(
         "PEER_SMTP_DATA_REPLY",
         "550|5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup",
     )])
     .await;
     let rig = rig("relay-missing", &missing, &[]).await;
-    rig.save_configuration().await;
+    rig.save_configuration(&missing).await;
     let id = queued_id(&rig.send_one(&[]).await);
     let entry = rig.until_status(&id, MessageStatus::Failed).await;
     assert_eq!(entry.attempts, 1, "a permanent refusal is not retried");
@@ -333,6 +498,17 @@ async fn a_busy_exchange_is_retried_and_a_missing_recipient_fails_with_its_words
         "{error}"
     );
     assert_eq!(entry.next_attempt_at, None);
+    // The page's Delete removes a failed message.
+    let outbox = rig.outbox_action(&id, "Delete").await;
+    let rows = outbox["outbox"].as_array().expect("the outbox");
+    assert!(rows.iter().all(|row| row["id"] != id.as_str()), "{outbox}");
+    assert!(rig
+        .app
+        .store
+        .outbox_entry(&id, CREDENTIAL)
+        .await
+        .expect("read")
+        .is_none());
 }
 
 #[tokio::test]
@@ -355,7 +531,7 @@ async fn microsoft_down_queues_and_delivers_when_it_is_back() {
         ("PEER_CONTROL_PORT", port(&first.info.control)),
     ];
     let rig = rig("relay-down", &first, &[]).await;
-    rig.save_configuration().await;
+    rig.save_configuration(&first).await;
     // Microsoft goes away (the token endpoint and SMTP both).
     first.stop().await;
     let results = rig.send(&["--count", "3"]).await;
@@ -379,9 +555,9 @@ async fn microsoft_down_queues_and_delivers_when_it_is_back() {
     for id in &ids {
         rig.until_status(id, MessageStatus::Sent).await;
     }
-    let delivered = back.messages().await;
-    let mut subjects: Vec<&str> = delivered.iter().map(|m| m.subject.as_str()).collect();
-    subjects.sort_unstable();
+    // Each once, in the order they were made due.
+    let delivered = rig.settled(&back).await;
+    let subjects: Vec<&str> = delivered.iter().map(|m| m.subject.as_str()).collect();
     assert_eq!(
         subjects,
         ["relay-test 0-0", "relay-test 0-1", "relay-test 0-2"]
@@ -392,7 +568,7 @@ async fn microsoft_down_queues_and_delivers_when_it_is_back() {
 async fn a_thousand_messages_from_twenty_clients_are_each_delivered_once() {
     let peers = spawn_peers().await;
     let rig = rig("relay-load", &peers, &[]).await;
-    rig.save_configuration().await;
+    rig.save_configuration(&peers).await;
     let results = rig
         .send(&["--clients", "20", "--count", "50", "--tag", "load"])
         .await;
@@ -403,19 +579,8 @@ async fn a_thousand_messages_from_twenty_clients_are_each_delivered_once() {
         .iter()
         .map(|r| r["message_id"].as_str().expect("message id").to_owned())
         .collect();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
-    let delivered = loop {
-        let delivered = peers.messages().await;
-        if delivered.len() >= 1000 {
-            break delivered;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{} of 1000 delivered",
-            delivered.len()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    // Watched until the relay is idle: a late second delivery would show.
+    let delivered = rig.delivered(&peers, 1000).await;
     let received: Vec<String> = delivered
         .iter()
         .map(|m| m.message_id.clone().expect("a Message-ID"))
@@ -423,10 +588,11 @@ async fn a_thousand_messages_from_twenty_clients_are_each_delivered_once() {
     let unique: std::collections::BTreeSet<String> = received.iter().cloned().collect();
     assert_eq!(received.len(), 1000, "none twice");
     assert_eq!(unique, sent, "every one, with its own Message-ID");
-    // Consecutive messages share an authenticated connection (100 at most each).
+    // At most 100 messages per connection: at least 10 sign-ins. (That consecutive
+    // messages share one is pinned in relay_delivery.rs.)
     let stats = peers.stats().await;
     assert!(
-        (10..=100).contains(&stats.auth_attempts),
+        stats.auth_attempts >= 10,
         "{} AUTHs for 1000 messages",
         stats.auth_attempts
     );
@@ -460,7 +626,7 @@ async fn from_another_machine_auth_waits_for_starttls_and_allowed_addresses_need
         ],
     )
     .await;
-    rig.save_configuration().await;
+    rig.save_configuration(&peers).await;
     let port = rig.app.relay_addr.expect("relay").port();
     let remote = std::net::SocketAddr::new(ip, port);
 
@@ -546,7 +712,7 @@ async fn from_another_machine_auth_waits_for_starttls_and_allowed_addresses_need
 async fn also_allowed_senders_are_saved_from_the_page_and_let_their_messages_in() {
     let peers = spawn_peers().await;
     let rig = rig("relay-senders", &peers, &[]).await;
-    rig.save_configuration().await;
+    rig.save_configuration(&peers).await;
     let billing = ["--mail-from", "billing@contoso-test.com"];
     let result = rig.send_one(&billing).await;
     assert_eq!(result["code"], 550, "not allowed yet: {result}");
@@ -581,8 +747,19 @@ async fn also_allowed_senders_are_saved_from_the_page_and_let_their_messages_in(
         "{answer}"
     );
 
-    // Now accepted; Exchange (here the peer) has the last word on SendAs, in its words.
+    // Now accepted; Exchange (here the peer) has the last word on SendAs, in its words:
+    // at MAIL FROM for the envelope, at the end of DATA for the header From.
     let id = queued_id(&rig.send_one(&billing).await);
+    let entry = rig.until_status(&id, MessageStatus::Failed).await;
+    let error = entry.last_error.expect("the server's words").en;
+    assert!(
+        error.contains("550 5.7.60 SMTP; Client does not have permissions to send as this sender"),
+        "{error}"
+    );
+    let id = queued_id(
+        &rig.send_one(&["--header-from", "billing@contoso-test.com"])
+            .await,
+    );
     let entry = rig.until_status(&id, MessageStatus::Failed).await;
     let error = entry.last_error.expect("the server's words").en;
     assert!(error.contains("5.2.252 SendAsDenied"), "{error}");

@@ -60,7 +60,7 @@ async fn post_json(rig: &Rig, json: &Value, extra: &[&str]) -> (u16, Value) {
 async fn json_and_raw_messages_are_queued_delivered_and_reported() {
     let peers = spawn_peers().await;
     let rig = rig("relay-api", &peers, &[]).await;
-    rig.save_configuration().await;
+    rig.save_configuration(&peers).await;
 
     let json = serde_json::json!({
         "to": ["Customer <customer@fabrikam-test.com>"],
@@ -108,8 +108,44 @@ async fn json_and_raw_messages_are_queued_delivered_and_reported() {
     let raw_id = answer["id"].as_str().expect("an id").to_owned();
     rig.until_status(&raw_id, MessageStatus::Sent).await;
 
-    let delivered = peers.messages().await;
-    assert_eq!(delivered.len(), 2, "once each: {delivered:?}");
+    // A whole message with its own Message-ID and Date goes byte for byte.
+    let exact = crate::relay::whole_message(rig.mailbox(), "Byte for byte");
+    let exact_text = String::from_utf8(exact.clone()).expect("text");
+    let (status, answer) = curl(&[
+        "-u",
+        &user,
+        "-H",
+        "Content-Type: message/rfc822",
+        "--data-binary",
+        &exact_text,
+        &url,
+    ])
+    .await;
+    assert_eq!(status, 202, "{answer}");
+    let exact_id = answer["id"].as_str().expect("an id").to_owned();
+    rig.until_status(&exact_id, MessageStatus::Sent).await;
+
+    let delivered = rig.settled(&peers).await;
+    assert_eq!(delivered.len(), 3, "once each: {delivered:?}");
+    for message in &delivered {
+        assert_eq!(message.mail_from, rig.mailbox(), "{message:?}");
+        // Bcc recipients are in the envelope only.
+        assert!(message.bcc.is_empty(), "{message:?}");
+        assert!(
+            !message.header_names.iter().any(|h| h == "bcc"),
+            "{message:?}"
+        );
+    }
+    let byte_for_byte = delivered
+        .iter()
+        .find(|m| m.subject == "Byte for byte")
+        .expect("the exact one");
+    use sha2::Digest as _;
+    let digest: String = sha2::Sha256::digest(&exact)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(byte_for_byte.sha256, digest);
     let invoice = delivered
         .iter()
         .find(|m| m.subject == "Invoice 42")
@@ -125,7 +161,14 @@ async fn json_and_raw_messages_are_queued_delivered_and_reported() {
         ]
     );
     assert_eq!(invoice.to, ["customer@fabrikam-test.com"]);
+    assert_eq!(invoice.cc, ["cc@fabrikam-test.com"]);
+    assert_eq!(
+        invoice.reply_to.as_deref(),
+        Some("billing@contoso-test.com")
+    );
+    // The configured mailbox and Name as the sender.
     assert_eq!(invoice.from.address, rig.mailbox());
+    assert_eq!(invoice.from.name, "Contoso Notifications");
     assert_eq!(
         invoice.html.as_deref(),
         Some("<p>Your invoice is attached.</p>")
@@ -142,14 +185,19 @@ async fn json_and_raw_messages_are_queued_delivered_and_reported() {
 #[tokio::test]
 async fn the_api_refuses_with_a_status_and_the_field_at_fault() {
     let peers = spawn_peers().await;
-    let rig = rig("relay-api-refusals", &peers, &[]).await;
+    let rig = rig(
+        "relay-api-refusals",
+        &peers,
+        &[("SMTP_SETUP_RELAY_MAX_BYTES", "20000")],
+    )
+    .await;
     let url = messages_url(&rig);
     let good = serde_json::json!({"to": ["a@fabrikam-test.com"], "subject": "s", "text": "t"});
 
     // Nothing saved yet.
     let (status, answer) = post_json(&rig, &good, &[]).await;
     assert_eq!(status, 503, "{answer}");
-    rig.save_configuration().await;
+    rig.save_configuration(&peers).await;
 
     // No credentials, a wrong password, or an admin's session cookie instead.
     let body = good.to_string();
@@ -214,6 +262,10 @@ async fn the_api_refuses_with_a_status_and_the_field_at_fault() {
         assert_eq!(status, 422, "{json}: {answer}");
         assert_eq!(answer["field"], field, "{json}: {answer}");
     }
+    // Larger than the relay takes.
+    let large = serde_json::json!({"to": ["a@fabrikam-test.com"], "subject": "s", "text": "x".repeat(30_000)});
+    let (status, answer) = post_json(&rig, &large, &[]).await;
+    assert_eq!(status, 413, "{answer}");
     let user = user(&rig);
     let foreign =
         "From: ceo@contoso-test.com\r\nTo: a@fabrikam-test.com\r\nSubject: s\r\n\r\nx\r\n";
@@ -241,7 +293,31 @@ async fn the_api_refuses_with_a_status_and_the_field_at_fault() {
     let (status, _) = curl(&["-u", &user, &format!("{url}/{id}")]).await;
     assert_eq!(status, 200);
 
-    // Basic credentials open no admin route.
+    // Basic credentials open no admin route: neither the page nor a server function,
+    // which the administrator's session does open.
     let (status, _) = curl(&["-u", &user, &format!("{}/", rig.app.base)]).await;
-    assert_ne!(status, 200, "the page needs a session");
+    assert_eq!(status, 401, "the page needs a session");
+    let history = format!("{}/api/test_history", rig.app.base);
+    let (status, answer) = curl(&[
+        "-u",
+        &user,
+        "-H",
+        "Content-Type: application/json",
+        "--data-binary",
+        "{}",
+        &history,
+    ])
+    .await;
+    assert_eq!(status, 401, "{answer}");
+    let (status, _) = curl(&[
+        "-H",
+        &cookie,
+        "-H",
+        "Content-Type: application/json",
+        "--data-binary",
+        "{}",
+        &history,
+    ])
+    .await;
+    assert_eq!(status, 200, "the same call with the session");
 }

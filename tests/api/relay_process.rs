@@ -164,8 +164,7 @@ async fn sigkill_after_queued_loses_nothing() {
     assert_eq!(ids.len(), 5);
     // The first went at once; the other four wait their turn when the process dies.
     app.wait_for("message delivered").await;
-    app.child.start_kill().expect("SIGKILL");
-    app.child.wait().await.expect("wait");
+    app.sigkill();
 
     let mut env = peer_env(&peers);
     env.push(("SMTP_SETUP_RELAY_SENDS_PER_MINUTE", "0"));
@@ -190,8 +189,7 @@ async fn sigkill_during_delivery_sends_again_after_restart() {
     let mut app = spawn_binary(&dir, &env).await;
     let ids = send(&app, &dir, &peers, &password, "1").await;
     assert_eq!(faults.next_event().await, r#"{"event":"message received"}"#);
-    app.child.start_kill().expect("SIGKILL");
-    app.child.wait().await.expect("wait");
+    app.sigkill();
 
     let _restarted = spawn_binary(&dir, &peer_env(&peers)).await;
     let subjects: BTreeSet<String> = ["relay-test 0-0".to_owned()].into();

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """An application sending through the relay, with Python's own smtplib.
 
-Each of --clients threads opens one connection (STARTTLS unless --plain, AUTH when
---user is given) and sends --count messages over it. Prints one JSON line per message:
+Each of --clients threads opens one connection (STARTTLS unless --plain, AUTH with
+--mechanism, and only it, when --user is given) and sends --count messages over it.
+A client that fails other than by an SMTP reply (TLS, a dropped connection) makes the
+run exit 1. Prints one JSON line per message:
 {"client": c, "n": i, "ok": true, "reply": "..."} or {"ok": false, "code": 530, "reply": "..."}.
 The password comes from the RELAY_PASSWORD environment variable, never the command line.
 """
@@ -70,14 +72,16 @@ def run_client(args, client):
             smtp.starttls(context=context)
             smtp.ehlo("relay-client.test")
         if args.user:
-            password = os.environ.get("RELAY_PASSWORD", "")
+            # The one mechanism asked for, and only it: smtplib's login() would quietly
+            # try LOGIN after a refused PLAIN, and a broken PLAIN would go unseen.
+            smtp.user = args.user
+            smtp.password = os.environ.get("RELAY_PASSWORD", "")
             if args.mechanism == "LOGIN":
-                smtp.user, smtp.password = args.user, password
                 code, reply = smtp.auth("LOGIN", smtp.auth_login, initial_response_ok=False)
-                if code != 235:
-                    raise smtplib.SMTPAuthenticationError(code, reply)
             else:
-                smtp.login(args.user, password)
+                code, reply = smtp.auth("PLAIN", smtp.auth_plain)
+            if code != 235:
+                raise smtplib.SMTPAuthenticationError(code, reply)
     except smtplib.SMTPResponseException as e:
         emit({"client": client, "n": 0, "ok": False, "code": e.smtp_code,
               "reply": e.smtp_error.decode(errors="replace")})
@@ -116,13 +120,28 @@ class RecordingSMTP(smtplib.SMTP):
 smtplib.SMTP = RecordingSMTP
 
 
+failures = []
+
+
+def client_thread(args, client):
+    try:
+        run_client(args, client)
+    except BaseException as e:  # a TLS error, a dropped connection: the run failed
+        with lock:
+            failures.append(f"client {client}: {type(e).__name__}: {e}")
+
+
 def main():
     args = parse_args()
-    threads = [threading.Thread(target=run_client, args=(args, c)) for c in range(args.clients)]
+    threads = [threading.Thread(target=client_thread, args=(args, c)) for c in range(args.clients)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    if failures:
+        print("\n".join(failures), file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

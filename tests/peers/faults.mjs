@@ -5,15 +5,21 @@
 //    no-token.test (200 without access_token), not-jwt.test (an opaque token);
 //  - an SMTP server whose behaviour is FAULT_SMTP: ok, no-banner, close-after-banner,
 //    421-banner, no-starttls, bad-tls, no-xoauth2, split-lines, drop-data, slow-data,
-//    and 421-<verb> (ehlo, starttls, auth, mail, rcpt, data): 421 in answer to that command. It speaks STARTTLS with the certificate in FAULT_CERT_DIR (cert.pem,
-//    key.pem, as made by peers.mjs) and accepts any XOAUTH2 token;
+//    lose-second-reply (the second message of the first connection is taken whole, then
+//    the connection drops before its 250), and 421-<verb> (ehlo, starttls, auth, mail,
+//    rcpt, data): 421 in answer to that command. It speaks STARTTLS with the certificate
+//    in FAULT_CERT_DIR (cert.pem, key.pem, as made by peers.mjs) and accepts any XOAUTH2
+//    token. Every line it reads is recorded with whether it came over TLS (the token
+//    after a 334 as "[token]", a message's end as "[message]"): GET /smtp-commands on
+//    the plain token endpoint lists them, [{"command", "tls"}];
 //  - an IMAP server over TLS (implicit, as on port 993) behaving as FAULT_IMAP: ok,
 //    auth-failed (Exchange's `NO AUTHENTICATE failed.`), not-connected (`OK AUTHENTICATE
 //    completed.`, then `BAD User is authenticated but not connected.` and `* BYE`),
 //    no-xoauth2, silent (TLS, then never a greeting), refuse-second-auth (the second
-//    AUTHENTICATE of its life is refused, as a revoked token's would be, the others
-//    accepted); each command it reads is an event
-//    line {"event":"imap","command":…} (the tag left out);
+//    AUTHENTICATE of its life is refused, as a revoked token's would be, and so is that
+//    same token whenever it comes again; other tokens are accepted); each command it
+//    reads is an event line {"event":"imap","command":…} (the tag left out), and GET
+//    /imap-commands on the plain token endpoint lists them all;
 //  - the same token endpoint over HTTPS, with that certificate: it counts the requests
 //    that reach it (GET /https-token-requests on the plain endpoint says how many), to
 //    prove that a refused certificate means nothing was sent.
@@ -75,9 +81,17 @@ function tokenFault(req, res) {
   });
 }
 
+// What the SMTP server read, in order, as it read it (see the header).
+const smtpCommands = [];
+let smtpConnections = 0;
+
 // A line-based SMTP dialogue, replaceable socket (plain, then TLS).
 function smtpSession(raw) {
+  smtpConnections += 1;
+  const connection = smtpConnections;
+  let messagesHere = 0;
   let socket = raw;
+  const heard = (command) => smtpCommands.push({ command, tls: socket instanceof tls.TLSSocket });
   let buffer = '';
   let inData = false;
   let awaitingToken = false;
@@ -99,9 +113,11 @@ function smtpSession(raw) {
   const onLine = (line) => {
     if (awaitingToken) {
       awaitingToken = false;
+      heard('[token]');
       return send('235 2.7.0 Authentication successful\r\n');
     }
     const verb = line.split(' ')[0].toUpperCase();
+    heard(verb === 'AUTH' ? line.split(' ').slice(0, 2).join(' ') : line);
     // Exchange's "try again later": a 421 and the connection closed, at any stage.
     if (mode === `421-${verb.toLowerCase()}`) {
       socket.write('421 4.7.0 Temporary server error. Please try again later\r\n');
@@ -151,9 +167,12 @@ function smtpSession(raw) {
         if (end < 0) return undefined;
         buffer = buffer.slice(end + 5);
         inData = false;
+        messagesHere += 1;
+        heard('[message]');
         // Tells the test harness the whole message is in, before any reply.
         process.stdout.write('{"event":"message received"}\n');
         if (mode === 'slow-data') return undefined; // never answers
+        if (mode === 'lose-second-reply' && connection === 1 && messagesHere === 2) return socket.destroy();
         send('250 2.0.0 OK queued\r\n');
         continue;
       }
@@ -185,6 +204,10 @@ const tokenServer = http.createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     return res.end(JSON.stringify(httpsTokenRequests));
   }
+  if (req.url === '/smtp-commands' || req.url === '/imap-commands') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    return res.end(JSON.stringify(req.url === '/smtp-commands' ? smtpCommands : imapCommands));
+  }
   return tokenFault(req, res);
 });
 const httpsTokenServer = https.createServer(serverCert(), (req, res) => {
@@ -194,6 +217,9 @@ const httpsTokenServer = https.createServer(serverCert(), (req, res) => {
 const smtpServer = net.createServer(smtpSession);
 const imapMode = process.env.FAULT_IMAP || 'ok';
 let imapAuthentications = 0;
+const revokedTokens = new Set();
+// Every IMAP command read, in order, as its event says it (GET /imap-commands).
+const imapCommands = [];
 
 // Exchange Online's words, as it says them.
 function imapSession(socket) {
@@ -207,10 +233,12 @@ function imapSession(socket) {
     if (awaitingToken) {
       const tag = awaitingToken;
       awaitingToken = null;
-      return authenticated(tag);
+      return authenticated(tag, line);
     }
     const [tag, verb = '', ...rest] = line.split(' ');
-    process.stdout.write(`${JSON.stringify({ event: 'imap', command: [verb, ...rest].join(' ').replace(/XOAUTH2 .+/, 'XOAUTH2 [token]') })}\n`);
+    const command = [verb, ...rest].join(' ').replace(/XOAUTH2 .+/, 'XOAUTH2 [token]');
+    imapCommands.push(command);
+    process.stdout.write(`${JSON.stringify({ event: 'imap', command })}\n`);
     switch (verb.toUpperCase()) {
       case 'CAPABILITY': {
         const auth = imapMode === 'no-xoauth2' ? 'AUTH=PLAIN' : 'AUTH=PLAIN AUTH=XOAUTH2 SASL-IR';
@@ -218,7 +246,7 @@ function imapSession(socket) {
         return send(`${tag} OK CAPABILITY completed.\r\n`);
       }
       case 'AUTHENTICATE':
-        if (rest.length > 1) return authenticated(tag);
+        if (rest.length > 1) return authenticated(tag, rest[1]);
         awaitingToken = tag;
         return send('+ \r\n');
       case 'EXAMINE':
@@ -238,10 +266,12 @@ function imapSession(socket) {
         return send(`${tag} BAD Command Error. 12\r\n`);
     }
   };
-  const authenticated = (tag) => {
+  const authenticated = (tag, response) => {
     imapAuthentications += 1;
+    // A revoked token stays revoked: refused again whenever it comes back.
     const refused = imapMode === 'auth-failed'
-      || (imapMode === 'refuse-second-auth' && imapAuthentications === 2);
+      || (imapMode === 'refuse-second-auth' && (imapAuthentications === 2 || revokedTokens.has(response)));
+    if (imapMode === 'refuse-second-auth' && imapAuthentications === 2) revokedTokens.add(response);
     if (refused) return send(`${tag} NO AUTHENTICATE failed.\r\n`);
     return send(`${tag} OK AUTHENTICATE completed.\r\n`);
   };

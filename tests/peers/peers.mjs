@@ -4,7 +4,10 @@
 //  - an SMTP server (smtp-server) with STARTTLS and AUTH XOAUTH2 that verifies the token's
 //    signature against the token server's JWKS, its audience and its SMTP.SendAsApp role,
 //    and keeps every accepted message;
-//  - a small control API: GET /messages, DELETE /messages, GET /stats, GET /healthz,
+//    It refuses, as Exchange Online does, an envelope sender (MAIL FROM) other than the
+//    mailbox the token signed in as (`550 5.7.60`), unless PEER_SEND_AS grants it;
+//  - a small control API: GET /messages, DELETE /messages, GET /stats (token requests,
+//    AUTH attempts, SMTP connections made and open now), GET /healthz,
 //    GET /token-requests (when each token request arrived, in ms since the peers started),
 //    POST /certificates (a PEM body: register a certificate on the app), DELETE
 //    /certificates, POST /secret-expired (the client secret is refused as expired from now
@@ -19,7 +22,9 @@
 // PEER_TOKEN_ROLES (comma-separated roles in issued tokens; default SMTP.SendAsApp),
 // PEER_TOKEN_FAILURES (e.g. "429,503": statuses of the first token requests),
 // PEER_TOKEN_RETRY_AFTER (seconds in a scripted 429's Retry-After; default 1),
-// PEER_SMTP_REJECT_AUTH (e.g. "2": which AUTH attempts to refuse),
+// PEER_SMTP_REJECT_AUTH (e.g. "2": which AUTH attempts to refuse; a token refused so is
+// refused again whenever it comes back),
+// PEER_SEND_AS (comma-separated envelope senders the mailbox has SendAs on, besides itself),
 // PEER_SMTP_USERNAME / PEER_SMTP_PASSWORD (the account for AUTH PLAIN and LOGIN),
 // PEER_BASIC_AUTH_DISABLED=1 (refuse PLAIN/LOGIN as Exchange does: 535 5.7.139),
 // PEER_STRICT_LINES=1 (refuse command lines over RFC 5321's 512 octets, as strict servers do),
@@ -42,7 +47,7 @@
 // `imaps`).
 
 import { execFileSync } from 'node:child_process';
-import { constants as cryptoConstants, randomUUID, verify as verifySignature, X509Certificate } from 'node:crypto';
+import { constants as cryptoConstants, createHash, randomUUID, verify as verifySignature, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -150,6 +155,16 @@ const secretState = { expired: false };
 
 const base64url = (text) => Buffer.from(text, 'base64url');
 
+// How many requests carried each client assertion's jti.
+const usedAssertions = new Map();
+function assertionJti(assertion) {
+  try {
+    return JSON.parse(base64url(String(assertion ?? '').split('.')[1] ?? '').toString('utf8')).jti ?? null;
+  } catch {
+    return null;
+  }
+}
+
 // A client assertion checked as Entra does (RFC 7523): the certificate named by its
 // x5t#S256 (or x5t) header must be registered, the signature must verify with that
 // certificate's key (RS256 or PS256), aud must be this token endpoint, iss and sub the
@@ -193,6 +208,17 @@ function assertionVerdict(req, body) {
   }
   if (claims.iss !== config.clientId || claims.sub !== config.clientId) {
     return entraError(401, 'invalid_client', 700023, 'Client assertion issuer and subject must be the client ID.');
+  }
+  // A strict server accepts an assertion once (RFC 7523 section 3, item 7: jti) and
+  // only with a short life; Entra does not document its code for a replay, so the
+  // peer says it in its own words.
+  if (typeof claims.jti !== 'string' || claims.jti === '' || usedAssertions.get(claims.jti) > 1) {
+    return entraError(401, 'invalid_client', 50013,
+      `Assertion failed signature validation. [Reason - the assertion's jti ${JSON.stringify(claims.jti ?? null)} was used before: sign a new assertion for every request.]`);
+  }
+  if (!(Number(claims.exp) - Number(claims.nbf ?? 0) <= 10 * 60)) {
+    return entraError(401, 'invalid_client', 700024,
+      'Client assertion is not within its valid time range: its lifetime (exp - nbf) is over 10 minutes.');
   }
   const now = Math.floor(Date.now() / 1000);
   const skew = 5 * 60;
@@ -278,6 +304,10 @@ async function startTokenServer() {
   server.service.on('beforeResponse', (response, req) => {
     stats.tokenRequests += 1;
     tokenRequestTimes.push(performance.now());
+    // Every assertion that reached the endpoint counts as used, even when the request
+    // then failed (a scripted 503): a retry must sign a new one.
+    const jti = assertionJti(req.body?.client_assertion);
+    if (jti) usedAssertions.set(jti, (usedAssertions.get(jti) ?? 0) + 1);
     // PEER_TOKEN_FAILURES="429,503": the first requests fail with these statuses.
     const scripted = (env.PEER_TOKEN_FAILURES ?? '').split(',').filter(Boolean)[stats.tokenRequests - 1];
     if (scripted) {
@@ -330,6 +360,12 @@ function scriptedReply(spec) {
   return smtpError(Number(code), text.join('|'));
 }
 
+// The addresses the signed-in mailbox may send as: itself and PEER_SEND_AS (lower case).
+function sendAs(session) {
+  return [String(session.user).toLowerCase(),
+    ...(env.PEER_SEND_AS ?? '').split(',').filter(Boolean).map((a) => a.toLowerCase())];
+}
+
 async function startSmtpServer({ certFile, keyFile }, issuerUrl, messages, secure) {
   let dataCount = 0;
   const jwks = createRemoteJWKSet(new URL(`${issuerUrl}/discovery/v2.0/keys`));
@@ -346,6 +382,26 @@ async function startSmtpServer({ certFile, keyFile }, issuerUrl, messages, secur
     banner: 'smtp-setup test peer (Exchange-like)',
     size: 10 * 1024 * 1024,
     logger: false,
+    onConnect(session, callback) {
+      stats.connections += 1;
+      stats.openConnections += 1;
+      // Which connection of the peer's life (1, 2, …) each message came over.
+      connectionNumbers.set(session.id, stats.connections);
+      return callback();
+    },
+    onClose() {
+      stats.openConnections -= 1;
+    },
+    // Exchange Online refuses an envelope sender the signed-in mailbox may not use at
+    // MAIL FROM: "550 5.7.60 SMTP; Client does not have permissions to send as this
+    // sender". A username-and-password account is another server's: not checked.
+    onMailFrom(address, session, callback) {
+      const password = session.user === config.smtpUsername;
+      if (!password && !sendAs(session).includes(String(address.address).toLowerCase())) {
+        return callback(smtpError(550, '5.7.60 SMTP; Client does not have permissions to send as this sender'));
+      }
+      return callback();
+    },
     async onAuth(auth, session, callback) {
       stats.authAttempts += 1;
       // PEER_SMTP_REJECT_AUTH="2": refuse these AUTH attempts (1-based) whatever the token.
@@ -355,7 +411,13 @@ async function startSmtpServer({ certFile, keyFile }, issuerUrl, messages, secur
       const refuse = () => (env.PEER_AUTH_FAILURE === 'challenge'
         ? callback(null, { data: { status: '401', schemes: 'bearer', scope: `${EXCHANGE_RESOURCE}/.default` } })
         : callback(smtpError(535, '5.7.3 Authentication unsuccessful [test-peer]')));
-      if (rejected.includes(stats.authAttempts)) return refuse();
+      // A refused token stays refused (as a revoked one would): a client that sends it
+      // again is refused again, whatever the attempt's number.
+      if (auth.method === 'XOAUTH2' && revokedTokens.has(auth.accessToken)) return refuse();
+      if (rejected.includes(stats.authAttempts)) {
+        if (auth.method === 'XOAUTH2') revokedTokens.add(auth.accessToken);
+        return refuse();
+      }
       const scriptedAuth = scriptedReply(env.PEER_SMTP_AUTH_REPLY);
       if (scriptedAuth) return callback(scriptedAuth);
       if (auth.method === 'PLAIN' || auth.method === 'LOGIN') {
@@ -390,10 +452,16 @@ async function startSmtpServer({ certFile, keyFile }, issuerUrl, messages, secur
         stream.resume();
         return;
       }
-      simpleParser(stream, {}).then((mail) => {
+      const chunks = [];
+      stream.on('data', (chunk) => chunks.push(chunk));
+      const whole = new Promise((resolve, reject) => {
+        stream.on('end', () => resolve(Buffer.concat(chunks)));
+        stream.on('error', reject);
+      });
+      whole.then((raw) => simpleParser(raw, {}).then((mail) => ({ mail, raw }))).then(({ mail, raw }) => {
         const from = mail.from?.value?.[0];
         const password = session.user === config.smtpUsername;
-        if (!from || (!password && String(from.address).toLowerCase() !== String(session.user).toLowerCase())) {
+        if (!from || (!password && !sendAs(session).includes(String(from.address).toLowerCase()))) {
           return callback(smtpError(554, `5.2.252 SendAsDenied; ${session.user} not allowed to send as ${from?.address}`));
         }
         messages.push({
@@ -406,7 +474,15 @@ async function startSmtpServer({ certFile, keyFile }, issuerUrl, messages, secur
           messageId: mail.messageId ?? null,
           text: mail.text,
           html: mail.html || null,
+          cc: (mail.cc?.value ?? []).map((t) => t.address),
+          bcc: (mail.bcc?.value ?? []).map((t) => t.address),
+          replyTo: mail.replyTo?.value?.[0]?.address ?? null,
+          // The header names as they came, in order (lower case).
+          headerNames: mail.headerLines.map((h) => h.key),
+          // The message as it arrived, dot-unstuffed: its SHA-256 in hex.
+          sha256: createHash('sha256').update(raw).digest('hex'),
           secure: session.secure,
+          connection: connectionNumbers.get(session.id) ?? 0,
         });
         return callback(null, 'Queued');
       }, (error) => callback(smtpError(451, `4.3.0 ${error.message}`)));
@@ -505,8 +581,11 @@ async function startControl(messages) {
 
 const issuer = { url: '' };
 const messages = [];
-const stats = { tokenRequests: 0, authAttempts: 0, longLines: 0 };
+const stats = { tokenRequests: 0, authAttempts: 0, longLines: 0, connections: 0, openConnections: 0 };
 const tokenRequestTimes = [];
+const connectionNumbers = new Map();
+// Tokens PEER_SMTP_REJECT_AUTH refused.
+const revokedTokens = new Set();
 const cert = certificate();
 // Only make the certificates (the app must read the CA file before the peers start).
 if (env.PEER_PREPARE_ONLY === '1') process.exit(0);

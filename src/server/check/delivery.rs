@@ -127,10 +127,7 @@ impl Checks {
             },
         };
         if let Some(open) = kept.take() {
-            let fresh = open.version == version
-                && open.messages < MESSAGES_PER_CONNECTION
-                && open.opened.elapsed() < KEEP_AT_MOST;
-            if fresh {
+            if reusable(open.version, version, open.messages, open.opened.elapsed()) {
                 match self.send_again(open, &outgoing).await {
                     Ok(open) => {
                         kept.set(Some(open));
@@ -188,6 +185,12 @@ impl Checks {
     }
 }
 
+/// Whether a connection opened with configuration `opened_with`, which has carried
+/// `messages` and is `age` old, may carry the next message of configuration `version`.
+fn reusable(opened_with: i64, version: i64, messages: u32, age: Duration) -> bool {
+    opened_with == version && messages < MESSAGES_PER_CONNECTION && age < KEEP_AT_MOST
+}
+
 #[derive(Debug, thiserror::Error)]
 enum EnvelopeError {
     #[error("{address:?} is not an address: {source}")]
@@ -213,4 +216,58 @@ fn envelope(from: &str, recipients: &[String]) -> Result<Envelope, EnvelopeError
         .map(|r| parse(r))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Envelope::new(Some(parse(from)?), recipients)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::report::Words;
+
+    fn failure(step: Step, code: Option<&str>) -> Failure {
+        Failure {
+            step,
+            field: None,
+            summary: Words::default(),
+            detail: String::new(),
+            code: code.map(str::to_owned),
+            fix: Words::default(),
+            references: Vec::new(),
+        }
+    }
+
+    /// The README's rule: a 5xx to the message's envelope or content fails it for good;
+    /// anything else (a 4xx, the network, TLS, a timeout, the token, the sign-in) waits
+    /// and is retried.
+    #[test]
+    fn only_a_refusal_of_the_message_itself_is_permanent() {
+        let permanent = |step, code| {
+            matches!(
+                Undelivered::from_send(failure(step, code)),
+                Undelivered::Permanent(_)
+            )
+        };
+        assert!(permanent(Step::Envelope, Some("550 5.1.10")));
+        assert!(permanent(Step::Data, Some("554 5.2.252")));
+        assert!(!permanent(Step::Data, Some("451 4.7.500")));
+        assert!(!permanent(Step::Envelope, Some("421 4.7.0")));
+        assert!(
+            !permanent(Step::Data, None),
+            "a dropped connection mid-DATA"
+        );
+        assert!(!permanent(Step::Authenticate, Some("535 5.7.3")));
+        assert!(!permanent(Step::StartTls, None), "a TLS problem");
+        assert!(!permanent(Step::Connect, None), "the network, a timeout");
+        assert!(!permanent(Step::TokenRequest, Some("AADSTS7000215")));
+    }
+
+    /// A kept connection is reused only for the configuration it was opened with, for
+    /// fewer than 100 messages and for less than 5 minutes.
+    #[test]
+    fn a_kept_connection_is_reused_within_its_limits_only() {
+        let minute = Duration::from_secs(60);
+        assert!(reusable(3, 3, 99, 4 * minute));
+        assert!(!reusable(3, 4, 1, Duration::ZERO), "a new save");
+        assert!(!reusable(3, 3, 100, Duration::ZERO), "100 messages");
+        assert!(!reusable(3, 3, 1, 5 * minute), "5 minutes");
+    }
 }

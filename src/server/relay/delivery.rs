@@ -25,7 +25,6 @@ use crate::server::clock::unix_millis;
 use crate::server::diagnosis;
 use crate::server::store::{Backend, Claim, Due, StoreError};
 
-const FIRST_RETRY: Duration = Duration::from_secs(60);
 const LONGEST_WAIT: Duration = Duration::from_secs(60 * 60);
 pub const GIVE_UP_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
 /// Without a wake-up, the worker still looks at the outbox this often.
@@ -160,7 +159,7 @@ async fn deliver(relay: &Relay, checks: &Checks, kept: &KeptConnection, worker: 
         Ok(()) => (MessageStatus::Sent, now, None),
         Err(Undelivered::Permanent(failure)) => (MessageStatus::Failed, now, Some(failure)),
         Err(Undelivered::Temporary(failure)) => {
-            let next = now + millis(retry_delay(attempts));
+            let next = now + millis(retry_delay(relay.settings.first_retry, attempts));
             if next - accepted_at > millis(GIVE_UP_AFTER) {
                 let hours = GIVE_UP_AFTER.as_secs() / 3600;
                 let failure = diagnosis::relay::gave_up(&failure, hours);
@@ -253,13 +252,12 @@ fn last_error(failure: &Failure) -> Words {
     }
 }
 
-/// 1, 2, 4 … minutes, at most an hour, each within ±20 % so that messages refused
-/// together are not all retried in the same second.
-fn retry_delay(attempts: i64) -> Duration {
+/// `first`, then twice as long each time (1, 2, 4 … minutes by default), at most an
+/// hour, each within ±20 % so that messages refused together are not all retried in the
+/// same second.
+fn retry_delay(first: Duration, attempts: i64) -> Duration {
     let doublings = u32::try_from(attempts.saturating_sub(1).clamp(0, 16)).unwrap_or(16);
-    let base = FIRST_RETRY
-        .saturating_mul(1u32 << doublings)
-        .min(LONGEST_WAIT);
+    let base = first.saturating_mul(1u32 << doublings).min(LONGEST_WAIT);
     let jitter =
         crate::server::store::sealing::random_bytes::<1>().map_or(0.5, |[b]| f64::from(b) / 255.0);
     base.mul_f64(0.8 + 0.4 * jitter)
@@ -287,11 +285,16 @@ mod tests {
             (7, 60.0),
             (40, 60.0),
         ] {
-            let delay = retry_delay(attempts).as_secs_f64() / 60.0;
+            let delay = retry_delay(Duration::from_secs(60), attempts).as_secs_f64() / 60.0;
             assert!(
                 delay >= minutes * 0.8 - 1e-9 && delay <= minutes * 1.2 + 1e-9,
                 "attempt {attempts}: {delay} minutes"
             );
         }
+        // The jitter is there: fifty draws are not all the same.
+        let draws: std::collections::BTreeSet<Duration> = (0..50)
+            .map(|_| retry_delay(Duration::from_secs(60), 1))
+            .collect();
+        assert!(draws.len() > 1, "{draws:?}");
     }
 }

@@ -12,6 +12,8 @@ pub const DEFAULT_SENDS_PER_MINUTE: u32 = 30;
 /// How long a worker holds a message it is delivering before another may take it over;
 /// renewed every third of it while the delivery lasts.
 pub const DEFAULT_LEASE: std::time::Duration = std::time::Duration::from_secs(60);
+/// The wait before a message's first retry; each later one waits twice as long.
+pub const DEFAULT_FIRST_RETRY: std::time::Duration = std::time::Duration::from_secs(60);
 
 #[derive(Clone, Debug)]
 pub struct RelaySettings {
@@ -29,6 +31,8 @@ pub struct RelaySettings {
     /// `SMTP_SETUP_RELAY_LEASE_SECONDS`: how soon a message whose instance died is taken
     /// over by another (with several instances on PostgreSQL).
     pub lease: std::time::Duration,
+    /// `SMTP_SETUP_RELAY_FIRST_RETRY_SECONDS`: the wait before a message's first retry.
+    pub first_retry: std::time::Duration,
 }
 
 impl Default for RelaySettings {
@@ -40,6 +44,7 @@ impl Default for RelaySettings {
             max_bytes: DEFAULT_MAX_BYTES,
             sends_per_minute: DEFAULT_SENDS_PER_MINUTE,
             lease: DEFAULT_LEASE,
+            first_retry: DEFAULT_FIRST_RETRY,
         }
     }
 }
@@ -68,6 +73,10 @@ pub enum RelaySettingsError {
         "SMTP_SETUP_RELAY_LEASE_SECONDS must be a whole number of seconds, at least 3, got {0:?}"
     )]
     Lease(String),
+    #[error(
+        "SMTP_SETUP_RELAY_FIRST_RETRY_SECONDS must be a whole number of seconds, at least 1, got {0:?}"
+    )]
+    FirstRetry(String),
 }
 
 impl RelaySettings {
@@ -134,6 +143,16 @@ impl RelaySettings {
                 .map(std::time::Duration::from_secs)
                 .ok_or(RelaySettingsError::Lease(value))?,
         };
+        let first_retry = match lookup("SMTP_SETUP_RELAY_FIRST_RETRY_SECONDS") {
+            None => defaults.first_retry,
+            Some(value) => value
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .map(std::time::Duration::from_secs)
+                .ok_or(RelaySettingsError::FirstRetry(value))?,
+        };
         Ok(Self {
             address,
             certificate,
@@ -141,6 +160,7 @@ impl RelaySettings {
             max_bytes,
             sends_per_minute,
             lease,
+            first_retry,
         })
     }
 
@@ -221,6 +241,15 @@ mod tests {
         assert_eq!(relay.max_bytes, 35 * 1024 * 1024);
         assert_eq!(relay.sends_per_minute, 30);
         assert!(relay.allow_ips.is_empty());
+        // Literal figures, not the constants: the README's "1, 2, 4… minutes".
+        assert_eq!(relay.first_retry, std::time::Duration::from_secs(60));
+        assert_eq!(
+            settings(&[("SMTP_SETUP_RELAY_FIRST_RETRY_SECONDS", "2")])
+                .unwrap()
+                .first_retry,
+            std::time::Duration::from_secs(2)
+        );
+        assert!(settings(&[("SMTP_SETUP_RELAY_FIRST_RETRY_SECONDS", "0")]).is_err());
         assert!(settings(&[("SMTP_SETUP_RELAY_ADDR", "off")])
             .unwrap()
             .address
