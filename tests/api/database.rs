@@ -39,7 +39,7 @@ impl Database {
     /// A new, empty database named after the test on the shared server.
     pub async fn postgres(name: &str) -> Self {
         let server = server();
-        let name = format!("t_{}", name.replace('-', "_"));
+        let name = database_name(name);
         let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
             .await
             .expect("connect to the test PostgreSQL");
@@ -54,6 +54,53 @@ impl Database {
         Self::Postgres {
             url: format!("{server}/{name}"),
         }
+    }
+
+    /// Drops the PostgreSQL database under the applications using it: from then on
+    /// their store does not answer.
+    pub async fn drop_under_them(&self) {
+        let Self::Postgres { url } = self else {
+            panic!("PostgreSQL only")
+        };
+        let (server, name) = url.rsplit_once('/').expect("a database name");
+        let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+            .await
+            .expect("connect to the test PostgreSQL");
+        let statement = format!("DROP DATABASE {name} WITH (FORCE)");
+        sqlx::Executor::execute(&mut admin, statement.as_str())
+            .await
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+
+    /// Writes the PostgreSQL database out with `pg_dump` beside the servers' logs
+    /// (`target/process-logs/`), which the secret scan of `make unit` reads: the same
+    /// search for tokens and secrets as SQLite's files get.
+    pub async fn dump_for_scan(&self) {
+        let Self::Postgres { url } = self else {
+            panic!("PostgreSQL only")
+        };
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("PostgreSQL's binaries")
+            .filter_map(|entry| entry.ok().map(|e| e.path().join("bin/pg_dump")))
+            .filter(|path| path.exists())
+            .max()
+            .expect("pg_dump");
+        let name = url.rsplit('/').next().expect("a database name");
+        let file = crate::app_process::process_log(std::path::Path::new(&format!("pg-{name}")));
+        let output = tokio::process::Command::new(bin)
+            .arg(format!("--dbname={url}"))
+            .arg("--file")
+            .arg(&file)
+            .output()
+            .await
+            .expect("run pg_dump");
+        assert!(
+            output.status.success(),
+            "pg_dump: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let dump = std::fs::read_to_string(&file).expect("the dump");
+        assert!(dump.contains("CREATE TABLE public.outbox"), "an empty dump");
     }
 
     pub fn url(&self) -> String {
@@ -77,6 +124,22 @@ impl Database {
         let (store, _) = Store::open(&self.url(), self.key()).await.expect(why);
         store
     }
+}
+
+/// `t_` and the test's name; PostgreSQL keeps 63 bytes of a name, so a longer one is
+/// cut to 48 and followed by 12 hex digits of its hash (two tests that share the
+/// first 48 still get databases of their own).
+fn database_name(test: &str) -> String {
+    use sha2::Digest as _;
+    let name = format!("t_{}", test.replace('-', "_"));
+    if name.len() <= 63 {
+        return name;
+    }
+    let hash: String = sha2::Sha256::digest(name.as_bytes())[..6]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("{}_{hash}", &name[..48])
 }
 
 struct Server {

@@ -279,8 +279,13 @@ pub async fn python_client(
 /// Adds a relay credential as the command line would, and remembers its password for
 /// `.ci/no-secrets.sh` (which then searches the test output and databases for it).
 pub async fn add_credential(app: &TestApp, name: &str) -> String {
+    add_credential_to(&app.store, name).await
+}
+
+/// The same, on a store of the test's own.
+pub async fn add_credential_to(store: &Store, name: &str) -> String {
     let name = CredentialName::parse(name).expect("name");
-    let password = credentials::add(&app.store, &name)
+    let password = credentials::add(store, &name)
         .await
         .expect("add")
         .expect("a new name");
