@@ -36,7 +36,10 @@ pub async fn after_test(
     report: &TestReport,
 ) -> Option<Vec<HistoryEntry>> {
     let entry = entry(kind, auth_type, report)?;
-    if let Err(error) = store.record_test(&entry).await {
+    if let Err(error) = store
+        .record_test(&entry, std::time::SystemTime::now())
+        .await
+    {
         tracing::error!(%error, "cannot record the test in the history");
         return None;
     }

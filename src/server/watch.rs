@@ -120,6 +120,12 @@ impl Watch {
     /// no token to ask for, and a login attempt would count against the mailbox).
     /// `None` when there is nothing to check.
     pub async fn check_once(&self) -> Option<TestReport> {
+        self.check_once_at(SystemTime::now()).await
+    }
+
+    /// The check as it runs at `now`: the clock that says whether the day's test email
+    /// is due, and when the check is recorded.
+    pub async fn check_once_at(&self, now: SystemTime) -> Option<TestReport> {
         let saved = self
             .store
             .load()
@@ -139,7 +145,7 @@ impl Watch {
         let send_due = !saved.form.monitor_to.trim().is_empty()
             && !self
                 .store
-                .recorded_within_a_day(TestKind::ScheduledSend)
+                .recorded_within_a_day(TestKind::ScheduledSend, now)
                 .await
                 .unwrap_or(true);
         let (kind, report) = if send_due {
@@ -156,7 +162,7 @@ impl Watch {
         super::metrics::checked(kind, &report);
         let entry = super::history::entry(kind, AuthType::MicrosoftOAuth2, &report);
         if let Some(entry) = &entry {
-            if let Err(error) = self.store.record_test(entry).await {
+            if let Err(error) = self.store.record_test(entry, now).await {
                 tracing::error!(%error, "cannot record the scheduled check in the history");
             }
         }
@@ -169,9 +175,8 @@ impl Watch {
             TestOutcome::Invalid(errors) => Some(errors.to_string()),
             _ => None,
         };
-        let now = crate::api::relay::utc(super::clock::unix_millis(SystemTime::now()));
         let previous = self.last.send_replace(Some(LastCheck {
-            at: now,
+            at: crate::api::relay::utc(super::clock::unix_millis(now)),
             passed,
             summary: summary.clone(),
         }));
@@ -220,5 +225,32 @@ pub fn expiry_line(notice: &ExpiryNotice) -> String {
         ),
         0 => format!("{what} expires within 24 hours, on {}", notice.date),
         days => format!("{what} expires in {days} days, on {}", notice.date),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_expiry_line_says_the_days_left_or_past() {
+        let notice = |days_left| ExpiryNotice {
+            date: "2027-03-31".into(),
+            ends_at: 1_806_451_200,
+            days_left,
+            source: ExpirySource::Certificate,
+        };
+        assert_eq!(
+            expiry_line(&notice(12)),
+            "the certificate expires in 12 days, on 2027-03-31"
+        );
+        assert_eq!(
+            expiry_line(&notice(0)),
+            "the certificate expires within 24 hours, on 2027-03-31"
+        );
+        assert_eq!(
+            expiry_line(&notice(-3)),
+            "the certificate expired 3 days ago, on 2027-03-31"
+        );
     }
 }

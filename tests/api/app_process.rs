@@ -20,6 +20,8 @@ pub struct Binary {
     /// The server's output lines, as a thread reads them (it also copies each into the
     /// log file the secret scan reads).
     output: mpsc::UnboundedReceiver<String>,
+    /// Every line read so far.
+    said: Vec<String>,
     pub base: String,
     pub http: reqwest::Client,
     pub cookie: String,
@@ -85,6 +87,7 @@ pub async fn spawn_binary(dir: &Path, extra_env: &[(&str, &str)]) -> Binary {
     let mut binary = Binary {
         child,
         output,
+        said: Vec::new(),
         base: String::new(),
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -128,9 +131,20 @@ impl Drop for Binary {
 impl Binary {
     /// The server's next output line, a minute at most; `None` once it exited.
     async fn next_line(&mut self) -> Option<String> {
-        tokio::time::timeout(Duration::from_secs(60), self.output.recv())
+        let line = tokio::time::timeout(Duration::from_secs(60), self.output.recv())
             .await
-            .expect("the server said nothing for a minute")
+            .expect("the server said nothing for a minute")?;
+        self.said.push(line.clone());
+        Some(line)
+    }
+
+    /// The first line since the start that contains `text`, read already or still to
+    /// come.
+    pub async fn has_said(&mut self, text: &str) -> String {
+        match self.said.iter().find(|line| line.contains(text)) {
+            Some(line) => line.clone(),
+            None => self.wait_for(text).await,
+        }
     }
 
     /// Reads the server's output up to the next line that contains `text`: the server

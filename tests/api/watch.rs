@@ -11,30 +11,33 @@ use smtp_setup::api::saved::ExpiryLevel;
 use smtp_setup::api::saved::ExpirySource;
 use smtp_setup::domain::{Field, SmtpForm};
 use smtp_setup::server::saved_config;
-use smtp_setup::server::store::SecretChange;
 
-use crate::helpers::{fresh_dir, spawn_app, spawn_peers, Peers, TestApp};
+use crate::helpers::{fresh_dir, open_store, save_form, spawn_app, spawn_peers, Peers, TestApp};
 
 fn peer_env<'a>(peers: &'a Peers, interval: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![
-        ("SMTP_SETUP_AUTHORITY_URL", peers.info.authority.as_str()),
-        ("SMTP_SETUP_SMTP_ADDR", peers.info.smtp.as_str()),
-        ("SMTP_SETUP_CA_FILE", peers.info.ca_file.as_str()),
-        ("SMTP_SETUP_CHECK_INTERVAL", interval),
-    ]
+    let mut env = peers.env();
+    env.push(("SMTP_SETUP_CHECK_INTERVAL", interval));
+    env
 }
 
 async fn save(app: &TestApp, form: &SmtpForm, secret: &str) {
-    app.store
-        .save(
-            form,
-            SecretChange::Replace(secret),
-            SecretChange::Keep,
-            SecretChange::Keep,
-            0,
-        )
-        .await
-        .expect("saved");
+    save_form(&app.store, form, secret).await;
+}
+
+/// An application whose configuration for the peers was saved before it started, with
+/// scheduled checks every `interval`.
+async fn saved_before_start(name: &str, peers: &Peers, interval: &str) -> TestApp {
+    let dir = fresh_dir(name);
+    let store = open_store(&dir, "save before the start").await;
+    peers.save_form_in(&store).await;
+    store.close().await;
+    spawn_app(&dir, &peer_env(peers, interval)).await
+}
+
+/// Whether the page shows the red banner of a failed scheduled check.
+async fn page_has_scheduled_banner(app: &TestApp) -> bool {
+    let page = app.get_as_admin("/").await.text().await.expect("page");
+    page.contains(r#"id="scheduled-banner""#)
 }
 
 async fn healthz(app: &TestApp) -> String {
@@ -70,6 +73,7 @@ async fn a_scheduled_check_gets_a_token_and_turns_to_failing_when_the_secret_exp
     assert_eq!(steps, Step::CREDENTIAL_CHECK);
     assert!(app.watch.last_check().is_some_and(|last| last.passed));
     assert!(healthz(&app).await.contains("scheduled check: passed at "));
+    assert!(!page_has_scheduled_banner(&app).await);
 
     peers.expire_secret().await;
     let report = app.watch.check_once().await.expect("a check");
@@ -84,6 +88,10 @@ async fn a_scheduled_check_gets_a_token_and_turns_to_failing_when_the_secret_exp
             && health.contains("The client secret has expired."),
         "{health}"
     );
+    assert!(
+        page_has_scheduled_banner(&app).await,
+        "the page shows a red banner while the newest scheduled check failed"
+    );
     // Both are in the history, newest first; no mail server was involved.
     let history = app.store.history().await.expect("history");
     let kinds: Vec<(TestKind, bool)> = history.iter().map(|e| (e.kind, e.passed)).collect();
@@ -95,28 +103,81 @@ async fn a_scheduled_check_gets_a_token_and_turns_to_failing_when_the_secret_exp
         ]
     );
     assert_eq!(history[0].code.as_deref(), Some("AADSTS7000222"));
-    assert_eq!(peers.stats().await.auth_attempts, 0);
+    // No mail server was contacted at all: not even a connection reached the SMTP peer.
+    assert_eq!(peers.connections().await.connections, 0);
     assert!(peers.messages().await.is_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_password_configuration_is_never_checked() {
+    let peers = spawn_peers().await;
+    let dir = fresh_dir("watch-password");
+    let app = spawn_app(&dir, &peer_env(&peers, "0")).await;
+    let form = peers.password_form(smtp_setup::domain::Security::StartTls);
+    app.store
+        .save(
+            &form,
+            smtp_setup::server::store::SecretChange::Keep,
+            smtp_setup::server::store::SecretChange::Replace(&peers.info.smtp_password),
+            smtp_setup::server::store::SecretChange::Keep,
+            0,
+        )
+        .await
+        .expect("saved");
+    assert!(app.watch.check_once().await.is_none());
+    // A login attempt would count against the mailbox: none was made.
+    assert_eq!(peers.connections().await.connections, 0);
+    assert!(app.store.history().await.expect("history").is_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_first_scheduled_check_runs_at_start_up() {
+    let peers = spawn_peers().await;
+    // An hour between checks: a check within the test's minute is the start-up one.
+    let app = saved_before_start("watch-start-up", &peers, "1h").await;
+    let mut results = app.watch.subscribe();
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        results.wait_for(|last| last.is_some()),
+    )
+    .await
+    .expect("a check at start-up")
+    .expect("the watch runs");
+    assert!(app.watch.last_check().is_some_and(|last| last.passed));
+    let history = app.store.history().await.expect("history");
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].kind, TestKind::ScheduledCheck);
     app.stop().await;
 }
 
 #[tokio::test]
 async fn the_schedule_runs_by_itself_at_its_interval() {
     let peers = spawn_peers().await;
-    let dir = fresh_dir("watch-timer");
-    let app = spawn_app(&dir, &peer_env(&peers, "1s")).await;
+    let app = saved_before_start("watch-timer", &peers, "1s").await;
     let mut results = app.watch.subscribe();
-    save(&app, &peers.form(), &peers.info.client_secret).await;
-    // The first tick found nothing saved; one of the next ones checks the saved form.
-    tokio::time::timeout(
-        Duration::from_secs(30),
-        results.wait_for(|last| last.is_some()),
-    )
-    .await
-    .expect("a scheduled check within 30 s")
-    .expect("the watch runs");
+    // When each of the first three checks was seen.
+    let mut seen = Vec::new();
+    while seen.len() < 3 {
+        tokio::time::timeout(Duration::from_secs(30), results.changed())
+            .await
+            .expect("a scheduled check within 30 s")
+            .expect("the watch runs");
+        if results.borrow_and_update().is_some() {
+            seen.push(tokio::time::Instant::now());
+        }
+    }
+    let gaps: Vec<Duration> = seen.windows(2).map(|w| w[1] - w[0]).collect();
+    println!("scheduled checks every 1s: gaps {gaps:?}");
+    for gap in &gaps {
+        assert!(
+            (Duration::from_millis(500)..Duration::from_secs(3)).contains(gap),
+            "{gaps:?}"
+        );
+    }
     assert!(app.watch.last_check().is_some_and(|last| last.passed));
-    assert!(peers.stats().await.token_requests >= 1);
+    assert!(peers.stats().await.token_requests >= 3);
     app.stop().await;
 }
 
@@ -131,27 +192,39 @@ async fn the_expiry_notice_follows_the_clock_at_31_30_7_and_0_days() {
     };
     save(&app, &form, &peers.info.client_secret).await;
     let end = 1_806_451_200; // 2027-03-31T00:00:00Z
-    let at = |days: u64| SystemTime::UNIX_EPOCH + Duration::from_secs(end - days * 86_400);
+    let at = |days: i64| {
+        SystemTime::UNIX_EPOCH + Duration::from_secs((end as i64 - days * 86_400) as u64)
+    };
     for (days, level) in [
         (31, ExpiryLevel::Quiet),
         (30, ExpiryLevel::Warning),
+        (8, ExpiryLevel::Warning),
         (7, ExpiryLevel::Alarm),
         (0, ExpiryLevel::Alarm),
+        (-1, ExpiryLevel::Alarm),
     ] {
         let saved = saved_config::load(&app.store, at(days))
             .await
             .expect("load");
         let notice = saved.expiry.expect("the date is known");
-        assert_eq!(notice.days_left, days as i64);
+        assert_eq!(notice.days_left, days);
         assert_eq!(notice.level(), level, "{days} days");
         assert_eq!(notice.source, ExpirySource::Administrator);
         assert_eq!(notice.date, "2027-03-31");
     }
-    // Today's /healthz: the date is months away here, but said.
+    // Today's /healthz: the date is months away here, but said, with the days left.
     let health = healthz(&app).await;
+    let today = saved_config::load(&app.store, SystemTime::now())
+        .await
+        .expect("load")
+        .expiry
+        .expect("the date");
+    let days = today.days_left;
+    let line =
+        format!("credential: ok: the client secret expires in {days} days, on 2027-03-31 (days left: {days})");
     assert!(
-        health.contains("credential: ") && health.contains("2027-03-31"),
-        "{health}"
+        health.lines().any(|l| l == line),
+        "{line:?} not in {health}"
     );
     app.stop().await;
 }
@@ -163,8 +236,9 @@ import sys, json
 from prometheus_client.parser import text_string_to_metric_families
 for family in text_string_to_metric_families(sys.stdin.read()):
     for s in family.samples:
+        value = s.value if s.value == s.value else 'NaN'
         print(json.dumps({'family': family.name, 'type': family.type, 'name': s.name,
-                          'labels': s.labels, 'value': s.value}))
+                          'labels': s.labels, 'value': value}))
 "#;
     let mut child = Command::new("python3")
         .args(["-c", script])
@@ -289,7 +363,10 @@ async fn with_a_monitoring_address_the_check_sends_a_real_email_at_most_daily() 
     };
     save(&app, &form, &peers.info.client_secret).await;
 
-    let first = app.watch.check_once().await.expect("a check");
+    // The clock the check runs on: now, 23 hours later, 25 hours later.
+    let now = SystemTime::now();
+    let hours = |h: u64| now + Duration::from_secs(h * 3600);
+    let first = app.watch.check_once_at(now).await.expect("a check");
     assert_eq!(
         first.outcome,
         TestOutcome::Sent {
@@ -299,14 +376,22 @@ async fn with_a_monitoring_address_the_check_sends_a_real_email_at_most_daily() 
     let delivered = peers.messages().await;
     assert_eq!(delivered.len(), 1);
     assert_eq!(delivered[0].rcpt_to, ["monitoring@contoso-test.com"]);
-    // The same day: a token only, no second email.
-    let second = app.watch.check_once().await.expect("a check");
+    // Within the day: a token only, no second email.
+    let second = app.watch.check_once_at(hours(23)).await.expect("a check");
     assert!(
         matches!(second.outcome, TestOutcome::TokenIssued { .. }),
         "{:?}",
         second.outcome
     );
     assert_eq!(peers.messages().await.len(), 1);
+    // A day after the last email: the next one goes.
+    let third = app.watch.check_once_at(hours(25)).await.expect("a check");
+    assert!(
+        matches!(third.outcome, TestOutcome::Sent { .. }),
+        "{:?}",
+        third.outcome
+    );
+    assert_eq!(peers.messages().await.len(), 2);
     let kinds: Vec<TestKind> = app
         .store
         .history()
@@ -315,6 +400,58 @@ async fn with_a_monitoring_address_the_check_sends_a_real_email_at_most_daily() 
         .iter()
         .map(|e| e.kind)
         .collect();
-    assert_eq!(kinds, [TestKind::ScheduledCheck, TestKind::ScheduledSend]);
+    assert_eq!(
+        kinds,
+        [
+            TestKind::ScheduledSend,
+            TestKind::ScheduledCheck,
+            TestKind::ScheduledSend
+        ]
+    );
+    // Counted apart from the checks in /metrics.
+    let metrics = reqwest::get(format!("{}/metrics", app.base))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    let samples = parse_with_prometheus(&metrics);
+    assert!(
+        sample(
+            &samples,
+            "smtp_setup_checks_total",
+            &[("kind", "scheduled_send"), ("outcome", "passed")]
+        )
+        .is_some(),
+        "{metrics}"
+    );
     app.stop().await;
+}
+
+#[tokio::test]
+async fn the_log_warns_of_the_credentials_end_at_start_up_and_when_the_check_starts_failing() {
+    let peers = spawn_peers().await;
+    let dir = fresh_dir("watch-log");
+    let in_ten_days = smtp_setup::api::relay::utc(crate::relay::now_millis() + 10 * 86_400_000);
+    let form = SmtpForm {
+        secret_expires: in_ten_days[..10].to_owned(),
+        ..peers.form()
+    };
+    let store = open_store(&dir, "save before the start").await;
+    save_form(&store, &form, &peers.info.client_secret).await;
+    store.close().await;
+    let mut env = peer_env(&peers, "1s");
+    env.push(("RUST_LOG", "warn"));
+    let mut app = crate::app_process::spawn_binary(&dir, &env).await;
+    let line = app.has_said("the client secret expires in").await;
+    assert!(line.contains("WARN"), "{line}");
+    // Working (nothing said at warn level), then failing: one warning.
+    peers.expire_secret().await;
+    let line = app
+        .wait_for("the scheduled check of the saved configuration failed")
+        .await;
+    assert!(
+        line.contains("WARN") && line.contains("The client secret has expired."),
+        "{line}"
+    );
 }

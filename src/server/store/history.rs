@@ -56,8 +56,13 @@ impl HistoryRow {
 }
 
 impl Store {
-    pub async fn record_test(&self, entry: &HistoryEntry) -> Result<(), StoreError> {
-        let now = utc(unix_millis(SystemTime::now()));
+    /// Records `entry` as made at `at`.
+    pub async fn record_test(
+        &self,
+        entry: &HistoryEntry,
+        at: SystemTime,
+    ) -> Result<(), StoreError> {
+        let now = utc(unix_millis(at));
         on_pool!(self, pool => {
         sqlx::query(
             "INSERT INTO test_history (at, kind, auth_type, recipient, outcome, step, code, detail)
@@ -77,9 +82,13 @@ impl Store {
         Ok(())
     }
 
-    /// Whether a check of `kind` was recorded in the last 24 hours.
-    pub async fn recorded_within_a_day(&self, kind: TestKind) -> Result<bool, StoreError> {
-        let day_ago = utc(unix_millis(SystemTime::now()) - 24 * 60 * 60 * 1000);
+    /// Whether a check of `kind` was recorded in the 24 hours before `now`.
+    pub async fn recorded_within_a_day(
+        &self,
+        kind: TestKind,
+        now: SystemTime,
+    ) -> Result<bool, StoreError> {
+        let day_ago = utc(unix_millis(now) - 24 * 60 * 60 * 1000);
         let found: Option<(String,)> = on_pool!(self, pool => {
             sqlx::query_as("SELECT at FROM test_history WHERE kind = $1 AND at > $2 LIMIT 1")
                 .bind(kind.key())
