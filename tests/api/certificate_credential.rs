@@ -67,12 +67,91 @@ async fn a_registered_certificate_gets_a_token_and_the_message_is_delivered() {
         report.steps
     );
     assert_eq!(peers.messages().await.len(), 1);
-    // Neither the key nor the assertion appears in what the page gets.
+    // Neither the key nor the assertion appears in what the page gets: not armoured,
+    // not as a JWT (`eyJ…`), not as any 40 characters of the key's base64.
     let shown = serde_json::to_string(&report).unwrap();
     assert!(
         !shown.contains("PRIVATE KEY") && !shown.contains("client_assertion"),
         "{shown}"
     );
+    assert!(!shown.contains("eyJ"), "a JWT in {shown}");
+    let body: String = key.lines().filter(|l| !l.starts_with("-----")).collect();
+    for start in (0..body.len() - 40).step_by(20) {
+        assert!(
+            !shown.contains(&body[start..start + 40]),
+            "the key in {shown}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_token_request_tried_again_signs_a_new_assertion() {
+    let dir = fresh_dir("credential-retry");
+    let (certificate, key) = openssl_pair(&dir, "retry");
+    let cert_file = dir.join("retry.cer");
+    // The first request fails with a 503; the peer, like a strict Entra, takes each
+    // assertion (its jti) once, even one whose request failed.
+    let peers = spawn_peers_with(&[
+        ("PEER_CLIENT_CERTIFICATES", cert_file.to_str().unwrap()),
+        ("PEER_TOKEN_FAILURES", "503"),
+    ])
+    .await;
+    let form = certificate_form(&peers, &certificate, key.as_str().into());
+    let report = peers.checks().send_test(&form, &NOTHING_STORED).await;
+    assert!(
+        matches!(report.outcome, TestOutcome::Sent { .. }),
+        "{:?}",
+        report.outcome
+    );
+    assert_eq!(peers.stats().await.token_requests, 2);
+}
+
+#[tokio::test]
+async fn the_token_peer_refuses_an_assertion_it_has_seen() {
+    // The control for the test above: the same assertion twice is refused the second
+    // time.
+    use smtp_setup::domain::{CertificatePem, ClientId, PrivateKeyPem};
+    use smtp_setup::server::credential::{assertion, Signer};
+
+    let dir = fresh_dir("credential-replay");
+    let (certificate, key) = openssl_pair(&dir, "replay");
+    let peers = spawn_peers().await;
+    peers.register_certificate(&certificate).await;
+    let signer = Signer::new(
+        &CertificatePem::parse(&certificate).unwrap(),
+        &PrivateKeyPem::parse(&key).unwrap(),
+    )
+    .unwrap();
+    let url = format!(
+        "{}/{}/oauth2/v2.0/token",
+        peers.info.authority, peers.info.tenant
+    );
+    let client_id = ClientId::parse(&peers.info.client_id).unwrap();
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let jwt = assertion::sign(&signer, &client_id, &url, now).unwrap();
+    let request = || {
+        reqwest::Client::new()
+            .post(&url)
+            .form(&[
+                ("client_id", peers.info.client_id.as_str()),
+                ("scope", "https://outlook.office365.com/.default"),
+                ("grant_type", "client_credentials"),
+                ("client_assertion_type", assertion::ASSERTION_TYPE),
+                (
+                    "client_assertion",
+                    secrecy::ExposeSecret::expose_secret(&jwt),
+                ),
+            ])
+            .send()
+    };
+    assert_eq!(request().await.expect("answered").status(), 200);
+    let again = request().await.expect("answered");
+    assert_eq!(again.status(), 401);
+    let body = again.text().await.expect("body");
+    assert!(body.contains("was used before"), "{body}");
 }
 
 #[tokio::test]
@@ -145,6 +224,21 @@ async fn a_generated_certificate_keeps_its_key_on_the_server_through_the_save() 
         .await
         .expect("generated");
     assert_eq!(summary.subject, "CN=Contoso Notifications");
+    // An RSA 2048 key, as openssl reads the certificate.
+    let pem = dir.join("generated.cer");
+    std::fs::write(&pem, &summary.pem).expect("write");
+    let text = Command::new("openssl")
+        .args(["x509", "-noout", "-text", "-in"])
+        .arg(&pem)
+        .output()
+        .expect("openssl runs");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("Public-Key: (2048 bit)"), "{text}");
+    // Without a Name the page asks for the mailbox's.
+    let by_mailbox = keep::generate(&store, "sender@contoso-test.com")
+        .await
+        .expect("generated");
+    assert_eq!(by_mailbox.subject, "CN=sender@contoso-test.com");
     peers.register_certificate(&summary.pem).await;
     // The form holds the certificate only; the key is the one the server keeps for it.
     let form = certificate_form(&peers, &summary.pem, SecretInput::KeepStored);
@@ -271,4 +365,11 @@ async fn the_relay_delivers_with_a_saved_certificate() {
     let entry = rig.until_status(&id, MessageStatus::Sent).await;
     assert_eq!(entry.attempts, 1);
     assert_eq!(peers.messages().await.len(), 1);
+    // The scheduled check signs with the saved certificate too.
+    let report = rig.app.watch.check_once().await.expect("a check");
+    assert!(
+        matches!(report.outcome, TestOutcome::TokenIssued { .. }),
+        "{:?}",
+        report.outcome
+    );
 }

@@ -264,3 +264,23 @@ async fn the_relays_own_certificate_is_kept_across_restarts() {
     queued_id(&results[0]);
     restarted.stop().await;
 }
+
+#[tokio::test]
+async fn an_overlong_line_is_refused_and_a_client_that_keeps_failing_is_cut_off() {
+    let peers = spawn_peers().await;
+    let rig = rig("relay-errors", &peers, &[]).await;
+    let mut raw = Raw::connect(&rig).await;
+    let (code, text) = raw.command(&format!("NOOP {}", "x".repeat(600))).await;
+    assert!(code == 500 && text.starts_with("500 5.5.2"), "{text}");
+    // The connection still serves: 18 more errors are answered one by one...
+    for _ in 0..18 {
+        let (code, text) = raw.command("BOGUS").await;
+        assert!(code == 502 && text.starts_with("502 5.5.1"), "{text}");
+    }
+    // ...and the 20th ends it.
+    raw.send("BOGUS\r\n").await;
+    assert_eq!(
+        raw.rest().await,
+        "502 5.5.1 Command not recognized\r\n421 4.7.0 Too many errors, closing\r\n"
+    );
+}
