@@ -101,13 +101,13 @@ openssl_cli() {
   fi
 }
 
-# The relay's real clients in the integration tests: Python's smtplib and curl (python3
-# also runs .ci/no-secrets.sh).
+# The relay's real clients in the tests: Python's smtplib, curl and swaks (the page's
+# ready-to-copy example runs as shown; python3 also runs .ci/no-secrets.sh).
 relay_clients() {
-  if ! command -v python3 >/dev/null || ! command -v curl >/dev/null; then
-    say "installing python3 and curl (the relay tests' clients)"
+  if ! command -v python3 >/dev/null || ! command -v curl >/dev/null || ! command -v swaks >/dev/null; then
+    say "installing python3, curl and swaks (the relay tests' clients)"
     local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3 curl
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3 curl swaks
   fi
 }
 

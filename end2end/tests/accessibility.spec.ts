@@ -64,19 +64,43 @@ for (const [locale, scheme] of [['en-US', 'light'], ['pt-BR', 'light'], ['pt-BR'
     await expect(shown).toHaveText(/^[A-Za-z0-9_-]{32}$/);
     const password = (await shown.textContent()) ?? '';
     rememberRelayPassword(password);
-    const answer = await page.request.post('/api/v1/messages', {
-      headers: { Authorization: `Basic ${Buffer.from(`${name}:${password}`).toString('base64')}` },
-      data: { to: ['customer@fabrikam-test.com'], subject: `a11y ${name}`, text: 'Hello.' },
-    });
-    expect(answer.status()).toBe(202);
-    await page.locator('.relay > button').click();
-    await expect(page.locator('#outbox-table')).toContainText(`a11y ${name}`);
-    await expectNoViolations(page, 'outbox');
-    await page.locator('#credentials-table tr', { hasText: name }).locator('button').click();
-    await expect(page.locator('#credentials-table tr', { hasText: name })).toHaveCount(0);
-    await context.close();
+    try {
+      const answer = await page.request.post('/api/v1/messages', {
+        headers: { Authorization: `Basic ${Buffer.from(`${name}:${password}`).toString('base64')}` },
+        data: { to: ['customer@fabrikam-test.com'], subject: `a11y ${name}`, text: 'Hello.' },
+      });
+      expect(answer.status()).toBe(202);
+      await page.locator('.relay > button').click();
+      await expect(page.locator('#outbox-table')).toContainText(`a11y ${name}`);
+      await expectNoViolations(page, 'outbox');
+    } finally {
+      // Whatever happened above, the credential does not outlive this test.
+      await page.locator('#credentials-table tr', { hasText: name }).locator('button').click();
+      await expect(page.locator('#credentials-table tr', { hasText: name })).toHaveCount(0);
+      await context.close();
+    }
   });
 }
+
+test('the dark scheme really changes the page, and nothing on it is animated', async ({ browser }) => {
+  const colours: Record<string, string> = {};
+  for (const scheme of ['light', 'dark'] as const) {
+    const context = await browser.newContext({ colorScheme: scheme });
+    const page = await context.newPage();
+    await openPage(page);
+    colours[scheme] = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    // No transition or animation anywhere (prefers-reduced-motion has nothing to stop).
+    const moving = await page.evaluate(() => [...document.querySelectorAll('*')]
+      .filter((el) => {
+        const style = getComputedStyle(el);
+        return style.animationName !== 'none' || style.transitionDuration.split(',').some((d) => parseFloat(d) > 0);
+      })
+      .map((el) => el.tagName));
+    expect(moving, scheme).toEqual([]);
+    await context.close();
+  }
+  expect(colours.dark).not.toBe(colours.light);
+});
 
 // Moves focus with the Tab key alone until `selector` has it.
 async function tabTo(page: Page, selector: string, most = 80) {

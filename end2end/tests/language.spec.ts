@@ -84,14 +84,18 @@ test('a browser that prefers Portuguese gets the page in Brazilian Portuguese', 
   await expect(panel).toContainText('Pedido de token ao Microsoft Entra ID');
   await expect(panel).toContainText('O Entra ID recusou o segredo do cliente.');
   await expect(panel).toContainText('AADSTS7000215: Invalid client secret provided.');
+  // Microsoft's words are marked as English for screen readers.
+  await expect(panel.locator('[lang="en"]', { hasText: 'AADSTS7000215' }).first()).toBeVisible();
   await expect(panel.getByRole('link', { name: 'Senha SMTP' })).toHaveAttribute('href', '#smtp-password');
   await expect(page.locator('#history-table tbody tr').first()).toContainText('Falhou em Pedido de token');
 
   // Microsoft Learn in the reader's language.
   await page.locator('#setup-guide summary').click();
   const learn = page.locator('#setup-guide a.learn');
-  await expect(learn.first()).toHaveAttribute('href', /^https:\/\/learn\.microsoft\.com\/pt-br\//);
   await expect(learn).toHaveCount(5);
+  for (const link of await learn.all()) {
+    await expect(link).toHaveAttribute('href', /^https:\/\/learn\.microsoft\.com\/pt-br\//);
+  }
   await page.context().close();
 });
 
@@ -160,5 +164,17 @@ test('dates are shown in the browser\'s language and time zone', async ({ browse
   // `27 de nov. de 2026, 19:00`: pt-BR's medium date, no "UTC" once the page runs.
   await expect(when).toHaveText(/^\d{1,2} de \S+ de \d{4}/);
   await expect(when).not.toContainText('UTC');
+  const inSaoPaulo = (await when.textContent()) ?? '';
+  // The server's HTML, which cannot know the time zone, says UTC.
+  const html = await (await page.request.get('/')).text();
+  expect(html).toContain('UTC');
+  // The same row in Tokyo, twelve hours ahead: another time.
+  const tokyo = await browser.newContext({ locale: 'pt-BR', timezoneId: 'Asia/Tokyo' });
+  const there = await tokyo.newPage();
+  await openPage(there);
+  const thereWhen = there.locator('#history-table tbody tr').first().locator('td').first();
+  await expect(thereWhen).toHaveText(/^\d{1,2} de \S+ de \d{4}/);
+  expect(await thereWhen.textContent()).not.toBe(inSaoPaulo);
+  await tokyo.close();
   await context.close();
 });

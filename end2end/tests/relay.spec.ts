@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+
 import { expect, test } from '@playwright/test';
 
 import { rememberRelayPassword } from './helpers';
@@ -37,6 +39,18 @@ test('a relay credential made on the page sends through the relay, and the Outbo
   rememberRelayPassword(password);
   await expect(page.locator('#relay-example')).toContainText(`--auth-user erp-e2e --auth-password '${password}'`);
   await expect(page.locator('#credentials-table')).toContainText('erp-e2e');
+  // Both ready-to-copy commands, run as they are shown (swaks over STARTTLS, curl over
+  // the HTTP API): each message reaches the peer.
+  const example = (await page.locator('#relay-example').textContent()) ?? '';
+  const commands = example.split('\n').filter((line) => /^(swaks|curl) /.test(line));
+  expect(commands.map((line) => line.split(' ')[0])).toEqual(['swaks', 'curl']);
+  const toYou = async () => (await messages()).filter((m) => m.rcptTo.includes('you@example.com')).length;
+  const before = await toYou();
+  for (const command of commands) {
+    // Its output (swaks prints the AUTH exchange) is not kept anywhere.
+    execFileSync('bash', ['-c', command], { stdio: 'ignore', timeout: 30_000 });
+  }
+  await expect.poll(toYou, { timeout: 20_000 }).toBe(before + 2);
   // Never again: a reload lists the name only.
   await page.reload();
   await expect(page.getByRole('button', { name: 'Send test email' })).toBeEnabled();
@@ -62,7 +76,7 @@ test('a relay credential made on the page sends through the relay, and the Outbo
 
   // Removed, it no longer signs in.
   await page.locator('#credentials-table tr', { hasText: 'erp-e2e' }).getByRole('button', { name: 'Remove' }).click();
-  await expect(page.locator('#credentials-table')).toHaveCount(0);
+  await expect(page.locator('#credentials-table tr', { hasText: 'erp-e2e' })).toHaveCount(0);
   const refused = await request.post('/api/v1/messages', {
     headers: { Authorization: basic },
     data: { to: ['customer@fabrikam-test.com'], subject, text: 'again' },

@@ -22,6 +22,7 @@ on_both_backends!(
     remembered_sessions_are_kept_until_they_expire_or_are_forgotten,
     a_limit_counts_its_events_within_the_window,
     the_outbox_is_claimed_once_paced_and_taken_over_after_its_lease,
+    an_idempotency_key_names_its_message_for_24_hours,
 );
 
 const SECRET: &str = "Kx58Q~store-test-secret.value-0123456789";
@@ -197,10 +198,19 @@ async fn a_wrong_key_is_a_clear_error_that_destroys_nothing(db: Database) {
 
     let other = base64::engine::general_purpose::STANDARD.encode([9u8; 32]);
     let wrong = Store::open(&db.url(), Some(&other)).await;
+    let Err(error) = wrong else {
+        panic!("another key opened the store")
+    };
     assert!(
-        matches!(wrong, Err(StoreError::Key(KeyError::Wrong))),
-        "{:?}",
-        wrong.err()
+        matches!(error, StoreError::Key(KeyError::Wrong)),
+        "{error:?}"
+    );
+    // The same words on both backends, as the README quotes them.
+    let words = error.to_string();
+    assert!(
+        words.contains("the key does not open this database's secrets")
+            && words.contains("nothing was changed"),
+        "{words}"
     );
     let restored = db.open("the right key opens it").await;
     let secrets = restored.secrets().await.expect("secrets");
@@ -595,4 +605,40 @@ async fn an_idempotency_key_stored_meanwhile_by_another_instance_names_its_messa
     other_tx.commit().await.expect("commit");
     let answer = enqueue.await.expect("task").expect("enqueue");
     assert_eq!(answer, Enqueued::AlreadyQueued { id: "first".into() });
+}
+
+async fn an_idempotency_key_names_its_message_for_24_hours(db: Database) {
+    use smtp_setup::server::store::{Enqueued, NewMessage};
+    let store = db.open("open").await;
+    let t0 = 1_800_000_000_000_i64;
+    let hour = 60 * 60 * 1000;
+    let message = |id, accepted_at| NewMessage {
+        id,
+        accepted_at,
+        submitted_by: "app",
+        mail_from: "sender@contoso.com",
+        recipients: &[],
+        subject: "s",
+        message: b"Subject: s\r\n\r\nbody",
+        idempotency_key: Some("invoice-42"),
+    };
+    let enqueue = |id, at| {
+        let store = &store;
+        async move { store.enqueue(&message(id, at)).await.expect("enqueue") }
+    };
+    assert_eq!(
+        enqueue("m1", t0).await,
+        Enqueued::Queued { id: "m1".into() }
+    );
+    assert_eq!(
+        enqueue("m2", t0 + 23 * hour).await,
+        Enqueued::AlreadyQueued { id: "m1".into() },
+        "within the day: the first message"
+    );
+    assert_eq!(
+        enqueue("m3", t0 + 25 * hour).await,
+        Enqueued::Queued { id: "m3".into() },
+        "a day later the key names nothing"
+    );
+    store.close().await;
 }

@@ -127,7 +127,7 @@ pub fn CertificatePanel(page: PageState) -> impl IntoView {
                     <dt>{t.thumbprint_sha1}</dt>
                     <dd class="thumbprint" id="thumbprint-sha1">{summary.sha1.clone()}</dd>
                     <dt>{t.thumbprint_sha256}</dt>
-                    <dd class="thumbprint">{summary.sha256.clone()}</dd>
+                    <dd class="thumbprint" id="thumbprint-sha256">{summary.sha256.clone()}</dd>
                     <dt>{t.certificate_subject}</dt>
                     <dd>{summary.subject.clone()}</dd>
                     <dt>{t.valid_from}</dt>
