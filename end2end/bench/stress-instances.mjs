@@ -113,6 +113,16 @@ async function main() {
     await new Promise((resolve) => { setTimeout(resolve, 250); });
   }
   const deliverMs = performance.now() - t0;
+  // Then until both instances are idle (no message waiting or being sent, no
+  // connection to the SMTP peer open), and counted again: a late second delivery shows.
+  for (;;) {
+    const waiting = Number(execFileSync('psql', [database, '-At', '-c',
+      "SELECT COUNT(*) FROM outbox WHERE status IN ('queued', 'sending', 'retrying')"], { encoding: 'utf8' }).trim());
+    const { openConnections } = await controlGet(peers, '/stats');
+    if ((waiting === 0 && openConnections === 0) || performance.now() - t0 > DELIVERED_WITHIN_MS) break;
+    await new Promise((resolve) => { setTimeout(resolve, 250); });
+  }
+  delivered = await controlGet(peers, '/messages');
   const subjects = new Set(delivered.map((m) => m.subject));
   const byWorker = execFileSync('psql', [database, '-At', '-c',
     "SELECT split_part(claimed_by, ':', 2) || ' ' || COUNT(*) FROM outbox GROUP BY claimed_by ORDER BY 1"], { encoding: 'utf8' })

@@ -88,7 +88,8 @@ test('the dark scheme really changes the page, and nothing on it is animated', a
     const context = await browser.newContext({ colorScheme: scheme });
     const page = await context.newPage();
     await openPage(page);
-    colours[scheme] = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    colours[scheme] = await page.evaluate(() => [document.documentElement, document.body, document.querySelector('main')]
+      .map((el) => el && `${getComputedStyle(el).backgroundColor} ${getComputedStyle(el).color}`).join(' / '));
     // No transition or animation anywhere (prefers-reduced-motion has nothing to stop).
     const moving = await page.evaluate(() => [...document.querySelectorAll('*')]
       .filter((el) => {
@@ -201,6 +202,43 @@ for (const locale of ['en-US', 'pt-BR']) {
     expect(widths.scroll).toBeLessThanOrEqual(widths.client);
     // Control: the page is as narrow as asked.
     expect(widths.client).toBeLessThanOrEqual(320);
+    // Every table sits in a region of its own that scrolls sideways when it must.
+    const tables = await page.evaluate(() => [...document.querySelectorAll('table')].map((table) => {
+      const region = table.parentElement;
+      return {
+        id: table.id,
+        overflow: region ? getComputedStyle(region).overflowX : '',
+        width: region ? region.getBoundingClientRect().width : Infinity,
+      };
+    }));
+    expect(tables.length).toBeGreaterThan(0);
+    for (const table of tables) {
+      expect(table.overflow, table.id).toBe('auto');
+      expect(table.width, table.id).toBeLessThanOrEqual(320);
+    }
     await context.close();
   });
 }
+
+test('focus is visible on every control the Tab key reaches', async ({ page }) => {
+  await openPage(page);
+  await page.locator('body').focus();
+  const seen = new Set<string>();
+  for (let i = 0; i < 40; i += 1) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement | null;
+      if (!el || el === document.body) return null;
+      const style = getComputedStyle(el);
+      return {
+        what: `${el.tagName}#${el.id}`,
+        outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2,
+      };
+    });
+    if (!focused) continue;
+    seen.add(focused.what);
+    expect(focused.outline, `no visible focus on ${focused.what}`).toBe(true);
+  }
+  // Control: the walk went through many controls.
+  expect(seen.size).toBeGreaterThan(10);
+});

@@ -89,3 +89,60 @@ pub fn render(snapshot: &Snapshot) -> Option<String> {
     gauge!("smtp_setup_relay_oldest_message_age_seconds").set(snapshot.oldest_message_age);
     Some(handle.render())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The README's metrics table row of `metric`.
+    fn readme_row(metric: &str) -> &'static str {
+        include_str!("../../README.md")
+            .lines()
+            .find(|line| line.starts_with(&format!("| `{metric}`")))
+            .unwrap_or_else(|| panic!("the README's table has no row for {metric}"))
+    }
+
+    /// The labels the README's table promises are the ones the code emits: an alert
+    /// written from the table sees every kind of check.
+    #[test]
+    fn the_readme_names_every_label_value() {
+        let checks = readme_row("smtp_setup_checks_total");
+        for kind in TestKind::ALL {
+            assert!(
+                checks.contains(&format!("`{}`", kind.key())),
+                "{kind:?}: {checks}"
+            );
+        }
+        for outcome in ["passed", "failed", "invalid", "rate_limited"] {
+            assert!(
+                checks.contains(&format!("`{outcome}`")),
+                "{outcome}: {checks}"
+            );
+        }
+        let tokens = readme_row("smtp_setup_token_requests_total");
+        for outcome in [
+            "issued",
+            "refused",
+            "timeout",
+            "unreachable",
+            "unexpected",
+            "unsigned",
+        ] {
+            assert!(
+                tokens.contains(&format!("`{outcome}`")),
+                "{outcome}: {tokens}"
+            );
+        }
+        let deliveries = readme_row("smtp_setup_relay_deliveries_total");
+        for status in [
+            crate::api::relay::MessageStatus::Sent,
+            crate::api::relay::MessageStatus::Retrying,
+            crate::api::relay::MessageStatus::Failed,
+        ] {
+            assert!(
+                deliveries.contains(&format!("`{}`", status.key())),
+                "{status:?}: {deliveries}"
+            );
+        }
+    }
+}

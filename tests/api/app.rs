@@ -164,10 +164,51 @@ async fn malformed_and_oversized_calls_get_a_clear_4xx_and_change_nothing() {
             assert!(matches!(error, ApiError::Malformed(_)), "{error:?}");
         }
     }
+    // Every server function, the same: malformed JSON is a 400 (those that take
+    // arguments), 200 KB is a 413, and nothing is done.
+    for endpoint in ALL_ENDPOINTS {
+        if !WITHOUT_ARGUMENTS.contains(&endpoint) {
+            let response = app
+                .post_raw(endpoint, "application/json", b"{not json".to_vec())
+                .await;
+            assert_eq!(response.status(), 400, "{endpoint}");
+            let error: ApiError = response.json().await.expect("an ApiError");
+            assert!(
+                matches!(error, ApiError::Malformed(_)),
+                "{endpoint}: {error:?}"
+            );
+        }
+        let large = format!(r#"{{"text":"{}"}}"#, "x".repeat(200_000)).into_bytes();
+        let response = app.post_raw(endpoint, "application/json", large).await;
+        assert_eq!(response.status(), 413, "{endpoint}");
+    }
     // The server is still up.
     assert_eq!(app.get_as_admin("/healthz").await.status(), 200);
+    assert!(app
+        .store
+        .credentials()
+        .await
+        .expect("credentials")
+        .is_empty());
     nothing_changed(app, &dir).await;
 }
+
+/// Every server function the page calls.
+const ALL_ENDPOINTS: [&str; 12] = [
+    "add_relay_credential",
+    "check_mailbox_access",
+    "generate_certificate",
+    "import_certificate",
+    "outbox_action",
+    "read_secret_expiry",
+    "relay_overview",
+    "remove_relay_credential",
+    "save_allowed_senders",
+    "save_configuration",
+    "send_test_email",
+    "test_history",
+];
+const WITHOUT_ARGUMENTS: [&str; 2] = ["relay_overview", "test_history"];
 
 #[tokio::test]
 async fn healthz_says_when_the_store_does_not_answer() {
@@ -266,6 +307,7 @@ async fn a_client_that_does_not_finish_its_request_is_cut_off() {
             socket.write_all(request.as_bytes()).await.expect("write");
             // Read until the server closes: a bound on the test, not on the server
             // (its own bound is 10 s).
+            let started = std::time::Instant::now();
             let mut answer = Vec::new();
             tokio::time::timeout(
                 std::time::Duration::from_secs(30),
@@ -274,6 +316,12 @@ async fn a_client_that_does_not_finish_its_request_is_cut_off() {
             .await
             .expect("the server closes the connection")
             .expect("read");
+            // Its bound is 10 s: not much sooner, and not much later.
+            let waited = started.elapsed();
+            assert!(
+                (9..=20).contains(&waited.as_secs()),
+                "cut off after {waited:?}"
+            );
             String::from_utf8_lossy(&answer).into_owned()
         })
     });
@@ -361,5 +409,25 @@ async fn the_mailbox_check_is_a_server_function_with_its_own_history_row() {
     );
     assert_eq!(answer["history"][0]["kind"], "MailboxAccess", "{answer}");
     assert_eq!(answer["history"][0]["passed"], true, "{answer}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_language_choice_is_kept_in_its_cookie_for_a_year() {
+    let dir = fresh_dir("inproc-language");
+    let app = spawn_app(&dir, &[]).await;
+    let response = app.get_as_admin("/language/pt-BR?back=/").await;
+    assert_eq!(response.status(), 303);
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .expect("a cookie")
+        .to_owned();
+    assert!(cookie.starts_with("lang=pt-BR;"), "{cookie}");
+    assert!(
+        cookie.contains(&format!("Max-Age={}", 365 * 24 * 3600)),
+        "{cookie}"
+    );
     app.stop().await;
 }

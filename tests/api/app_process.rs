@@ -64,10 +64,24 @@ fn read_output(
     receiver
 }
 
-/// Starts the binary on a free port and signs in. Readiness is the sign-in line the
-/// server prints once it listens.
+/// Starts the binary on a free port and signs in with the fixed sign-in token.
+/// Readiness is the sign-in line the server prints once it listens.
 pub async fn spawn_binary(dir: &Path, extra_env: &[(&str, &str)]) -> Binary {
-    let mut child = StdCommand::new(env!("CARGO_BIN_EXE_smtp-setup"))
+    start_binary(dir, extra_env, true).await
+}
+
+/// The same without `SMTP_SETUP_ADMIN_TOKEN`: signed in with the one-time link the
+/// server printed.
+pub async fn spawn_binary_with_printed_link(dir: &Path, extra_env: &[(&str, &str)]) -> Binary {
+    start_binary(dir, extra_env, false).await
+}
+
+async fn start_binary(dir: &Path, extra_env: &[(&str, &str)], fixed_token: bool) -> Binary {
+    let mut command = StdCommand::new(env!("CARGO_BIN_EXE_smtp-setup"));
+    if fixed_token {
+        command.env("SMTP_SETUP_ADMIN_TOKEN", &*ADMIN_TOKEN);
+    }
+    let mut child = command
         // Files an instance keeps beside itself (on PostgreSQL: data/) stay in `dir`.
         .current_dir(dir)
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
@@ -75,7 +89,6 @@ pub async fn spawn_binary(dir: &Path, extra_env: &[(&str, &str)]) -> Binary {
         // As cargo-leptos would (Cargo.toml output-name); else Leptos prints advice.
         .env("LEPTOS_OUTPUT_NAME", "smtp-setup")
         .env("DATABASE_URL", database_url(dir))
-        .env("SMTP_SETUP_ADMIN_TOKEN", &*ADMIN_TOKEN)
         .env("SMTP_SETUP_RELAY_ADDR", "127.0.0.1:0")
         .env("RUST_LOG", "warn")
         .envs(extra_env.iter().copied())
@@ -108,13 +121,17 @@ pub async fn spawn_binary(dir: &Path, extra_env: &[(&str, &str)]) -> Binary {
             break link.to_owned();
         }
     };
-    // A fixed token is never printed: the link names the variable instead.
-    assert!(
-        link.ends_with("/login?token=<SMTP_SETUP_ADMIN_TOKEN>"),
-        "{link}"
-    );
     binary.base = link.split("/login").next().expect("base url").to_owned();
-    let link = format!("{}/login?token={}", binary.base, *ADMIN_TOKEN);
+    let link = if fixed_token {
+        // A fixed token is never printed: the link names the variable instead.
+        assert!(
+            link.ends_with("/login?token=<SMTP_SETUP_ADMIN_TOKEN>"),
+            "{link}"
+        );
+        format!("{}/login?token={}", binary.base, *ADMIN_TOKEN)
+    } else {
+        link
+    };
     let response = binary.http.get(&link).send().await.expect("sign in");
     assert_eq!(response.status(), 303);
     binary.cookie = session_cookie(&response);

@@ -153,7 +153,7 @@ async fn token_endpoint_faults_end_at_the_token_step_in_plain_words() {
         ("status-502.test", "502"),
         ("status-503.test", "503"),
         ("drip.test", "did not answer within"),
-        ("huge.test", "larger than"),
+        ("huge.test", "larger than 64 KB"),
         ("not-json.test", "not JSON"),
         ("no-token.test", "access_token"),
     ];

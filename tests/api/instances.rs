@@ -326,6 +326,20 @@ async fn a_session_opened_on_one_instance_works_on_the_other_until_signed_out() 
         limited["report"]["outcome"].get("RateLimited").is_some(),
         "{limited}"
     );
+    // Wrong sign-in tokens count across both: ten on A, the eleventh on B waits.
+    let wrong = |app: &TestApp| {
+        app.http
+            .get(format!("{}/login?token=not-the-sign-in-token", app.base))
+            .send()
+    };
+    for n in 1..=10 {
+        assert_eq!(
+            wrong(&a).await.expect("login").status(),
+            401,
+            "wrong token {n}"
+        );
+    }
+    assert_eq!(wrong(&b).await.expect("login").status(), 429);
     // Signed out on B: A refuses the cookie too.
     let out = b
         .http
@@ -552,6 +566,22 @@ async fn the_instances_take_turns_at_the_scheduled_check() {
     peers.save_form_in(&a.store).await;
     let hour = Duration::from_secs(3600);
     let first = a.watch.check_in_turn(hour).await.expect("A's turn");
+    // /healthz's line is the instance's own last check: A's says it, B's not yet.
+    let health = |app: &TestApp| reqwest::get(format!("{}/healthz", app.base));
+    let on_a = health(&a)
+        .await
+        .expect("healthz")
+        .text()
+        .await
+        .expect("text");
+    let on_b = health(&b)
+        .await
+        .expect("healthz")
+        .text()
+        .await
+        .expect("text");
+    assert!(on_a.contains("scheduled check: passed at "), "{on_a}");
+    assert!(on_b.contains("scheduled check: none yet"), "{on_b}");
     assert!(
         matches!(
             first.outcome,
@@ -581,4 +611,79 @@ async fn the_instances_take_turns_at_the_scheduled_check() {
     assert_eq!(b.store.history().await.expect("history").len(), 3);
     a.stop().await;
     b.stop().await;
+}
+
+#[tokio::test]
+async fn without_a_fixed_token_each_instance_prints_its_own_link_and_its_session_works_on_both() {
+    use crate::app_process::spawn_binary_with_printed_link;
+    let db = Database::postgres("instances-own-links").await;
+    let url = db.url();
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("SMTP_SETUP_KEY", SHARED_KEY.as_str()),
+    ];
+    let a = spawn_binary_with_printed_link(&fresh_dir("instances-links-a"), &env).await;
+    let b = spawn_binary_with_printed_link(&fresh_dir("instances-links-b"), &env).await;
+    // Each signed in with its own printed link; the session A's link opened works on B.
+    for (app, cookie) in [(&a, &a.cookie), (&b, &a.cookie), (&a, &b.cookie)] {
+        let answer = app
+            .http
+            .post(format!("{}/api/test_history", app.base))
+            .header("cookie", cookie)
+            .json(&json!({}))
+            .send()
+            .await
+            .expect("call");
+        assert_eq!(answer.status(), 200);
+    }
+    // /metrics counts what each instance did; the queue depth is the shared outbox's.
+    {
+        let store = db.open("enqueue").await;
+        store
+            .enqueue(&smtp_setup::server::store::NewMessage {
+                id: "shared",
+                accepted_at: crate::relay::now_millis(),
+                submitted_by: CREDENTIAL,
+                mail_from: "sender@contoso.com",
+                recipients: &["a@fabrikam-test.com".to_owned()],
+                subject: "shared",
+                message: b"Subject: shared\r\n\r\nbody",
+                idempotency_key: None,
+            })
+            .await
+            .expect("enqueue");
+        store.close().await;
+    }
+    let metrics = |app: &crate::app_process::Binary| reqwest::get(format!("{}/metrics", app.base));
+    let on_a = metrics(&a)
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    let on_b = metrics(&b)
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    for text in [&on_a, &on_b] {
+        assert!(
+            text.lines().any(|l| l == "smtp_setup_relay_queue_depth 1"),
+            "{text}"
+        );
+    }
+    // A answered one server function call more than B.
+    let calls = |text: &str| {
+        text.lines()
+            .find(|l| {
+                l.starts_with(
+                    "smtp_setup_http_requests_total{route=\"/api/{*name}\",status=\"200\"}",
+                )
+            })
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(0)
+    };
+    assert_eq!((calls(&on_a), calls(&on_b)), (2, 1), "{on_a}\n{on_b}");
 }

@@ -357,6 +357,10 @@ mod tests {
         assert_eq!(with_code(700027).field, Some(Field::Certificate));
         assert!(with_code(700027).fix.en.contains("thumbprint"));
         assert!(with_code(700024).fix.en.contains("clock"));
+        for expired in [7000274, 700021] {
+            assert!(with_code(expired).summary.en.contains("has expired"));
+            assert_eq!(with_code(expired).field, Some(Field::Certificate));
+        }
     }
 
     #[test]
