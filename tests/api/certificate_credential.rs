@@ -49,6 +49,59 @@ fn certificate_form(peers: &Peers, certificate: &str, key: SecretInput) -> SmtpF
     }
 }
 
+/// A client assertion signed with `key` for `certificate` (registered on `peers`), as if
+/// made `seconds_ago` seconds ago, and the token endpoint it is for.
+fn signed_assertion(
+    peers: &Peers,
+    certificate: &str,
+    key: &str,
+    seconds_ago: i64,
+) -> (String, secrecy::SecretString) {
+    use smtp_setup::domain::{CertificatePem, ClientId, PrivateKeyPem};
+    use smtp_setup::server::credential::{assertion, Signer};
+    let signer = Signer::new(
+        &CertificatePem::parse(certificate).unwrap(),
+        &PrivateKeyPem::parse(key).unwrap(),
+    )
+    .unwrap();
+    let url = format!(
+        "{}/{}/oauth2/v2.0/token",
+        peers.info.authority, peers.info.tenant
+    );
+    let client_id = ClientId::parse(&peers.info.client_id).unwrap();
+    let issued = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+        - seconds_ago;
+    let jwt = assertion::sign(&signer, &client_id, &url, issued).unwrap();
+    (url, jwt)
+}
+
+/// A token request with `jwt` as its client assertion, as the app makes it.
+async fn request_with_assertion(
+    peers: &Peers,
+    url: &str,
+    jwt: &secrecy::SecretString,
+) -> reqwest::Response {
+    use smtp_setup::server::credential::assertion;
+    reqwest::Client::new()
+        .post(url)
+        .form(&[
+            ("client_id", peers.info.client_id.as_str()),
+            ("scope", "https://outlook.office365.com/.default"),
+            ("grant_type", "client_credentials"),
+            ("client_assertion_type", assertion::ASSERTION_TYPE),
+            (
+                "client_assertion",
+                secrecy::ExposeSecret::expose_secret(jwt),
+            ),
+        ])
+        .send()
+        .await
+        .expect("the token peer answers")
+}
+
 #[tokio::test]
 async fn a_registered_certificate_gets_a_token_and_the_message_is_delivered() {
     let dir = fresh_dir("credential-registered");
@@ -110,45 +163,14 @@ async fn a_token_request_tried_again_signs_a_new_assertion() {
 async fn the_token_peer_refuses_an_assertion_it_has_seen() {
     // The control for the test above: the same assertion twice is refused the second
     // time.
-    use smtp_setup::domain::{CertificatePem, ClientId, PrivateKeyPem};
-    use smtp_setup::server::credential::{assertion, Signer};
-
     let dir = fresh_dir("credential-replay");
     let (certificate, key) = openssl_pair(&dir, "replay");
     let peers = spawn_peers().await;
     peers.register_certificate(&certificate).await;
-    let signer = Signer::new(
-        &CertificatePem::parse(&certificate).unwrap(),
-        &PrivateKeyPem::parse(&key).unwrap(),
-    )
-    .unwrap();
-    let url = format!(
-        "{}/{}/oauth2/v2.0/token",
-        peers.info.authority, peers.info.tenant
-    );
-    let client_id = ClientId::parse(&peers.info.client_id).unwrap();
-    let now = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    let jwt = assertion::sign(&signer, &client_id, &url, now).unwrap();
-    let request = || {
-        reqwest::Client::new()
-            .post(&url)
-            .form(&[
-                ("client_id", peers.info.client_id.as_str()),
-                ("scope", "https://outlook.office365.com/.default"),
-                ("grant_type", "client_credentials"),
-                ("client_assertion_type", assertion::ASSERTION_TYPE),
-                (
-                    "client_assertion",
-                    secrecy::ExposeSecret::expose_secret(&jwt),
-                ),
-            ])
-            .send()
-    };
-    assert_eq!(request().await.expect("answered").status(), 200);
-    let again = request().await.expect("answered");
+    let (url, jwt) = signed_assertion(&peers, &certificate, &key, 0);
+    let request = || request_with_assertion(&peers, &url, &jwt);
+    assert_eq!(request().await.status(), 200);
+    let again = request().await;
     assert_eq!(again.status(), 401);
     let body = again.text().await.expect("body");
     assert!(body.contains("was used before"), "{body}");
@@ -295,8 +317,6 @@ async fn a_generated_certificate_keeps_its_key_on_the_server_through_the_save() 
 
 #[tokio::test]
 async fn an_assertion_out_of_its_time_range_is_entras_700024_about_the_clock() {
-    use smtp_setup::domain::{CertificatePem, ClientId, PrivateKeyPem};
-    use smtp_setup::server::credential::{assertion, Signer};
     use smtp_setup::server::diagnosis::entra::token_failure;
     use smtp_setup::server::entra::parse_token_response;
 
@@ -304,38 +324,9 @@ async fn an_assertion_out_of_its_time_range_is_entras_700024_about_the_clock() {
     let (certificate, key) = openssl_pair(&dir, "clock");
     let peers = spawn_peers().await;
     peers.register_certificate(&certificate).await;
-    let signer = Signer::new(
-        &CertificatePem::parse(&certificate).unwrap(),
-        &PrivateKeyPem::parse(&key).unwrap(),
-    )
-    .unwrap();
-    let url = format!(
-        "{}/{}/oauth2/v2.0/token",
-        peers.info.authority, peers.info.tenant
-    );
-    let client_id = ClientId::parse(&peers.info.client_id).unwrap();
     // Signed by a server whose clock is an hour behind.
-    let an_hour_ago = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-        - 3600;
-    let jwt = assertion::sign(&signer, &client_id, &url, an_hour_ago).unwrap();
-    let response = reqwest::Client::new()
-        .post(&url)
-        .form(&[
-            ("client_id", peers.info.client_id.as_str()),
-            ("scope", "https://outlook.office365.com/.default"),
-            ("grant_type", "client_credentials"),
-            ("client_assertion_type", assertion::ASSERTION_TYPE),
-            (
-                "client_assertion",
-                secrecy::ExposeSecret::expose_secret(&jwt),
-            ),
-        ])
-        .send()
-        .await
-        .expect("the token peer answers");
+    let (url, jwt) = signed_assertion(&peers, &certificate, &key, 3600);
+    let response = request_with_assertion(&peers, &url, &jwt).await;
     let status = response.status().as_u16();
     let body = response.bytes().await.unwrap();
     let error = parse_token_response(status, &body).expect_err("refused");

@@ -420,6 +420,16 @@ impl Peers {
     }
 }
 
+/// The body of `GET url` (`/metrics`, `/healthz`…), which must answer.
+pub async fn get_text(url: &str) -> String {
+    reqwest::get(url)
+        .await
+        .unwrap_or_else(|e| panic!("{url}: {e}"))
+        .text()
+        .await
+        .unwrap_or_else(|e| panic!("{url}: {e}"))
+}
+
 /// Short bounds so that the hanging-peer test takes seconds, not the full 25 s.
 pub fn short_timeouts() -> Timeouts {
     Timeouts {

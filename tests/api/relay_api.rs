@@ -56,6 +56,22 @@ async fn post_json(rig: &Rig, json: &Value, extra: &[&str]) -> (u16, Value) {
     curl(&args).await
 }
 
+/// A whole message (`message/rfc822`) with the rig's credential.
+async fn post_raw(rig: &Rig, message: &str) -> (u16, Value) {
+    let user = user(rig);
+    let url = messages_url(rig);
+    curl(&[
+        "-u",
+        &user,
+        "-H",
+        "Content-Type: message/rfc822",
+        "--data-binary",
+        message,
+        &url,
+    ])
+    .await
+}
+
 #[tokio::test]
 async fn json_and_raw_messages_are_queued_delivered_and_reported() {
     let peers = spawn_peers().await;
@@ -92,18 +108,7 @@ async fn json_and_raw_messages_are_queued_delivered_and_reported() {
         "From: Contoso <{}>\r\nTo: raw@fabrikam-test.com\r\nBcc: hidden@fabrikam-test.com\r\nSubject: Raw one\r\n\r\nHello from a whole message.\r\n",
         rig.mailbox()
     );
-    let user = user(&rig);
-    let url = messages_url(&rig);
-    let (status, answer) = curl(&[
-        "-u",
-        &user,
-        "-H",
-        "Content-Type: message/rfc822",
-        "--data-binary",
-        &raw,
-        &url,
-    ])
-    .await;
+    let (status, answer) = post_raw(&rig, &raw).await;
     assert_eq!(status, 202, "{answer}");
     let raw_id = answer["id"].as_str().expect("an id").to_owned();
     rig.until_status(&raw_id, MessageStatus::Sent).await;
@@ -111,16 +116,7 @@ async fn json_and_raw_messages_are_queued_delivered_and_reported() {
     // A whole message with its own Message-ID and Date goes byte for byte.
     let exact = crate::relay::whole_message(rig.mailbox(), "Byte for byte");
     let exact_text = String::from_utf8(exact.clone()).expect("text");
-    let (status, answer) = curl(&[
-        "-u",
-        &user,
-        "-H",
-        "Content-Type: message/rfc822",
-        "--data-binary",
-        &exact_text,
-        &url,
-    ])
-    .await;
+    let (status, answer) = post_raw(&rig, &exact_text).await;
     assert_eq!(status, 202, "{answer}");
     let exact_id = answer["id"].as_str().expect("an id").to_owned();
     rig.until_status(&exact_id, MessageStatus::Sent).await;
@@ -269,16 +265,7 @@ async fn the_api_refuses_with_a_status_and_the_field_at_fault() {
     let user = user(&rig);
     let foreign =
         "From: ceo@contoso-test.com\r\nTo: a@fabrikam-test.com\r\nSubject: s\r\n\r\nx\r\n";
-    let (status, answer) = curl(&[
-        "-u",
-        &user,
-        "-H",
-        "Content-Type: message/rfc822",
-        "--data-binary",
-        foreign,
-        &url,
-    ])
-    .await;
+    let (status, answer) = post_raw(&rig, foreign).await;
     assert_eq!(status, 422, "{answer}");
     assert_eq!(answer["field"], "from");
 

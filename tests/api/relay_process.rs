@@ -165,12 +165,7 @@ async fn sigkill_after_queued_loses_nothing() {
     app.wait_for("message delivered").await;
     // /metrics counts them (the queue is the store's; no date is known for the
     // credential: NaN).
-    let metrics = reqwest::get(format!("{}/metrics", app.base))
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = crate::helpers::get_text(&format!("{}/metrics", app.base)).await;
     for line in [
         "smtp_setup_relay_queue_depth 4",
         "smtp_setup_credential_expiry_timestamp_seconds NaN",

@@ -41,12 +41,7 @@ async fn page_has_scheduled_banner(app: &TestApp) -> bool {
 }
 
 async fn healthz(app: &TestApp) -> String {
-    reqwest::get(format!("{}/healthz", app.base))
-        .await
-        .expect("healthz")
-        .text()
-        .await
-        .expect("text")
+    crate::helpers::get_text(&format!("{}/healthz", app.base)).await
 }
 
 #[tokio::test]
@@ -409,12 +404,7 @@ async fn with_a_monitoring_address_the_check_sends_a_real_email_at_most_daily() 
         ]
     );
     // Counted apart from the checks in /metrics.
-    let metrics = reqwest::get(format!("{}/metrics", app.base))
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = crate::helpers::get_text(&format!("{}/metrics", app.base)).await;
     let samples = parse_with_prometheus(&metrics);
     assert!(
         sample(
