@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use super::copy_button::CopyButton;
 use crate::api::report::Failure;
+use crate::api::ApiError;
 use crate::i18n::{lang, texts};
 
 /// What went wrong with a test, as the page shows it.
@@ -92,5 +93,17 @@ fn failure_view(failure: Failure) -> impl IntoView {
         {field}
         <p class="fix"><strong>{t.what_to_do}</strong>{fix}</p>
         {references}
+    }
+}
+
+/// The title and text of a call that did not get its answer (the relay panel shows them
+/// on one line).
+pub fn api_words(error: ApiError) -> (&'static str, String) {
+    let t = texts();
+    match error {
+        ApiError::SignedOut => (t.signed_out_title, t.signed_out.to_owned()),
+        ApiError::Unavailable(detail) => (t.unavailable_title, (t.unavailable)(&detail)),
+        ApiError::Malformed(detail) => (t.malformed_title, (t.malformed)(&detail)),
+        ApiError::Unreachable(detail) => (t.unreachable_title, (t.unreachable)(&detail)),
     }
 }

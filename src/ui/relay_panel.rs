@@ -13,7 +13,7 @@ use crate::api::relay::{
 };
 use crate::domain::{FieldError, SenderList};
 use crate::i18n::{lang, texts, RelayPlace};
-use crate::ui::config_page::api_words;
+use crate::ui::failure_panel::api_words;
 use crate::ui::format::instant;
 
 /// A new credential, while its password is on screen.

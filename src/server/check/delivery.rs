@@ -2,65 +2,16 @@
 //! (token, inspection, STARTTLS, AUTH, envelope, DATA), its token retry and its diagnosis,
 //! with the application's envelope and bytes in place of the test message.
 
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use lettre::address::{Address, Envelope};
 
-use super::test_send::Outgoing;
+use super::outgoing::{reusable, KeptConnection, Open, Outgoing, QUIT_BOUND};
 use super::{Checks, Recorder, StepFailed};
 use crate::api::report::{Failure, Step};
 use crate::domain::SendConfig;
 use crate::server::diagnosis;
-use crate::server::smtp::{self, SmtpError};
-
-/// A kept connection serves at most this many messages, and is not reused once older
-/// than [`KEEP_AT_MOST`]: a long-lived connection meets server-side limits and idle
-/// timeouts sooner or later.
-const MESSAGES_PER_CONNECTION: u32 = 100;
-const KEEP_AT_MOST: Duration = Duration::from_secs(5 * 60);
-const QUIT_BOUND: Duration = Duration::from_secs(2);
-
-/// The authenticated connection the last delivery left open, for the next message:
-/// consecutive messages skip the TCP, TLS and AUTH round trips.
-#[derive(Default)]
-pub struct KeptConnection(Mutex<Option<Open>>);
-
-struct Open {
-    session: smtp::Session,
-    opened: Instant,
-    messages: u32,
-    /// The configuration it was opened with: a new save means a new connection.
-    version: i64,
-}
-
-impl KeptConnection {
-    /// Called by the send that opened `session` with configuration `version` (its first
-    /// message just went).
-    pub(super) fn put(&self, session: smtp::Session, version: i64) {
-        self.set(Some(Open {
-            session,
-            opened: Instant::now(),
-            messages: 1,
-            version,
-        }));
-    }
-
-    fn set(&self, open: Option<Open>) {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = open;
-    }
-
-    fn take(&self) -> Option<Open> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
-    }
-
-    /// QUIT, when the worker has nothing more to send for now.
-    pub async fn close(&self) {
-        if let Some(mut open) = self.take() {
-            let _ = tokio::time::timeout(QUIT_BOUND, open.session.quit()).await;
-        }
-    }
-}
+use crate::server::smtp::SmtpError;
 
 /// One delivery may take this long in all, token included.
 const DELIVERY_TOTAL: Duration = Duration::from_secs(300);
@@ -185,12 +136,6 @@ impl Checks {
     }
 }
 
-/// Whether a connection opened with configuration `opened_with`, which has carried
-/// `messages` and is `age` old, may carry the next message of configuration `version`.
-fn reusable(opened_with: i64, version: i64, messages: u32, age: Duration) -> bool {
-    opened_with == version && messages < MESSAGES_PER_CONNECTION && age < KEEP_AT_MOST
-}
-
 #[derive(Debug, thiserror::Error)]
 enum EnvelopeError {
     #[error("{address:?} is not an address: {source}")]
@@ -258,16 +203,5 @@ mod tests {
         assert!(!permanent(Step::StartTls, None), "a TLS problem");
         assert!(!permanent(Step::Connect, None), "the network, a timeout");
         assert!(!permanent(Step::TokenRequest, Some("AADSTS7000215")));
-    }
-
-    /// A kept connection is reused only for the configuration it was opened with, for
-    /// fewer than 100 messages and for less than 5 minutes.
-    #[test]
-    fn a_kept_connection_is_reused_within_its_limits_only() {
-        let minute = Duration::from_secs(60);
-        assert!(reusable(3, 3, 99, 4 * minute));
-        assert!(!reusable(3, 4, 1, Duration::ZERO), "a new save");
-        assert!(!reusable(3, 3, 100, Duration::ZERO), "100 messages");
-        assert!(!reusable(3, 3, 1, 5 * minute), "5 minutes");
     }
 }

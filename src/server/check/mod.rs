@@ -5,6 +5,7 @@
 
 pub mod delivery;
 mod mailbox_access;
+mod outgoing;
 mod recorder;
 mod scheduled;
 mod secret_end;
@@ -14,7 +15,9 @@ pub mod token;
 use std::future::Future;
 use std::sync::Arc;
 
-pub use recorder::{every_field_valid, failed, Observed, Recorder, StepFailed};
+pub use crate::server::diagnosis::StepFailed;
+pub use outgoing::KeptConnection;
+pub use recorder::{every_field_valid, failed, Observed, Recorder};
 
 use self::token::Tokens;
 use super::settings::{Endpoint, ServerSettings, Timeouts};

@@ -11,6 +11,7 @@ use crate::api::report::{
     Failure, Speaker, Step, StepResult, StepStatus, TestOutcome, TestReport, TranscriptLine, Words,
 };
 use crate::server::deadline::{Deadline, TimedOut};
+use crate::server::diagnosis::StepFailed;
 use crate::server::wire::{Party, Transcript};
 
 /// What a passed step saw: the checklist's words, and a value later steps need.
@@ -38,13 +39,6 @@ impl<V> Observed for (V, Words) {
 /// What the Inputs step saw when the form parsed.
 pub fn every_field_valid() -> Words {
     Words::new("every field is valid", "todos os campos são válidos")
-}
-
-/// A step that failed, and the error that failed it (for the diagnosis).
-#[derive(Debug)]
-pub struct StepFailed<E> {
-    pub step: Step,
-    pub error: E,
 }
 
 /// The checklist and transcript of one check, and the deadline all its steps share.

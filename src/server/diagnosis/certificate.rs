@@ -1,6 +1,6 @@
 //! A refused certificate: each problem needs a different person to act.
 
-use super::connection::ServerKind;
+use super::peer::ServerKind;
 use super::words;
 use crate::api::report::Words;
 use crate::server::tls::CertificateProblem;

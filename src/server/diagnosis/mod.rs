@@ -8,11 +8,19 @@ mod connection;
 pub mod entra;
 pub mod imap;
 pub mod inspection;
+mod peer;
 pub mod relay;
 pub mod smtp;
 
 use crate::api::report::{Failure, Step, Words};
 use crate::domain::Field;
+
+/// A step that failed, and the error that failed it: what a diagnosis is made from.
+#[derive(Debug)]
+pub struct StepFailed<E> {
+    pub step: Step,
+    pub error: E,
+}
 
 /// Our words in English and Brazilian Portuguese, side by side.
 fn words(en: impl Into<String>, pt_br: impl Into<String>) -> Words {

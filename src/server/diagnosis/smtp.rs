@@ -1,11 +1,12 @@
 //! The SMTP dialogue: the connection and TLS, what the server offers, and its replies,
 //! read by their enhanced status code (RFC 3463) and the words Exchange Online uses.
 
-use super::connection::{self, Peer, ServerKind};
+use super::connection;
+use super::peer::{Peer, ServerKind};
 use super::words;
+use super::StepFailed;
 use crate::api::report::{Failure, Step, Words};
 use crate::domain::{AuthType, Field};
-use crate::server::check::StepFailed;
 use crate::server::sasl::Mechanism;
 use crate::server::smtp::reply::Reply;
 use crate::server::smtp::SmtpError;

@@ -8,8 +8,9 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
+use super::headers::cookie;
+use super::html::page;
 use super::language;
-use super::login::page;
 use crate::api::ApiError;
 use crate::server::admin::{Admin, SessionKey, SESSION_COOKIE};
 
@@ -98,17 +99,6 @@ pub fn is_same_origin(headers: &HeaderMap) -> bool {
         }
     }
     true
-}
-
-pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value.to_owned())
 }
 
 #[cfg(test)]

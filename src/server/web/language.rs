@@ -7,7 +7,7 @@ use axum::extract::{Path, Query};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::guard::cookie;
+use super::headers::cookie;
 use crate::i18n::Lang;
 
 /// A year: the choice outlives sessions.

@@ -5,6 +5,7 @@ pub mod api_errors;
 pub mod guard;
 pub mod headers;
 pub mod health;
+pub mod html;
 pub mod language;
 pub mod login;
 pub mod page;

@@ -7,8 +7,6 @@ mod form_state;
 mod secret_end;
 mod state;
 
-pub use self::state::api_words;
-
 use leptos::prelude::*;
 use leptos::server::SharedValue;
 

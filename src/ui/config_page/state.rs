@@ -10,7 +10,7 @@ use crate::api::saved::{
 use crate::api::{ApiError, TestAnswer};
 use crate::domain::FieldErrors;
 use crate::i18n::texts;
-use crate::ui::failure_panel::Problem;
+use crate::ui::failure_panel::{api_words, Problem};
 use crate::ui::format::count;
 
 #[derive(Clone, Copy)]
@@ -157,17 +157,5 @@ pub(super) fn api_problem(error: ApiError) -> Problem {
     Problem::Notice {
         title: title.to_owned(),
         text,
-    }
-}
-
-/// The title and text of a call that did not get its answer (the relay panel shows them
-/// on one line).
-pub fn api_words(error: ApiError) -> (&'static str, String) {
-    let t = texts();
-    match error {
-        ApiError::SignedOut => (t.signed_out_title, t.signed_out.to_owned()),
-        ApiError::Unavailable(detail) => (t.unavailable_title, (t.unavailable)(&detail)),
-        ApiError::Malformed(detail) => (t.malformed_title, (t.malformed)(&detail)),
-        ApiError::Unreachable(detail) => (t.unreachable_title, (t.unreachable)(&detail)),
     }
 }
