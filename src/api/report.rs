@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::Lang;
 use crate::domain::{AuthType, Field, FieldErrors};
-use crate::i18n::Lang;
 
 /// Which check a report is of.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

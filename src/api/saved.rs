@@ -71,7 +71,7 @@ pub struct InitialData {
     pub history: Vec<HistoryEntry>,
     pub relay: crate::api::relay::RelayOverview,
     /// The page's language, chosen by the server for this request.
-    pub lang: crate::i18n::Lang,
+    pub lang: crate::domain::Lang,
 }
 
 /// A certificate credential as the page shows it: all public.

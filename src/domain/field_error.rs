@@ -1,6 +1,7 @@
 //! A field's refusal as a value: which rule, with what values, never a sentence. The
 //! words are made by `i18n` in the page's language, in the browser and on the server
-//! alike; `Display` gives the English ones (logs, the relay's HTTP API).
+//! alike; its `Display` (`i18n::display`) gives the English ones (logs, the relay's HTTP
+//! API).
 
 use serde::{Deserialize, Serialize};
 
@@ -9,19 +10,6 @@ use super::{
     MailboxError, ObjectIdError, PrivateKeyError, SenderListError, SmtpHostError,
     SmtpPasswordError, SmtpPortError, SmtpUsernameError, TenantIdError,
 };
-
-impl FieldError {
-    /// The words in a language.
-    pub fn text(&self, lang: crate::i18n::Lang) -> String {
-        (lang.texts().field_error)(self)
-    }
-}
-
-impl std::fmt::Display for FieldError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.text(crate::i18n::Lang::En))
-    }
-}
 
 impl std::error::Error for FieldError {}
 

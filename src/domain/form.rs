@@ -269,12 +269,6 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
-    /// The (English) labels of the invalid fields, for a log line or the checklist.
-    pub fn labels(&self) -> Vec<&'static str> {
-        let label = crate::i18n::Lang::En.texts().field_label;
-        self.0.iter().map(|(field, _)| label(*field)).collect()
-    }
-
     pub fn iter(&self) -> impl Iterator<Item = (Field, &FieldError)> {
         self.0.iter().map(|(field, error)| (*field, error))
     }
@@ -288,13 +282,6 @@ impl FieldErrors {
         result
             .map_err(|error| self.add_once(field, error.into()))
             .ok()
-    }
-}
-
-/// For the checklist and the log: which fields to correct.
-impl fmt::Display for FieldErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "to correct: {}", self.labels().join(", "))
     }
 }
 

@@ -38,6 +38,7 @@ mod field;
 mod field_error;
 mod form;
 mod guid;
+mod lang;
 mod mailbox;
 mod object_id;
 mod password_login;
@@ -59,6 +60,7 @@ pub use field_error::FieldError;
 pub use form::{
     FieldErrors, KeptSecrets, Present, SecretInput, SecretsOnServer, SmtpForm, StoredSecrets,
 };
+pub use lang::Lang;
 pub use mailbox::{MailboxAddress, MailboxError};
 pub use object_id::{ObjectId, ObjectIdError};
 pub use password_login::{SmtpPassword, SmtpPasswordError, SmtpUsername, SmtpUsernameError};
