@@ -1,7 +1,7 @@
 //! smtp-setup: configure how a business application sends email, and prove it works.
 //!
-//! `domain` and `guide` are shared by the browser and the server; `ui` is the page and
-//! `api` its calls to the server (the server functions and the types they carry);
+//! `domain` and `guide` are shared by the browser and the server; `ui` is the page,
+//! `serverfns` its calls to the server and `api` the types they carry;
 //! `server` is plain async Rust that runs only on the server (`ssr`) and never reaches
 //! the WASM bundle.
 
@@ -10,6 +10,7 @@ pub mod app;
 pub mod domain;
 pub mod guide;
 pub mod i18n;
+pub mod serverfns;
 pub mod ui;
 
 #[cfg(feature = "ssr")]

@@ -129,3 +129,11 @@ pub enum ExpiryLevel {
     Warning,
     Alarm,
 }
+
+/// A test's report, and the recent tests when this one joined them: one round trip.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestAnswer {
+    pub report: crate::api::report::TestReport,
+    /// `None` when the history did not change (nothing was sent) or cannot be read.
+    pub history: Option<Vec<HistoryEntry>>,
+}

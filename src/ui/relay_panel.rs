@@ -7,12 +7,15 @@ use leptos::prelude::*;
 
 use super::copy_button::CopyButton;
 use crate::api::relay::{
-    add_relay_credential, outbox_action, relay_overview, remove_relay_credential,
-    save_allowed_senders, utc, CredentialAdded, CredentialRefusal, MessageStatus, OutboxAction,
-    OutboxEntry, RelayCredential, RelayOverview, SendersSaved,
+    utc, CredentialAdded, CredentialRefusal, MessageStatus, OutboxAction, OutboxEntry,
+    RelayCredential, RelayOverview, SendersSaved,
 };
 use crate::domain::{FieldError, SenderList};
 use crate::i18n::{lang, texts, RelayPlace};
+use crate::serverfns::{
+    add_relay_credential, outbox_action, relay_overview, remove_relay_credential,
+    save_allowed_senders,
+};
 use crate::ui::failure_panel::api_words;
 use crate::ui::format::instant;
 

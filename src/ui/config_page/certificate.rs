@@ -8,9 +8,9 @@ use leptos::wasm_bindgen::JsCast;
 use super::state::{api_problem, PageState};
 use crate::api::certificate::CertificateOutcome;
 use crate::api::saved::{CertificateSummary, SecretFingerprint};
-use crate::api::{generate_certificate, import_certificate};
 use crate::domain::{pem_block, CertificatePem, Field, SecretInput};
 use crate::i18n::{lang, texts};
+use crate::serverfns::{generate_certificate, import_certificate};
 use crate::ui::format::instant;
 
 #[component]

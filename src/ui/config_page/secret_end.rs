@@ -5,9 +5,9 @@ use leptos::prelude::*;
 
 use super::state::{api_problem, PageState};
 use crate::api::certificate::ExpiryLookup;
-use crate::api::read_secret_expiry;
 use crate::domain::{Field, SmtpForm};
 use crate::i18n::{lang, texts};
+use crate::serverfns::read_secret_expiry;
 
 #[component]
 pub fn SecretEndFromGraph(page: PageState) -> impl IntoView {

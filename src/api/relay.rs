@@ -1,16 +1,8 @@
 //! The relay as the page and the HTTP API show it: the outbox (each accepted message,
 //! its status and, when it did not go, Exchange's own words), the relay credentials, and
-//! where applications connect. The page's calls about it are in [`calls`].
-
-mod calls;
+//! where applications connect. The page's calls about it are `serverfns::relay`.
 
 use serde::{Deserialize, Serialize};
-
-pub use calls::{
-    add_relay_credential, outbox_action, relay_overview, remove_relay_credential,
-    save_allowed_senders, AddRelayCredential, OutboxActionCall, RelayOverviewCall,
-    RemoveRelayCredential, SaveAllowedSenders,
-};
 
 /// Where a message is on its way. `Sending` is set while a delivery is under way; a
 /// restart finds such messages and tries them again (at-least-once).

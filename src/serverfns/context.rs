@@ -3,9 +3,8 @@
 
 use leptos::prelude::*;
 
-use super::report::{TestKind, TestReport};
-use super::send_test_email::TestAnswer;
-use super::ApiError;
+use crate::api::report::{TestKind, TestReport};
+use crate::api::{ApiError, TestAnswer};
 use crate::domain::SmtpForm;
 use crate::server::admin::SessionKey;
 use crate::server::startup::AppState;

@@ -3,13 +3,13 @@
 
 use leptos::prelude::*;
 
-use super::{CredentialAdded, OutboxAction, RelayOverview, SendersSaved};
 use crate::api::codec::Json;
+use crate::api::relay::{CredentialAdded, OutboxAction, RelayOverview, SendersSaved};
 use crate::api::ApiError;
 
 #[server(name = RelayOverviewCall, prefix = "/api", endpoint = "relay_overview", output = Json)]
 pub async fn relay_overview() -> Result<RelayOverview, ApiError> {
-    let ctx = crate::api::context::server_context()?;
+    let ctx = crate::serverfns::context::server_context()?;
     Ok(ctx.state.relay.overview(&ctx.state.public_url.0).await?)
 }
 
@@ -17,7 +17,7 @@ pub async fn relay_overview() -> Result<RelayOverview, ApiError> {
 /// is left as it is.
 #[server(name = OutboxActionCall, prefix = "/api", endpoint = "outbox_action", input = Json, output = Json)]
 pub async fn outbox_action(id: String, action: OutboxAction) -> Result<RelayOverview, ApiError> {
-    let ctx = crate::api::context::server_context()?;
+    let ctx = crate::serverfns::context::server_context()?;
     let relay = &ctx.state.relay;
     let done = match action {
         OutboxAction::RetryNow => relay.retry_now(&id).await?,
@@ -33,31 +33,35 @@ pub async fn add_relay_credential(name: String) -> Result<CredentialAdded, ApiEr
     use secrecy::ExposeSecret as _;
 
     use crate::server::relay::credentials::{self, CredentialName};
-    let ctx = crate::api::context::server_context()?;
+    let ctx = crate::serverfns::context::server_context()?;
     let relay = &ctx.state.relay;
     let name = match CredentialName::parse(name.trim()) {
         Ok(name) => name,
-        Err(_) => return Ok(CredentialAdded::Refused(super::CredentialRefusal::BadName)),
+        Err(_) => {
+            return Ok(CredentialAdded::Refused(
+                crate::api::relay::CredentialRefusal::BadName,
+            ))
+        }
     };
     let added = credentials::add(&relay.store, &name)
         .await
         .map_err(|e| ApiError::Unavailable(e.to_string()))?;
     let Some(password) = added else {
-        return Ok(CredentialAdded::Refused(super::CredentialRefusal::Exists(
-            name.as_str().to_owned(),
-        )));
+        return Ok(CredentialAdded::Refused(
+            crate::api::relay::CredentialRefusal::Exists(name.as_str().to_owned()),
+        ));
     };
     tracing::info!(credential = %name, "relay credential added");
     Ok(CredentialAdded::Added {
         name: name.as_str().to_owned(),
-        password: super::ShownOnce(password.expose_secret().to_owned()),
+        password: crate::api::relay::ShownOnce(password.expose_secret().to_owned()),
         overview: relay.overview(&ctx.state.public_url.0).await?,
     })
 }
 
 #[server(prefix = "/api", endpoint = "remove_relay_credential", input = Json, output = Json)]
 pub async fn remove_relay_credential(name: String) -> Result<RelayOverview, ApiError> {
-    let ctx = crate::api::context::server_context()?;
+    let ctx = crate::serverfns::context::server_context()?;
     let relay = &ctx.state.relay;
     let removed = relay.store.remove_credential(&name).await?;
     tracing::info!(credential = %name, removed, "relay credential removed");
@@ -68,7 +72,7 @@ pub async fn remove_relay_credential(name: String) -> Result<RelayOverview, ApiE
 /// page parses it while typing.
 #[server(prefix = "/api", endpoint = "save_allowed_senders", input = Json, output = Json)]
 pub async fn save_allowed_senders(text: String) -> Result<SendersSaved, ApiError> {
-    let ctx = crate::api::context::server_context()?;
+    let ctx = crate::serverfns::context::server_context()?;
     let relay = &ctx.state.relay;
     let senders = match crate::domain::SenderList::parse(&text) {
         Ok(senders) => senders,

@@ -1,8 +1,8 @@
 use leptos::prelude::*;
 
-use super::codec::Json;
-use super::send_test_email::TestAnswer;
-use super::ApiError;
+use crate::api::codec::Json;
+use crate::api::saved::TestAnswer;
+use crate::api::ApiError;
 use crate::domain::SmtpForm;
 
 /// Checks that the application can read the mailbox over IMAP with the form's values
@@ -11,9 +11,9 @@ use crate::domain::SmtpForm;
 /// emails against the session's limit.
 #[server(prefix = "/api", endpoint = "check_mailbox_access", input = Json, output = Json)]
 pub async fn check_mailbox_access(form: SmtpForm) -> Result<TestAnswer, ApiError> {
-    use super::report::TestKind;
+    use crate::api::report::TestKind;
 
-    super::context::server_context()?
+    crate::serverfns::context::server_context()?
         .run_check(TestKind::MailboxAccess, &form)
         .await
 }
