@@ -14,6 +14,8 @@ pub mod serverfns;
 pub mod ui;
 
 #[cfg(feature = "ssr")]
+pub mod edge;
+#[cfg(feature = "ssr")]
 pub mod fuzzing;
 #[cfg(feature = "ssr")]
 pub mod server;

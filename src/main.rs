@@ -4,12 +4,13 @@
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    use smtp_setup::server::startup::{shutdown_signal, Application};
-    use smtp_setup::server::{assets, memory, settings::ServerSettings, telemetry};
+    use smtp_setup::edge::startup::{shutdown_signal, Application};
+    use smtp_setup::edge::{assets, memory, telemetry};
+    use smtp_setup::server::settings::ServerSettings;
 
     telemetry::init();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if let Some(code) = smtp_setup::server::cli::run(&args).await {
+    if let Some(code) = smtp_setup::edge::cli::run(&args).await {
         return code;
     }
     memory::map_large_blocks_separately();

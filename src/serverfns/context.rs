@@ -1,5 +1,5 @@
 //! What every server function needs from the server: the application's state, provided
-//! for each call by the router (`server::startup`), and the session the guard found.
+//! for each call by the router (`edge::startup`), and the session the guard found.
 
 use leptos::prelude::*;
 
@@ -7,7 +7,7 @@ use crate::api::report::{TestKind, TestReport};
 use crate::api::{ApiError, TestAnswer};
 use crate::domain::SmtpForm;
 use crate::server::admin::SessionKey;
-use crate::server::startup::AppState;
+use crate::server::state::AppState;
 
 pub struct ServerContext {
     pub state: AppState,

@@ -9,13 +9,10 @@ use axum::response::{Html, IntoResponse, Response};
 use secrecy::ExposeSecret as _;
 
 use crate::server::admin::{Admin, SessionKey, SignIn, SESSION_COOKIE, SESSION_LIFETIME};
+use crate::server::state::PublicUrl;
 
 use super::html::page;
 use super::language;
-
-/// Where the server is reached, for the printed link.
-#[derive(Clone)]
-pub struct PublicUrl(pub String);
 
 pub fn print_sign_in_link(base: &PublicUrl, admin: &Admin) {
     // Printed, not logged: a one-time link is for whoever started the server, and a log

@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use leptos::prelude::provide_context;
 
 use crate::api::saved::InitialData;
-use crate::app::shell;
-use crate::server::startup::AppState;
+use crate::edge::document::shell;
+use crate::server::state::AppState;
 
 pub async fn page(State(state): State<AppState>, request: Request) -> Response {
     let lang = super::language::of(request.headers());

@@ -7,7 +7,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::FromRef;
 use axum::http::{header, HeaderValue};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
@@ -19,37 +18,19 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeader;
 
-use super::admin::{Admin, RandomFailed, TokenPolicy};
-use super::check::Checks;
+use super::document::shell;
 use super::precompress;
-use super::relay::tls::RelayTlsError;
-use super::relay::{self, Relay};
-use super::settings::{ServerSettings, SettingsError};
-use super::store::{redacted_url, Store, StoreError};
-use super::tls::TlsSetupError;
-use super::watch::Watch;
-use super::web::login::{self, PublicUrl};
+use super::web::login;
 use super::web::{api_errors, guard, headers, health, language, page, relay_api, serve};
-use crate::app::shell;
-
-/// Everything a request may need, shared by every handler; each takes its part.
-#[derive(Clone, FromRef)]
-pub struct AppState {
-    pub admin: Arc<Admin>,
-    pub store: Arc<Store>,
-    pub checks: Arc<Checks>,
-    pub relay: Arc<Relay>,
-    /// The scheduled checks and the expiry log.
-    pub watch: Arc<Watch>,
-    /// `/metrics` is served (`SMTP_SETUP_METRICS`).
-    pub metrics: MetricsOn,
-    pub public_url: PublicUrl,
-    pub leptos_options: LeptosOptions,
-}
-
-/// Whether `/metrics` answers.
-#[derive(Clone, Copy, Debug)]
-pub struct MetricsOn(pub bool);
+use crate::server::admin::{Admin, RandomFailed, TokenPolicy};
+use crate::server::check::Checks;
+use crate::server::relay::tls::RelayTlsError;
+use crate::server::relay::{self, Relay};
+use crate::server::settings::{ServerSettings, SettingsError};
+use crate::server::state::{AppState, MetricsOn, PublicUrl};
+use crate::server::store::{redacted_url, Store, StoreError};
+use crate::server::tls::TlsSetupError;
+use crate::server::watch::Watch;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {

@@ -63,7 +63,7 @@ fn is_local_path(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::web::guard::tests::headers;
+    use crate::edge::web::guard::tests::headers;
 
     #[test]
     fn the_cookie_wins_over_the_browser() {

@@ -7,9 +7,9 @@ use std::time::{Duration, SystemTime};
 
 use secrecy::ExposeSecret as _;
 
-use super::relay::credentials::{self, CredentialName};
-use super::settings::ServerSettings;
-use super::store::Store;
+use crate::server::relay::credentials::{self, CredentialName};
+use crate::server::settings::ServerSettings;
+use crate::server::store::Store;
 
 const USAGE: &str = "usage: smtp-setup credentials add NAME | list | remove NAME";
 

@@ -107,7 +107,7 @@ pub(super) mod tests {
     use axum::http::HeaderValue;
 
     /// Request headers from name/value pairs (also for `language`'s tests).
-    pub(in crate::server::web) fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+    pub(in crate::edge::web) fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (k, v) in pairs {
             map.append(*k, HeaderValue::from_static(v));

@@ -1,0 +1,37 @@
+//! What every request may need, built once at start-up and shared by every handler and
+//! server function: the services, and two settings the edge reads. Here, below the edge
+//! and the page, so that whatever reads it from the context imports nothing above it.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use super::admin::Admin;
+use super::check::Checks;
+use super::relay::Relay;
+use super::store::Store;
+use super::watch::Watch;
+
+/// Everything a request may need, shared by every handler; each takes its part.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub admin: Arc<Admin>,
+    pub store: Arc<Store>,
+    pub checks: Arc<Checks>,
+    pub relay: Arc<Relay>,
+    /// The scheduled checks and the expiry log.
+    pub watch: Arc<Watch>,
+    /// `/metrics` is served (`SMTP_SETUP_METRICS`).
+    pub metrics: MetricsOn,
+    pub public_url: PublicUrl,
+    pub leptos_options: LeptosOptions,
+}
+
+/// Whether `/metrics` answers.
+#[derive(Clone, Copy, Debug)]
+pub struct MetricsOn(pub bool);
+
+/// Where the server is reached, for the printed link.
+#[derive(Clone)]
+pub struct PublicUrl(pub String);
