@@ -7,9 +7,9 @@ use crate::domain::{
     ClientId, ClientSecret, DisplayName, Field, MailboxAddress, ObjectId, SmtpHost, SmtpPassword,
     SmtpPort, SmtpUsername, TenantId,
 };
-use crate::server::entra::parse_token_response;
+use crate::server::microsoft::entra::parse_token_response;
+use crate::server::microsoft::token_inspection::inspect;
 use crate::server::smtp::reply::{Capabilities, ReplyBuilder};
-use crate::server::token_inspection::inspect;
 
 /// Every domain `parse`, each field's message and the PowerShell quoting, on any text.
 pub fn domain_parsers(data: &[u8]) {

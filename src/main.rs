@@ -6,7 +6,7 @@
 async fn main() -> std::process::ExitCode {
     use smtp_setup::edge::startup::{shutdown_signal, Application};
     use smtp_setup::edge::{assets, memory, telemetry};
-    use smtp_setup::server::settings::ServerSettings;
+    use smtp_setup::server::config::ServerSettings;
 
     telemetry::init();
     let args: Vec<String> = std::env::args().skip(1).collect();

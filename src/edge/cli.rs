@@ -7,8 +7,8 @@ use std::time::{Duration, SystemTime};
 
 use secrecy::ExposeSecret as _;
 
+use crate::server::config::ServerSettings;
 use crate::server::relay::credentials::{self, CredentialName};
-use crate::server::settings::ServerSettings;
 use crate::server::store::Store;
 
 const USAGE: &str = "usage: smtp-setup credentials add NAME | list | remove NAME";

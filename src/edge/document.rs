@@ -9,7 +9,7 @@ use crate::app::App;
 /// written here directly: a single-page app needs neither a router nor leptos_meta, and
 /// leaving both out keeps them out of the WASM bundle.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    let urls = super::assets::bundle_urls(&options);
+    let urls = crate::edge::assets::bundle_urls(&options);
     provide_csp_nonce();
     let lang = crate::i18n::lang();
     view! {
@@ -34,7 +34,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// The Content-Security-Policy admits the inline hydration scripts by this request's
 /// nonce (set by `edge::web::headers`); `use_nonce` reads it from the context.
 fn provide_csp_nonce() {
-    use super::web::headers::CspNonce;
+    use crate::edge::web::headers::CspNonce;
     let nonce = use_context::<axum::http::request::Parts>()
         .and_then(|parts| parts.extensions.get::<CspNonce>().cloned());
     if let Some(CspNonce(value)) = nonce.filter(|n| !n.0.is_empty()) {
@@ -47,7 +47,7 @@ fn provide_csp_nonce() {
 /// compilation start from the head, while the browser still reads and lays out the
 /// page; hydration then runs as soon as the document is complete.
 #[component]
-fn HydrationScripts(urls: &'static super::assets::BundleUrls) -> impl IntoView {
+fn HydrationScripts(urls: &'static crate::edge::assets::BundleUrls) -> impl IntoView {
     use leptos::nonce::use_nonce;
     // A failed streaming compilation (say, a proxy that changed the content type) leaves
     // the URL, which wasm-bindgen's init then fetches and compiles itself.

@@ -18,18 +18,18 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeader;
 
-use super::document::shell;
-use super::precompress;
-use super::web::login;
-use super::web::{api_errors, guard, headers, health, language, page, relay_api, serve};
+use crate::edge::document::shell;
+use crate::edge::precompress;
+use crate::edge::web::login;
+use crate::edge::web::{api_errors, guard, headers, health, language, page, relay_api, serve};
 use crate::server::admin::{Admin, RandomFailed, TokenPolicy};
 use crate::server::check::Checks;
+use crate::server::config::{ServerSettings, SettingsError};
+use crate::server::net::tls::TlsSetupError;
 use crate::server::relay::tls::RelayTlsError;
 use crate::server::relay::{self, Relay};
-use crate::server::settings::{ServerSettings, SettingsError};
 use crate::server::state::{AppState, MetricsOn, PublicUrl};
 use crate::server::store::{redacted_url, Store, StoreError};
-use crate::server::tls::TlsSetupError;
 use crate::server::watch::Watch;
 
 #[derive(Debug, thiserror::Error)]
@@ -175,7 +175,7 @@ impl Application {
         tracing::info!("listening on http://{}", self.address);
         let store = state.store.clone();
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let worker = tokio::spawn(relay::delivery::run(
+        let worker = tokio::spawn(relay::worker::run(
             state.relay.clone(),
             state.checks.clone(),
             stopped.clone(),

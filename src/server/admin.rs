@@ -14,9 +14,9 @@ use secrecy::{ExposeSecret as _, SecretString};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq as _;
 
-use super::clock::unix_millis;
-use super::store::sealing::random_bytes;
-use super::store::{Limited, Store, StoreError};
+use crate::server::store::sealing::random_bytes;
+use crate::server::store::{Limited, Store, StoreError};
+use crate::server::time::unix_millis;
 
 pub const SESSION_COOKIE: &str = "smtp_setup_session";
 /// A session lasts a working day.

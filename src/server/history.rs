@@ -1,9 +1,9 @@
 //! The test history: one entry per check that reached a server, for "Recent tests".
 
-use super::store::Store;
 use crate::api::report::{TestKind, TestOutcome, TestReport};
 use crate::api::saved::HistoryEntry;
 use crate::domain::AuthType;
+use crate::server::store::Store;
 
 /// What a test leaves in the history: sends and failures; refused inputs and refused
 /// tests (too many) never reached a server, so they leave nothing.

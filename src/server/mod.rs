@@ -1,28 +1,21 @@
-//! Server-only code: plain async Rust that the server functions call. Nothing here is
-//! compiled into the WASM bundle, and everything here can be tested without a browser.
+//! Server-only code: plain async Rust that the server functions and the edge call.
+//! Nothing here is compiled into the WASM bundle, and everything here can be tested
+//! without a browser. Its rooms, bottom first, are in `.ci/layers.txt`.
 
-pub mod accept;
 pub mod admin;
+pub mod certificate_credential;
 pub mod check;
-pub mod clock;
-pub mod credential;
-pub mod deadline;
+pub mod config;
 pub mod diagnosis;
-pub mod entra;
-pub mod graph;
 pub mod history;
 pub mod imap;
-pub mod message;
 pub mod metrics;
+pub mod microsoft;
+pub mod net;
 pub mod relay;
-pub mod sasl;
 pub mod saved_config;
-pub mod settings;
 pub mod smtp;
 pub mod state;
 pub mod store;
-pub mod tls;
-pub mod token_cache;
-pub mod token_inspection;
+pub mod time;
 pub mod watch;
-pub mod wire;

@@ -3,8 +3,6 @@
 
 use std::time::SystemTime;
 
-use super::credential::{self, Certificate};
-use super::store::{Saved, SecretChange, Store, StoreError};
 use crate::api::relay::utc;
 use crate::api::saved::ExpirySource;
 use crate::api::saved::{ExpiryNotice, SaveOutcome, SavedConfig};
@@ -12,6 +10,8 @@ use crate::domain::{
     AuthType, CertificatePem, ClientSecret, Credential, CredentialKind, ExpiryDate, Field,
     FieldErrors, PrivateKeyPem, SecretInput, SendConfig, SmtpForm, SmtpPassword, StoredSecrets,
 };
+use crate::server::certificate_credential::{self, Certificate};
+use crate::server::store::{Saved, SecretChange, Store, StoreError};
 
 /// The stored secrets a parse of `form` may need: none when the chosen credential is
 /// typed (the store is not even read), else the store's, opened; for a certificate, the
@@ -64,7 +64,7 @@ fn expiry(
     if saved.version == 0 || saved.form.auth_type != AuthType::MicrosoftOAuth2 {
         return None;
     }
-    let now = super::clock::unix_seconds(now);
+    let now = crate::server::time::unix_seconds(now);
     match saved.form.credential {
         CredentialKind::Certificate => {
             let not_after = certificate_not_after?;
@@ -122,7 +122,7 @@ pub async fn save(
                 certificate,
                 private_key: key,
             } => {
-                if let Err((field, error)) = credential::Signer::new(certificate, key) {
+                if let Err((field, error)) = certificate_credential::Signer::new(certificate, key) {
                     errors.add_once(field, error);
                 }
                 // A key typed now, or one generated here for a new certificate, is written;

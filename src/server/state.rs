@@ -7,11 +7,11 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use super::admin::Admin;
-use super::check::Checks;
-use super::relay::Relay;
-use super::store::Store;
-use super::watch::Watch;
+use crate::server::admin::Admin;
+use crate::server::check::Checks;
+use crate::server::relay::Relay;
+use crate::server::store::Store;
+use crate::server::watch::Watch;
 
 /// Everything a request may need, shared by every handler; each takes its part.
 #[derive(Clone, FromRef)]

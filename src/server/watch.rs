@@ -9,12 +9,12 @@ use std::time::{Duration, SystemTime};
 
 use tokio::sync::watch::{self, Receiver};
 
-use super::check::Checks;
-use super::saved_config;
-use super::store::Store;
 use crate::api::report::{TestKind, TestOutcome, TestReport};
 use crate::api::saved::{ExpiryLevel, ExpiryNotice, ExpirySource};
 use crate::domain::{AuthType, SmtpForm};
+use crate::server::check::Checks;
+use crate::server::saved_config;
+use crate::server::store::Store;
 
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 
@@ -98,7 +98,7 @@ impl Watch {
         // A little short of the interval, so that this instance's own next tick, which
         // comes one interval later (or a few milliseconds early), always finds its turn.
         let window = interval.mul_f64(0.9);
-        let now = crate::server::clock::unix_millis(std::time::SystemTime::now());
+        let now = crate::server::time::unix_millis(std::time::SystemTime::now());
         match self
             .store
             .take_place(SCHEDULED_CHECKS, 1, window, now)
@@ -159,8 +159,8 @@ impl Watch {
             let report = self.checks.credential_check(&saved.form, &stored).await;
             (TestKind::ScheduledCheck, report)
         };
-        super::metrics::checked(kind, &report);
-        let entry = super::history::entry(kind, AuthType::MicrosoftOAuth2, &report);
+        crate::server::metrics::checked(kind, &report);
+        let entry = crate::server::history::entry(kind, AuthType::MicrosoftOAuth2, &report);
         if let Some(entry) = &entry {
             if let Err(error) = self.store.record_test(entry, now).await {
                 tracing::error!(%error, "cannot record the scheduled check in the history");
@@ -176,7 +176,7 @@ impl Watch {
             _ => None,
         };
         let previous = self.last.send_replace(Some(LastCheck {
-            at: crate::api::relay::utc(super::clock::unix_millis(now)),
+            at: crate::api::relay::utc(crate::server::time::unix_millis(now)),
             passed,
             summary: summary.clone(),
         }));

@@ -11,7 +11,7 @@ use smtp_setup::api::saved::SaveOutcome;
 use smtp_setup::domain::{
     CredentialKind, Field, FieldError, PrivateKeyError, SecretInput, SmtpForm,
 };
-use smtp_setup::server::credential::keep;
+use smtp_setup::server::certificate_credential::keep;
 use smtp_setup::server::saved_config;
 
 use crate::helpers::{fresh_dir, open_store, spawn_peers, spawn_peers_with, Peers, NOTHING_STORED};
@@ -58,7 +58,7 @@ fn signed_assertion(
     seconds_ago: i64,
 ) -> (String, secrecy::SecretString) {
     use smtp_setup::domain::{CertificatePem, ClientId, PrivateKeyPem};
-    use smtp_setup::server::credential::{assertion, Signer};
+    use smtp_setup::server::certificate_credential::{assertion, Signer};
     let signer = Signer::new(
         &CertificatePem::parse(certificate).unwrap(),
         &PrivateKeyPem::parse(key).unwrap(),
@@ -84,7 +84,7 @@ async fn request_with_assertion(
     url: &str,
     jwt: &secrecy::SecretString,
 ) -> reqwest::Response {
-    use smtp_setup::server::credential::assertion;
+    use smtp_setup::server::certificate_credential::assertion;
     reqwest::Client::new()
         .post(url)
         .form(&[
@@ -318,7 +318,7 @@ async fn a_generated_certificate_keeps_its_key_on_the_server_through_the_save() 
 #[tokio::test]
 async fn an_assertion_out_of_its_time_range_is_entras_700024_about_the_clock() {
     use smtp_setup::server::diagnosis::entra::token_failure;
-    use smtp_setup::server::entra::parse_token_response;
+    use smtp_setup::server::microsoft::entra::parse_token_response;
 
     let dir = fresh_dir("credential-clock");
     let (certificate, key) = openssl_pair(&dir, "clock");

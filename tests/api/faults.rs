@@ -6,7 +6,7 @@ use std::time::Instant;
 use smtp_setup::api::report::{Failure, Step, TestOutcome, TestReport};
 use smtp_setup::domain::SmtpForm;
 use smtp_setup::server::check::Checks;
-use smtp_setup::server::settings::{parse_authority, ServerSettings};
+use smtp_setup::server::config::{parse_authority, ServerSettings};
 
 use crate::helpers::{
     short_timeouts, spawn_faults, spawn_faults_with_cert, spawn_peers, HeardCommand, Peers,

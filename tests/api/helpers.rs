@@ -11,7 +11,7 @@ use serde::Deserialize;
 use smtp_setup::domain::{AuthType, Security, SmtpForm, StoredSecrets};
 use smtp_setup::edge::startup::Application;
 use smtp_setup::server::check::Checks;
-use smtp_setup::server::settings::{ServerSettings, Timeouts};
+use smtp_setup::server::config::{ServerSettings, Timeouts};
 use smtp_setup::server::store::Store;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};

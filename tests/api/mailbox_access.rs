@@ -6,7 +6,7 @@ use smtp_setup::api::report::{
 };
 use smtp_setup::domain::{AuthType, Field, Security, SmtpForm};
 use smtp_setup::server::check::Checks;
-use smtp_setup::server::settings::ServerSettings;
+use smtp_setup::server::config::ServerSettings;
 
 use crate::helpers::{short_timeouts, spawn_imap_faults, spawn_peers_with, Peers, NOTHING_STORED};
 
@@ -140,7 +140,7 @@ async fn imap_check(peers: &Peers, faults: &crate::helpers::Faults) -> TestRepor
 /// Checks whose tokens come from `peers` and whose IMAP server is the fault peer's.
 fn fault_checks(peers: &Peers, faults: &crate::helpers::Faults) -> Checks {
     let settings = ServerSettings {
-        imap_override: smtp_setup::server::settings::parse_endpoint(&faults.info.imaps),
+        imap_override: smtp_setup::server::config::parse_endpoint(&faults.info.imaps),
         timeouts: short_timeouts(),
         ..peers.settings()
     };

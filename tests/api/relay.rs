@@ -67,7 +67,7 @@ impl Queued {
 }
 
 pub fn now_millis() -> i64 {
-    smtp_setup::server::clock::unix_millis(std::time::SystemTime::now())
+    smtp_setup::server::time::unix_millis(std::time::SystemTime::now())
 }
 
 /// A rig whose outbox already holds `queued` when it starts, with the configuration for

@@ -3,8 +3,8 @@ use std::time::{Duration, Instant};
 use smtp_setup::api::report::{Step, StepStatus, TestOutcome};
 use smtp_setup::domain::{AuthType, ClientSecretError, DisplayNameError, Field, FieldError};
 use smtp_setup::i18n::Lang;
+use smtp_setup::server::check::test_message::SUBJECT;
 use smtp_setup::server::check::Checks;
-use smtp_setup::server::message::SUBJECT;
 use tokio::net::TcpListener;
 
 use crate::helpers::{short_timeouts, spawn_peers, spawn_peers_with, NOTHING_STORED};
@@ -251,7 +251,7 @@ async fn a_token_server_that_never_answers_ends_in_a_timeout_at_the_token_step()
     });
     let mut settings = peers.settings();
     settings.authority_override =
-        Some(smtp_setup::server::settings::parse_authority(&silent_url).expect("url"));
+        Some(smtp_setup::server::config::parse_authority(&silent_url).expect("url"));
     settings.timeouts = short_timeouts();
     let checks = Checks::new(&settings).expect("checks");
     let TestOutcome::Failed(failure) = checks

@@ -135,7 +135,7 @@ async fn a_certificate_for_another_name_is_named_as_such() {
 #[tokio::test]
 async fn a_certificate_from_an_untrusted_authority_is_named_as_such() {
     let peers = spawn_peers().await;
-    let settings = smtp_setup::server::settings::ServerSettings {
+    let settings = smtp_setup::server::config::ServerSettings {
         extra_roots_pem: None,
         ..peers.settings()
     };

@@ -8,10 +8,10 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
-use super::headers::cookie;
-use super::html::page;
-use super::language;
 use crate::api::ApiError;
+use crate::edge::web::headers::cookie;
+use crate::edge::web::html::page;
+use crate::edge::web::language;
 use crate::server::admin::{Admin, SessionKey, SESSION_COOKIE};
 
 /// Paths anyone may reach: nothing behind them is secret or changes anything.

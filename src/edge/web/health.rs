@@ -67,7 +67,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         .and_then(|saved| saved.expiry)
         .map(|notice| notice.ends_at);
     let (queue_depth, oldest) = state.store.queue_stats().await.unwrap_or_default();
-    let now_ms = crate::server::clock::unix_millis(now);
+    let now_ms = crate::server::time::unix_millis(now);
     let snapshot = Snapshot {
         credential_expiry,
         queue_depth,

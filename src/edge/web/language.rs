@@ -7,7 +7,7 @@ use axum::extract::{Path, Query};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::headers::cookie;
+use crate::edge::web::headers::cookie;
 use crate::i18n::Lang;
 
 /// A year: the choice outlives sessions.

@@ -11,8 +11,8 @@ use secrecy::ExposeSecret as _;
 use crate::server::admin::{Admin, SessionKey, SignIn, SESSION_COOKIE, SESSION_LIFETIME};
 use crate::server::state::PublicUrl;
 
-use super::html::page;
-use super::language;
+use crate::edge::web::html::page;
+use crate::edge::web::language;
 
 pub fn print_sign_in_link(base: &PublicUrl, admin: &Admin) {
     // Printed, not logged: a one-time link is for whoever started the server, and a log

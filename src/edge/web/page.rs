@@ -12,7 +12,7 @@ use crate::edge::document::shell;
 use crate::server::state::AppState;
 
 pub async fn page(State(state): State<AppState>, request: Request) -> Response {
-    let lang = super::language::of(request.headers());
+    let lang = crate::edge::web::language::of(request.headers());
     let saved = crate::server::saved_config::load(&state.store, std::time::SystemTime::now()).await;
     let history = state.store.history().await;
     let relay = state.relay.overview(&state.public_url.0).await;

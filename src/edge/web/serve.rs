@@ -15,7 +15,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
-use crate::server::accept::next_connection;
+use crate::server::net::accept::next_connection;
 use tokio::sync::Semaphore;
 use tower::ServiceExt as _;
 

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use lettre::address::{Address, Envelope};
 
-use super::outgoing::{reusable, KeptConnection, Open, Outgoing, QUIT_BOUND};
-use super::{Checks, Recorder, StepFailed};
 use crate::api::report::{Failure, Step};
 use crate::domain::SendConfig;
+use crate::server::check::outgoing::{reusable, KeptConnection, Open, Outgoing, QUIT_BOUND};
+use crate::server::check::{Checks, Recorder, StepFailed};
 use crate::server::diagnosis;
 use crate::server::smtp::SmtpError;
 

@@ -2,14 +2,14 @@
 //! serves IMAP and SMTP, so the cache is shared) inspected for `IMAP.AccessAsApp`, then
 //! IMAP over TLS up to INBOX opened read-only and a clean logout.
 
-use super::token::{Attempted, Target, TokenSource};
-use super::{failed, Checks, Recorder, StepFailed};
 use crate::api::report::{Failure, Step, TestOutcome, TestReport};
 use crate::domain::{MicrosoftOAuthConfig, SmtpForm, StoredSecrets};
+use crate::server::check::token::{Attempted, Target, TokenSource};
+use crate::server::check::{failed, Checks, Recorder, StepFailed};
+use crate::server::config::Endpoint;
 use crate::server::diagnosis;
 use crate::server::imap::{self, Examined, ImapError};
-use crate::server::settings::Endpoint;
-use crate::server::token_inspection::IMAP_ROLE;
+use crate::server::microsoft::token_inspection::IMAP_ROLE;
 
 /// Exchange Online's IMAP port: TLS from the first byte, the same in every cloud.
 const IMAPS_PORT: u16 = 993;

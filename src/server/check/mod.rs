@@ -9,6 +9,7 @@ mod outgoing;
 mod recorder;
 mod scheduled;
 mod secret_end;
+pub mod test_message;
 mod test_send;
 pub mod token;
 
@@ -20,10 +21,10 @@ pub use outgoing::KeptConnection;
 pub use recorder::{every_field_valid, failed, Observed, Recorder};
 
 use self::token::Tokens;
-use super::settings::{Endpoint, ServerSettings, Timeouts};
-use super::tls::{self, TlsSetupError};
 use crate::api::report::{Step, TestOutcome, TestReport};
 use crate::domain::{MicrosoftOAuthConfig, SendConfig, SmtpForm, StoredSecrets};
+use crate::server::config::{Endpoint, ServerSettings, Timeouts};
+use crate::server::net::tls::{self, TlsSetupError};
 
 /// What every check needs: the token client and its cache (one token serves SMTP and
 /// IMAP), the TLS roots, where the mail goes, and the bounds.
@@ -63,7 +64,8 @@ impl Checks {
             Err(refused) => run.report(TestOutcome::Invalid(refused.error), None),
             Ok(SendConfig::Password(config)) => {
                 let mailbox = config.sender.mailbox.to_string();
-                let outcome = TestOutcome::Failed(super::diagnosis::imap::needs_microsoft());
+                let outcome =
+                    TestOutcome::Failed(crate::server::diagnosis::imap::needs_microsoft());
                 run.report(outcome, Some(mailbox))
             }
             Ok(SendConfig::MicrosoftOAuth2(config)) => {

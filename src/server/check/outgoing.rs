@@ -7,14 +7,14 @@ use std::time::{Duration, Instant};
 
 use lettre::address::Envelope;
 
-use super::token::{Attempted, Target, TokenSource};
-use super::{Checks, Recorder};
 use crate::api::report::{Failure, Step};
 use crate::domain::{MicrosoftOAuthConfig, PasswordConfig, SendConfig};
+use crate::server::check::token::{Attempted, Target, TokenSource};
+use crate::server::check::{Checks, Recorder};
+use crate::server::config::Endpoint;
 use crate::server::diagnosis;
-use crate::server::settings::Endpoint;
+use crate::server::microsoft::token_inspection::SMTP_ROLE;
 use crate::server::smtp::{self, Credentials, Destination, Security};
-use crate::server::token_inspection::SMTP_ROLE;
 
 /// Microsoft 365's SMTP submission port (STARTTLS), the same in every cloud.
 const SUBMISSION_PORT: u16 = 587;
@@ -219,7 +219,7 @@ impl Checks {
         session: &mut smtp::Session,
         outgoing: &Outgoing<'_>,
         credentials: &Credentials<'_>,
-    ) -> Result<(), super::StepFailed<smtp::SmtpError>> {
+    ) -> Result<(), crate::server::check::StepFailed<smtp::SmtpError>> {
         let bound = self.timeouts.step;
         run.step(Step::Connect, bound, session.connect()).await?;
         run.step(Step::StartTls, bound, session.secure()).await?;

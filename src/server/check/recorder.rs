@@ -10,9 +10,9 @@ use tokio::time::Instant;
 use crate::api::report::{
     Failure, Speaker, Step, StepResult, StepStatus, TestOutcome, TestReport, TranscriptLine, Words,
 };
-use crate::server::deadline::{Deadline, TimedOut};
 use crate::server::diagnosis::StepFailed;
-use crate::server::wire::{Party, Transcript};
+use crate::server::net::wire::{Party, Transcript};
+use crate::server::time::{Deadline, TimedOut};
 
 /// What a passed step saw: the checklist's words, and a value later steps need.
 pub trait Observed {

@@ -2,11 +2,11 @@
 //! the point is that Entra still accepts the credential) inspected for
 //! `SMTP.SendAsApp`. No mail is sent and no mail server is contacted.
 
-use super::token::TokenSource;
-use super::{failed, Checks};
 use crate::api::report::{Step, TestOutcome, TestReport};
 use crate::domain::{SmtpForm, StoredSecrets};
-use crate::server::token_inspection::SMTP_ROLE;
+use crate::server::check::token::TokenSource;
+use crate::server::check::{failed, Checks};
+use crate::server::microsoft::token_inspection::SMTP_ROLE;
 
 impl Checks {
     pub async fn credential_check(&self, form: &SmtpForm, stored: &StoredSecrets) -> TestReport {

@@ -4,12 +4,12 @@
 
 use reqwest::Url;
 
-use super::token::TokenSource;
-use super::{Checks, Recorder};
 use crate::api::certificate::ExpiryLookup;
 use crate::api::report::{Step, Words};
 use crate::domain::{Credential, SendConfig, SmtpForm, StoredSecrets};
-use crate::server::graph;
+use crate::server::check::token::TokenSource;
+use crate::server::check::{Checks, Recorder};
+use crate::server::microsoft::graph;
 
 impl Checks {
     pub async fn secret_end(&self, form: &SmtpForm, stored: &StoredSecrets) -> ExpiryLookup {

@@ -5,12 +5,12 @@
 
 use std::time::SystemTime;
 
-use super::outgoing::Outgoing;
-use super::{every_field_valid, failed, Checks, Recorder};
 use crate::api::report::{Failure, Step, TestOutcome, TestReport};
 use crate::domain::{SendConfig, SmtpForm, StoredSecrets};
+use crate::server::check::outgoing::Outgoing;
+use crate::server::check::test_message;
+use crate::server::check::{every_field_valid, failed, Checks, Recorder};
 use crate::server::diagnosis;
-use crate::server::message;
 
 impl Checks {
     /// The whole test: one parse of the form (an empty secret field takes the stored
@@ -46,7 +46,7 @@ impl Checks {
     async fn send(&self, run: &mut Recorder, config: &SendConfig) -> Result<(), Failure> {
         let destination = self.destination(config);
         let server = destination.endpoint.to_string();
-        let email = message::build(&message::Context {
+        let email = test_message::build(&test_message::Context {
             config,
             smtp_server: server.clone(),
             sent_at: SystemTime::now(),

@@ -8,15 +8,15 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::Url;
 
-use super::Recorder;
 use crate::api::report::{Failure, Step};
 use crate::domain::{ClientSecret, Credential, Field, FieldError, MicrosoftOAuthConfig};
-use crate::server::credential::Signer;
+use crate::server::certificate_credential::Signer;
+use crate::server::check::Recorder;
 use crate::server::diagnosis;
-use crate::server::entra::{AccessToken, Proof, TokenClient, TokenRequest};
-use crate::server::tls::TlsSetupError;
-use crate::server::token_cache::{CacheKey, TokenCache};
-use crate::server::token_inspection::{self, InspectionProblem};
+use crate::server::microsoft::entra::{AccessToken, Proof, TokenClient, TokenRequest};
+use crate::server::microsoft::token_cache::{CacheKey, TokenCache};
+use crate::server::microsoft::token_inspection::{self, InspectionProblem};
+use crate::server::net::tls::TlsSetupError;
 
 pub struct Tokens {
     client: TokenClient,
@@ -301,7 +301,7 @@ fn inspect(
     config: &MicrosoftOAuthConfig,
     role: &'static str,
 ) -> Result<(), InspectionProblem> {
-    let now = crate::server::clock::unix_seconds(SystemTime::now());
+    let now = crate::server::time::unix_seconds(SystemTime::now());
     let inspected = token_inspection::inspect(
         token.expose(),
         config.cloud.exchange_resource(),

@@ -1,9 +1,9 @@
 //! A refused certificate: each problem needs a different person to act.
 
-use super::peer::ServerKind;
-use super::words;
 use crate::api::report::Words;
-use crate::server::tls::CertificateProblem;
+use crate::server::diagnosis::peer::ServerKind;
+use crate::server::diagnosis::words;
+use crate::server::net::tls::CertificateProblem;
 
 pub fn fix(problem: &CertificateProblem, kind: ServerKind) -> Words {
     let (en, pt) = match problem {

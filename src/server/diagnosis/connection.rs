@@ -2,10 +2,10 @@
 //! or closes, a certificate or TLS handshake refused, an answer that is not the
 //! protocol. SMTP and IMAP say them with their own server's name.
 
-use super::peer::Peer;
-use super::{certificate, words};
 use crate::api::report::{Failure, Step, Words};
-use crate::server::wire::WireError;
+use crate::server::diagnosis::peer::Peer;
+use crate::server::diagnosis::{certificate, words};
+use crate::server::net::wire::WireError;
 
 /// "The SMTP server" at the start of a sentence.
 fn capital(the: &str) -> String {

@@ -1,10 +1,10 @@
 //! The token request: Entra ID's refusals (by their AADSTS code) and an endpoint that
 //! cannot be reached or answers nonsense.
 
-use super::words;
 use crate::api::report::{Failure, Step, Words};
 use crate::domain::Field;
-use crate::server::entra::{error_chain, EntraError, TokenError};
+use crate::server::diagnosis::words;
+use crate::server::microsoft::entra::{error_chain, EntraError, TokenError};
 
 /// English and Brazilian Portuguese.
 type Text = (&'static str, &'static str);
@@ -227,7 +227,9 @@ pub fn token_failure(error: &TokenError, authority: &str) -> Failure {
     let at = |summary: Words| Failure::at(Step::TokenRequest, summary);
     match error {
         TokenError::Rejected(entra) => rejected(entra),
-        TokenError::Assertion(error) => super::internal(Step::TokenRequest, error),
+        TokenError::Assertion(error) => {
+            crate::server::diagnosis::internal(Step::TokenRequest, error)
+        }
         TokenError::Timeout(limit) => {
             let secs = limit.as_secs();
             at(words(
@@ -298,7 +300,7 @@ fn rejected(entra: &EntraError) -> Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::entra::parse_token_response;
+    use crate::server::microsoft::entra::parse_token_response;
 
     fn entra(body: &str) -> Failure {
         match parse_token_response(400, body.as_bytes()) {

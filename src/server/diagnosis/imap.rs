@@ -1,13 +1,13 @@
 //! The mailbox check: Exchange's refusals over IMAP, kept in its own words, with the
 //! admin task at fault and the PowerShell that fixes it, filled in from the form.
 
-use super::connection;
-use super::peer::{Peer, ServerKind};
-use super::words;
-use super::StepFailed;
 use crate::api::report::{Failure, Step, Words};
 use crate::domain::{Field, MicrosoftOAuthConfig};
 use crate::guide::{self, GuideInput};
+use crate::server::diagnosis::connection;
+use crate::server::diagnosis::peer::{Peer, ServerKind};
+use crate::server::diagnosis::words;
+use crate::server::diagnosis::StepFailed;
 use crate::server::imap::{ImapError, Status};
 
 /// What the words of a fix need to know about the check.

@@ -1,10 +1,10 @@
 //! The token's claims, read before any mail server sees it: the commonest setup
 //! mistakes, named precisely instead of surfacing as Exchange's generic 535 5.7.3.
 
-use super::words;
 use crate::api::report::{Failure, Step, Words};
 use crate::domain::Field;
-use crate::server::token_inspection::InspectionProblem;
+use crate::server::diagnosis::words;
+use crate::server::microsoft::token_inspection::InspectionProblem;
 
 pub fn failure(problem: &InspectionProblem) -> Failure {
     let at =

@@ -1,10 +1,10 @@
 //! The relay's own failures, beside Exchange's: what the Outbox says when a queued
 //! message cannot go.
 
-use super::words;
 use crate::api::report::{Failure, Step, Words};
 use crate::domain::FieldErrors;
 use crate::i18n::Lang;
+use crate::server::diagnosis::words;
 
 /// An envelope address no mail server would take (the application sent it).
 pub fn unusable_envelope(error: &dyn std::error::Error) -> Failure {

@@ -1,13 +1,13 @@
 //! The SMTP dialogue: the connection and TLS, what the server offers, and its replies,
 //! read by their enhanced status code (RFC 3463) and the words Exchange Online uses.
 
-use super::connection;
-use super::peer::{Peer, ServerKind};
-use super::words;
-use super::StepFailed;
 use crate::api::report::{Failure, Step, Words};
 use crate::domain::{AuthType, Field};
-use crate::server::sasl::Mechanism;
+use crate::server::diagnosis::connection;
+use crate::server::diagnosis::peer::{Peer, ServerKind};
+use crate::server::diagnosis::words;
+use crate::server::diagnosis::StepFailed;
+use crate::server::net::sasl::Mechanism;
 use crate::server::smtp::reply::Reply;
 use crate::server::smtp::SmtpError;
 
@@ -282,7 +282,7 @@ fn mailbox_logon_failure(step: Step, grant_mailbox: &str) -> Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::wire::WireError;
+    use crate::server::net::wire::WireError;
 
     const CONTEXT: Context<'static> = Context {
         server: "smtp.office365.com:587",

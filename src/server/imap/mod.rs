@@ -7,8 +7,8 @@ mod session;
 
 use std::time::Duration;
 
-use super::deadline::TimedOut;
-use super::wire::WireError;
+use crate::server::net::wire::WireError;
+use crate::server::time::TimedOut;
 pub use session::{Examined, Session};
 
 /// The server's refusal of a command.

@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use secrecy::ExposeSecret as _;
 
-use super::response::{self, Line};
-use super::{ImapError, Status};
-use crate::server::sasl;
-use crate::server::settings::Endpoint;
-use crate::server::wire::{Transcript, Wire};
+use crate::server::config::Endpoint;
+use crate::server::imap::response::{self, Line};
+use crate::server::imap::{ImapError, Status};
+use crate::server::net::sasl;
+use crate::server::net::wire::{Transcript, Wire};
 
 /// What the transcript shows for a line carrying credentials.
 const REDACTED: &str = "[redacted]";
@@ -213,7 +213,7 @@ impl Session {
                 .await
                 .map_err(|error| match (&bye, error) {
                     // A BYE, then the server closed: the BYE says why.
-                    (Some(words), crate::server::wire::WireError::Closed) => {
+                    (Some(words), crate::server::net::wire::WireError::Closed) => {
                         ImapError::Bye(String::clone(words))
                     }
                     (_, error) => ImapError::Wire(error),

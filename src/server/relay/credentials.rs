@@ -12,9 +12,9 @@ use argon2::Argon2;
 use base64::Engine as _;
 use secrecy::{ExposeSecret as _, SecretString};
 
-use crate::server::clock::unix_millis;
 use crate::server::store::sealing::random_bytes;
 use crate::server::store::{Store, StoreError};
+use crate::server::time::unix_millis;
 
 /// Wrong passwords allowed per client address and minute, as for the sign-in.
 const FAILURES_PER_MINUTE: usize = 10;

@@ -11,9 +11,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 
-use super::session::{self, Connection, Next, State};
-use super::Relay;
-use crate::server::accept::next_connection;
+use crate::server::net::accept::next_connection;
+use crate::server::relay::session::{self, Connection, Next, State};
+use crate::server::relay::Relay;
 
 /// SMTP clients served at once; more are told to come back later.
 pub const MAX_CLIENTS: usize = 256;

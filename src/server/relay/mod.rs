@@ -5,12 +5,11 @@
 //! to Exchange with the saved configuration, retrying what may pass later.
 
 pub mod credentials;
-pub mod delivery;
 pub mod listener;
 pub mod message;
 mod session;
-pub mod settings;
 pub mod tls;
+pub mod worker;
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -18,12 +17,12 @@ use std::time::SystemTime;
 use tokio::sync::Notify;
 
 use self::credentials::RelayAuth;
-use self::settings::RelaySettings;
 use crate::api::relay::RelayOverview;
 use crate::domain::{MailboxAddress, SenderList};
-use crate::server::clock::unix_millis;
+use crate::server::config::relay::RelaySettings;
 use crate::server::store::sealing::random_bytes;
 use crate::server::store::{Enqueued, NewMessage, Store, StoreError};
+use crate::server::time::unix_millis;
 
 /// What the listener, the API and the worker share.
 pub struct Relay {

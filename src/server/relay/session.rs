@@ -10,8 +10,8 @@ use base64::Engine as _;
 use secrecy::SecretString;
 use tokio::io::{AsyncBufReadExt as _, AsyncRead, AsyncWrite, AsyncWriteExt as _, BufReader};
 
-use super::credentials::{CredentialName, Verdict};
-use super::{Refusal, Relay, Submission};
+use crate::server::relay::credentials::{CredentialName, Verdict};
+use crate::server::relay::{Refusal, Relay, Submission};
 use crate::server::store::Enqueued;
 
 /// RFC 5321 section 4.5.3.1.4: a command line, CRLF included.

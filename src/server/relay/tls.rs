@@ -9,7 +9,7 @@ use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::ServerConfig;
 
-use super::settings::CertificateFiles;
+use crate::server::config::relay::CertificateFiles;
 use crate::server::store::files::create_owner_only;
 
 #[derive(Debug, thiserror::Error)]

@@ -11,11 +11,11 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use self::reply::{Reply, ReplyError};
-use super::deadline::TimedOut;
-use super::sasl::Mechanism;
-use super::settings::Endpoint;
-use super::wire::WireError;
 pub use crate::domain::Security;
+use crate::server::config::Endpoint;
+use crate::server::net::sasl::Mechanism;
+use crate::server::net::wire::WireError;
+use crate::server::time::TimedOut;
 pub use session::Session;
 
 /// Who we authenticate as, and how.

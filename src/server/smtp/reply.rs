@@ -2,7 +2,7 @@
 //! split across TCP packets or spread over many lines is read the same way, and a
 //! hostile server cannot make us buffer without bound.
 
-use crate::server::sasl::Mechanism;
+use crate::server::net::sasl::Mechanism;
 
 /// A complete reply: its code and the text of each of its lines.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use lettre::address::Envelope;
 use secrecy::{ExposeSecret as _, SecretString};
 
-use super::reply::{Capabilities, Reply, ReplyBuilder};
-use super::{Credentials, Destination, Security, SmtpError};
-use crate::server::sasl::{self, Mechanism};
-use crate::server::wire::{Party, Transcript, Wire};
+use crate::server::net::sasl::{self, Mechanism};
+use crate::server::net::wire::{Party, Transcript, Wire};
+use crate::server::smtp::reply::{Capabilities, Reply, ReplyBuilder};
+use crate::server::smtp::{Credentials, Destination, Security, SmtpError};
 
 /// RFC 5321's limit for a command line, CRLF included.
 const MAX_COMMAND_LINE: usize = 512;

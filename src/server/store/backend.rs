@@ -8,7 +8,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use super::{files, Pool, StoreError, INSTANCE_FILES};
+use crate::server::store::{files, Pool, StoreError, INSTANCE_FILES};
 
 /// Which database holds the store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,16 +4,16 @@
 
 use std::time::SystemTime;
 
-use super::{known, Store, StoreError};
 use crate::api::relay::utc;
 use crate::api::saved::{SavedConfig, SecretFingerprint};
 use crate::domain::{
     AuthType, CertificatePem, ClientSecret, Cloud, CredentialKind, PrivateKeyPem, SecretInput,
     Security, SmtpForm, SmtpPassword, StoredSecrets,
 };
-use crate::server::clock::unix_millis;
+use crate::server::store::{known, Store, StoreError};
+use crate::server::time::unix_millis;
 
-/// Associated data of each sealed value (see [`super::sealing`]).
+/// Associated data of each sealed value (see [`crate::server::store::sealing`]).
 const CLIENT_SECRET: &str = "client_secret";
 const PASSWORD: &str = "password";
 const PRIVATE_KEY: &str = "private_key";

@@ -2,12 +2,12 @@
 
 use std::time::SystemTime;
 
-use super::{known, words_from_column, words_to_column, Store, StoreError};
 use crate::api::relay::utc;
 use crate::api::report::{Step, TestKind};
 use crate::api::saved::HistoryEntry;
 use crate::domain::AuthType;
-use crate::server::clock::unix_millis;
+use crate::server::store::{known, words_from_column, words_to_column, Store, StoreError};
+use crate::server::time::unix_millis;
 
 /// How many past tests the page shows.
 pub const HISTORY_SHOWN: u32 = 20;

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 
-use super::files::create_owner_only;
-use super::sealing::{random_bytes, SealError, SealingKey, KEY_LEN};
+use crate::server::store::files::create_owner_only;
+use crate::server::store::sealing::{random_bytes, SealError, SealingKey, KEY_LEN};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use super::{throttle, Store, StoreError};
+use crate::server::store::{throttle, Store, StoreError};
 
 /// The named row every limit's transaction locks first.
 const LIMITS_LOCK: &str = "limits";

@@ -51,8 +51,6 @@ use self::sealing::{SealError, SealingKey};
 use crate::api::report::Words;
 use crate::api::ApiError;
 
-pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/smtp-setup.db";
-
 /// Where an instance on PostgreSQL keeps its own files (the relay's self-signed
 /// certificate): where the embedded database would be.
 const INSTANCE_FILES: &str = "data/smtp-setup.db";

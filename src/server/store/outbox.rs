@@ -9,9 +9,11 @@
 //! again: at-least-once, never lost. The pace (messages a minute through the mailbox)
 //! is one row every claim locks, so it holds across all instances together.
 
-use super::{known, throttle, words_from_column, words_to_column, Store, StoreError};
 use crate::api::relay::{MessageStatus, OutboxEntry};
 use crate::api::report::Words;
+use crate::server::store::{
+    known, throttle, words_from_column, words_to_column, Store, StoreError,
+};
 
 /// How long an `Idempotency-Key` names the message it first came with.
 pub const IDEMPOTENCY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -196,8 +198,8 @@ impl Store {
         // SQLite has one writer at a time, so its claim needs no row locks; PostgreSQL
         // lets another worker's claim run beside this one, and skips the row it holds.
         let skip_locked = match self.backend() {
-            super::Backend::Sqlite => "",
-            super::Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            crate::server::store::Backend::Sqlite => "",
+            crate::server::store::Backend::Postgres => "FOR UPDATE SKIP LOCKED",
         };
         let claim = format!(
             "UPDATE outbox SET status = 'sending', attempts = attempts + 1,

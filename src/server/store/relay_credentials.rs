@@ -1,9 +1,9 @@
 //! The relay's application credentials (names and Argon2id hashes, never a password) and
 //! its also allowed senders.
 
-use super::{Store, StoreError};
 use crate::api::relay::RelayCredential;
 use crate::domain::SenderList;
+use crate::server::store::{Store, StoreError};
 
 impl Store {
     /// `false` when a credential of that name exists already.

@@ -3,8 +3,8 @@
 
 use std::time::SystemTime;
 
-use super::{Store, StoreError};
-use crate::server::clock::unix_seconds;
+use crate::server::store::{Store, StoreError};
+use crate::server::time::unix_seconds;
 
 impl Store {
     pub async fn remember_session(

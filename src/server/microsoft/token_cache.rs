@@ -10,8 +10,8 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
-use super::entra::AccessToken;
 use crate::domain::{ClientId, TenantId};
+use crate::server::microsoft::entra::AccessToken;
 
 /// A token is not reused in its last five minutes.
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);

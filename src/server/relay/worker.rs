@@ -15,16 +15,16 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::Relay;
 use crate::api::relay::MessageStatus;
 use crate::api::report::{Failure, Words};
 use crate::domain::SendConfig;
 use crate::server::check::delivery::Undelivered;
 use crate::server::check::Checks;
 use crate::server::check::KeptConnection;
-use crate::server::clock::unix_millis;
 use crate::server::diagnosis;
+use crate::server::relay::Relay;
 use crate::server::store::{Backend, Claim, Due, StoreError};
+use crate::server::time::unix_millis;
 
 const LONGEST_WAIT: Duration = Duration::from_secs(60 * 60);
 pub const GIVE_UP_AFTER: Duration = Duration::from_secs(24 * 60 * 60);

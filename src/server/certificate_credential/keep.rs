@@ -6,11 +6,11 @@ use std::time::SystemTime;
 use base64::Engine as _;
 use secrecy::SecretString;
 
-use super::{generate, pkcs12, Signer};
 use crate::api::certificate::CertificateOutcome;
 use crate::api::saved::CertificateSummary;
 use crate::api::ApiError;
 use crate::domain::{CertificateError, DisplayName, SecretInput};
+use crate::server::certificate_credential::{generate, pkcs12, Signer};
 use crate::server::store::Store;
 
 /// The common name of a generated certificate: what the administrator gave (the app's

@@ -6,8 +6,8 @@ use aws_lc_rs::signature::RSA_PSS_SHA256;
 use secrecy::SecretString;
 use serde_json::json;
 
-use super::{base64url, Signer};
 use crate::domain::ClientId;
+use crate::server::certificate_credential::{base64url, Signer};
 
 /// How long an assertion is good for: long enough for a slow request, short enough
 /// that one caught in a log could not be replayed later.

@@ -6,10 +6,10 @@ use reqwest::{Client, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::credential::{assertion, Signer};
-use super::deadline::{Deadline, TimedOut};
-use super::tls::TlsSetupError;
 use crate::domain::{ClientId, ClientSecret, TenantId};
+use crate::server::certificate_credential::{assertion, Signer};
+use crate::server::net::tls::TlsSetupError;
+use crate::server::time::{Deadline, TimedOut};
 
 /// Token responses are a few KB; error pages can be anything. Reading more than this
 /// into memory would let a misbehaving peer exhaust the server.
@@ -214,7 +214,7 @@ impl TokenClient {
         match request.proof {
             Proof::Secret(secret) => form.push(("client_secret", secret.expose())),
             Proof::Certificate(signer) => {
-                let now = super::clock::unix_seconds(SystemTime::now());
+                let now = crate::server::time::unix_seconds(SystemTime::now());
                 signed = assertion::sign(signer, request.client_id, url.as_str(), now)?;
                 form.push(("client_assertion_type", assertion::ASSERTION_TYPE));
                 form.push(("client_assertion", signed.expose_secret()));

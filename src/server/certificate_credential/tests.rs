@@ -5,9 +5,9 @@ use aws_lc_rs::signature::{UnparsedPublicKey, RSA_PSS_2048_8192_SHA256};
 use base64::Engine as _;
 use secrecy::{ExposeSecret as _, SecretString};
 
-use super::generate::{generate, VALIDITY};
-use super::*;
 use crate::domain::ClientId;
+use crate::server::certificate_credential::generate::{generate, VALIDITY};
+use crate::server::certificate_credential::*;
 
 fn generated() -> (CertificatePem, PrivateKeyPem) {
     let pair = generate("smtp-setup test", SystemTime::now()).expect("generated");

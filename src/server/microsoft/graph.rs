@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::api::report::Words;
 use crate::domain::Cloud;
-use crate::server::entra::{error_chain, AccessToken};
+use crate::server::microsoft::entra::{error_chain, AccessToken};
 
 /// A Graph answer for one application is a few KB.
 const MAX_BODY_BYTES: usize = 256 * 1024;

@@ -1,10 +1,23 @@
-//! One time budget for a whole test send, shared by its steps: each step gets its own
-//! bound, cut short so that the sum never exceeds the total.
+//! Time as the server keeps it: instants as the store, the tokens and the assertions
+//! write them (whole seconds or milliseconds since the Unix epoch; 0 before it,
+//! `i64::MAX` past its range), and one time budget for a whole check, shared by its
+//! steps (each step gets its own bound, cut short so that the sum never exceeds the
+//! total).
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::time::Instant;
+
+pub fn unix_seconds(at: SystemTime) -> i64 {
+    at.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+pub fn unix_millis(at: SystemTime) -> i64 {
+    at.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
 
 #[derive(Clone, Copy, Debug)]
 pub struct Deadline(Instant);

@@ -16,7 +16,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
-use super::tls::{self, CertificateProblem, HandshakeFailure};
+use crate::server::net::tls::{self, CertificateProblem, HandshakeFailure};
 
 /// RFC 5321 allows 512 octets per reply line; real servers stay far below. Longer lines
 /// are cut off rather than buffered.

@@ -8,9 +8,13 @@ use reqwest::Url;
 use secrecy::SecretString;
 
 use crate::domain::Cloud;
-use crate::server::relay::settings::{RelaySettings, RelaySettingsError};
-use crate::server::store::DEFAULT_DATABASE_URL;
+pub mod relay;
 
+use self::relay::{RelaySettings, RelaySettingsError};
+pub use crate::server::net::Endpoint;
+
+/// The store when `DATABASE_URL` says nothing: SQLite in `data/`.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/smtp-setup.db";
 pub const DEFAULT_TEST_SENDS_PER_MINUTE: usize = 10;
 /// How often the saved credential is checked unless `SMTP_SETUP_CHECK_INTERVAL` says.
 pub const DEFAULT_CHECK_INTERVAL: Duration = Duration::from_secs(6 * 60 * 60);
@@ -49,22 +53,6 @@ pub struct ServerSettings {
     pub check_interval: Option<Duration>,
     /// `SMTP_SETUP_METRICS=off` turns `/metrics` off.
     pub metrics: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Endpoint {
-    pub host: String,
-    pub port: u16,
-}
-
-impl std::fmt::Display for Endpoint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.host.contains(':') {
-            write!(f, "[{}]:{}", self.host, self.port)
-        } else {
-            write!(f, "{}:{}", self.host, self.port)
-        }
-    }
 }
 
 /// Every network step has a bound, and so does the whole test send: an administrator
