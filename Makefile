@@ -45,6 +45,7 @@ test: tools-test lint unit e2e
 	@echo "make test: all green"
 
 lint:
+	python3 .ci/imports.py
 	.ci/no-secrets.sh --self-test
 	cargo fmt --check
 	cargo clippy --features ssr --all-targets -- -D warnings
@@ -118,7 +119,7 @@ clean:
 # Fuzzes every parser of untrusted bytes for FUZZ_SECONDS each (nightly + cargo-fuzz);
 # not part of `make test`. Crashes land in tests/fuzz/artifacts/ and become regression tests.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := domain_parsers token_response jwt_payload smtp_reply
+FUZZ_TARGETS := domain_parsers token_response jwt_payload smtp_reply relay_syntax
 fuzz:
 	@.ci/tools.sh fuzz
 	@for target in $(FUZZ_TARGETS); do \

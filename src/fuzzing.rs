@@ -9,6 +9,7 @@ use crate::domain::{
 };
 use crate::server::microsoft::entra::parse_token_response;
 use crate::server::microsoft::token_inspection::inspect;
+use crate::server::relay::inbound::syntax;
 use crate::server::smtp::reply::{Capabilities, ReplyBuilder};
 
 /// Every domain `parse`, each field's message and the PowerShell quoting, on any text.
@@ -75,6 +76,19 @@ pub fn smtp_reply(data: &[u8]) {
     }
 }
 
+/// The relay's own parsers of what an application sends: MAIL FROM's argument, a
+/// path, a base64 response and PLAIN's parts, on any line.
+pub fn relay_syntax(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let _ = syntax::mail_argument(&text);
+    let _ = syntax::path(&text);
+    let _ = syntax::strip_prefix_ignore_case(&text, "FROM:");
+    if let Some(bytes) = syntax::decode(&text) {
+        let _ = syntax::plain_parts(&bytes);
+    }
+    let _ = syntax::plain_parts(data);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,6 +96,7 @@ mod tests {
     const TOKEN: &[u8] =
         b"{\"token_type\":\"Bearer\",\"expires_in\":3599,\"access_token\":\"eyJ0eXAi.eyJhdWQi.sig\"}";
     const ENTRA_ERROR: &[u8] = b"{\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000215: Invalid client secret\",\"error_codes\":[7000215]}";
+    const MAIL_FROM: &str = "FROM:<sender@contoso.com> SIZE=1000 BODY=8BITMIME";
     const EHLO: &str = "250-smtp.office365.com Hello\r\n250-SIZE 157286400\r\n250-STARTTLS\r\n250 AUTH LOGIN XOAUTH2\r\n";
 
     /// Each target's first byte or text as the fuzzer would give it: a status byte
@@ -107,13 +122,17 @@ mod tests {
         let capabilities = Capabilities::from_ehlo(&reply);
         assert!(capabilities.starttls);
         assert_eq!(capabilities.auth, ["LOGIN", "XOAUTH2"]);
+        assert!(syntax::mail_argument(MAIL_FROM).is_some());
+        assert!(syntax::decode("AGVycABwYXNzd29yZA==")
+            .and_then(|bytes| syntax::plain_parts(&bytes))
+            .is_some());
     }
 
     /// ...and every target runs on them (and on bytes that are not text) without a panic,
     /// before a fuzzer ever runs.
     #[test]
     fn every_target_runs_on_its_seeds() {
-        let seeds: [Vec<u8>; 8] = [
+        let seeds: [Vec<u8>; 10] = [
             Vec::new(),
             b"\xff\xfe\x00".to_vec(),
             b"admin@contoso.onmicrosoft.com".to_vec(),
@@ -122,12 +141,15 @@ mod tests {
             with_status(400, ENTRA_ERROR),
             b"eyJhbGciOiJub25lIn0.eyJhdWQiOiJodHRwczovL291dGxvb2sub2ZmaWNlMzY1LmNvbSIsInJvbGVzIjpbIlNNVFAuU2VuZEFzQXBwIl19.".to_vec(),
             format!("{EHLO}421 4.3.2 bye\r\n").into_bytes(),
+            MAIL_FROM.as_bytes().to_vec(),
+            b"AGVycABwYXNzd29yZA==".to_vec(),
         ];
         for seed in &seeds {
             domain_parsers(seed);
             token_response(seed);
             jwt_payload(seed);
             smtp_reply(seed);
+            relay_syntax(seed);
         }
     }
 }

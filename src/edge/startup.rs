@@ -26,7 +26,7 @@ use crate::server::admin::{Admin, RandomFailed, TokenPolicy};
 use crate::server::check::Checks;
 use crate::server::config::{ServerSettings, SettingsError};
 use crate::server::net::tls::TlsSetupError;
-use crate::server::relay::tls::RelayTlsError;
+use crate::server::relay::inbound::server_tls::RelayTlsError;
 use crate::server::relay::{self, Relay};
 use crate::server::state::{AppState, MetricsOn, PublicUrl};
 use crate::server::store::{redacted_url, Store, StoreError};
@@ -96,8 +96,10 @@ impl Application {
         let relay_listener = match settings.relay.address {
             None => None,
             Some(address) => {
-                let tls =
-                    relay::tls::server_config(settings.relay.certificate.as_ref(), store.path())?;
+                let tls = relay::inbound::server_tls::server_config(
+                    settings.relay.certificate.as_ref(),
+                    store.path(),
+                )?;
                 let (listener, address) = bind(address).await?;
                 Some(RelayListener {
                     listener,
@@ -185,7 +187,7 @@ impl Application {
         if let Some(relay_listener) = self.relay_listener {
             tracing::info!("relay listening on smtp://{}", relay_listener.address);
             let mut stopped = stopped.clone();
-            relay_task = Some(tokio::spawn(relay::listener::serve(
+            relay_task = Some(tokio::spawn(relay::inbound::listener::serve(
                 relay_listener.listener,
                 state.relay.clone(),
                 relay_listener.tls,

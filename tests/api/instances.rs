@@ -31,8 +31,9 @@ struct Instance {
 impl Instance {
     fn new(name: &str) -> Self {
         let dir = fresh_dir(name);
-        let files = smtp_setup::server::relay::tls::self_signed_files(&dir.join("app.db"));
-        smtp_setup::server::relay::tls::server_config(None, &dir.join("app.db"))
+        let files =
+            smtp_setup::server::relay::inbound::server_tls::self_signed_files(&dir.join("app.db"));
+        smtp_setup::server::relay::inbound::server_tls::server_config(None, &dir.join("app.db"))
             .expect("the relay's certificate");
         Self {
             dir,

@@ -5,10 +5,8 @@
 //! to Exchange with the saved configuration, retrying what may pass later.
 
 pub mod credentials;
-pub mod listener;
+pub mod inbound;
 pub mod message;
-mod session;
-pub mod tls;
 pub mod worker;
 
 use std::sync::Arc;

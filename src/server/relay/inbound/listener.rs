@@ -11,8 +11,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 
+use super::dialogue::dialogue;
+use super::io::Connection;
+use super::state::{Next, State};
 use crate::server::net::accept::next_connection;
-use crate::server::relay::session::{self, Connection, Next, State};
 use crate::server::relay::Relay;
 
 /// SMTP clients served at once; more are told to come back later.
@@ -59,7 +61,7 @@ async fn client(relay: &Relay, acceptor: &TlsAcceptor, stream: TcpStream, peer: 
     if !connection.greet().await {
         return;
     }
-    if let Next::StartTls = session::dialogue(relay, &mut connection, &mut state).await {
+    if let Next::StartTls = dialogue(relay, &mut connection, &mut state).await {
         let stream = connection.into_inner();
         let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
         let Ok(Ok(stream)) = handshake else {
@@ -68,6 +70,6 @@ async fn client(relay: &Relay, acceptor: &TlsAcceptor, stream: TcpStream, peer: 
         };
         state.secured();
         let mut connection = Connection::new(stream);
-        session::dialogue(relay, &mut connection, &mut state).await;
+        dialogue(relay, &mut connection, &mut state).await;
     }
 }

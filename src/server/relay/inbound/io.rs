@@ -1,0 +1,154 @@
+//! The byte-level side of a session: a command line of at most 512 octets, the message
+//! after DATA read in pieces with its dots unstuffed and its size bounded, and the
+//! replies queued until the client's input runs dry (pipelining).
+
+use tokio::io::{AsyncBufReadExt as _, AsyncRead, AsyncWrite, AsyncWriteExt as _, BufReader};
+
+use super::state::{COMMAND_TIMEOUT, DATA_PIECE, HOSTNAME, MAX_COMMAND_LINE};
+
+pub struct Connection<S> {
+    io: BufReader<S>,
+    out: Vec<u8>,
+}
+
+enum Piece {
+    /// Up to and including the line's LF.
+    Line(Vec<u8>),
+    /// Part of a longer line.
+    Part(Vec<u8>),
+}
+
+#[derive(Debug)]
+pub(super) enum ReadError {
+    Closed,
+    TimedOut,
+    Io,
+}
+
+/// Replies are queued here and written when the client's input runs dry.
+impl<S> Connection<S> {
+    pub(super) fn reply(&mut self, code: u16, text: &str) {
+        self.out
+            .extend_from_slice(format!("{code} {text}\r\n").as_bytes());
+    }
+
+    pub(super) fn reply_lines(&mut self, code: u16, lines: &[String]) {
+        for (i, line) in lines.iter().enumerate() {
+            let separator = if i + 1 == lines.len() { ' ' } else { '-' };
+            self.out
+                .extend_from_slice(format!("{code}{separator}{line}\r\n").as_bytes());
+        }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
+    pub fn new(stream: S) -> Self {
+        Self {
+            io: BufReader::new(stream),
+            out: Vec::new(),
+        }
+    }
+
+    /// The stream, without what was read ahead (pipelined input before STARTTLS).
+    pub fn into_inner(self) -> S {
+        self.io.into_inner()
+    }
+
+    pub async fn greet(&mut self) -> bool {
+        self.reply(220, &format!("{HOSTNAME} ESMTP smtp-setup relay ready"));
+        self.flush().await.is_ok()
+    }
+
+    pub(super) async fn flush(&mut self) -> std::io::Result<()> {
+        if !self.out.is_empty() {
+            let out = std::mem::take(&mut self.out);
+            self.io.get_mut().write_all(&out).await?;
+            self.io.get_mut().flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Writes the pending replies unless more pipelined commands are already waiting.
+    async fn flush_if_idle(&mut self) -> Result<(), ReadError> {
+        if self.io.buffer().is_empty() {
+            self.flush().await.map_err(|_| ReadError::Io)?;
+        }
+        Ok(())
+    }
+
+    async fn piece(&mut self, limit: usize) -> Result<Piece, ReadError> {
+        self.flush_if_idle().await?;
+        let read = async {
+            let buffer = self.io.fill_buf().await.map_err(|_| ReadError::Io)?;
+            if buffer.is_empty() {
+                return Err(ReadError::Closed);
+            }
+            let (piece, used) = match buffer.iter().position(|&b| b == b'\n') {
+                Some(i) if i < limit => (Piece::Line(buffer[..=i].to_vec()), i + 1),
+                _ => {
+                    let n = buffer.len().min(limit);
+                    (Piece::Part(buffer[..n].to_vec()), n)
+                }
+            };
+            self.io.consume(used);
+            Ok(piece)
+        };
+        tokio::time::timeout(COMMAND_TIMEOUT, read)
+            .await
+            .map_err(|_| ReadError::TimedOut)?
+    }
+
+    /// One command line without its CRLF; `None` when it was longer than allowed (the
+    /// rest of it is read and dropped).
+    pub(super) async fn command_line(&mut self) -> Result<Option<String>, ReadError> {
+        let mut line = Vec::new();
+        let mut too_long = false;
+        loop {
+            let (bytes, done) = match self.piece(MAX_COMMAND_LINE).await? {
+                Piece::Line(bytes) => (bytes, true),
+                Piece::Part(bytes) => (bytes, false),
+            };
+            if !too_long {
+                line.extend_from_slice(&bytes);
+                too_long = line.len() > MAX_COMMAND_LINE;
+            }
+            if done {
+                break;
+            }
+        }
+        if too_long {
+            return Ok(None);
+        }
+        let text = String::from_utf8_lossy(&line);
+        Ok(Some(text.trim_end_matches(['\r', '\n']).to_owned()))
+    }
+
+    /// The message after DATA's 354, unstuffed, up to the lone dot. `None`: it was
+    /// larger than `max` (read to its end and dropped).
+    pub(super) async fn message(&mut self, max: usize) -> Result<Option<Vec<u8>>, ReadError> {
+        let mut message = Vec::new();
+        let mut too_large = false;
+        let mut line_start = true;
+        loop {
+            let (mut bytes, ends_line) = match self.piece(DATA_PIECE).await? {
+                Piece::Line(bytes) => (bytes, true),
+                Piece::Part(bytes) => (bytes, false),
+            };
+            if line_start && ends_line && (bytes == b".\r\n" || bytes == b".\n") {
+                break;
+            }
+            if line_start && bytes.first() == Some(&b'.') {
+                bytes.remove(0);
+            }
+            line_start = ends_line;
+            if !too_large {
+                message.extend_from_slice(&bytes);
+                if message.len() > max {
+                    too_large = true;
+                    message = Vec::new();
+                }
+            }
+        }
+        Ok((!too_large).then_some(message))
+    }
+}
