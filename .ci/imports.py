@@ -6,7 +6,8 @@ file belong to it). An arrow is a path to another module in a `use` line or in c
 (`crate::…`, `super::…`, `self::…`). The check fails when
   - an arrow runs from a room to a room above it (the layers file lists rooms bottom
     first; a module may import its own room and the rooms below), or
-  - modules import each other in a cycle, whatever their rooms.
+  - modules import each other in a cycle, whatever their rooms, or
+  - a module names what its room never does (`never PREFIX NAME` lines).
 
   .ci/imports.py            the check (make lint); prints the figures
   .ci/imports.py --figures  the figures only, and what breaks the rules, without failing
@@ -42,9 +43,20 @@ def modules():
 
 
 def without_tests(text):
-    """The file up to its `#[cfg(test)] mod tests` (which may import what it tests)."""
-    match = re.search(r"#\[cfg\([^\]]*\btest\b[^\]]*\)\]\s*(pub\s+)?mod\s+\w+\s*\{", text)
-    return text[: match.start()] if match else text
+    """The file without its `#[cfg(test)] mod tests { … }` blocks (which may import
+    what they test)."""
+    while True:
+        match = re.search(r"#\[cfg\([^\]]*\btest\b[^\]]*\)\]\s*(pub(\([^)]*\))?\s+)?mod\s+\w+\s*\{", text)
+        if not match:
+            return text
+        depth, i = 0, match.end() - 1
+        while i < len(text):
+            depth += text[i] == "{"
+            depth -= text[i] == "}"
+            if depth == 0:
+                break
+            i += 1
+        text = text[: match.start()] + text[i + 1:]
 
 
 def without_comments(text):
@@ -119,7 +131,9 @@ def paths(text):
     found = []
     for match in re.finditer(r"\buse\s+([^;]+);", text):
         found += [(p, inside(match.start())) for p in expand(match.group(1))]
-    for match in re.finditer(r"\b((?:crate|super|self)(?:::\w+)+)", text):
+    # Paths in code (the `use` lines, read above, blanked out with their length kept).
+    code = re.sub(r"\buse\s+[^;]+;", lambda m: " " * len(m.group(0)), text)
+    for match in re.finditer(r"\b((?:crate|super|self)(?:::\w+)+)", code):
         found.append((match.group(1), inside(match.start())))
     return [(p, n) for p, n in found if p.split("::")[0] in ("crate", "super", "self")]
 
@@ -160,9 +174,20 @@ def rooms():
     order = []
     for line in open(LAYERS, encoding="utf-8"):
         line = line.split("#", 1)[0].strip()
-        if line:
+        if line and not line.startswith("never "):
             order.append(line.split())
     return order
+
+
+def nevers():
+    """(prefix, name): modules under `prefix` never name `name` (`never PREFIX NAME`)."""
+    found = []
+    for line in open(LAYERS, encoding="utf-8"):
+        line = line.split("#", 1)[0].strip()
+        if line.startswith("never "):
+            _, prefix, name = line.split()
+            found.append((prefix, name))
+    return found
 
 
 def room_of(module, order):
@@ -231,6 +256,13 @@ def main():
             upward.append((a, b, ra[2], rb[2]))
     for a, b, ra, rb in upward:
         problems.append(f"{a} ({ra}) imports {b} ({rb}), a room above it")
+    for prefix, name in nevers():
+        for module, file in sorted(known.items()):
+            if module != prefix and not module.startswith(prefix + "::"):
+                continue
+            code = without_strings(without_comments(without_tests(open(file, encoding="utf-8").read())))
+            if re.search(rf"\b{re.escape(name)}\b", code):
+                problems.append(f"{module} names {name}, which {prefix} never does")
     # Cycles, leaving out a folder's mod.rs naming its own children (declaring them is
     # not importing them back).
     real = {(a, b) for a, b in edges if not b.startswith(a + "::")}

@@ -2,7 +2,7 @@
 //! registration uses, the certificate (public, PEM), its private key (write-only, PEM),
 //! and the client secret's expiry date. Only the text's shape is checked here, in the
 //! browser as on the server; the server alone reads the X.509 and the key inside
-//! (`server::credential`), and words what it finds there with the same error values.
+//! (`server::certificate_credential`), and words what it finds there with the same error values.
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};

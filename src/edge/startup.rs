@@ -23,12 +23,12 @@ use crate::edge::precompress;
 use crate::edge::web::login;
 use crate::edge::web::{api_errors, guard, headers, health, language, page, relay_api, serve};
 use crate::server::admin::{Admin, RandomFailed, TokenPolicy};
+use crate::server::app_state::{AppState, MetricsOn, PublicUrl};
 use crate::server::check::Checks;
 use crate::server::config::{ServerSettings, SettingsError};
 use crate::server::net::tls::TlsSetupError;
 use crate::server::relay::inbound::server_tls::RelayTlsError;
 use crate::server::relay::{self, Relay};
-use crate::server::state::{AppState, MetricsOn, PublicUrl};
 use crate::server::store::{redacted_url, Store, StoreError};
 use crate::server::watch::Watch;
 

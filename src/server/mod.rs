@@ -3,6 +3,7 @@
 //! without a browser. Its rooms, bottom first, are in `.ci/layers.txt`.
 
 pub mod admin;
+pub mod app_state;
 pub mod certificate_credential;
 pub mod check;
 pub mod config;
@@ -15,7 +16,6 @@ pub mod net;
 pub mod relay;
 pub mod saved_config;
 pub mod smtp;
-pub mod state;
 pub mod store;
 pub mod time;
 pub mod watch;

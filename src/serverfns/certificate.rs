@@ -14,7 +14,10 @@ use crate::domain::SecretInput;
 #[server(prefix = "/api", endpoint = "generate_certificate", input = Json, output = Json)]
 pub async fn generate_certificate(common_name: String) -> Result<CertificateSummary, ApiError> {
     let ctx = crate::serverfns::context::server_context()?;
-    crate::server::certificate_credential::keep::generate(&ctx.state.store, &common_name).await
+    Ok(
+        crate::server::certificate_credential::keep::generate(&ctx.state.store, &common_name)
+            .await?,
+    )
 }
 
 /// A PKCS#12 file (base64) opened with its password.
@@ -24,8 +27,12 @@ pub async fn import_certificate(
     password: SecretInput,
 ) -> Result<CertificateOutcome, ApiError> {
     let ctx = crate::serverfns::context::server_context()?;
-    crate::server::certificate_credential::keep::import(&ctx.state.store, &file_base64, &password)
-        .await
+    Ok(crate::server::certificate_credential::keep::import(
+        &ctx.state.store,
+        &file_base64,
+        &password,
+    )
+    .await?)
 }
 
 /// The client secret's end, read from Microsoft Graph (needs `Application.Read.All`).

@@ -7,7 +7,7 @@ use crate::api::report::{TestKind, TestReport};
 use crate::api::{ApiError, TestAnswer};
 use crate::domain::SmtpForm;
 use crate::server::admin::SessionKey;
-use crate::server::state::AppState;
+use crate::server::app_state::AppState;
 
 pub struct ServerContext {
     pub state: AppState,
@@ -45,5 +45,22 @@ impl ServerContext {
         let history =
             crate::server::history::after_test(&state.store, kind, form.auth_type, &report).await;
         Ok(TestAnswer { report, history })
+    }
+}
+
+/// What the page is told when the store fails: the store's words, while the log keeps
+/// the whole error. (`ApiError` is made here and at the edge, never in the services.)
+impl From<crate::server::store::StoreError> for ApiError {
+    fn from(error: crate::server::store::StoreError) -> Self {
+        tracing::error!(%error, "the store failed");
+        ApiError::Unavailable(error.to_string())
+    }
+}
+
+/// A certificate pair that could not be made or kept.
+impl From<crate::server::certificate_credential::keep::KeepError> for ApiError {
+    fn from(error: crate::server::certificate_credential::keep::KeepError) -> Self {
+        tracing::error!(%error, "the certificate could not be kept");
+        ApiError::Unavailable(error.to_string())
     }
 }

@@ -7,9 +7,9 @@ use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::server::app_state::AppState;
 use crate::server::metrics::{self, Snapshot};
 use crate::server::saved_config;
-use crate::server::state::AppState;
 use crate::server::watch::expiry_line;
 
 /// Whether the store answers (503 if not) and which database it is, then one line each

@@ -9,7 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 use secrecy::ExposeSecret as _;
 
 use crate::server::admin::{Admin, SessionKey, SignIn, SESSION_COOKIE, SESSION_LIFETIME};
-use crate::server::state::PublicUrl;
+use crate::server::app_state::PublicUrl;
 
 use crate::edge::web::html::page;
 use crate::edge::web::language;

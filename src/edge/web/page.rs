@@ -9,7 +9,7 @@ use leptos::prelude::provide_context;
 
 use crate::api::saved::InitialData;
 use crate::edge::document::shell;
-use crate::server::state::AppState;
+use crate::server::app_state::AppState;
 
 pub async fn page(State(state): State<AppState>, request: Request) -> Response {
     let lang = crate::edge::web::language::of(request.headers());

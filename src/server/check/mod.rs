@@ -5,6 +5,7 @@
 
 pub mod delivery;
 mod mailbox_access;
+mod observed;
 mod outgoing;
 mod recorder;
 mod scheduled;

@@ -10,6 +10,7 @@ pub mod imap;
 pub mod inspection;
 mod peer;
 pub mod relay;
+pub mod seen;
 pub mod smtp;
 
 use crate::api::report::{Failure, Step, Words};

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use crate::server::net::wire::WireError;
 use crate::server::time::TimedOut;
-pub use session::{Examined, Session};
+pub use session::{
+    Authenticated, Connected, Examined, LoggedOut, Secured, Session, XOAuth2Offered,
+};
 
 /// The server's refusal of a command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,7 +1,7 @@
-//! One IMAP session, a method per step of the check. Each returns what it saw, in words
-//! for the checklist, or why it failed; bounding and recording the steps is the caller's.
+//! One IMAP session, a method per step of the check. Each returns what it saw, as
+//! protocol facts, or why it failed; the words, the bounds and the recording are the
+//! caller's.
 
-use crate::api::report::Words;
 use std::sync::Arc;
 
 use secrecy::ExposeSecret as _;
@@ -18,6 +18,31 @@ const REDACTED: &str = "[redacted]";
 /// More untagged lines than any answer to these commands holds; the bound keeps a
 /// hostile server from talking forever within a step's time.
 const MAX_UNTAGGED: usize = 1000;
+
+/// A TCP connection to `endpoint`, open.
+pub struct Connected {
+    pub endpoint: Endpoint,
+}
+
+/// What TLS agreed, the host the certificate was valid for, and the server's greeting.
+pub struct Secured {
+    pub agreed: String,
+    pub host: String,
+    pub greeting: String,
+}
+
+/// `AUTH=XOAUTH2` is offered; with SASL-IR the token goes on the command line.
+pub struct XOAuth2Offered {
+    pub sasl_ir: bool,
+}
+
+/// The server's words accepting `AUTHENTICATE`.
+pub struct Authenticated {
+    pub done: String,
+}
+
+/// `LOGOUT` answered.
+pub struct LoggedOut;
 
 /// INBOX, opened read-only.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,17 +74,14 @@ impl Session {
         self.wire.into_transcript()
     }
 
-    pub async fn connect(&mut self) -> Result<Words, ImapError> {
+    pub async fn connect(&mut self) -> Result<Connected, ImapError> {
         let endpoint = self.endpoint.clone();
         self.wire.connect(&endpoint.host, endpoint.port).await?;
-        Ok(Words::new(
-            format!("TCP connection to {endpoint} open"),
-            format!("Conexão TCP com {endpoint} aberta"),
-        ))
+        Ok(Connected { endpoint })
     }
 
     /// TLS at once (port 993), then the server's greeting.
-    pub async fn secure(&mut self) -> Result<Words, ImapError> {
+    pub async fn secure(&mut self) -> Result<Secured, ImapError> {
         let host = self.endpoint.host.clone();
         let agreed = self.wire.upgrade(self.tls.clone(), &host).await?;
         let greeting = self.wire.read_line().await?;
@@ -73,15 +95,16 @@ impl Session {
             return Err(ImapError::Unexpected(greeting.clone()));
         };
         self.note_capabilities(words);
-        let greeting = response::without_code(words);
-        Ok(Words::new(
-            format!("{agreed}; certificate valid for {host}; the server greets: {greeting}"),
-            format!("{agreed}; certificado válido para {host}; o servidor saúda: {greeting}"),
-        ))
+        let greeting = response::without_code(words).to_owned();
+        Ok(Secured {
+            agreed,
+            host,
+            greeting,
+        })
     }
 
     /// `CAPABILITY`: the server must offer `AUTH=XOAUTH2`.
-    pub async fn capabilities(&mut self) -> Result<Words, ImapError> {
+    pub async fn capabilities(&mut self) -> Result<XOAuth2Offered, ImapError> {
         let tag = self.send("CAPABILITY", None).await?;
         let mut listed = Vec::new();
         self.until_done(&tag, |untagged| {
@@ -104,22 +127,18 @@ impl Session {
                     .collect(),
             });
         }
-        Ok(if offers("SASL-IR") {
-            Words::new(
-                "AUTH=XOAUTH2 offered, with SASL-IR (the token goes on the command line)",
-                "AUTH=XOAUTH2 oferecido, com SASL-IR (o token vai na linha do comando)",
-            )
-        } else {
-            Words::new(
-                "AUTH=XOAUTH2 offered (the token goes after the server's +)",
-                "AUTH=XOAUTH2 oferecido (o token vai depois do + do servidor)",
-            )
+        Ok(XOAuth2Offered {
+            sasl_ir: offers("SASL-IR"),
         })
     }
 
     /// `AUTHENTICATE XOAUTH2` as `user` with an access token. An error challenge (`+`
     /// with base64 JSON) is answered with an empty line, which yields the real refusal.
-    pub async fn authenticate(&mut self, user: &str, token: &str) -> Result<Words, ImapError> {
+    pub async fn authenticate(
+        &mut self,
+        user: &str,
+        token: &str,
+    ) -> Result<Authenticated, ImapError> {
         let initial = sasl::xoauth2_initial_response(user, token);
         let initial = initial.expose_secret();
         let sasl_ir = self.capabilities.iter().any(|c| c == "SASL-IR");
@@ -139,15 +158,13 @@ impl Session {
             tag
         };
         let done = self.until_done_answering(&tag).await?;
-        let done = response::without_code(&done);
-        Ok(Words::new(
-            format!("AUTHENTICATE accepted: {done}"),
-            format!("AUTHENTICATE aceito: {done}"),
-        ))
+        Ok(Authenticated {
+            done: response::without_code(&done).to_owned(),
+        })
     }
 
     /// `EXAMINE INBOX`: read-only, so nothing in the mailbox changes.
-    pub async fn examine(&mut self) -> Result<(Examined, Words), ImapError> {
+    pub async fn examine(&mut self) -> Result<Examined, ImapError> {
         let tag = self.send("EXAMINE INBOX", None).await?;
         let mut messages = None;
         let mut uid_validity = None;
@@ -163,26 +180,17 @@ impl Session {
             }
         })
         .await?;
-        let examined = Examined {
+        Ok(Examined {
             messages: messages.unwrap_or(0),
             uid_validity,
-        };
-        let validity = uid_validity
-            .map(|v| format!(", UIDVALIDITY {v}"))
-            .unwrap_or_default();
-        let count = examined.messages;
-        let detail = Words::new(
-            format!("INBOX holds {count} messages{validity}, opened read-only"),
-            format!("A INBOX tem {count} mensagens{validity}, aberta somente para leitura"),
-        );
-        Ok((examined, detail))
+        })
     }
 
     /// `LOGOUT`: the server says `* BYE`, then OK.
-    pub async fn logout(&mut self) -> Result<Words, ImapError> {
+    pub async fn logout(&mut self) -> Result<LoggedOut, ImapError> {
         let tag = self.send("LOGOUT", None).await?;
         match self.until_done(&tag, |_| {}).await {
-            Ok(_) | Err(ImapError::Bye(_)) => Ok(Words::new("logged out", "sessão encerrada")),
+            Ok(_) | Err(ImapError::Bye(_)) => Ok(LoggedOut),
             Err(other) => Err(other),
         }
     }

@@ -1,8 +1,8 @@
 //! The relay: business applications send through the saved configuration, over SMTP
-//! (`listener`, `session`) or the HTTP API (`web::relay_api`). Either way a message is
-//! checked once ([`Relay::accept`]: the sender rule, the size), completed, and written to
-//! the outbox before the application hears "queued"; the `delivery` worker then sends it
-//! to Exchange with the saved configuration, retrying what may pass later.
+//! (`inbound`) or the HTTP API (`edge::web::relay_api`). Either way a message is checked
+//! once ([`Relay::accept`]: the sender rule, the size), completed, and written to the
+//! outbox before the application hears "queued"; the `worker` then sends it to Exchange
+//! with the saved configuration, retrying what may pass later.
 
 pub mod credentials;
 pub mod inbound;

@@ -18,6 +18,26 @@ use crate::server::net::wire::WireError;
 use crate::server::time::TimedOut;
 pub use session::Session;
 
+/// What connecting saw: the server's greeting and EHLO (STARTTLS), or an open TCP
+/// connection (implicit TLS greets after the handshake).
+pub enum Connected {
+    Greeted { endpoint: Endpoint, server: String },
+    Open { endpoint: Endpoint },
+}
+
+/// What the TLS handshake agreed (`TLS 1.3, TLS13_AES_256_GCM_SHA384`), for the host
+/// the certificate was valid for.
+pub struct Secured {
+    pub agreed: String,
+    pub host: String,
+}
+
+/// The mechanism the session will use, and the server that offers it.
+pub struct Offered {
+    pub mechanism: Mechanism,
+    pub server: String,
+}
+
 /// Who we authenticate as, and how.
 pub enum Credentials<'a> {
     /// `AUTH XOAUTH2` with an Entra access token, as the mailbox.

@@ -1,8 +1,8 @@
 //! One SMTP session, a method per step of the dialogue (as lettre's connection has
-//! `connect`, `starttls`, `auth`, `send`). Each returns what it saw, in words for the
-//! checklist, or why it failed; bounding and recording the steps is the caller's.
+//! `connect`, `starttls`, `auth`, `send`). Each returns what it saw, as protocol facts
+//! (the server's name, what TLS agreed, its reply), or why it failed; the words, the
+//! bounds and the recording are the caller's.
 
-use crate::api::report::Words;
 use std::sync::Arc;
 
 use lettre::address::Envelope;
@@ -11,7 +11,9 @@ use secrecy::{ExposeSecret as _, SecretString};
 use crate::server::net::sasl::{self, Mechanism};
 use crate::server::net::wire::{Party, Transcript, Wire};
 use crate::server::smtp::reply::{Capabilities, Reply, ReplyBuilder};
-use crate::server::smtp::{Credentials, Destination, Security, SmtpError};
+use crate::server::smtp::{
+    Connected, Credentials, Destination, Offered, Secured, Security, SmtpError,
+};
 
 /// RFC 5321's limit for a command line, CRLF included.
 const MAX_COMMAND_LINE: usize = 512;
@@ -42,28 +44,24 @@ impl Session {
     }
 
     /// TCP, and for STARTTLS the greeting and EHLO in clear text.
-    pub async fn connect(&mut self) -> Result<Words, SmtpError> {
+    pub async fn connect(&mut self) -> Result<Connected, SmtpError> {
         let endpoint = self.destination.endpoint.clone();
         self.wire.connect(&endpoint.host, endpoint.port).await?;
         match self.destination.security {
             Security::StartTls => {
                 self.greet().await?;
-                let server = &self.capabilities.server;
-                Ok(Words::new(
-                    format!("{endpoint} answered as {server}"),
-                    format!("{endpoint} respondeu como {server}"),
-                ))
+                Ok(Connected::Greeted {
+                    endpoint,
+                    server: self.capabilities.server.clone(),
+                })
             }
-            Security::ImplicitTls => Ok(Words::new(
-                format!("TCP connection to {endpoint} open"),
-                format!("Conexão TCP com {endpoint} aberta"),
-            )),
+            Security::ImplicitTls => Ok(Connected::Open { endpoint }),
         }
     }
 
     /// STARTTLS and EHLO again over TLS; or, for implicit TLS, the handshake at once and
     /// then the greeting and EHLO.
-    pub async fn secure(&mut self) -> Result<Words, SmtpError> {
+    pub async fn secure(&mut self) -> Result<Secured, SmtpError> {
         let host = self.destination.endpoint.host.clone();
         let agreed = match self.destination.security {
             Security::StartTls => {
@@ -81,33 +79,21 @@ impl Session {
                 agreed
             }
         };
-        Ok(Words::new(
-            format!("{agreed}; certificate valid for {host}"),
-            format!("{agreed}; certificado válido para {host}"),
-        ))
+        Ok(Secured { agreed, host })
     }
 
     /// The first mechanism of `credentials` that the server offers (after TLS).
-    pub fn mechanism(
-        &self,
-        credentials: &Credentials<'_>,
-    ) -> Result<(Mechanism, Words), SmtpError> {
+    pub fn mechanism(&self, credentials: &Credentials<'_>) -> Result<Offered, SmtpError> {
         let wanted = credentials.mechanisms();
         let offered = wanted
             .iter()
             .copied()
             .find(|m| self.capabilities.offers(*m));
         match (offered, wanted.first()) {
-            (Some(mechanism), _) => {
-                let server = &self.capabilities.server;
-                Ok((
-                    mechanism,
-                    Words::new(
-                        format!("AUTH {mechanism} is offered by {server}"),
-                        format!("AUTH {mechanism} é oferecido por {server}"),
-                    ),
-                ))
-            }
+            (Some(mechanism), _) => Ok(Offered {
+                mechanism,
+                server: self.capabilities.server.clone(),
+            }),
             (None, wanted) => Err(SmtpError::AuthNotOffered {
                 wanted: wanted.copied().unwrap_or(Mechanism::Plain),
                 offered: self.capabilities.auth.clone(),
@@ -119,7 +105,7 @@ impl Session {
         &mut self,
         credentials: &Credentials<'_>,
         mechanism: Mechanism,
-    ) -> Result<Words, SmtpError> {
+    ) -> Result<Reply, SmtpError> {
         let reply = match (credentials, mechanism) {
             (Credentials::XOAuth2 { user, token }, _) => {
                 let initial = sasl::xoauth2_initial_response(user, token);
@@ -149,11 +135,11 @@ impl Session {
                 self.initial_response(Mechanism::Plain, &initial).await?
             }
         };
-        Ok(Words::same(expect(reply, |c| c == 235)?.to_string()))
+        expect(reply, |c| c == 235)
     }
 
     /// MAIL FROM and one RCPT TO per recipient, with SMTPUTF8 when an address needs it.
-    pub async fn envelope(&mut self, envelope: &Envelope) -> Result<Words, SmtpError> {
+    pub async fn envelope(&mut self, envelope: &Envelope) -> Result<Reply, SmtpError> {
         let from = envelope.from().map(|a| a.to_string()).unwrap_or_default();
         let non_ascii = std::iter::once(from.as_str())
             .chain(envelope.to().iter().map(AsRef::as_ref))
@@ -174,19 +160,18 @@ impl Session {
                 |c| c == 250 || c == 251,
             )?;
         }
-        Ok(Words::same(reply.to_string()))
+        Ok(reply)
     }
 
     /// DATA, then the message, dot-stuffed and ending with `CRLF.CRLF`, in one write.
     /// Success means the server accepted the message.
-    pub async fn data(&mut self, message: &[u8]) -> Result<Words, SmtpError> {
+    pub async fn data(&mut self, message: &[u8]) -> Result<Reply, SmtpError> {
         expect(self.command("DATA").await?, |c| c == 354)?;
         let transcript = self.wire.transcript();
         transcript.note(format!("[message: {} octets, not shown]", message.len()));
         transcript.push(Party::Client, ".");
         self.wire.write_all(&dot_stuff(message)).await?;
-        let reply = expect(self.read_reply().await?, |c| c == 250)?;
-        Ok(Words::same(reply.to_string()))
+        expect(self.read_reply().await?, |c| c == 250)
     }
 
     pub async fn quit(&mut self) -> Result<Reply, SmtpError> {

@@ -49,7 +49,6 @@ pub use self::limits::Limited;
 pub use self::outbox::{Claim, Due, Enqueued, NewMessage};
 use self::sealing::{SealError, SealingKey};
 use crate::api::report::Words;
-use crate::api::ApiError;
 
 /// Where an instance on PostgreSQL keeps its own files (the relay's self-signed
 /// certificate): where the embedded database would be.
@@ -102,14 +101,6 @@ pub enum StoreError {
     /// A value written by another version of smtp-setup, or by hand.
     #[error("the database holds {value:?} in {column}, which this version does not know")]
     Unknown { column: &'static str, value: String },
-}
-
-/// What the page is told: the store's words, while the log keeps the whole error.
-impl From<StoreError> for ApiError {
-    fn from(error: StoreError) -> Self {
-        tracing::error!(%error, "the store failed");
-        ApiError::Unavailable(error.to_string())
-    }
 }
 
 enum Pool {

@@ -27,7 +27,7 @@ use crate::ui::format::{instant, provide_hydrated};
 
 #[component]
 pub fn ConfigPage() -> impl IntoView {
-    // Read from the store before rendering (`server::web::page`); the browser gets the
+    // Read from the store before rendering (`edge::web::page`); the browser gets the
     // same value from the page itself when it hydrates.
     let initial = SharedValue::new_serde_wb(|| use_context::<InitialData>().unwrap_or_default());
     let mut initial = initial.into_inner();
