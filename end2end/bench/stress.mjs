@@ -23,7 +23,7 @@ const DATA_DIR = path.join(root, 'target/stress');
 const MAX_DATABASE_FILES = 4 * 3;
 // "Near idle": the server's own memory (RSS less the binary's mapped pages) at most this
 // far above idle once the burst is over. Measured here: 4–6 MB above once settled with
-// the server's periodic malloc_trim (server/memory.rs), 16–20 MB above without it, growing.
+// the server's periodic malloc_trim (edge/memory.rs), 16–20 MB above without it, growing.
 const NEAR_IDLE = 8 * 1024 * 1024;
 // How long memory may take to come back: the peers close kept-alive connections after
 // 5 s and the server hands freed memory back every 5 s. Polled, so usually far less.
@@ -56,7 +56,7 @@ async function main() {
     LEPTOS_SITE_ADDR: APP, LEPTOS_SITE_ROOT: 'target/site',
     // Info from the precompressor (idle is measured after it), trace from the memory
     // releaser (what one trim costs).
-    RUST_LOG: 'warn,smtp_setup::server::precompress=info,smtp_setup::server::memory=trace',
+    RUST_LOG: 'warn,smtp_setup::edge::precompress=info,smtp_setup::edge::memory=trace',
     SMTP_SETUP_AUTHORITY_URL: peers.authority, SMTP_SETUP_SMTP_ADDR: peers.smtp, SMTP_SETUP_CA_FILE: peers.caFile,
     SMTP_SETUP_ADMIN_TOKEN: TOKEN, DATABASE_URL: `sqlite://${path.join(DATA_DIR, 'app.db')}`,
     SMTP_SETUP_TEST_SENDS_PER_MINUTE: '1000000',
