@@ -1,16 +1,20 @@
-//! The server: settings from the environment, the application built from them, served
+//! The server: the command line read (`smtp-setup --help`), then, for `serve` (the
+//! default), settings from the environment, the application built from them, served
 //! until SIGTERM or Ctrl-C.
 
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    use clap::Parser as _;
+    use smtp_setup::edge::cli::{self, Cli};
     use smtp_setup::edge::startup::{shutdown_signal, Application};
     use smtp_setup::edge::{assets, memory, telemetry};
     use smtp_setup::server::config::ServerSettings;
 
+    // A mistyped command or flag: what is valid, and exit status 2.
+    let command = Cli::parse().command;
     telemetry::init();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if let Some(code) = smtp_setup::edge::cli::run(&args).await {
+    if let Some(code) = cli::run(command).await {
         return code;
     }
     memory::map_large_blocks_separately();

@@ -2,31 +2,64 @@
 //! hash in each file name and lists the hashes in `hash.txt` beside the server binary, so
 //! the bundles can be cached for a year and a new build is still picked up at once.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use leptos::config::errors::LeptosConfigError;
 use leptos::config::{get_configuration, LeptosOptions};
 
-/// The Leptos settings of this build (Cargo.toml, overridden by `LEPTOS_*` variables).
-pub fn leptos_options() -> Result<LeptosOptions, LeptosConfigError> {
+use crate::server::config::{listen_address, SettingsError};
+
+/// Why the Leptos settings could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum OptionsError {
+    #[error("the Leptos settings: {0}")]
+    Leptos(#[from] LeptosConfigError),
+    #[error(transparent)]
+    Listen(#[from] SettingsError),
+}
+
+/// The Leptos settings of this build (Cargo.toml, overridden by `LEPTOS_*` variables), with
+/// the address from `SMTP_SETUP_LISTEN` and the site found wherever it is installed.
+pub fn leptos_options() -> Result<LeptosOptions, OptionsError> {
     let mut options = get_configuration(None)?.leptos_options;
+    options.site_addr = listen_address()?;
+    // Where the site is: LEPTOS_SITE_ROOT (cargo-leptos' runs), else beside the binary
+    // (an unpacked archive: site/; a package: ../share/smtp-setup/site), else the
+    // build's target/site.
+    if std::env::var_os("LEPTOS_SITE_ROOT").is_none() {
+        if let Some(site) = site_beside_binary() {
+            options.site_root = site.to_string_lossy().into_owned().into();
+        }
+    }
     // The build names its bundles by content hash (Cargo.toml `hash-files`). cargo-leptos
     // tells its own runs through LEPTOS_HASH_FILES; a binary started directly finds the
-    // build's hash.txt beside itself instead.
+    // build's hash.txt beside itself (or in the site) instead.
     if !options.hash_files && hash_file(&options).is_some() {
         options.hash_files = true;
     }
     Ok(options)
 }
 
-/// `hash.txt` beside the running binary, when the build wrote one.
+/// The site an installed binary serves: `site/` beside it, or the package's
+/// `../share/smtp-setup/site`.
+fn site_beside_binary() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let dir = exe.parent()?;
+    [dir.join("site"), dir.join("../share/smtp-setup/site")]
+        .into_iter()
+        .find(|site| site.join("pkg").is_dir())
+}
+
+/// `hash.txt` beside the running binary, or in the site it serves, when the build wrote
+/// one.
 fn hash_file(options: &LeptosOptions) -> Option<PathBuf> {
-    let path = std::env::current_exe()
+    let beside = std::env::current_exe()
         .ok()?
         .parent()?
         .join(options.hash_file.as_ref());
-    path.exists().then_some(path)
+    let in_site = Path::new(options.site_root.as_ref()).join(options.hash_file.as_ref());
+    [beside, in_site].into_iter().find(|path| path.exists())
 }
 
 /// The built bundles' URLs (`/pkg/<name>.<hash>.css`, `.js`, `.wasm`; without the hash for

@@ -1,71 +1,170 @@
-//! The command line beside the server: `smtp-setup credentials add NAME | list |
-//! remove NAME`, on the same store (`DATABASE_URL`, `SMTP_SETUP_KEY`) as the server. A
-//! credential added while the server runs works at once: every sign-in reads the store.
+//! The command line: `smtp-setup [serve]`, `healthcheck`, `credentials add NAME | list |
+//! remove NAME`, `--help`, `--version`. A mistyped command or flag prints what is valid
+//! and exits 2 (clap's usage error). The credentials commands work on the same store
+//! (`DATABASE_URL`, `SMTP_SETUP_KEY`, `SMTP_SETUP_DATA_DIR`) as the server; a credential
+//! added while the server runs works at once, since every sign-in reads the store.
 
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
+use clap::{Parser, Subcommand};
 use secrecy::ExposeSecret as _;
 
-use crate::server::config::ServerSettings;
-use crate::server::relay::credentials::{self, CredentialName};
-use crate::server::store::Store;
+use crate::server::config::{listen_address, ServerSettings, SettingsError};
+use crate::server::relay::credentials::{self, BadCredentialName, CredentialError, CredentialName};
+use crate::server::store::{Store, StoreError};
 
-const USAGE: &str = "usage: smtp-setup credentials add NAME | list | remove NAME";
+/// The version and the commit the binary was built from.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("SMTP_SETUP_COMMIT"),
+    ")"
+);
 
-/// Runs `args` (after the program name) when they are a command; `None`: serve.
-pub async fn run(args: &[String]) -> Option<ExitCode> {
-    let (first, rest) = args.split_first()?;
-    if first != "credentials" {
-        return Some(fail(USAGE));
-    }
-    Some(match credentials_command(rest).await {
+/// smtp-setup: configure Microsoft 365 SMTP with OAuth2, prove it works, and relay
+/// applications' mail through it. Its settings come from the environment (see the
+/// README or smtp-setup.env.example).
+#[derive(Debug, Parser)]
+#[command(name = "smtp-setup", version = VERSION)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the page and the relay (the default when no command is given)
+    Serve,
+    /// Ask the running server's /healthz; exit 0 when it is healthy, 1 when not
+    Healthcheck {
+        /// The server's address (default: SMTP_SETUP_LISTEN, then LEPTOS_SITE_ADDR,
+        /// then 127.0.0.1:3000; an address of all interfaces is asked on loopback)
+        #[arg(long)]
+        address: Option<SocketAddr>,
+    },
+    /// Manage the relay's credentials (one per application)
+    Credentials {
+        #[command(subcommand)]
+        action: CredentialsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CredentialsCommand {
+    /// Add a credential; its password is printed once, alone on the last line
+    Add { name: String },
+    /// List the credentials: names, when added, when last used
+    List,
+    /// Remove a credential: its password no longer signs in
+    Remove { name: String },
+}
+
+/// Why a command failed; said on standard error, exit status 1.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Credential(#[from] CredentialError),
+    #[error("{0:?}: {1}")]
+    BadName(String, BadCredentialName),
+    #[error("a credential named {0} exists already; remove it first to replace it")]
+    Exists(String),
+    #[error("there is no credential named {0}")]
+    NoSuchCredential(String),
+}
+
+/// Runs a command other than `serve`; `None`: serve.
+pub async fn run(command: Option<Command>) -> Option<ExitCode> {
+    let result = match command? {
+        Command::Serve => return None,
+        Command::Healthcheck { address } => return Some(healthcheck(address).await),
+        Command::Credentials { action } => credentials_command(action).await,
+    };
+    Some(match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => fail(&message),
+        Err(error) => {
+            eprintln!("smtp-setup: {error}");
+            ExitCode::FAILURE
+        }
     })
 }
 
-fn fail(message: &str) -> ExitCode {
-    eprintln!("smtp-setup: {message}");
-    ExitCode::FAILURE
+/// `GET /healthz` on the running server, bounded: what a container's HEALTHCHECK runs,
+/// so that the image needs no curl.
+async fn healthcheck(address: Option<SocketAddr>) -> ExitCode {
+    let mut address = match address.map(Ok).unwrap_or_else(listen_address) {
+        Ok(address) => address,
+        Err(error) => {
+            eprintln!("smtp-setup: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if address.ip().is_unspecified() {
+        address.set_ip(match address {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let url = format!("http://{address}/healthz");
+    let answer = async {
+        let response = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()?
+            .get(&url)
+            .send()
+            .await?;
+        let healthy = response.status().is_success();
+        Ok::<_, reqwest::Error>((healthy, response.text().await.unwrap_or_default()))
+    };
+    match answer.await {
+        Ok((true, body)) => {
+            print!("{body}");
+            ExitCode::SUCCESS
+        }
+        Ok((false, body)) => {
+            eprint!("smtp-setup: {url} is not healthy:\n{body}");
+            ExitCode::FAILURE
+        }
+        Err(error) => {
+            eprintln!("smtp-setup: {url}: {error}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
-async fn credentials_command(args: &[String]) -> Result<(), String> {
-    let words: Vec<&str> = args.iter().map(String::as_str).collect();
-    let settings = ServerSettings::from_env().map_err(|e| e.to_string())?;
+async fn credentials_command(action: CredentialsCommand) -> Result<(), CommandError> {
+    let settings = ServerSettings::from_env()?;
     let key = settings.sealing_key.as_ref().map(|k| k.expose_secret());
-    let (store, _) = Store::open(&settings.database_url, key)
-        .await
-        .map_err(|e| e.to_string())?;
-    let result = match words.as_slice() {
-        ["add", name] => add(&store, name).await,
-        ["list"] => list(&store).await,
-        ["remove", name] => remove(&store, name).await,
-        _ => Err(USAGE.to_owned()),
+    let (store, _) = Store::open(&settings.database_url, key).await?;
+    let result = match action {
+        CredentialsCommand::Add { name } => add(&store, &name).await,
+        CredentialsCommand::List => list(&store).await,
+        CredentialsCommand::Remove { name } => remove(&store, &name).await,
     };
     store.close().await;
     result
 }
 
-async fn add(store: &Store, name: &str) -> Result<(), String> {
-    let name = CredentialName::parse(name).map_err(|e| e.to_string())?;
-    match credentials::add(store, &name)
-        .await
-        .map_err(|e| e.to_string())?
-    {
+async fn add(store: &Store, name: &str) -> Result<(), CommandError> {
+    let name = CredentialName::parse(name)
+        .map_err(|error| CommandError::BadName(name.to_owned(), error))?;
+    match credentials::add(store, &name).await? {
         Some(password) => {
             println!("Relay credential {name} added. Its password, shown only now:");
             println!("{}", password.expose_secret());
             Ok(())
         }
-        None => Err(format!(
-            "a credential named {name} exists already; remove it first to replace it"
-        )),
+        None => Err(CommandError::Exists(name.as_str().to_owned())),
     }
 }
 
-async fn list(store: &Store) -> Result<(), String> {
-    let all = store.credentials().await.map_err(|e| e.to_string())?;
+async fn list(store: &Store) -> Result<(), CommandError> {
+    let all = store.credentials().await?;
     if all.is_empty() {
         println!("No relay credentials yet: smtp-setup credentials add NAME");
     }
@@ -84,16 +183,12 @@ async fn list(store: &Store) -> Result<(), String> {
     Ok(())
 }
 
-async fn remove(store: &Store, name: &str) -> Result<(), String> {
-    if store
-        .remove_credential(name)
-        .await
-        .map_err(|e| e.to_string())?
-    {
+async fn remove(store: &Store, name: &str) -> Result<(), CommandError> {
+    if store.remove_credential(name).await? {
         println!("Relay credential {name} removed.");
         Ok(())
     } else {
-        Err(format!("there is no credential named {name}"))
+        Err(CommandError::NoSuchCredential(name.to_owned()))
     }
 }
 
@@ -101,4 +196,27 @@ fn date(unix_millis: i64) -> String {
     let at =
         SystemTime::UNIX_EPOCH + Duration::from_millis(u64::try_from(unix_millis).unwrap_or(0));
     httpdate::fmt_http_date(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn the_command_line_is_consistent_and_serve_is_the_default() {
+        Cli::command().debug_assert();
+        assert!(Cli::try_parse_from(["smtp-setup"])
+            .unwrap()
+            .command
+            .is_none());
+        assert!(matches!(
+            Cli::try_parse_from(["smtp-setup", "serve"])
+                .unwrap()
+                .command,
+            Some(Command::Serve)
+        ));
+        let mistyped = Cli::try_parse_from(["smtp-setup", "serv"]).unwrap_err();
+        assert_eq!(mistyped.exit_code(), 2);
+    }
 }

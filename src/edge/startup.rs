@@ -25,11 +25,12 @@ use crate::edge::web::{api_errors, guard, headers, health, language, page, relay
 use crate::server::admin::{Admin, RandomFailed, TokenPolicy};
 use crate::server::app_state::{AppState, MetricsOn, PublicUrl};
 use crate::server::check::Checks;
-use crate::server::config::{ServerSettings, SettingsError};
+use crate::server::config::{ServerSettings, SettingsError, DATABASE_FILE};
 use crate::server::net::tls::TlsSetupError;
+use crate::server::relay::inbound::listener::Tls;
 use crate::server::relay::inbound::server_tls::RelayTlsError;
 use crate::server::relay::{self, Relay};
-use crate::server::store::{redacted_url, Store, StoreError};
+use crate::server::store::{redacted_url, Backend, Store, StoreError};
 use crate::server::watch::Watch;
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +39,8 @@ pub enum StartupError {
     Settings(#[from] SettingsError),
     #[error("the Leptos settings: {0}")]
     Leptos(#[from] leptos::config::errors::LeptosConfigError),
+    #[error(transparent)]
+    Options(#[from] super::assets::OptionsError),
     #[error(transparent)]
     Tls(#[from] TlsSetupError),
     #[error(transparent)]
@@ -58,14 +61,15 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     address: SocketAddr,
-    /// The relay's SMTP listener, when it is on.
-    relay_listener: Option<RelayListener>,
+    /// The relay's SMTP listeners (STARTTLS, implicit TLS), those that are on.
+    relay_listeners: Vec<RelayListener>,
     state: AppState,
 }
 
 struct RelayListener {
     listener: TcpListener,
     address: SocketAddr,
+    mode: relay::inbound::listener::Tls,
     tls: Arc<rustls::ServerConfig>,
 }
 
@@ -93,25 +97,41 @@ impl Application {
         let store = Arc::new(store);
         let admin = Admin::new(policy, store.clone(), settings.test_sends_per_minute)?;
         let (listener, address) = bind(leptos_options.site_addr).await?;
-        let relay_listener = match settings.relay.address {
-            None => None,
-            Some(address) => {
-                let tls = relay::inbound::server_tls::server_config(
-                    settings.relay.certificate.as_ref(),
-                    store.path(),
-                )?;
-                let (listener, address) = bind(address).await?;
-                Some(RelayListener {
-                    listener,
-                    address,
-                    tls,
-                })
+        let wanted = [
+            (settings.relay.address, Tls::StartTls),
+            (settings.relay.tls_address, Tls::Implicit),
+        ];
+        let mut relay_listeners = Vec::new();
+        if wanted.iter().any(|(address, _)| address.is_some()) {
+            // Its self-signed certificate beside the database on SQLite, in the data
+            // folder on PostgreSQL; one certificate for both listeners.
+            let beside = match store.backend() {
+                Backend::Sqlite => store.path().to_owned(),
+                Backend::Postgres => settings.data_dir.join(DATABASE_FILE),
+            };
+            let tls = relay::inbound::server_tls::server_config(
+                settings.relay.certificate.as_ref(),
+                &beside,
+            )?;
+            for (address, mode) in wanted {
+                if let Some(address) = address {
+                    let (listener, address) = bind(address).await?;
+                    relay_listeners.push(RelayListener {
+                        listener,
+                        address,
+                        mode,
+                        tls: tls.clone(),
+                    });
+                }
             }
-        };
+        }
         let relay = Arc::new(Relay::new(
             store.clone(),
             settings.relay.clone(),
-            relay_listener.as_ref().map(|r| r.address),
+            relay_listeners
+                .iter()
+                .find(|r| r.mode == Tls::StartTls)
+                .map(|r| r.address),
         ));
         let public_url = PublicUrl(
             settings
@@ -132,7 +152,7 @@ impl Application {
         Ok(Self {
             listener,
             address,
-            relay_listener,
+            relay_listeners,
             state: AppState {
                 admin: Arc::new(admin),
                 store,
@@ -150,9 +170,21 @@ impl Application {
         self.address
     }
 
-    /// The relay's SMTP address, when it listens.
+    /// The relay's SMTP (STARTTLS) address, when it listens.
     pub fn relay_address(&self) -> Option<SocketAddr> {
-        self.relay_listener.as_ref().map(|r| r.address)
+        self.relay_listener_address(Tls::StartTls)
+    }
+
+    /// The relay's implicit-TLS address, when it listens.
+    pub fn relay_tls_address(&self) -> Option<SocketAddr> {
+        self.relay_listener_address(Tls::Implicit)
+    }
+
+    fn relay_listener_address(&self, mode: Tls) -> Option<SocketAddr> {
+        self.relay_listeners
+            .iter()
+            .find(|r| r.mode == mode)
+            .map(|r| r.address)
     }
 
     pub fn state(&self) -> &AppState {
@@ -164,6 +196,9 @@ impl Application {
     pub fn print_sign_in_link(&self) {
         if let Some(address) = self.relay_address() {
             println!("smtp-setup: relay listening on smtp://{address}");
+        }
+        if let Some(address) = self.relay_tls_address() {
+            println!("smtp-setup: relay listening on smtps://{address}");
         }
         login::print_sign_in_link(&self.state.public_url, &self.state.admin);
     }
@@ -183,14 +218,21 @@ impl Application {
             stopped.clone(),
         ));
         let watch = tokio::spawn(state.watch.clone().run(stopped.clone()));
-        let mut relay_task = None;
-        if let Some(relay_listener) = self.relay_listener {
-            tracing::info!("relay listening on smtp://{}", relay_listener.address);
+        let slots = relay::inbound::listener::client_slots();
+        let mut relay_tasks = Vec::new();
+        for relay_listener in self.relay_listeners {
+            let scheme = match relay_listener.mode {
+                Tls::StartTls => "smtp",
+                Tls::Implicit => "smtps",
+            };
+            tracing::info!("relay listening on {scheme}://{}", relay_listener.address);
             let mut stopped = stopped.clone();
-            relay_task = Some(tokio::spawn(relay::inbound::listener::serve(
+            relay_tasks.push(tokio::spawn(relay::inbound::listener::serve(
                 relay_listener.listener,
                 state.relay.clone(),
                 relay_listener.tls,
+                relay_listener.mode,
+                slots.clone(),
                 async move {
                     let _ = stopped.wait_for(|stop| *stop).await;
                 },
@@ -211,7 +253,7 @@ impl Application {
                 "a delivery was still running at shutdown; it is retried at the next start"
             );
         }
-        if let Some(task) = relay_task {
+        for task in relay_tasks {
             let _ = task.await;
         }
         // A scheduled check under way is bounded like a test; its outcome is not needed.

@@ -27,6 +27,8 @@ pub struct Binary {
     pub cookie: String,
     /// The relay's SMTP address, as the server printed it.
     pub relay: Option<std::net::SocketAddr>,
+    /// The relay's implicit-TLS address, as the server printed it.
+    pub relay_tls: Option<std::net::SocketAddr>,
 }
 
 /// Where the servers the tests start write their output: one file per server, every
@@ -108,6 +110,7 @@ async fn start_binary(dir: &Path, extra_env: &[(&str, &str)], fixed_token: bool)
             .expect("client"),
         cookie: String::new(),
         relay: None,
+        relay_tls: None,
     };
     let link = loop {
         let line = binary
@@ -116,6 +119,9 @@ async fn start_binary(dir: &Path, extra_env: &[(&str, &str)], fixed_token: bool)
             .expect("the server exited before printing its sign-in link");
         if let Some(address) = line.strip_prefix("smtp-setup: relay listening on smtp://") {
             binary.relay = Some(address.parse().expect("the relay's address"));
+        }
+        if let Some(address) = line.strip_prefix("smtp-setup: relay listening on smtps://") {
+            binary.relay_tls = Some(address.parse().expect("the relay's TLS address"));
         }
         if let Some(link) = line.strip_prefix("smtp-setup: sign in at ") {
             break link.to_owned();

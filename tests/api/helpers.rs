@@ -465,6 +465,8 @@ pub struct TestApp {
     pub base: String,
     /// The relay's SMTP address.
     pub relay_addr: Option<std::net::SocketAddr>,
+    /// The relay's implicit-TLS address, when `SMTP_SETUP_RELAY_TLS_ADDR` was given.
+    pub relay_tls_addr: Option<std::net::SocketAddr>,
     relay_certificate: PathBuf,
     /// The relay itself, to act as the page's Outbox buttons do.
     pub relay: std::sync::Arc<smtp_setup::server::relay::Relay>,
@@ -514,6 +516,7 @@ pub async fn spawn_app(dir: &Path, env: &[(&str, &str)]) -> TestApp {
         .expect("the application starts");
     let base = format!("http://{}", application.address());
     let relay_addr = application.relay_address();
+    let relay_tls_addr = application.relay_tls_address();
     let relay = application.state().relay.clone();
     let store = application.state().store.clone();
     let watch = application.state().watch.clone();
@@ -535,6 +538,7 @@ pub async fn spawn_app(dir: &Path, env: &[(&str, &str)]) -> TestApp {
     TestApp {
         base,
         relay_addr,
+        relay_tls_addr,
         relay_certificate,
         relay,
         store,

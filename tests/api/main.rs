@@ -5,6 +5,7 @@ mod app;
 pub mod app_process;
 mod certificate_credential;
 mod certificates;
+mod cli;
 mod database;
 mod faults;
 mod helpers;

@@ -284,3 +284,77 @@ async fn an_overlong_line_is_refused_and_a_client_that_keeps_failing_is_cut_off(
         "502 5.5.1 Command not recognized\r\n421 4.7.0 Too many errors, closing\r\n"
     );
 }
+
+#[tokio::test]
+async fn the_implicit_tls_listener_serves_ssl_clients_with_the_same_rules() {
+    let peers = spawn_peers().await;
+    let rig = rig(
+        "relay-implicit-tls",
+        &peers,
+        &[("SMTP_SETUP_RELAY_TLS_ADDR", "127.0.0.1:0")],
+    )
+    .await;
+    rig.save_configuration(&peers).await;
+    let address = rig.app.relay_tls_addr.expect("the implicit-TLS listener");
+    // Python's SMTP_SSL: TLS from the first byte, the same certificate, credential and
+    // sender rule as the STARTTLS listener.
+    let mailbox = rig.mailbox().to_owned();
+    let id = queued_id(&ssl_send(&rig, address, &mailbox, &rig.password).await);
+    rig.until_status(&id, MessageStatus::Sent).await;
+    let refused = ssl_send(&rig, address, "ceo@contoso-test.com", &rig.password).await;
+    assert_eq!(refused["code"], 550, "{refused}");
+    let wrong = ssl_send(&rig, address, &mailbox, "not-the-password").await;
+    assert_eq!(wrong["code"], 535, "{wrong}");
+    // openssl s_client: the handshake at once, the relay's certificate, the greeting
+    // over TLS.
+    let mut openssl = tokio::process::Command::new("openssl")
+        .args(["s_client", "-connect", &address.to_string(), "-CAfile"])
+        .arg(rig.app.relay_cafile())
+        .args(["-verify_return_error", "-quiet", "-crlf"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("openssl runs");
+    // QUIT: the relay says 221 and closes, and s_client ends.
+    let mut stdin = openssl.stdin.take().expect("stdin");
+    tokio::io::AsyncWriteExt::write_all(&mut stdin, b"QUIT\n")
+        .await
+        .expect("QUIT");
+    drop(stdin);
+    let output = tokio::time::timeout(Duration::from_secs(30), openssl.wait_with_output())
+        .await
+        .expect("s_client ends within 30 s")
+        .expect("openssl ran");
+    let said = String::from_utf8_lossy(&output.stdout);
+    let told = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.starts_with("220 smtp-setup.relay ESMTP"),
+        "{said}\n{told}"
+    );
+    assert!(said.contains("221 2.0.0 Bye"), "{said}");
+    assert!(told.contains("verify return:1"), "{told}");
+    assert_eq!(rig.settled(&peers).await.len(), 1);
+}
+
+/// One message from `from` over the implicit-TLS listener at `address`.
+async fn ssl_send(
+    rig: &Rig,
+    address: std::net::SocketAddr,
+    from: &str,
+    password: &str,
+) -> serde_json::Value {
+    let args = [
+        "--ssl",
+        "--user",
+        CREDENTIAL,
+        "--mail-from",
+        from,
+        "--to",
+        "a@fabrikam-test.com",
+    ];
+    let mut results =
+        crate::relay::python_client(address, &rig.app.relay_cafile(), &args, Some(password)).await;
+    assert_eq!(results.len(), 1, "{results:?}");
+    results.remove(0)
+}

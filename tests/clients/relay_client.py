@@ -26,6 +26,7 @@ def parse_args():
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--cafile")
     p.add_argument("--plain", action="store_true", help="no STARTTLS")
+    p.add_argument("--ssl", action="store_true", help="TLS from the first byte (port 465 style)")
     p.add_argument("--no-check-hostname", action="store_true",
                    help="trust --cafile's certificate whatever name --host has")
     p.add_argument("--user")
@@ -64,13 +65,17 @@ def message(args, client, n):
 
 def run_client(args, client):
     try:
-        smtp = smtplib.SMTP(args.host, args.port, timeout=60)
-        smtp.ehlo("relay-client.test")
-        if not args.plain:
-            context = ssl.create_default_context(cafile=args.cafile)
-            context.check_hostname = not args.no_check_hostname
-            smtp.starttls(context=context)
+        context = ssl.create_default_context(cafile=args.cafile)
+        context.check_hostname = not args.no_check_hostname
+        if args.ssl:
+            smtp = smtplib.SMTP_SSL(args.host, args.port, timeout=60, context=context)
             smtp.ehlo("relay-client.test")
+        else:
+            smtp = smtplib.SMTP(args.host, args.port, timeout=60)
+            smtp.ehlo("relay-client.test")
+            if not args.plain:
+                smtp.starttls(context=context)
+                smtp.ehlo("relay-client.test")
         if args.user:
             # The one mechanism asked for, and only it: smtplib's login() would quietly
             # try LOGIN after a refused PLAIN, and a broken PLAIN would go unseen.
@@ -108,7 +113,7 @@ def run_client(args, client):
         pass
 
 
-class RecordingSMTP(smtplib.SMTP):
+class KeepsDataReply:
     """smtplib keeps no reply to the final dot; this keeps it for the test."""
 
     def data(self, msg):
@@ -117,7 +122,16 @@ class RecordingSMTP(smtplib.SMTP):
         return code, reply
 
 
+class RecordingSMTP(KeepsDataReply, smtplib.SMTP):
+    pass
+
+
+class RecordingSMTPSSL(KeepsDataReply, smtplib.SMTP_SSL):
+    pass
+
+
 smtplib.SMTP = RecordingSMTP
+smtplib.SMTP_SSL = RecordingSMTPSSL
 
 
 failures = []

@@ -1,6 +1,7 @@
 //! Typed server settings, read once at start from the environment. Never from the
 //! browser: where the token request and the mail go is the operator's decision.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -13,8 +14,12 @@ pub mod relay;
 use self::relay::{RelaySettings, RelaySettingsError};
 pub use crate::server::net::Endpoint;
 
-/// The store when `DATABASE_URL` says nothing: SQLite in `data/`.
-pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/smtp-setup.db";
+/// Where the server keeps what it writes unless `SMTP_SETUP_DATA_DIR` says.
+pub const DEFAULT_DATA_DIR: &str = "data";
+/// The store's file in the data folder when `DATABASE_URL` says nothing.
+pub const DATABASE_FILE: &str = "smtp-setup.db";
+/// Where the page is served unless `SMTP_SETUP_LISTEN` (or `LEPTOS_SITE_ADDR`) says.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
 pub const DEFAULT_TEST_SENDS_PER_MINUTE: usize = 10;
 /// How often the saved credential is checked unless `SMTP_SETUP_CHECK_INTERVAL` says.
 pub const DEFAULT_CHECK_INTERVAL: Duration = Duration::from_secs(6 * 60 * 60);
@@ -35,7 +40,10 @@ pub struct ServerSettings {
     /// built-in web PKI roots for both the token request and STARTTLS.
     pub extra_roots_pem: Option<Vec<u8>>,
     pub timeouts: Timeouts,
-    /// `DATABASE_URL`: the SQLite store.
+    /// `SMTP_SETUP_DATA_DIR`: everything the server writes (the SQLite database and its
+    /// key file, the relay's generated certificate).
+    pub data_dir: PathBuf,
+    /// `DATABASE_URL`: the store; SQLite in the data folder unless it says otherwise.
     pub database_url: String,
     /// `SMTP_SETUP_KEY`: the sealing key (base64). `None`: a key file beside the database.
     pub sealing_key: Option<SecretString>,
@@ -124,8 +132,24 @@ pub enum SettingsError {
     Metrics(String),
     #[error("SMTP_SETUP_TEST_SENDS_PER_MINUTE must be a positive number, got {0:?}")]
     TestSendsPerMinute(String),
+    #[error(
+        "SMTP_SETUP_LISTEN (or LEPTOS_SITE_ADDR) must be ip:port such as 0.0.0.0:3000, got {0:?}"
+    )]
+    Listen(String),
     #[error(transparent)]
     Relay(#[from] RelaySettingsError),
+}
+
+/// Where the page listens: `SMTP_SETUP_LISTEN`, else cargo-leptos' `LEPTOS_SITE_ADDR`,
+/// else [`DEFAULT_LISTEN`].
+pub fn listen_address() -> Result<SocketAddr, SettingsError> {
+    let value = env_var("SMTP_SETUP_LISTEN")
+        .or_else(|| env_var("LEPTOS_SITE_ADDR"))
+        .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+    value
+        .trim()
+        .parse()
+        .map_err(|_| SettingsError::Listen(value))
 }
 
 impl ServerSettings {
@@ -186,6 +210,11 @@ impl ServerSettings {
             Some("off") => false,
             Some(other) => return Err(SettingsError::Metrics(other.to_owned())),
         };
+        let data_dir = PathBuf::from(
+            lookup("SMTP_SETUP_DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.to_owned()),
+        );
+        let database_url = lookup("DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join(DATABASE_FILE).display()));
         Ok(Self {
             relay,
             graph_override,
@@ -196,7 +225,8 @@ impl ServerSettings {
             imap_override,
             extra_roots_pem,
             timeouts: Timeouts::default(),
-            database_url: lookup("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            data_dir,
+            database_url,
             sealing_key: lookup("SMTP_SETUP_KEY").map(SecretString::from),
             admin_token,
             public_url,
@@ -341,6 +371,15 @@ mod tests {
         let defaults = ServerSettings::from_lookup(|_| None).unwrap();
         // The README's defaults, spelled out: changing one must change this test too.
         assert_eq!(defaults.database_url, "sqlite://data/smtp-setup.db");
+        assert_eq!(defaults.data_dir, PathBuf::from("data"));
+        let elsewhere = ServerSettings::from_lookup(|name| {
+            (name == "SMTP_SETUP_DATA_DIR").then(|| "/var/lib/smtp-setup".to_owned())
+        })
+        .unwrap();
+        assert_eq!(
+            elsewhere.database_url,
+            "sqlite:///var/lib/smtp-setup/smtp-setup.db"
+        );
         assert!(defaults.sealing_key.is_none() && defaults.admin_token.is_none());
         assert!(defaults.public_url.is_none());
         assert_eq!(defaults.test_sends_per_minute, 10);

@@ -19,6 +19,9 @@ pub const DEFAULT_FIRST_RETRY: std::time::Duration = std::time::Duration::from_s
 pub struct RelaySettings {
     /// `SMTP_SETUP_RELAY_ADDR`; `None` when set empty (or `off`): no relay listener.
     pub address: Option<SocketAddr>,
+    /// `SMTP_SETUP_RELAY_TLS_ADDR`: the implicit-TLS listener (RFC 8314, port 465 style);
+    /// `None` unless set.
+    pub tls_address: Option<SocketAddr>,
     /// `SMTP_SETUP_RELAY_TLS_CERT` and `SMTP_SETUP_RELAY_TLS_KEY` (PEM); `None`: a
     /// self-signed certificate made at first start and kept beside the database.
     pub certificate: Option<CertificateFiles>,
@@ -39,6 +42,7 @@ impl Default for RelaySettings {
     fn default() -> Self {
         Self {
             address: DEFAULT_ADDR.parse().ok(),
+            tls_address: None,
             certificate: None,
             allow_ips: Vec::new(),
             max_bytes: DEFAULT_MAX_BYTES,
@@ -59,6 +63,8 @@ pub struct CertificateFiles {
 pub enum RelaySettingsError {
     #[error("SMTP_SETUP_RELAY_ADDR must be ip:port such as {DEFAULT_ADDR} (empty turns the relay off), got {0:?}")]
     Address(String),
+    #[error("SMTP_SETUP_RELAY_TLS_ADDR must be ip:port such as 0.0.0.0:465 (unset or empty: off), got {0:?}")]
+    TlsAddress(String),
     #[error(
         "SMTP_SETUP_RELAY_TLS_CERT and SMTP_SETUP_RELAY_TLS_KEY go together: set both or neither"
     )]
@@ -94,6 +100,16 @@ impl RelaySettings {
                     .trim()
                     .parse()
                     .map_err(|_| RelaySettingsError::Address(value))?,
+            ),
+        };
+        let tls_address = match lookup("SMTP_SETUP_RELAY_TLS_ADDR") {
+            None => None,
+            Some(value) if value.trim().is_empty() || value.trim() == "off" => None,
+            Some(value) => Some(
+                value
+                    .trim()
+                    .parse()
+                    .map_err(|_| RelaySettingsError::TlsAddress(value))?,
             ),
         };
         let certificate = match (
@@ -155,6 +171,7 @@ impl RelaySettings {
         };
         Ok(Self {
             address,
+            tls_address,
             certificate,
             allow_ips,
             max_bytes,
@@ -255,6 +272,14 @@ mod tests {
             .address
             .is_none());
         assert!(settings(&[("SMTP_SETUP_RELAY_ADDR", "localhost")]).is_err());
+        assert_eq!(relay.tls_address, None, "implicit TLS is off unless set");
+        assert_eq!(
+            settings(&[("SMTP_SETUP_RELAY_TLS_ADDR", "0.0.0.0:465")])
+                .unwrap()
+                .tls_address,
+            Some("0.0.0.0:465".parse().unwrap())
+        );
+        assert!(settings(&[("SMTP_SETUP_RELAY_TLS_ADDR", "465")]).is_err());
         assert!(settings(&[("SMTP_SETUP_RELAY_TLS_CERT", "/c.pem")]).is_err());
         assert!(settings(&[("SMTP_SETUP_RELAY_MAX_BYTES", "0")]).is_err());
         assert!(settings(&[("SMTP_SETUP_RELAY_ALLOW_IPS", "10.0.0.0/33")]).is_err());

@@ -1,6 +1,7 @@
-//! The relay's accept loop: a bounded number of SMTP clients at once, each with its
-//! dialogue, upgraded to TLS when it asks. Stops accepting on shutdown; dialogues in
-//! flight end with their connection.
+//! The relay's accept loops: a bounded number of SMTP clients at once, each with its
+//! dialogue; on the submission listener upgraded to TLS when it asks (STARTTLS), on the
+//! implicit-TLS one (RFC 8314) in TLS from the first byte. Stops accepting on shutdown;
+//! dialogues in flight end with their connection.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -22,13 +23,23 @@ pub const MAX_CLIENTS: usize = 256;
 /// Time a client has to finish the TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How a listener's clients get TLS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tls {
+    /// In clear text until the client says STARTTLS (port 587/2525 style).
+    StartTls,
+    /// The handshake first, then the greeting (port 465 style).
+    Implicit,
+}
+
 pub async fn serve(
     listener: TcpListener,
     relay: Arc<Relay>,
     tls: Arc<rustls::ServerConfig>,
+    mode: Tls,
+    slots: Arc<Semaphore>,
     shutdown: impl Future<Output = ()>,
 ) {
-    let slots = Arc::new(Semaphore::new(MAX_CLIENTS));
     let acceptor = TlsAcceptor::from(tls);
     let mut shutdown = std::pin::pin!(shutdown);
     while let Some((stream, peer)) = next_connection(&listener, &mut shutdown, "relay").await {
@@ -39,10 +50,18 @@ pub async fn serve(
         let relay = relay.clone();
         let acceptor = acceptor.clone();
         tokio::spawn(async move {
-            client(&relay, &acceptor, stream, peer).await;
+            match mode {
+                Tls::StartTls => client(&relay, &acceptor, stream, peer).await,
+                Tls::Implicit => tls_client(&relay, &acceptor, stream, peer).await,
+            }
             drop(slot);
         });
     }
+}
+
+/// The SMTP clients both listeners serve at once, together.
+pub fn client_slots() -> Arc<Semaphore> {
+    Arc::new(Semaphore::new(MAX_CLIENTS))
 }
 
 /// RFC 5321 section 3.8: a server that cannot serve says 421 and closes.
@@ -70,6 +89,22 @@ async fn client(relay: &Relay, acceptor: &TlsAcceptor, stream: TcpStream, peer: 
         };
         state.secured();
         let mut connection = Connection::new(stream);
+        dialogue(relay, &mut connection, &mut state).await;
+    }
+}
+
+/// A client of the implicit-TLS listener: the handshake, then the dialogue, in TLS all
+/// along (STARTTLS is then refused as already on).
+async fn tls_client(relay: &Relay, acceptor: &TlsAcceptor, stream: TcpStream, peer: SocketAddr) {
+    let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
+    let Ok(Ok(stream)) = handshake else {
+        tracing::info!(client = %peer, "relay TLS handshake failed");
+        return;
+    };
+    let mut state = State::new(peer);
+    state.secured();
+    let mut connection = Connection::new(stream);
+    if connection.greet().await {
         dialogue(relay, &mut connection, &mut state).await;
     }
 }
