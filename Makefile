@@ -23,7 +23,7 @@ E2E_CONTROL_PORT := 3103
 E2E_IMAP_PORT := 3104
 E2E_GRAPH_PORT := 3107
 
-.PHONY: run build build-front test unit lint e2e demo bench stress fuzz tools-build tools-test clean
+.PHONY: run build build-front test unit lint e2e demo bench stress fuzz tools-build tools-test clean dist install-test
 
 tools-build:
 	@.ci/tools.sh build
@@ -41,7 +41,11 @@ build-front: tools-build
 run: tools-build
 	cargo leptos serve --release
 
-test: tools-test lint unit e2e
+# The release archive users install (.ci/dist.sh says what is in it).
+dist: build
+	.ci/dist.sh
+
+test: tools-test lint unit e2e install-test
 	@echo "make test: all green"
 
 lint:
@@ -60,8 +64,16 @@ lint:
 unit:
 	mkdir -p target
 	rm -rf target/relay-passwords.txt target/process-logs
-	set -o pipefail; cargo test --features ssr -- --show-output 2>&1 | tee target/unit.log
+	set -o pipefail; cargo test --features ssr -- --show-output --skip install:: 2>&1 | tee target/unit.log
 	.ci/no-secrets.sh --extra target/relay-passwords.txt target/unit.log target/process-logs/*.log
+
+# What users install, tested as installed (tests/api/install.rs): the release archive
+# unpacked anywhere. Its servers' logs are scanned like the unit tests'.
+DIST_ARCHIVE = $(CURDIR)/dist/smtp-setup-$(shell sed -n 's/^version = "\(.*\)"$$/\1/p' Cargo.toml | head -n 1)-x86_64-linux-gnu.tar.gz
+install-test: dist
+	rm -rf target/process-logs
+	set -o pipefail; SMTP_SETUP_DIST_ARCHIVE=$(DIST_ARCHIVE) cargo test --features ssr --test api -- --show-output install:: 2>&1 | tee target/install.log
+	.ci/no-secrets.sh --extra target/relay-passwords.txt target/install.log target/process-logs/*.log
 
 # Browser tests: the release front end (the bundles users get) served by the server as
 # `unit` built it (dev profile), against the local peers (see end2end/). A release server

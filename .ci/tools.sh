@@ -6,7 +6,8 @@
 #   .ci/tools.sh build   toolchain, wasm target, cargo-leptos, wasm-bindgen-cli, wasm-opt
 #   .ci/tools.sh test    the above, plus npm packages of the peers and Playwright, Chromium,
 #                        dovecot (the IMAP peer), PostgreSQL's server binaries (the shared
-#                        store's tests), python3 and curl (the relay tests' clients)
+#                        store's tests), python3, curl and swaks (the relay tests' clients),
+#                        strip and systemd-analyze (the packaging)
 #   .ci/tools.sh fuzz    the toolchain, nightly and cargo-fuzz (for `make fuzz` only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -125,6 +126,16 @@ prometheus_parser() {
   fi
 }
 
+# What the packaging and its tests use: strip (binutils) for the archive's binary, and
+# systemd-analyze (systemd; it needs no running systemd) to judge the service unit.
+packaging_tools() {
+  if ! command -v strip >/dev/null || ! command -v systemd-analyze >/dev/null; then
+    say "installing binutils and systemd (strip, systemd-analyze)"
+    local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq binutils systemd
+  fi
+}
+
 # `make fuzz` only: a nightly toolchain and cargo-fuzz.
 fuzz_tools() {
   if ! rustup toolchain list | grep -q '^nightly'; then
@@ -145,7 +156,7 @@ case "${1:-test}" in
     npm_folder end2end
     ;;
   test)
-    rust; wasm_bindgen; cargo_leptos; openssl_cli; dovecot_imapd; postgres_server; chromium; relay_clients; prometheus_parser
+    rust; wasm_bindgen; cargo_leptos; openssl_cli; dovecot_imapd; postgres_server; chromium; relay_clients; prometheus_parser; packaging_tools
     npm_folder end2end; npm_folder tests/peers
     ;;
   fuzz)

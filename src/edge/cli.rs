@@ -49,6 +49,10 @@ pub enum Command {
         #[command(subcommand)]
         action: CredentialsCommand,
     },
+    /// Packaging: writes the brotli and gzip copies of the bundles in SITE/pkg, so that
+    /// an installed site needs no writing at start (a read-only file system).
+    #[command(hide = true)]
+    PrepareSite { site: std::path::PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,6 +80,11 @@ pub enum CommandError {
     Exists(String),
     #[error("there is no credential named {0}")]
     NoSuchCredential(String),
+    #[error("{}: {source}", site.display())]
+    Site {
+        site: std::path::PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// Runs a command other than `serve`; `None`: serve.
@@ -84,6 +93,8 @@ pub async fn run(command: Option<Command>) -> Option<ExitCode> {
         Command::Serve => return None,
         Command::Healthcheck { address } => return Some(healthcheck(address).await),
         Command::Credentials { action } => credentials_command(action).await,
+        Command::PrepareSite { site } => super::precompress::precompress_dir(&site.join("pkg"))
+            .map_err(|source| CommandError::Site { site, source }),
     };
     Some(match result {
         Ok(()) => ExitCode::SUCCESS,

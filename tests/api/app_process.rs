@@ -83,7 +83,7 @@ async fn start_binary(dir: &Path, extra_env: &[(&str, &str)], fixed_token: bool)
     if fixed_token {
         command.env("SMTP_SETUP_ADMIN_TOKEN", &*ADMIN_TOKEN);
     }
-    let mut child = command
+    command
         // Files an instance keeps beside itself (on PostgreSQL: data/) stay in `dir`.
         .current_dir(dir)
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
@@ -93,12 +93,32 @@ async fn start_binary(dir: &Path, extra_env: &[(&str, &str)], fixed_token: bool)
         .env("DATABASE_URL", database_url(dir))
         .env("SMTP_SETUP_RELAY_ADDR", "127.0.0.1:0")
         .env("RUST_LOG", "warn")
-        .envs(extra_env.iter().copied())
+        .envs(extra_env.iter().copied());
+    launch(command, &process_log(dir), fixed_token).await
+}
+
+/// An installed binary (`program`, from an archive or a package) started in `cwd` with
+/// exactly `env` (and PATH), as an operator's environment file gives it: none of the
+/// test build's or cargo-leptos' variables. Signed in with the fixed token `env` names.
+pub async fn spawn_installed(program: &Path, cwd: &Path, env: &[(String, String)]) -> Binary {
+    let mut command = StdCommand::new(program);
+    command
+        .current_dir(cwd)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    launch(command, &process_log(cwd), true).await
+}
+
+/// Starts `command` with its output read into `log`, waits for its sign-in link, and
+/// signs in (with the fixed token, or the printed one-time link).
+async fn launch(mut command: StdCommand, log: &Path, fixed_token: bool) -> Binary {
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .expect("start the server binary");
-    let output = read_output(child.stdout.take().expect("stdout"), process_log(dir));
+    let output = read_output(child.stdout.take().expect("stdout"), log.to_owned());
     let mut binary = Binary {
         child,
         output,

@@ -459,6 +459,13 @@ pub async fn open_store(dir: &Path, why: &str) -> Store {
     store
 }
 
+/// The SQLite store at `database`, with its key file beside it.
+pub async fn open_store_at(database: &Path, why: &str) -> Store {
+    let url = format!("sqlite://{}", database.display());
+    let (store, _) = Store::open(&url, None).await.expect(why);
+    store
+}
+
 /// The application, in this process, on a free port, with its database in a directory
 /// of its own, and a signed-in administrator's cookie.
 pub struct TestApp {
