@@ -23,7 +23,7 @@ E2E_CONTROL_PORT := 3103
 E2E_IMAP_PORT := 3104
 E2E_GRAPH_PORT := 3107
 
-.PHONY: run build build-front test unit lint e2e demo bench stress fuzz tools-build tools-test clean dist install-test
+.PHONY: run build build-front test unit lint e2e demo bench stress fuzz tools-build tools-test clean dist image install-test
 
 tools-build:
 	@.ci/tools.sh build
@@ -44,6 +44,10 @@ run: tools-build
 # The release archive users install (.ci/dist.sh says what is in it).
 dist: build
 	.ci/dist.sh
+
+# The container image, from the archive's files (.ci/image.sh; Podman, or docker).
+image: dist
+	set -o pipefail; .ci/image.sh | tail -n 1 | tee dist/image.txt
 
 test: tools-test lint unit e2e install-test
 	@echo "make test: all green"
@@ -68,11 +72,12 @@ unit:
 	.ci/no-secrets.sh --extra target/relay-passwords.txt target/unit.log target/process-logs/*.log
 
 # What users install, tested as installed (tests/api/install.rs): the release archive
-# unpacked anywhere. Its servers' logs are scanned like the unit tests'.
+# unpacked anywhere, and the container image run with Podman. Their servers' logs are
+# scanned like the unit tests'.
 DIST_ARCHIVE = $(CURDIR)/dist/smtp-setup-$(shell sed -n 's/^version = "\(.*\)"$$/\1/p' Cargo.toml | head -n 1)-x86_64-linux-gnu.tar.gz
-install-test: dist
+install-test: image
 	rm -rf target/process-logs
-	set -o pipefail; SMTP_SETUP_DIST_ARCHIVE=$(DIST_ARCHIVE) cargo test --features ssr --test api -- --show-output install:: 2>&1 | tee target/install.log
+	set -o pipefail; SMTP_SETUP_DIST_ARCHIVE=$(DIST_ARCHIVE) SMTP_SETUP_IMAGE=$$(cat dist/image.txt) cargo test --features ssr --test api -- --show-output install:: 2>&1 | tee target/install.log
 	.ci/no-secrets.sh --extra target/relay-passwords.txt target/install.log target/process-logs/*.log
 
 # Browser tests: the release front end (the bundles users get) served by the server as

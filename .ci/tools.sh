@@ -136,6 +136,16 @@ packaging_tools() {
   fi
 }
 
+# The container image's build and tests: Podman with runc (crun fails on these machines)
+# and debootstrap, which makes the Debian base when no registry is reachable.
+containers() {
+  if ! command -v podman >/dev/null || ! command -v runc >/dev/null || ! command -v debootstrap >/dev/null; then
+    say "installing podman, runc and debootstrap (the container image)"
+    local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq podman runc debootstrap
+  fi
+}
+
 # `make fuzz` only: a nightly toolchain and cargo-fuzz.
 fuzz_tools() {
   if ! rustup toolchain list | grep -q '^nightly'; then
@@ -156,7 +166,7 @@ case "${1:-test}" in
     npm_folder end2end
     ;;
   test)
-    rust; wasm_bindgen; cargo_leptos; openssl_cli; dovecot_imapd; postgres_server; chromium; relay_clients; prometheus_parser; packaging_tools
+    rust; wasm_bindgen; cargo_leptos; openssl_cli; dovecot_imapd; postgres_server; chromium; relay_clients; prometheus_parser; packaging_tools; containers
     npm_folder end2end; npm_folder tests/peers
     ;;
   fuzz)

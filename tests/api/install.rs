@@ -217,3 +217,271 @@ async fn the_release_archive_unpacked_anywhere_serves_its_page_and_relays() {
         "written into the working directory: {written:?}"
     );
 }
+
+/// `podman` (or docker) as `make image` ran it; what it printed.
+async fn engine(args: &[&str]) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/podman.sh");
+    let output = Command::new(script)
+        .args(args)
+        .output()
+        .await
+        .expect("run podman");
+    assert!(
+        output.status.success(),
+        "podman {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+/// A container or volume removed however the test ends.
+struct Removed(&'static str, String);
+
+impl Drop for Removed {
+    fn drop(&mut self) {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/podman.sh");
+        if self.0 == "container" {
+            // Its output first, where the secret scan reads the servers' logs.
+            if let Ok(logs) = std::process::Command::new(&script)
+                .args(["logs", &self.1])
+                .output()
+            {
+                let file = crate::app_process::process_log(Path::new(&self.1));
+                let _ = std::fs::write(file, [logs.stdout, logs.stderr].concat());
+            }
+        }
+        let _ = std::process::Command::new(script)
+            .args([self.0, "rm", "-f", &self.1])
+            .output();
+    }
+}
+
+/// A port free on 127.0.0.1 now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// The peers on fixed ports, in `dir` (their certificates kept there), so that they
+/// can go away and come back where they were.
+async fn peers_at(dir: &Path, ports: &[(&str, String)]) -> Peers {
+    let dir = dir.to_string_lossy().into_owned();
+    let mut env: Vec<(&str, &str)> = ports.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.push(("PEER_DIR", &dir));
+    crate::helpers::spawn_peers_with(&env).await
+}
+
+/// Waits until the container answers `/healthz` at `base` (a minute at most).
+async fn until_healthy(base: &str) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Ok(response) = reqwest::get(format!("{base}/healthz")).await {
+            if response.status().is_success() {
+                return;
+            }
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{base} never got healthy"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_container_image_runs_read_only_unprivileged_and_keeps_its_queue_across_containers() {
+    let image = std::env::var("SMTP_SETUP_IMAGE")
+        .unwrap_or_else(|_| panic!("SMTP_SETUP_IMAGE is not set: run `make install-test`"));
+    let tag = std::process::id();
+    let volume = format!("smtp-setup-test-{tag}");
+    engine(&["volume", "create", &volume]).await;
+    let _volume = Removed("volume", volume.clone());
+    let data =
+        PathBuf::from(engine(&["volume", "inspect", &volume, "--format", "{{.Mountpoint}}"]).await);
+
+    let peer_dir = fresh_dir("install-image-peers");
+    let ports = [
+        ("PEER_TOKEN_PORT", free_port().to_string()),
+        ("PEER_SMTP_PORT", free_port().to_string()),
+        ("PEER_CONTROL_PORT", free_port().to_string()),
+    ];
+    let peers = peers_at(&peer_dir, &ports).await;
+    let (http, smtp, smtps) = (free_port(), free_port(), free_port());
+    let base = format!("http://127.0.0.1:{http}");
+    let peer_files = format!("{0}:{0}:ro", peer_dir.display());
+    let env = [
+        format!("SMTP_SETUP_LISTEN=127.0.0.1:{http}"),
+        format!("SMTP_SETUP_RELAY_ADDR=127.0.0.1:{smtp}"),
+        format!("SMTP_SETUP_RELAY_TLS_ADDR=127.0.0.1:{smtps}"),
+        format!("SMTP_SETUP_ADMIN_TOKEN={}", *ADMIN_TOKEN),
+        format!("SMTP_SETUP_AUTHORITY_URL={}", peers.info.authority),
+        format!("SMTP_SETUP_SMTP_ADDR={}", peers.info.smtp),
+        format!("SMTP_SETUP_CA_FILE={}", peers.info.ca_file),
+        "SMTP_SETUP_RELAY_SENDS_PER_MINUTE=0".to_owned(),
+        "SMTP_SETUP_RELAY_FIRST_RETRY_SECONDS=1".to_owned(),
+    ];
+    let run = |name: String| {
+        let mut args = vec![
+            "run".to_owned(),
+            "-d".to_owned(),
+            "--name".to_owned(),
+            name,
+            "--network".to_owned(),
+            "host".to_owned(),
+            "--read-only".to_owned(),
+            "-v".to_owned(),
+            format!("{volume}:/data"),
+            "-v".to_owned(),
+            peer_files.clone(),
+        ];
+        for pair in &env {
+            args.push("-e".to_owned());
+            args.push(pair.clone());
+        }
+        args.push(image.clone());
+        args
+    };
+    let first = format!("smtp-setup-test-{tag}-a");
+    let args = run(first.clone());
+    engine(&args.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    let _first = Removed("container", first.clone());
+    until_healthy(&base).await;
+    // Its own HEALTHCHECK (smtp-setup healthcheck, no curl in the image) says healthy.
+    engine(&["healthcheck", "run", &first]).await;
+    // Not root inside.
+    let uid = engine(&["exec", &first, "id", "-u"]).await;
+    assert_ne!(uid, "0", "the server runs as root");
+
+    // Signed in, saved, a credential, one message over SMTP and one over HTTP.
+    let http_client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let login = http_client
+        .get(format!("{base}/login?token={}", *ADMIN_TOKEN))
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(login.status(), 303);
+    let cookie = crate::helpers::session_cookie(&login);
+    let mut form = serde_json::to_value(peers.form()).expect("the form");
+    form["client_secret"] = peers.info.client_secret.clone().into();
+    let saved: serde_json::Value = http_client
+        .post(format!("{base}/api/save_configuration"))
+        .header("cookie", &cookie)
+        .json(&serde_json::json!({"form": form, "base_version": 0}))
+        .send()
+        .await
+        .expect("save")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(saved["Saved"]["version"], 1, "{saved}");
+    let added = engine(&["exec", &first, "smtp-setup", "credentials", "add", "erp"]).await;
+    let password = added.lines().last().expect("the password").to_owned();
+    remember_secret(&password);
+    let cert = data.join("smtp-setup.relay-cert.pem");
+    let sender = peers.info.mailbox.clone();
+    let relay = |port: u16, tag: &'static str, count: &'static str, ssl: bool| {
+        let password = password.clone();
+        let cert = cert.clone();
+        let mailbox = sender.clone();
+        async move {
+            let mut args = vec![
+                "--user",
+                "erp",
+                "--mail-from",
+                &mailbox,
+                "--to",
+                "a@fabrikam-test.com",
+                "--tag",
+                tag,
+                "--count",
+                count,
+            ];
+            if ssl {
+                args.push("--ssl");
+            }
+            let results = python_client(
+                std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+                &cert,
+                &args,
+                Some(&password),
+            )
+            .await;
+            results.iter().map(queued_id).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(relay(smtp, "over-smtp", "1", false).await.len(), 1);
+    assert_eq!(relay(smtps, "over-smtps", "1", true).await.len(), 1);
+    let api = http_client
+        .post(format!("{base}/api/v1/messages"))
+        .basic_auth("erp", Some(&password))
+        .json(&serde_json::json!({"to": ["a@fabrikam-test.com"], "subject": "over-http", "text": "t"}))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(api.status(), 202);
+    let store = crate::helpers::open_store_at(&data.join("smtp-setup.db"), "read").await;
+    let delivered = until_delivered(&store, &peers, 3).await;
+    assert_eq!(delivered, ["over-http", "over-smtp 0-0", "over-smtps 0-0"]);
+
+    // Microsoft goes away; three messages wait; the container is stopped (SIGTERM).
+    peers.stop().await;
+    let waiting = relay(smtp, "while-down", "3", false).await;
+    assert_eq!(waiting.len(), 3);
+    engine(&["stop", "-t", "30", &first]).await;
+    let exit = engine(&["inspect", &first, "--format", "{{.State.ExitCode}}"]).await;
+    assert_eq!(exit, "0", "a clean exit on SIGTERM");
+
+    // Microsoft is back; a new container on the same volume: the configuration is
+    // there, and every waiting message goes, once.
+    let peers = peers_at(&peer_dir, &ports).await;
+    let second = format!("smtp-setup-test-{tag}-b");
+    let args = run(second.clone());
+    engine(&args.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    let _second = Removed("container", second.clone());
+    until_healthy(&base).await;
+    let delivered = until_delivered(&store, &peers, 3).await;
+    assert_eq!(
+        delivered,
+        ["while-down 0-0", "while-down 0-1", "while-down 0-2"]
+    );
+    let page = http_client
+        .get(format!("{base}/"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("the page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains(&peers.info.mailbox),
+        "the configuration is kept"
+    );
+    store.close().await;
+}
+
+/// Waits until the peers hold `count` messages, then until the relay is idle: their
+/// subjects, sorted.
+async fn until_delivered(
+    store: &smtp_setup::server::store::Store,
+    peers: &Peers,
+    count: usize,
+) -> Vec<String> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    while peers.messages().await.len() < count {
+        assert!(tokio::time::Instant::now() < deadline, "not all delivered");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let mut subjects: Vec<String> = settled_messages(store, peers)
+        .await
+        .into_iter()
+        .map(|m| m.subject)
+        .collect();
+    subjects.sort();
+    subjects
+}
