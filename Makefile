@@ -23,7 +23,7 @@ E2E_CONTROL_PORT := 3103
 E2E_IMAP_PORT := 3104
 E2E_GRAPH_PORT := 3107
 
-.PHONY: run build build-front test unit lint e2e demo bench stress fuzz tools-build tools-test clean dist image install-test
+.PHONY: run build build-front test unit lint e2e demo bench stress fuzz tools-build tools-test clean dist deb image install-test
 
 tools-build:
 	@.ci/tools.sh build
@@ -44,6 +44,11 @@ run: tools-build
 # The release archive users install (.ci/dist.sh says what is in it).
 dist: build
 	.ci/dist.sh
+
+# The Debian package, from the archive's files (.ci/deb.sh; REVISION names the build).
+REVISION ?= 1
+deb: dist
+	.ci/deb.sh $(REVISION)
 
 # The container image, from the archive's files (.ci/image.sh; Podman, or docker).
 image: dist
@@ -72,12 +77,15 @@ unit:
 	.ci/no-secrets.sh --extra target/relay-passwords.txt target/unit.log target/process-logs/*.log
 
 # What users install, tested as installed (tests/api/install.rs): the release archive
-# unpacked anywhere, and the container image run with Podman. Their servers' logs are
-# scanned like the unit tests'.
+# unpacked anywhere, the container image run with Podman, and the Debian package
+# installed on this machine with dpkg, upgraded to a second build, removed and purged.
+# Their servers' logs are scanned like the unit tests'.
 DIST_ARCHIVE = $(CURDIR)/dist/smtp-setup-$(shell sed -n 's/^version = "\(.*\)"$$/\1/p' Cargo.toml | head -n 1)-x86_64-linux-gnu.tar.gz
 install-test: image
 	rm -rf target/process-logs
-	set -o pipefail; SMTP_SETUP_DIST_ARCHIVE=$(DIST_ARCHIVE) SMTP_SETUP_IMAGE=$$(cat dist/image.txt) cargo test --features ssr --test api -- --show-output install:: 2>&1 | tee target/install.log
+	.ci/deb.sh 1 > dist/deb.txt && .ci/deb.sh 2 >> dist/deb.txt
+	set -o pipefail; SMTP_SETUP_DIST_ARCHIVE=$(DIST_ARCHIVE) SMTP_SETUP_IMAGE=$$(cat dist/image.txt) \
+		SMTP_SETUP_DEB=$(CURDIR)/$$(sed -n 1p dist/deb.txt) SMTP_SETUP_DEB_UPGRADE=$(CURDIR)/$$(sed -n 2p dist/deb.txt) cargo test --features ssr --test api -- --show-output install:: 2>&1 | tee target/install.log
 	.ci/no-secrets.sh --extra target/relay-passwords.txt target/install.log target/process-logs/*.log
 
 # Browser tests: the release front end (the bundles users get) served by the server as

@@ -97,12 +97,19 @@ async fn start_binary(dir: &Path, extra_env: &[(&str, &str)], fixed_token: bool)
     launch(command, &process_log(dir), fixed_token).await
 }
 
-/// An installed binary (`program`, from an archive or a package) started in `cwd` with
-/// exactly `env` (and PATH), as an operator's environment file gives it: none of the
-/// test build's or cargo-leptos' variables. Signed in with the fixed token `env` names.
-pub async fn spawn_installed(program: &Path, cwd: &Path, env: &[(String, String)]) -> Binary {
+/// An installed binary (`program ARGS`, from an archive or a package) started in `cwd`
+/// with exactly `env` (and PATH), as an operator's environment file gives it: none of
+/// the test build's or cargo-leptos' variables. Signed in with the fixed token `env`
+/// names.
+pub async fn spawn_installed(
+    program: &Path,
+    args: &[&str],
+    cwd: &Path,
+    env: &[(String, String)],
+) -> Binary {
     let mut command = StdCommand::new(program);
     command
+        .args(args)
         .current_dir(cwd)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())

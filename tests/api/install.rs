@@ -114,7 +114,7 @@ async fn the_release_archive_unpacked_anywhere_serves_its_page_and_relays() {
     // Another working directory, which the server must not write into.
     let cwd = root.join("elsewhere");
     std::fs::create_dir_all(&cwd).expect("a folder");
-    let server = spawn_installed(&program, &cwd, &env).await;
+    let server = spawn_installed(&program, &[], &cwd, &env).await;
 
     // The page and its bundles, from the site beside the binary, precompressed.
     let page = server
@@ -484,4 +484,147 @@ async fn until_delivered(
         .collect();
     subjects.sort();
     subjects
+}
+
+/// `dpkg ARGS` on this machine.
+async fn dpkg(args: &[&str]) {
+    let output = Command::new("dpkg")
+        .args(args)
+        .output()
+        .await
+        .expect("dpkg");
+    assert!(
+        output.status.success(),
+        "dpkg {args:?}: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The server as its unit starts it, without systemd: the package's binary, as an
+/// unprivileged user (`nobody`, standing in for the unit's dynamic user), with the
+/// unit's environment file and its `Environment=` lines.
+async fn start_as_the_unit(extra: &[(String, String)]) -> crate::app_process::Binary {
+    let unit = std::fs::read_to_string("/lib/systemd/system/smtp-setup.service").expect("the unit");
+    let mut env = read_env_file(Path::new("/etc/smtp-setup/env"));
+    for line in unit.lines() {
+        if let Some(pair) = line.strip_prefix("Environment=") {
+            let (key, value) = pair.split_once('=').expect("KEY=VALUE");
+            env.push((key.to_owned(), value.to_owned()));
+        }
+    }
+    env.extend_from_slice(extra);
+    // What StateDirectory= would make: the data folder, the service's own.
+    std::fs::create_dir_all("/var/lib/smtp-setup").expect("the state directory");
+    let status = Command::new("chown")
+        .args(["65534:65534", "/var/lib/smtp-setup"])
+        .status()
+        .await
+        .expect("chown");
+    assert!(status.success());
+    spawn_installed(
+        Path::new("/usr/bin/setpriv"),
+        &[
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "/usr/bin/smtp-setup",
+            "serve",
+        ],
+        Path::new("/var/lib/smtp-setup"),
+        &env,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_debian_package_installs_upgrades_keeps_its_settings_and_purges() {
+    let first = artifact("SMTP_SETUP_DEB");
+    let second = artifact("SMTP_SETUP_DEB_UPGRADE");
+    let first = first.to_string_lossy().into_owned();
+    let second = second.to_string_lossy().into_owned();
+    dpkg(&["-i", &first]).await;
+    // The environment file, made at install: the owner's only, with a fresh key and
+    // sign-in token.
+    let env_path = Path::new("/etc/smtp-setup/env");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(env_path)
+            .expect("/etc/smtp-setup/env")
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+    let made = read_env_file(env_path);
+    let key = made
+        .iter()
+        .find(|(k, _)| k == "SMTP_SETUP_KEY")
+        .map(|(_, v)| v.clone())
+        .expect("a sealing key");
+    remember_secret(&key);
+    let token = made
+        .iter()
+        .find(|(k, _)| k == "SMTP_SETUP_ADMIN_TOKEN")
+        .map(|(_, v)| v.clone())
+        .expect("a sign-in token");
+    remember_secret(&token);
+    assert!(token.len() >= 16);
+    // The administrator points it at the peers (an edit the upgrade must keep).
+    let peers = spawn_peers().await;
+    // The peers' CA where the service's user may read it.
+    let shared = fresh_dir("install-deb-ca");
+    let ca = shared.join("ca.pem");
+    std::fs::copy(&peers.info.ca_file, &ca).expect("the CA");
+    let edit = format!(
+        "SMTP_SETUP_AUTHORITY_URL={}\nSMTP_SETUP_SMTP_ADDR={}\nSMTP_SETUP_CA_FILE={}\nSMTP_SETUP_LISTEN=127.0.0.1:0\nSMTP_SETUP_RELAY_ADDR=127.0.0.1:0\nRUST_LOG=warn,smtp_setup=info\n",
+        peers.info.authority,
+        peers.info.smtp,
+        ca.display()
+    );
+    let mut text = std::fs::read_to_string(env_path).expect("env");
+    text.push_str(&edit);
+    std::fs::write(env_path, &text).expect("edit");
+    let admin = [("SMTP_SETUP_ADMIN_TOKEN".to_owned(), (*ADMIN_TOKEN).clone())];
+    let server = start_as_the_unit(&admin).await;
+    let mut form = serde_json::to_value(peers.form()).expect("the form");
+    form["client_secret"] = peers.info.client_secret.clone().into();
+    let saved: serde_json::Value = server
+        .http
+        .post(format!("{}/api/save_configuration", server.base))
+        .header("cookie", &server.cookie)
+        .json(&serde_json::json!({"form": form, "base_version": 0}))
+        .send()
+        .await
+        .expect("save")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(saved["Saved"]["version"], 1, "{saved}");
+    drop(server);
+    assert!(Path::new("/var/lib/smtp-setup/smtp-setup.db").exists());
+
+    // An upgrade keeps the settings (edited) and the data.
+    dpkg(&["-i", &second]).await;
+    assert_eq!(std::fs::read_to_string(env_path).expect("env"), text);
+    let server = start_as_the_unit(&admin).await;
+    let page = server
+        .http
+        .get(format!("{}/", server.base))
+        .header("cookie", &server.cookie)
+        .send()
+        .await
+        .expect("the page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains(&peers.info.mailbox),
+        "the saved configuration is kept"
+    );
+    drop(server);
+
+    // Removing keeps both; purging deletes both.
+    dpkg(&["-r", "smtp-setup"]).await;
+    assert!(!Path::new("/usr/bin/smtp-setup").exists());
+    assert!(env_path.exists() && Path::new("/var/lib/smtp-setup/smtp-setup.db").exists());
+    dpkg(&["-P", "smtp-setup"]).await;
+    assert!(!env_path.exists() && !Path::new("/var/lib/smtp-setup").exists());
 }
