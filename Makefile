@@ -23,7 +23,7 @@ E2E_CONTROL_PORT := 3103
 E2E_IMAP_PORT := 3104
 E2E_GRAPH_PORT := 3107
 
-.PHONY: run build build-front test unit lint e2e demo bench stress fuzz tools-build tools-test clean dist deb image install-test
+.PHONY: run build build-front test unit lint e2e demo bench stress fuzz tools-build tools-test clean dist deb image install-test bench-install
 
 tools-build:
 	@.ci/tools.sh build
@@ -119,6 +119,11 @@ e2e: build-front
 bench: tools-test build
 	$(call fresh_database,target/bench)
 	node end2end/bench/bench.mjs
+
+# The sizes of what users install and the container's time to healthy (needs make image);
+# prints the section BENCHMARKS.md keeps (after its budgets, which make bench keeps).
+bench-install: image
+	end2end/bench/install.sh
 
 # 200 concurrent test sends (some failing) while the page loads, then slow clients; prints
 # its figures, fails on wrong outcomes or leaked file descriptors.

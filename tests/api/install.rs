@@ -108,13 +108,24 @@ async fn the_release_archive_unpacked_anywhere_serves_its_page_and_relays() {
 
     let peers = spawn_peers().await;
     let data = root.join("var/lib/smtp-setup");
-    let env_path = root.join("smtp-setup.env");
-    env_file(&env_path, &data, &peers);
+    // As the README says: the example copied, the settings added to it.
+    let env_path = folder.join("smtp-setup.env");
+    let settings = root.join("settings.env");
+    env_file(&settings, &data, &peers);
+    let text = std::fs::read_to_string(folder.join("smtp-setup.env.example")).expect("example")
+        + &std::fs::read_to_string(&settings).expect("settings");
+    std::fs::write(&env_path, text).expect("smtp-setup.env");
     let env = read_env_file(&env_path);
-    // Another working directory, which the server must not write into.
+    // Another working directory, which the server must not write into; the variables
+    // from the file as the shell reads it, nothing else.
     let cwd = root.join("elsewhere");
     std::fs::create_dir_all(&cwd).expect("a folder");
-    let server = spawn_installed(&program, &[], &cwd, &env).await;
+    let script = format!(
+        "set -a; . {}; set +a; exec {}",
+        env_path.display(),
+        program.display()
+    );
+    let server = spawn_installed(Path::new("/bin/bash"), &["-c", &script], &cwd, &[]).await;
 
     // The page and its bundles, from the site beside the binary, precompressed.
     let page = server
@@ -627,4 +638,124 @@ async fn the_debian_package_installs_upgrades_keeps_its_settings_and_purges() {
     assert!(env_path.exists() && Path::new("/var/lib/smtp-setup/smtp-setup.db").exists());
     dpkg(&["-P", "smtp-setup"]).await;
     assert!(!env_path.exists() && !Path::new("/var/lib/smtp-setup").exists());
+}
+
+#[tokio::test]
+async fn two_containers_on_one_postgresql_share_the_configuration_and_the_outbox() {
+    let image = std::env::var("SMTP_SETUP_IMAGE")
+        .unwrap_or_else(|_| panic!("SMTP_SETUP_IMAGE is not set: run `make install-test`"));
+    let db = crate::database::Database::postgres("install_two_containers").await;
+    let peers = spawn_peers().await;
+    // The peers' CA where the containers' user may read it.
+    let peer_dir = fresh_dir("install-two-containers-ca");
+    let ca = peer_dir.join("ca.pem");
+    std::fs::copy(&peers.info.ca_file, &ca).expect("the CA");
+    let tag = std::process::id();
+    let mut bases = Vec::new();
+    let mut guards = Vec::new();
+    for n in 1..=2 {
+        let (http, smtp) = (free_port(), free_port());
+        let name = format!("smtp-setup-test-{tag}-pg{n}");
+        let volume = format!("smtp-setup-test-{tag}-pg{n}");
+        engine(&["volume", "create", &volume]).await;
+        let env = [
+            format!("DATABASE_URL={}", db.url()),
+            format!("SMTP_SETUP_KEY={}", *crate::database::SHARED_KEY),
+            format!("SMTP_SETUP_ADMIN_TOKEN={}", *ADMIN_TOKEN),
+            format!("SMTP_SETUP_LISTEN=127.0.0.1:{http}"),
+            format!("SMTP_SETUP_RELAY_ADDR=127.0.0.1:{smtp}"),
+            "SMTP_SETUP_RELAY_TLS_ADDR=".to_owned(),
+            format!("SMTP_SETUP_AUTHORITY_URL={}", peers.info.authority),
+            format!("SMTP_SETUP_SMTP_ADDR={}", peers.info.smtp),
+            format!("SMTP_SETUP_CA_FILE={}", ca.display()),
+            "SMTP_SETUP_RELAY_SENDS_PER_MINUTE=0".to_owned(),
+        ];
+        let mut args = vec![
+            "run".to_owned(),
+            "-d".to_owned(),
+            "--name".to_owned(),
+            name.clone(),
+            "--network".to_owned(),
+            "host".to_owned(),
+            "--read-only".to_owned(),
+            "-v".to_owned(),
+            format!("{volume}:/data"),
+            "-v".to_owned(),
+            format!("{0}:{0}:ro", peer_dir.display()),
+        ];
+        for pair in env {
+            args.push("-e".to_owned());
+            args.push(pair);
+        }
+        args.push(image.clone());
+        engine(&args.iter().map(String::as_str).collect::<Vec<_>>()).await;
+        // Dropped in this order: the container (its logs kept), then its volume.
+        guards.push(Removed("container", name));
+        guards.push(Removed("volume", volume));
+        bases.push((format!("http://127.0.0.1:{http}"), smtp));
+    }
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    for (base, _) in &bases {
+        until_healthy(base).await;
+        let health = reqwest::get(format!("{base}/healthz"))
+            .await
+            .expect("healthz");
+        assert!(health
+            .text()
+            .await
+            .expect("text")
+            .starts_with("ok: store usable (postgres)"));
+    }
+    // Saved on the first, a credential made on the first: the second relays with both.
+    let (one, two) = (&bases[0].0, &bases[1]);
+    let login = client
+        .get(format!("{one}/login?token={}", *ADMIN_TOKEN))
+        .send()
+        .await
+        .expect("sign in");
+    let cookie = crate::helpers::session_cookie(&login);
+    let mut form = serde_json::to_value(peers.form()).expect("the form");
+    form["client_secret"] = peers.info.client_secret.clone().into();
+    let saved: serde_json::Value = client
+        .post(format!("{one}/api/save_configuration"))
+        .header("cookie", &cookie)
+        .json(&serde_json::json!({"form": form, "base_version": 0}))
+        .send()
+        .await
+        .expect("save")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(saved["Saved"]["version"], 1, "{saved}");
+    let added: serde_json::Value = client
+        .post(format!("{one}/api/add_relay_credential"))
+        .header("cookie", &cookie)
+        .json(&serde_json::json!({"name": "erp"}))
+        .send()
+        .await
+        .expect("add")
+        .json()
+        .await
+        .expect("json");
+    let password = added["Added"]["password"]
+        .as_str()
+        .expect("a password")
+        .to_owned();
+    remember_secret(&password);
+    let answer = client
+        .post(format!("{}/api/v1/messages", two.0))
+        .basic_auth("erp", Some(&password))
+        .json(&serde_json::json!({"to": ["a@fabrikam-test.com"], "subject": "via-the-second", "text": "t"}))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(answer.status(), 202);
+    let store = db.open("read").await;
+    let delivered = until_delivered(&store, &peers, 1).await;
+    assert_eq!(delivered, ["via-the-second"]);
+    store.close().await;
+    drop(guards);
 }
