@@ -161,20 +161,7 @@ async fn the_release_archive_unpacked_anywhere_serves_its_page_and_relays() {
     );
 
     // Configured on the page, a credential from the command line, one message relayed.
-    let mut form = serde_json::to_value(peers.form()).expect("the form");
-    form["client_secret"] = peers.info.client_secret.clone().into();
-    let saved: serde_json::Value = server
-        .http
-        .post(format!("{}/api/save_configuration", server.base))
-        .header("cookie", &server.cookie)
-        .json(&serde_json::json!({"form": form, "base_version": 0}))
-        .send()
-        .await
-        .expect("save")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(saved["Saved"]["version"], 1, "{saved}");
+    save_over_http(&server.http, &server.base, &server.cookie, &peers).await;
     let added = run_installed(&program, &env, &["credentials", "add", "erp"]).await;
     let password = added.lines().last().expect("the password").to_owned();
     remember_secret(&password);
@@ -377,19 +364,7 @@ async fn the_container_image_runs_read_only_unprivileged_and_keeps_its_queue_acr
         .expect("sign in");
     assert_eq!(login.status(), 303);
     let cookie = crate::helpers::session_cookie(&login);
-    let mut form = serde_json::to_value(peers.form()).expect("the form");
-    form["client_secret"] = peers.info.client_secret.clone().into();
-    let saved: serde_json::Value = http_client
-        .post(format!("{base}/api/save_configuration"))
-        .header("cookie", &cookie)
-        .json(&serde_json::json!({"form": form, "base_version": 0}))
-        .send()
-        .await
-        .expect("save")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(saved["Saved"]["version"], 1, "{saved}");
+    save_over_http(&http_client, &base, &cookie, &peers).await;
     let added = engine(&["exec", &first, "smtp-setup", "credentials", "add", "erp"]).await;
     let password = added.lines().last().expect("the password").to_owned();
     remember_secret(&password);
@@ -595,20 +570,7 @@ async fn the_debian_package_installs_upgrades_keeps_its_settings_and_purges() {
     std::fs::write(env_path, &text).expect("edit");
     let admin = [("SMTP_SETUP_ADMIN_TOKEN".to_owned(), (*ADMIN_TOKEN).clone())];
     let server = start_as_the_unit(&admin).await;
-    let mut form = serde_json::to_value(peers.form()).expect("the form");
-    form["client_secret"] = peers.info.client_secret.clone().into();
-    let saved: serde_json::Value = server
-        .http
-        .post(format!("{}/api/save_configuration", server.base))
-        .header("cookie", &server.cookie)
-        .json(&serde_json::json!({"form": form, "base_version": 0}))
-        .send()
-        .await
-        .expect("save")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(saved["Saved"]["version"], 1, "{saved}");
+    save_over_http(&server.http, &server.base, &server.cookie, &peers).await;
     drop(server);
     assert!(Path::new("/var/lib/smtp-setup/smtp-setup.db").exists());
 
@@ -717,19 +679,7 @@ async fn two_containers_on_one_postgresql_share_the_configuration_and_the_outbox
         .await
         .expect("sign in");
     let cookie = crate::helpers::session_cookie(&login);
-    let mut form = serde_json::to_value(peers.form()).expect("the form");
-    form["client_secret"] = peers.info.client_secret.clone().into();
-    let saved: serde_json::Value = client
-        .post(format!("{one}/api/save_configuration"))
-        .header("cookie", &cookie)
-        .json(&serde_json::json!({"form": form, "base_version": 0}))
-        .send()
-        .await
-        .expect("save")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(saved["Saved"]["version"], 1, "{saved}");
+    save_over_http(&client, &one, &cookie, &peers).await;
     let added: serde_json::Value = client
         .post(format!("{one}/api/add_relay_credential"))
         .header("cookie", &cookie)
@@ -758,4 +708,22 @@ async fn two_containers_on_one_postgresql_share_the_configuration_and_the_outbox
     assert_eq!(delivered, ["via-the-second"]);
     store.close().await;
     drop(guards);
+}
+
+/// The peers' configuration saved through the page's server function at `base`, as the
+/// first version.
+async fn save_over_http(http: &reqwest::Client, base: &str, cookie: &str, peers: &Peers) {
+    let mut form = serde_json::to_value(peers.form()).expect("the form");
+    form["client_secret"] = peers.info.client_secret.clone().into();
+    let saved: serde_json::Value = http
+        .post(format!("{base}/api/save_configuration"))
+        .header("cookie", cookie)
+        .json(&serde_json::json!({"form": form, "base_version": 0}))
+        .send()
+        .await
+        .expect("save")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(saved["Saved"]["version"], 1, "{saved}");
 }
