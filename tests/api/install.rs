@@ -679,7 +679,7 @@ async fn two_containers_on_one_postgresql_share_the_configuration_and_the_outbox
         .await
         .expect("sign in");
     let cookie = crate::helpers::session_cookie(&login);
-    save_over_http(&client, &one, &cookie, &peers).await;
+    save_over_http(&client, one, &cookie, &peers).await;
     let added: serde_json::Value = client
         .post(format!("{one}/api/add_relay_credential"))
         .header("cookie", &cookie)
