@@ -23,6 +23,7 @@ on_both_backends!(
     a_limit_counts_its_events_within_the_window,
     the_outbox_is_claimed_once_paced_and_taken_over_after_its_lease,
     an_idempotency_key_names_its_message_for_24_hours,
+    a_database_a_newer_version_migrated_is_refused_by_an_older_one_and_left_alone,
 );
 
 const SECRET: &str = "Kx58Q~store-test-secret.value-0123456789";
@@ -469,7 +470,7 @@ async fn a_database_of_the_version_before_is_upgraded_with_what_it_held() {
     use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
     use std::str::FromStr as _;
     let dir = fresh_dir("store-upgrade");
-    // The migrations the version before had: all but the last.
+    // The migrations the version before shared instances had.
     let before = dir.join("migrations");
     std::fs::create_dir_all(&before).expect("dir");
     let mut files: Vec<_> =
@@ -478,11 +479,11 @@ async fn a_database_of_the_version_before_is_upgraded_with_what_it_held() {
             .map(|entry| entry.expect("entry").path())
             .collect();
     files.sort();
-    let last = files.pop().expect("a migration");
-    assert!(
-        last.to_string_lossy().ends_with("_shared_instances.sql"),
-        "{last:?}"
-    );
+    let at = files
+        .iter()
+        .position(|f| f.to_string_lossy().ends_with("_shared_instances.sql"))
+        .expect("the shared instances' migration");
+    files.truncate(at);
     for file in &files {
         std::fs::copy(file, before.join(file.file_name().expect("name"))).expect("copy");
     }
@@ -641,4 +642,90 @@ async fn an_idempotency_key_names_its_message_for_24_hours(db: Database) {
         "a day later the key names nothing"
     );
     store.close().await;
+}
+
+async fn a_database_a_newer_version_migrated_is_refused_by_an_older_one_and_left_alone(
+    db: Database,
+) {
+    // This version opens it and records itself.
+    let store = db.open("open").await;
+    saved(&store, &form(), 0).await;
+    store.close().await;
+    // Then a newer smtp-setup migrated it further.
+    let newer = 29_991_231_000_001_i64;
+    let rows = || async {
+        let url = db.url();
+        let describe = "SELECT version FROM _sqlx_migrations ORDER BY version";
+        let info = "SELECT value FROM store_info WHERE key = 'written_by'";
+        match &db {
+            Database::Sqlite { .. } => {
+                let pool = sqlx::SqlitePool::connect(&url).await.expect("connect");
+                let versions: Vec<i64> = sqlx::query_scalar(describe)
+                    .fetch_all(&pool)
+                    .await
+                    .expect("read");
+                let by: String = sqlx::query_scalar(info)
+                    .fetch_one(&pool)
+                    .await
+                    .expect("read");
+                pool.close().await;
+                (versions, by)
+            }
+            Database::Postgres { .. } => {
+                let pool = sqlx::PgPool::connect(&url).await.expect("connect");
+                let versions: Vec<i64> = sqlx::query_scalar(describe)
+                    .fetch_all(&pool)
+                    .await
+                    .expect("read");
+                let by: String = sqlx::query_scalar(info)
+                    .fetch_one(&pool)
+                    .await
+                    .expect("read");
+                pool.close().await;
+                (versions, by)
+            }
+        }
+    };
+    let (versions, by) = rows().await;
+    assert_eq!(by, env!("CARGO_PKG_VERSION"));
+    let known = *versions.last().expect("migrations");
+    let newer_rows = [
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+         VALUES (29991231000001, 'from the future', TRUE, decode('00', 'hex'), 1)",
+        "UPDATE store_info SET value = '9.9.0' WHERE key = 'written_by'",
+    ];
+    match &db {
+        Database::Sqlite { .. } => {
+            let pool = sqlx::SqlitePool::connect(&db.url()).await.expect("connect");
+            for statement in newer_rows {
+                let statement = statement.replace("decode('00', 'hex')", "x'00'");
+                sqlx::query(&statement).execute(&pool).await.expect("newer");
+            }
+            pool.close().await;
+        }
+        Database::Postgres { .. } => {
+            let pool = sqlx::PgPool::connect(&db.url()).await.expect("connect");
+            for statement in newer_rows {
+                sqlx::query(statement).execute(&pool).await.expect("newer");
+            }
+            pool.close().await;
+        }
+    }
+    let before = rows().await;
+    let refused = Store::open(&db.url(), db.key()).await;
+    let Err(error) = refused else {
+        panic!("an older version opened a newer database")
+    };
+    assert!(
+        matches!(error, StoreError::NewerDatabase { .. }),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "this database was written by smtp-setup 9.9.0 (migration {newer}); this is {}, which knows up to migration {known}: start 9.9.0 or newer (nothing was changed)",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+    assert_eq!(rows().await, before, "nothing was changed");
 }

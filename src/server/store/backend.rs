@@ -91,8 +91,9 @@ pub(super) async fn open_sqlite(
             path: path.clone(),
             source,
         })?;
-    sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-    Ok((Pool::Sqlite(pool), path))
+    let pool = Pool::Sqlite(pool);
+    migrate(&pool, &sqlx::migrate!("./migrations/sqlite")).await?;
+    Ok((pool, path))
 }
 
 /// Several instances may start at once: the migrator holds PostgreSQL's advisory lock
@@ -115,8 +116,76 @@ pub(super) async fn open_postgres(
             url: url.to_owned(),
             source,
         })?;
-    sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-    Ok((Pool::Postgres(pool), PathBuf::from(INSTANCE_FILES)))
+    let pool = Pool::Postgres(pool);
+    migrate(&pool, &sqlx::migrate!("./migrations/postgres")).await?;
+    Ok((pool, PathBuf::from(INSTANCE_FILES)))
+}
+
+/// The version of this binary, as the store records it.
+const THIS_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Applies the migrations this binary has, unless the database holds one it does not
+/// know (a newer smtp-setup wrote it): then nothing is changed and the refusal names
+/// both versions. After migrating, the store records that this version wrote it.
+async fn migrate(pool: &Pool, migrator: &sqlx::migrate::Migrator) -> Result<(), StoreError> {
+    let known = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+    let found = newest_applied(pool).await?;
+    if let Some(found) = found.filter(|found| *found > known) {
+        return Err(StoreError::NewerDatabase {
+            written_by: written_by(pool)
+                .await
+                .unwrap_or_else(|| "a newer version".to_owned()),
+            found,
+            this: THIS_VERSION,
+            known,
+        });
+    }
+    on_pool!(pool pool, pool => migrator.run(pool).await?);
+    on_pool!(pool pool, pool => {
+        sqlx::query(
+            "INSERT INTO store_info (key, value) VALUES ('written_by', $1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(THIS_VERSION)
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
+}
+
+/// The newest migration the database holds; `None` for a new database.
+async fn newest_applied(pool: &Pool) -> Result<Option<i64>, StoreError> {
+    let exists: bool = match pool {
+        Pool::Sqlite(pool) => sqlx::query_scalar(
+            "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+        )
+        .fetch_one(pool)
+        .await?,
+        Pool::Postgres(pool) => {
+            sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+                .fetch_one(pool)
+                .await?
+        }
+    };
+    if !exists {
+        return Ok(None);
+    }
+    Ok(on_pool!(pool pool, pool => {
+        sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+            .fetch_one(pool)
+            .await?
+    }))
+}
+
+/// Which version recorded itself last, when the store knows.
+async fn written_by(pool: &Pool) -> Option<String> {
+    on_pool!(pool pool, pool => {
+        sqlx::query_scalar("SELECT value FROM store_info WHERE key = 'written_by'")
+            .fetch_optional(pool)
+            .await
+            .ok()
+            .flatten()
+    })
 }
 
 #[cfg(test)]

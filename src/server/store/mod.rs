@@ -101,6 +101,17 @@ pub enum StoreError {
     /// A value written by another version of smtp-setup, or by hand.
     #[error("the database holds {value:?} in {column}, which this version does not know")]
     Unknown { column: &'static str, value: String },
+    #[error(
+        "this database was written by smtp-setup {written_by} (migration {found}); this is \
+         {this}, which knows up to migration {known}: start {written_by} or newer \
+         (nothing was changed)"
+    )]
+    NewerDatabase {
+        written_by: String,
+        found: i64,
+        this: &'static str,
+        known: i64,
+    },
 }
 
 enum Pool {
