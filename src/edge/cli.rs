@@ -49,6 +49,8 @@ pub enum Command {
         #[command(subcommand)]
         action: CredentialsCommand,
     },
+    /// Write a consistent copy of the store (SQLite) to FILE while the server runs
+    Backup { file: std::path::PathBuf },
     /// Packaging: writes the brotli and gzip copies of the bundles in SITE/pkg, so that
     /// an installed site needs no writing at start (a read-only file system).
     #[command(hide = true)]
@@ -93,6 +95,7 @@ pub async fn run(command: Option<Command>) -> Option<ExitCode> {
         Command::Serve => return None,
         Command::Healthcheck { address } => return Some(healthcheck(address).await),
         Command::Credentials { action } => credentials_command(action).await,
+        Command::Backup { file } => return Some(backup(&file).await),
         Command::PrepareSite { site } => super::precompress::precompress_dir(&site.join("pkg"))
             .map_err(|source| CommandError::Site { site, source }),
     };
@@ -103,6 +106,47 @@ pub async fn run(command: Option<Command>) -> Option<ExitCode> {
             ExitCode::FAILURE
         }
     })
+}
+
+/// `backup FILE`: the copy, and where its key is. On PostgreSQL: how to use pg_dump,
+/// exit status 2.
+async fn backup(file: &std::path::Path) -> ExitCode {
+    use crate::server::store::backup::{self, BackupError};
+    let settings = match ServerSettings::from_env() {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("smtp-setup: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match backup::backup(&settings.database_url, file).await {
+        Ok(done) => {
+            let key = match settings.sealing_key {
+                Some(_) => "SMTP_SETUP_KEY (in the environment)".to_owned(),
+                None => crate::server::store::key::key_file_beside(&done.database)
+                    .display()
+                    .to_string(),
+            };
+            println!("Backup written to {} (owner-only).", done.file.display());
+            println!(
+                "It holds the sealed secrets but not the key that opens them: that is {key}. \
+                 Keep both, apart."
+            );
+            println!(
+                "To restore: stop the server, copy the backup to {} (and the key beside it), start.",
+                done.database.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error @ BackupError::Postgres) => {
+            eprintln!("smtp-setup: {error}");
+            ExitCode::from(2)
+        }
+        Err(error) => {
+            eprintln!("smtp-setup: {error}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// `GET /healthz` on the running server, bounded: what a container's HEALTHCHECK runs,

@@ -24,6 +24,7 @@ macro_rules! on_pool {
 }
 
 mod backend;
+pub mod backup;
 mod configuration;
 pub mod files;
 mod history;
