@@ -51,6 +51,8 @@ pub enum Command {
     },
     /// Write a consistent copy of the store (SQLite) to FILE while the server runs
     Backup { file: std::path::PathBuf },
+    /// Seal every stored secret with a new key (stop the server first)
+    RotateKey,
     /// Packaging: writes the brotli and gzip copies of the bundles in SITE/pkg, so that
     /// an installed site needs no writing at start (a read-only file system).
     #[command(hide = true)]
@@ -82,6 +84,8 @@ pub enum CommandError {
     Exists(String),
     #[error("there is no credential named {0}")]
     NoSuchCredential(String),
+    #[error(transparent)]
+    Key(#[from] crate::server::store::key::KeyError),
     #[error("{}: {source}", site.display())]
     Site {
         site: std::path::PathBuf,
@@ -96,6 +100,7 @@ pub async fn run(command: Option<Command>) -> Option<ExitCode> {
         Command::Healthcheck { address } => return Some(healthcheck(address).await),
         Command::Credentials { action } => credentials_command(action).await,
         Command::Backup { file } => return Some(backup(&file).await),
+        Command::RotateKey => rotate_key().await,
         Command::PrepareSite { site } => super::precompress::precompress_dir(&site.join("pkg"))
             .map_err(|source| CommandError::Site { site, source }),
     };
@@ -147,6 +152,48 @@ async fn backup(file: &std::path::Path) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `rotate-key`: a new key, every secret sealed with it. With a key file: the new key
+/// beside the old one, the secrets sealed again (one transaction), the new file in the
+/// old one's place; each step logged. With `SMTP_SETUP_KEY`: the new key printed before
+/// the commit, for every instance's environment.
+async fn rotate_key() -> Result<(), CommandError> {
+    use crate::server::store::key::{self, KeySource};
+    let settings = ServerSettings::from_env()?;
+    let env_key = settings.sealing_key.as_ref().map(|k| k.expose_secret());
+    let (store, source) = Store::open(&settings.database_url, env_key).await?;
+    let (new, encoded) = key::new_key()?;
+    let result = async {
+        match source {
+            KeySource::Environment => {
+                println!("The new SMTP_SETUP_KEY (it opens the store once this command ends):");
+                println!("{}", encoded.expose_secret());
+                let count = store.reseal(&new).await?;
+                println!(
+                    "Key rotated: {count} secrets sealed with the new key. Set SMTP_SETUP_KEY to it \
+                     on every instance before starting any; the old key no longer opens the store."
+                );
+            }
+            KeySource::File(file) | KeySource::Created(file) => {
+                key::write_key_file(&key::new_key_file(&file), &encoded)?;
+                tracing::info!("rotate-key: the new key is written beside the old one");
+                let count = store.reseal(&new).await?;
+                tracing::info!("rotate-key: committed");
+                key::replace_key_file(&file)?;
+                tracing::info!("rotate-key: the new key file is in place");
+                println!(
+                    "Key rotated: {count} secrets sealed with the new key, now in {}. Back it up \
+                     with the database; the old key no longer opens it.",
+                    file.display()
+                );
+            }
+        }
+        Ok::<_, CommandError>(())
+    }
+    .await;
+    store.close().await;
+    result
 }
 
 /// `GET /healthz` on the running server, bounded: what a container's HEALTHCHECK runs,

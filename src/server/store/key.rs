@@ -8,6 +8,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
+use secrecy::SecretString;
 
 use crate::server::store::files::create_owner_only;
 use crate::server::store::sealing::{random_bytes, SealError, SealingKey, KEY_LEN};
@@ -64,6 +65,51 @@ pub enum KeySource {
 
 pub fn key_file_beside(database: &Path) -> PathBuf {
     database.with_extension("key")
+}
+
+/// Where a rotation writes the new key before the secrets are sealed with it.
+pub fn new_key_file(key_file: &Path) -> PathBuf {
+    key_file.with_extension("key.new")
+}
+
+/// A new random key, and its base64 (what a key file or `SMTP_SETUP_KEY` holds).
+pub fn new_key() -> Result<(SealingKey, SecretString), KeyError> {
+    let bytes = random_bytes::<KEY_LEN>().map_err(KeyError::Random)?;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+    Ok((SealingKey::from_bytes(&bytes), SecretString::from(encoded)))
+}
+
+/// Writes `encoded` to `path`, owner-only and synced, replacing nothing.
+pub fn write_key_file(path: &Path, encoded: &SecretString) -> Result<(), KeyError> {
+    use secrecy::ExposeSecret as _;
+    let failed = |source| KeyError::CannotCreate {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = create_owner_only(path).map_err(failed)?;
+    file.write_all(format!("{}\n", encoded.expose_secret()).as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(failed)
+}
+
+/// The key in `path`, if the file is there and holds one.
+pub fn read_key_file(path: &Path) -> Option<SealingKey> {
+    let text = std::fs::read_to_string(path).ok()?;
+    decode(&text).map(|bytes| SealingKey::from_bytes(&bytes))
+}
+
+/// The rotation's last step, and its repair after a crash: the new key file takes the
+/// old one's place (a rename: either name holds a whole key at every moment).
+pub fn replace_key_file(key_file: &Path) -> Result<(), KeyError> {
+    let new = new_key_file(key_file);
+    std::fs::rename(&new, key_file).map_err(|source| KeyError::CannotCreate {
+        path: key_file.to_owned(),
+        source,
+    })?;
+    if let Some(folder) = key_file.parent().filter(|p| !p.as_os_str().is_empty()) {
+        let _ = std::fs::File::open(folder).and_then(|f| f.sync_all());
+    }
+    Ok(())
 }
 
 /// `database_is_keyed`: the database already has a key check (so a key exists somewhere).

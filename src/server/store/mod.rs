@@ -23,6 +23,24 @@ macro_rules! on_pool {
     };
 }
 
+/// Runs `$body` in a transaction of the store's pool (`$tx`), committed when it ends.
+macro_rules! on_pool_tx {
+    ($store:expr, $tx:ident => $body:block) => {
+        match &$store.pool {
+            $crate::server::store::Pool::Sqlite(pool) => {
+                let mut $tx = pool.begin().await?;
+                $body
+                $tx.commit().await?;
+            }
+            $crate::server::store::Pool::Postgres(pool) => {
+                let mut $tx = pool.begin().await?;
+                $body
+                $tx.commit().await?;
+            }
+        }
+    };
+}
+
 mod backend;
 pub mod backup;
 mod configuration;
@@ -32,6 +50,7 @@ pub mod key;
 mod limits;
 mod outbox;
 mod relay_credentials;
+mod rotation;
 pub mod sealing;
 mod sessions;
 mod throttle;
@@ -143,11 +162,12 @@ impl Store {
             None => return Err(StoreError::UnknownBackend { url }),
         };
         let check = key_check(&pool).await?;
+        let key_file = key::key_file_beside(&path);
         let (key, source) = match (&pool, env_key) {
             (Pool::Postgres(_), None) => return Err(KeyError::NeededWhenShared.into()),
-            _ => key::load_key(env_key, &key::key_file_beside(&path), check.is_some())?,
+            _ => key::load_key(env_key, &key_file, check.is_some())?,
         };
-        let store = Self { pool, key, path };
+        let mut store = Self { pool, key, path };
         let sealed = match check {
             Some(sealed) => sealed,
             None => {
@@ -165,8 +185,24 @@ impl Store {
                     .ok_or(StoreError::Sql(sqlx::Error::RowNotFound))?
             }
         };
-        if store.key.open(KEY_CHECK, &sealed).ok().as_deref() != Some(KEY_CHECK_TEXT) {
-            return Err(KeyError::Wrong.into());
+        let opens =
+            |key: &SealingKey| key.open(KEY_CHECK, &sealed).ok().as_deref() == Some(KEY_CHECK_TEXT);
+        let pending = key::new_key_file(&key_file);
+        if !opens(&store.key) {
+            // A rotation stopped after its commit: the new key, beside the old one, opens
+            // the store; it takes the old one's place now.
+            match (env_key, key::read_key_file(&pending)) {
+                (None, Some(new)) if opens(&new) => {
+                    key::replace_key_file(&key_file)?;
+                    tracing::warn!(file = %key_file.display(), "an interrupted key rotation is finished: the new key is in place");
+                    store.key = new;
+                }
+                _ => return Err(KeyError::Wrong.into()),
+            }
+        } else if env_key.is_none() && pending.exists() {
+            // A rotation stopped before its commit: the old key still opens everything.
+            let _ = std::fs::remove_file(&pending);
+            tracing::warn!("an interrupted key rotation changed nothing; its new key is dropped");
         }
         Ok((store, source))
     }
