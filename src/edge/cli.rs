@@ -1,5 +1,5 @@
 //! The command line: `smtp-setup [serve]`, `healthcheck`, `credentials add NAME | list |
-//! remove NAME`, `--help`, `--version`. A mistyped command or flag prints what is valid
+//! remove NAME`, `backup FILE`, `rotate-key`, `config --list`, `--help`, `--version`. A mistyped command or flag prints what is valid
 //! and exits 2 (clap's usage error). The credentials commands work on the same store
 //! (`DATABASE_URL`, `SMTP_SETUP_KEY`, `SMTP_SETUP_DATA_DIR`) as the server; a credential
 //! added while the server runs works at once, since every sign-in reads the store.
@@ -53,6 +53,12 @@ pub enum Command {
     Backup { file: std::path::PathBuf },
     /// Seal every stored secret with a new key (stop the server first)
     RotateKey,
+    /// Print every environment variable the server reads: default, meaning, example
+    Config {
+        /// The table in Markdown, as the documentation shows it
+        #[arg(long, required = true)]
+        list: bool,
+    },
     /// Packaging: writes the brotli and gzip copies of the bundles in SITE/pkg, so that
     /// an installed site needs no writing at start (a read-only file system).
     #[command(hide = true)]
@@ -101,6 +107,10 @@ pub async fn run(command: Option<Command>) -> Option<ExitCode> {
         Command::Credentials { action } => credentials_command(action).await,
         Command::Backup { file } => return Some(backup(&file).await),
         Command::RotateKey => rotate_key().await,
+        Command::Config { list: _ } => {
+            print!("{}", crate::server::config::reference::markdown_table());
+            Ok(())
+        }
         Command::PrepareSite { site } => super::precompress::precompress_dir(&site.join("pkg"))
             .map_err(|source| CommandError::Site { site, source }),
     };

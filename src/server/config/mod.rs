@@ -9,6 +9,7 @@ use reqwest::Url;
 use secrecy::SecretString;
 
 use crate::domain::Cloud;
+pub mod reference;
 pub mod relay;
 
 use self::relay::{RelaySettings, RelaySettingsError};
@@ -143,8 +144,15 @@ pub enum SettingsError {
 /// Where the page listens: `SMTP_SETUP_LISTEN`, else cargo-leptos' `LEPTOS_SITE_ADDR`,
 /// else [`DEFAULT_LISTEN`].
 pub fn listen_address() -> Result<SocketAddr, SettingsError> {
-    let value = env_var("SMTP_SETUP_LISTEN")
-        .or_else(|| env_var("LEPTOS_SITE_ADDR"))
+    listen_address_from(env_var)
+}
+
+/// [`listen_address`] through `lookup`, so tests can supply their own environment.
+pub fn listen_address_from(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<SocketAddr, SettingsError> {
+    let value = lookup("SMTP_SETUP_LISTEN")
+        .or_else(|| lookup("LEPTOS_SITE_ADDR"))
         .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
     value
         .trim()
