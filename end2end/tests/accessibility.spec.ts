@@ -49,6 +49,15 @@ for (const [locale, scheme] of [['en-US', 'light'], ['pt-BR', 'light'], ['pt-BR'
     await expect(page.locator('section.failure')).toBeVisible();
     await expectNoViolations(page, 'failure panel');
 
+    // The error catalogue the panel links to, in the same language.
+    const href = await page.locator('section.failure p.catalogue a').getAttribute('href');
+    expect(href).toBe('/errors#aadsts7000215');
+    const catalogue = await context.newPage();
+    await catalogue.goto(href ?? '');
+    await expect(catalogue.locator('html')).toHaveAttribute('lang', locale === 'pt-BR' ? 'pt-BR' : 'en');
+    await expectNoViolations(catalogue, 'error catalogue');
+    await catalogue.close();
+
     // The setup guide and the transcript open.
     await page.locator('#setup-guide summary').click();
     await expectNoViolations(page, 'guide open');

@@ -232,6 +232,19 @@ test('a wrong secret shows a lasting panel with the step, the Entra error and th
   await expect(panel).toHaveCount(0);
 });
 
+test("the failure panel links to the error's entry in the catalogue", async ({ page }) => {
+  await openPage(page);
+  await fillValid(page, { 'SMTP Password': 'Wrong8Q~not-the-secret' });
+  await page.getByRole('button', { name: 'Send test email' }).click();
+  const panel = page.getByRole('alert').filter({ hasText: 'Test failed at' });
+  await panel.getByRole('link', { name: 'This error in the error catalogue' }).click();
+  await expect(page).toHaveURL(/\/errors#aadsts7000215$/);
+  const entry = page.locator('article#aadsts7000215');
+  await expect(entry.locator('h3')).toContainText('Entra ID refused the client secret.');
+  await expect(entry).toContainText("Paste the secret's Value, not its Secret ID");
+  await expect(entry).toBeInViewport();
+});
+
 test('a mailbox the app may not use fails at authentication with the SMTP reply', async ({ page }) => {
   await openPage(page);
   await fillValid(page, { 'Email address': 'someone-else@contoso-test.com' });

@@ -185,6 +185,22 @@ pub struct Failure {
     pub fix: Words,
     /// Identifiers Microsoft support asks for (Trace ID, Correlation ID).
     pub references: Vec<(String, String)>,
+    /// The error catalogue's entry for a known failure (its anchor on `/errors`); `None`
+    /// for one the diagnosis does not know. Absent in what older versions stored.
+    #[serde(default)]
+    pub entry: Option<String>,
+}
+
+/// The page where the error catalogue lives; an entry is `#` its id.
+pub const CATALOGUE_PATH: &str = "/errors";
+
+impl Failure {
+    /// The link to this failure's entry in the error catalogue, when it has one.
+    pub fn catalogue_href(&self) -> Option<String> {
+        self.entry
+            .as_ref()
+            .map(|id| format!("{CATALOGUE_PATH}#{id}"))
+    }
 }
 
 /// Our explanation of a failure, in every language at once: the report is made once,

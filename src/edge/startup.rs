@@ -21,7 +21,9 @@ use tower_http::set_header::SetResponseHeader;
 use crate::edge::document::shell;
 use crate::edge::precompress;
 use crate::edge::web::login;
-use crate::edge::web::{api_errors, guard, headers, health, language, page, relay_api, serve};
+use crate::edge::web::{
+    api_errors, errors, guard, headers, health, language, page, relay_api, serve,
+};
 use crate::server::admin::{Admin, RandomFailed, TokenPolicy};
 use crate::server::app_state::{AppState, MetricsOn, PublicUrl};
 use crate::server::check::Checks;
@@ -275,6 +277,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/{*name}", post(page::server_function))
         .route("/login", get(login::login))
         .route("/logout", post(login::logout))
+        .route("/errors", get(errors::errors))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .route("/language/{tag}", get(language::choose))

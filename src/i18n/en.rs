@@ -186,6 +186,7 @@ pub const TEXTS: Texts = Texts {
     failed_at: "Test failed at: ",
     field_to_check: "Field to check: ",
     what_to_do: "What to do: ",
+    in_the_catalogue: "This error in the error catalogue",
     copy_named: |name| format!("Copy the {name}"),
     reference_name: str::to_owned,
 

@@ -198,6 +198,7 @@ pub const TEXTS: Texts = Texts {
     failed_at: "O teste falhou em: ",
     field_to_check: "Campo a verificar: ",
     what_to_do: "O que fazer: ",
+    in_the_catalogue: "Este erro no catálogo de erros",
     copy_named: |name| format!("Copiar o {name}"),
     // Support asks for them by their English names: kept beside ours.
     reference_name: |name| match name {

@@ -117,6 +117,8 @@ pub struct Texts {
     pub failed_at: &'static str,
     pub field_to_check: &'static str,
     pub what_to_do: &'static str,
+    /// The failure panel's link to the error's entry in the catalogue.
+    pub in_the_catalogue: &'static str,
     pub copy_named: fn(&str) -> String,
     /// An identifier Microsoft support asks for, by its English name ("Trace ID").
     pub reference_name: fn(&str) -> String,

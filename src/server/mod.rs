@@ -9,6 +9,7 @@ pub mod check;
 pub mod config;
 pub mod diagnosis;
 pub mod history;
+pub mod html;
 pub mod imap;
 pub mod metrics;
 pub mod microsoft;

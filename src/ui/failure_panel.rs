@@ -59,6 +59,9 @@ fn failure_view(failure: Failure) -> impl IntoView {
             </p>
         }
     });
+    let catalogue = failure.catalogue_href().map(|href| {
+        view! { <p class="catalogue"><a href=href>{t.in_the_catalogue}</a></p> }
+    });
     let code = failure
         .code
         .map(|code| view! { <code class="code">{code}</code> });
@@ -92,6 +95,7 @@ fn failure_view(failure: Failure) -> impl IntoView {
         {(!failure.detail.is_empty()).then(|| view! { <pre class="detail" lang="en">{failure.detail}</pre> })}
         {field}
         <p class="fix"><strong>{t.what_to_do}</strong>{fix}</p>
+        {catalogue}
         {references}
     }
 }

@@ -431,3 +431,38 @@ async fn the_language_choice_is_kept_in_its_cookie_for_a_year() {
     );
     app.stop().await;
 }
+
+/// The error catalogue needs no sign-in (it holds nothing of this installation), speaks
+/// the visitor's language, and has every entry the diagnosis knows under its anchor.
+#[tokio::test]
+async fn the_error_catalogue_is_served_to_anyone_in_their_language() {
+    let dir = fresh_dir("inproc-errors");
+    let app = spawn_app(&dir, &[]).await;
+    for (accept, lang, title) in [
+        ("en-US,en;q=0.9", "en", "Error catalogue"),
+        ("pt-BR,pt;q=0.9", "pt-BR", "Catálogo de erros"),
+    ] {
+        let answer = app
+            .http
+            .get(format!("{}/errors", app.base))
+            .header("accept-language", accept)
+            .send()
+            .await
+            .expect("/errors");
+        assert_eq!(answer.status(), 200, "{accept}");
+        assert!(answer.headers().contains_key("content-security-policy"));
+        let page = answer.text().await.expect("body");
+        assert!(
+            page.contains(&format!("<html lang=\"{lang}\">")),
+            "{accept}"
+        );
+        assert!(page.contains(&format!("<h1>{title}</h1>")), "{accept}");
+        for entry in smtp_setup::server::diagnosis::catalogue::entries() {
+            assert!(
+                page.contains(&format!("<article id=\"{}\">", entry.id)),
+                "{accept}: {}",
+                entry.id
+            );
+        }
+    }
+}

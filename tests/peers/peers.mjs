@@ -33,8 +33,9 @@
 // `openssl req -x509` makes it; `caFile` is then that certificate itself),
 // PEER_SMTPS_PORT (the implicit-TLS server's port), PEER_AUTH_METHODS (offered AUTH mechanisms),
 // PEER_TOKEN_AUDIENCE (the issued tokens' aud), PEER_TOKEN_EXPIRED=1 (tokens already expired),
-// PEER_SMTP_AUTH_REPLY / PEER_SMTP_DATA_REPLY ("code|text": Exchange's words at AUTH, or at
-// the end of DATA, whatever was sent), PEER_SMTP_DATA_REPLY_TIMES (only the first N DATA get
+// PEER_SMTP_AUTH_REPLY / PEER_SMTP_MAIL_REPLY / PEER_SMTP_RCPT_REPLY / PEER_SMTP_DATA_REPLY
+// ("code|text": Exchange's words at AUTH, MAIL FROM, RCPT TO, or at the end of DATA,
+// whatever was sent), PEER_SMTP_DATA_REPLY_TIMES (only the first N DATA get
 // that scripted reply; later ones are accepted),
 // PEER_CLIENT_CERTIFICATES (comma-separated PEM files: certificates registered on the app,
 // whose keys may sign client assertions; more with POST /certificates),
@@ -396,11 +397,17 @@ async function startSmtpServer({ certFile, keyFile }, issuerUrl, messages, secur
     // MAIL FROM: "550 5.7.60 SMTP; Client does not have permissions to send as this
     // sender". A username-and-password account is another server's: not checked.
     onMailFrom(address, session, callback) {
+      const scriptedMail = scriptedReply(env.PEER_SMTP_MAIL_REPLY);
+      if (scriptedMail) return callback(scriptedMail);
       const password = session.user === config.smtpUsername;
       if (!password && !sendAs(session).includes(String(address.address).toLowerCase())) {
         return callback(smtpError(550, '5.7.60 SMTP; Client does not have permissions to send as this sender'));
       }
       return callback();
+    },
+    onRcptTo(address, session, callback) {
+      const scriptedRcpt = scriptedReply(env.PEER_SMTP_RCPT_REPLY);
+      return scriptedRcpt ? callback(scriptedRcpt) : callback();
     },
     async onAuth(auth, session, callback) {
       stats.authAttempts += 1;

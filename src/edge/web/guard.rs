@@ -17,6 +17,7 @@ use crate::server::admin::{Admin, SessionKey, SESSION_COOKIE};
 /// Paths anyone may reach: nothing behind them is secret or changes anything.
 fn is_public(path: &str) -> bool {
     path == "/login"
+        || path == "/errors"
         || path == "/healthz"
         || path == "/metrics"
         || path == "/favicon.svg"

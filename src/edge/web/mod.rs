@@ -2,6 +2,7 @@
 //! response carries, and the small pages that are not the app.
 
 pub mod api_errors;
+pub mod errors;
 pub mod guard;
 pub mod headers;
 pub mod health;

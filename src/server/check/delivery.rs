@@ -177,6 +177,7 @@ mod tests {
             code: code.map(str::to_owned),
             fix: Words::default(),
             references: Vec::new(),
+            entry: None,
         }
     }
 

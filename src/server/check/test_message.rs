@@ -7,6 +7,7 @@ use lettre::{Address, Message};
 
 use crate::domain::{Field, SendConfig, Sender};
 use crate::i18n::Lang;
+use crate::server::html::escape as escape_html;
 
 pub const SUBJECT: &str = "smtp-setup test email: your SMTP configuration works";
 
@@ -131,21 +132,6 @@ pub fn build(context: &Context<'_>) -> Result<Message, BuildError> {
                 ),
         )
         .map_err(BuildError::Message)
-}
-
-fn escape_html(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            c => escaped.push(c),
-        }
-    }
-    escaped
 }
 
 #[cfg(test)]

@@ -7,17 +7,24 @@ use crate::server::diagnosis::words;
 use crate::server::microsoft::entra::{error_chain, EntraError, TokenError};
 
 /// English and Brazilian Portuguese.
-type Text = (&'static str, &'static str);
+pub type Text = (&'static str, &'static str);
 
 /// A known refusal: its AADSTS codes, the field at fault, what happened, and the fix.
-struct Known {
-    codes: &'static [u64],
-    field: Option<Field>,
-    summary: Text,
-    fix: Text,
+pub struct Known {
+    pub codes: &'static [u64],
+    pub field: Option<Field>,
+    pub summary: Text,
+    pub fix: Text,
 }
 
-const AADSTS: &[Known] = &[
+impl Known {
+    /// The error catalogue's entry: `aadsts` and the first code.
+    pub fn id(&self) -> String {
+        format!("aadsts{}", self.codes.first().copied().unwrap_or_default())
+    }
+}
+
+pub const AADSTS: &[Known] = &[
     Known {
         codes: &[7000215],
         field: Some(Field::ClientSecret),
@@ -270,10 +277,10 @@ pub fn token_failure(error: &TokenError, authority: &str) -> Failure {
 
 fn rejected(entra: &EntraError) -> Failure {
     let code = entra.aadsts();
-    let known = AADSTS
+    let found = AADSTS
         .iter()
-        .find(|known| code.is_some_and(|c| known.codes.contains(&c)))
-        .unwrap_or(&UNKNOWN);
+        .find(|known| code.is_some_and(|c| known.codes.contains(&c)));
+    let known = found.unwrap_or(&UNKNOWN);
     let references = [
         ("Trace ID", &entra.trace_id),
         ("Correlation ID", &entra.correlation_id),
@@ -286,7 +293,7 @@ fn rejected(entra: &EntraError) -> Failure {
     } else {
         &entra.error_description
     };
-    Failure::at(Step::TokenRequest, text(known.summary))
+    let failure = Failure::at(Step::TokenRequest, text(known.summary))
         .field(known.field)
         .detail(detail.clone())
         .code(
@@ -294,7 +301,11 @@ fn rejected(entra: &EntraError) -> Failure {
                 .or_else(|| (!entra.error.is_empty()).then(|| entra.error.clone())),
         )
         .fix(text(known.fix))
-        .references(references)
+        .references(references);
+    match found {
+        Some(known) => failure.entry(&known.id()),
+        None => failure,
+    }
 }
 
 #[cfg(test)]
@@ -346,6 +357,7 @@ mod tests {
                 assert_eq!(failure.summary, text(known.summary), "AADSTS{code}");
                 assert_eq!(failure.fix, text(known.fix), "AADSTS{code}");
                 assert_eq!(failure.code, Some(format!("AADSTS{code}")));
+                assert_eq!(failure.entry, Some(known.id()), "AADSTS{code}");
             }
         }
         // Spot checks of the words, so that a row cannot be emptied unnoticed.
@@ -372,6 +384,7 @@ mod tests {
         );
         assert_eq!(failure.field, None);
         assert_eq!(failure.summary, text(UNKNOWN.summary));
+        assert_eq!(failure.entry, None);
         assert_eq!(failure.code.as_deref(), Some("AADSTS50196"));
         assert!(failure.detail.contains("client request loop"));
         let bare = entra(r#"{"error":"invalid_grant"}"#);

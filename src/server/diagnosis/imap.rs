@@ -72,57 +72,13 @@ pub fn failure(failed: &StepFailed<ImapError>, context: &Context<'_>) -> Failure
     match error {
         ImapError::Timeout(limit) => connection::timeout(step, *limit, &peer),
         ImapError::Wire(wire) => connection::wire(step, wire, &peer).unwrap_or_else(unexpected),
-        // Exchange: the token is valid and carries the role, but no service principal
-        // in Exchange belongs to it.
-        ImapError::Refused {
-            status: Status::No, ..
-        } if step == Step::ImapAuthenticate => at(words(
-            "Exchange refused the token: the app's service principal is not registered in \
-             Exchange, or was registered with the App registration's Object ID.",
-            "O Exchange recusou o token: a entidade de serviço do aplicativo não está \
-             registrada no Exchange, ou foi registrada com o ID do objeto do Registro de \
-             aplicativo.",
-        ))
-        .code(error_code(error))
-        .field(Field::ObjectId)
-        .fix(words(
-            format!(
-                "Register the service principal with the Enterprise application's Object ID \
-                 (setup guide, step 4; Enterprise applications → your app → Object ID, not the \
-                 App registration's): {}",
-                commands.register
-            ),
-            format!(
-                "Registre a entidade de serviço com o ID do objeto do aplicativo empresarial \
-                 (guia de configuração, passo 4; Aplicativos empresariais → seu aplicativo → ID \
-                 do objeto, não o do Registro de aplicativo): {}",
-                commands.register
-            ),
-        )),
-        // Exchange: signed in, but the mailbox cannot be opened for this app.
-        ImapError::Refused { text, .. } | ImapError::Bye(text)
-            if step >= Step::ImapAuthenticate && not_connected(text) =>
-        {
-            at(words(
-                "Exchange accepted the token but will not open the mailbox: the service \
-                 principal has no FullAccess on it, or IMAP is off for it.",
-                "O Exchange aceitou o token mas não abre a caixa de correio: a entidade de \
-                 serviço não tem FullAccess nela, ou o IMAP está desligado para ela.",
-            ))
-            .code(error_code(error))
-            .field(Field::EmailAddress)
-            .fix(words(
-                format!(
-                    "Give the service principal the mailbox and allow IMAP for it: {} ; {}. New \
-                     permissions can take up to 30 minutes to apply.",
-                    commands.grant, commands.enable_imap
-                ),
-                format!(
-                    "Dê a caixa de correio à entidade de serviço e permita o IMAP nela: {} ; {}. \
-                     Permissões novas podem levar até 30 minutos para valer.",
-                    commands.grant, commands.enable_imap
-                ),
-            ))
+        ImapError::Refused { .. } | ImapError::Bye(_) if known(step, error).is_some() => {
+            let rule = known(step, error).expect("matched above");
+            at(words(rule.summary.0, rule.summary.1))
+                .code(error_code(error))
+                .field(rule.field)
+                .fix((rule.fix)(&commands))
+                .entry(rule.id)
         }
         ImapError::AuthNotOffered { .. } => {
             let host = context.config.cloud.imap_host();
@@ -157,6 +113,129 @@ pub fn failure(failed: &StepFailed<ImapError>, context: &Context<'_>) -> Failure
     }
 }
 
+/// English and Brazilian Portuguese.
+type Text = (&'static str, &'static str);
+
+/// A response as Exchange sends it: the step, `NO`, `BAD` or (`None`) `BYE`, and its text.
+#[derive(Clone, Copy, Debug)]
+pub struct Sample {
+    pub step: Step,
+    pub status: Option<Status>,
+    pub text: &'static str,
+}
+
+impl Sample {
+    pub fn error(&self) -> ImapError {
+        match self.status {
+            Some(status) => ImapError::Refused {
+                status,
+                text: self.text.to_owned(),
+            },
+            None => ImapError::Bye(self.text.to_owned()),
+        }
+    }
+}
+
+/// A response the diagnosis knows: the error catalogue's entry `id`, the response it was
+/// learnt from, how it is recognised, the field at fault, what happened and the fix
+/// (with the setup guide's PowerShell).
+pub struct KnownResponse {
+    pub id: &'static str,
+    pub sample: Sample,
+    matches: fn(Step, &ImapError) -> bool,
+    pub field: Option<Field>,
+    pub summary: Text,
+    pub fix: fn(&Commands) -> Words,
+}
+
+pub const RESPONSES: &[KnownResponse] = &[
+    // Exchange: the token is valid and carries the role, but no service principal in
+    // Exchange belongs to it.
+    KnownResponse {
+        id: "imap-no-authenticate-failed",
+        sample: Sample {
+            step: Step::ImapAuthenticate,
+            status: Some(Status::No),
+            text: "AUTHENTICATE failed.",
+        },
+        matches: |step, error| {
+            step == Step::ImapAuthenticate
+                && matches!(
+                    error,
+                    ImapError::Refused {
+                        status: Status::No,
+                        ..
+                    }
+                )
+        },
+        field: Some(Field::ObjectId),
+        summary: (
+            "Exchange refused the token: the app's service principal is not registered in \
+             Exchange, or was registered with the App registration's Object ID.",
+            "O Exchange recusou o token: a entidade de serviço do aplicativo não está \
+             registrada no Exchange, ou foi registrada com o ID do objeto do Registro de \
+             aplicativo.",
+        ),
+        fix: |commands| {
+            words(
+                format!(
+                    "Register the service principal with the Enterprise application's Object ID \
+                     (setup guide, step 4; Enterprise applications → your app → Object ID, not \
+                     the App registration's): {}",
+                    commands.register
+                ),
+                format!(
+                    "Registre a entidade de serviço com o ID do objeto do aplicativo empresarial \
+                     (guia de configuração, passo 4; Aplicativos empresariais → seu aplicativo → \
+                     ID do objeto, não o do Registro de aplicativo): {}",
+                    commands.register
+                ),
+            )
+        },
+    },
+    // Exchange: signed in, but the mailbox cannot be opened for this app.
+    KnownResponse {
+        id: "imap-authenticated-but-not-connected",
+        sample: Sample {
+            step: Step::Examine,
+            status: Some(Status::Bad),
+            text: "User is authenticated but not connected.",
+        },
+        matches: |step, error| match error {
+            ImapError::Refused { text, .. } | ImapError::Bye(text) => {
+                step >= Step::ImapAuthenticate && not_connected(text)
+            }
+            _ => false,
+        },
+        field: Some(Field::EmailAddress),
+        summary: (
+            "Exchange accepted the token but will not open the mailbox: the service principal \
+             has no FullAccess on it, or IMAP is off for it.",
+            "O Exchange aceitou o token mas não abre a caixa de correio: a entidade de serviço \
+             não tem FullAccess nela, ou o IMAP está desligado para ela.",
+        ),
+        fix: |commands| {
+            words(
+                format!(
+                    "Give the service principal the mailbox and allow IMAP for it: {} ; {}. New \
+                     permissions can take up to 30 minutes to apply.",
+                    commands.grant, commands.enable_imap
+                ),
+                format!(
+                    "Dê a caixa de correio à entidade de serviço e permita o IMAP nela: {} ; {}. \
+                     Permissões novas podem levar até 30 minutos para valer.",
+                    commands.grant, commands.enable_imap
+                ),
+            )
+        },
+    },
+];
+
+/// The rule a refusal or BYE at `step` matches, if any.
+pub fn known(step: Step, error: &ImapError) -> Option<&'static KnownResponse> {
+    RESPONSES.iter().find(|rule| (rule.matches)(step, error))
+}
+
 /// "User is authenticated but not connected.": Exchange's words when it cannot open
 /// the mailbox for an app that did sign in.
 fn not_connected(text: &str) -> bool {
@@ -174,24 +253,40 @@ fn error_code(error: &ImapError) -> String {
 
 /// The PowerShell of the setup guide, filled in from the form (single-quoted, or a
 /// `<Placeholder>` for what the form does not give).
-struct Commands {
+pub struct Commands {
     register: String,
     grant: String,
     enable_imap: String,
 }
 
 fn commands(config: &MicrosoftOAuthConfig) -> Commands {
-    let input = GuideInput {
+    Commands::of(&GuideInput {
         cloud: config.cloud,
         tenant_id: config.tenant.as_str(),
         client_id: config.client_id.as_str(),
         object_id: config.object_id.as_ref().map_or("", |o| o.as_str()),
         email_address: config.sender.mailbox.as_str(),
-    };
-    Commands {
-        register: guide::register_command(&input),
-        grant: guide::grant_command(&input),
-        enable_imap: guide::enable_imap_command(&input),
+    })
+}
+
+impl Commands {
+    /// With nothing filled in: every value a `<Placeholder>` (the catalogue's).
+    pub fn placeholders() -> Self {
+        Self::of(&GuideInput {
+            cloud: crate::domain::Cloud::Global,
+            tenant_id: "",
+            client_id: "",
+            object_id: "",
+            email_address: "",
+        })
+    }
+
+    fn of(input: &GuideInput<'_>) -> Self {
+        Commands {
+            register: guide::register_command(input),
+            grant: guide::grant_command(input),
+            enable_imap: guide::enable_imap_command(input),
+        }
     }
 }
 
@@ -230,6 +325,32 @@ mod tests {
                 config: &config,
             },
         )
+    }
+
+    #[test]
+    fn every_known_response_is_recognised_from_its_sample() {
+        let config = config("");
+        for rule in RESPONSES {
+            let failure = super::failure(
+                &StepFailed {
+                    step: rule.sample.step,
+                    error: rule.sample.error(),
+                },
+                &Context {
+                    server: "outlook.office365.com:993",
+                    config: &config,
+                },
+            );
+            assert_eq!(failure.entry.as_deref(), Some(rule.id));
+            assert_eq!(failure.field, rule.field);
+        }
+        let other = refused(
+            Step::Examine,
+            Status::No,
+            "Mailbox doesn't exist: INBOX",
+            "",
+        );
+        assert_eq!(other.entry, None);
     }
 
     #[test]

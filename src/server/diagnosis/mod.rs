@@ -3,6 +3,7 @@
 //! each rule matches the real text Entra ID or the mail server sends, and anything
 //! unknown still shows that text unchanged.
 
+pub mod catalogue;
 mod certificate;
 mod connection;
 pub mod entra;
@@ -39,7 +40,14 @@ impl Failure {
             code: None,
             fix: Words::default(),
             references: Vec::new(),
+            entry: None,
         }
+    }
+
+    /// The catalogue entry this failure is (see `catalogue`).
+    pub fn entry(mut self, id: &str) -> Self {
+        self.entry = Some(id.to_owned());
+        self
     }
 
     pub fn field(mut self, field: impl Into<Option<Field>>) -> Self {
