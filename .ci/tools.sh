@@ -16,6 +16,8 @@ TOOLCHAIN=1.96.0
 CARGO_LEPTOS_VERSION=0.3.11
 # Must equal the `wasm-bindgen` crate version pinned in Cargo.toml / Cargo.lock.
 WASM_BINDGEN_VERSION=0.2.130
+# The documentation site (make docs); 0.4 is the line whose book.toml and output this repository uses.
+MDBOOK_VERSION=0.4.52
 
 say() { printf '\033[1m[tools]\033[0m %s\n' "$*"; }
 
@@ -126,6 +128,30 @@ prometheus_parser() {
   fi
 }
 
+# The OpenAPI test checks the document with openapi-spec-validator and the real answers
+# with jsonschema (JSON Schema 2020-12): Debian's packages, else PyPI.
+openapi_checkers() {
+  local probe='import jsonschema, referencing, openapi_spec_validator; jsonschema.Draft202012Validator'
+  if ! python3 -c "$probe" 2>/dev/null; then
+    say "installing Debian's python3-openapi-spec-validator and python3-jsonschema"
+    local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-openapi-spec-validator python3-jsonschema || true
+  fi
+  if ! python3 -c "$probe" 2>/dev/null; then
+    say "installing jsonschema and openapi-spec-validator from PyPI for $(command -v python3)"
+    python3 -m pip install --quiet 'jsonschema>=4.18' 'openapi-spec-validator>=0.7'
+  fi
+}
+
+# The documentation site: mdBook, built from crates.io (no binary downloads here), only
+# its search feature (no server, no file watcher: fewer crates to build).
+mdbook_tool() {
+  if ! command -v mdbook >/dev/null || ! mdbook --version | grep -q "v$MDBOOK_VERSION"; then
+    say "installing mdbook $MDBOOK_VERSION (a few minutes on 2 cores)"
+    cargo +"$TOOLCHAIN" install --locked mdbook --version "$MDBOOK_VERSION" --no-default-features --features search
+  fi
+}
+
 # What the packaging and its tests use: strip (binutils) for the archive's binary, and
 # systemd-analyze (systemd; it needs no running systemd) to judge the service unit.
 packaging_tools() {
@@ -166,7 +192,7 @@ case "${1:-test}" in
     npm_folder end2end
     ;;
   test)
-    rust; wasm_bindgen; cargo_leptos; openssl_cli; dovecot_imapd; postgres_server; chromium; relay_clients; prometheus_parser; packaging_tools; containers
+    rust; wasm_bindgen; cargo_leptos; openssl_cli; dovecot_imapd; postgres_server; chromium; relay_clients; prometheus_parser; openapi_checkers; mdbook_tool; packaging_tools; containers
     npm_folder end2end; npm_folder tests/peers
     ;;
   fuzz)

@@ -304,6 +304,7 @@ pub fn router(state: AppState) -> Router {
     let relay_api = Router::new()
         .route("/api/v1/messages", post(relay_api::submit))
         .route("/api/v1/messages/{id}", get(relay_api::status))
+        .route("/api/v1/openapi.json", get(relay_api::openapi))
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(api_limit))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(

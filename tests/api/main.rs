@@ -14,6 +14,7 @@ mod install;
 mod instances;
 mod known_failures;
 mod mailbox_access;
+mod openapi;
 mod operations;
 mod password_and_clouds;
 mod relay;

@@ -23,6 +23,15 @@ use crate::server::relay::credentials::{CredentialName, Verdict};
 use crate::server::relay::{message, Refusal, Relay, Submission};
 use crate::server::store::Enqueued;
 
+/// The OpenAPI 3.1 document of these routes, written by hand and held to what they
+/// answer by `tests/api/openapi.rs`.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// `GET /api/v1/openapi.json`: no credential needed.
+pub async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
 /// The JSON form of a message; the sender is always the configured mailbox.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
