@@ -2,7 +2,8 @@
 #   make run    build and serve the app on http://127.0.0.1:3000
 #   make test   install what is missing, then run every test
 # Also: make demo (the app against local test peers; CREDENTIAL=certificate for a
-# certificate), make bench, make lint, make e2e.
+# certificate), make docs (the documentation site, in target/docs), make bench, make
+# lint, make e2e.
 
 SHELL := /bin/bash
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
@@ -23,7 +24,7 @@ E2E_CONTROL_PORT := 3103
 E2E_IMAP_PORT := 3104
 E2E_GRAPH_PORT := 3107
 
-.PHONY: run build build-front test unit lint e2e demo bench stress fuzz tools-build tools-test clean dist deb image install-test bench-install
+.PHONY: run build build-front test unit lint e2e docs demo bench stress fuzz tools-build tools-test clean dist deb image install-test bench-install
 
 tools-build:
 	@.ci/tools.sh build
@@ -112,6 +113,12 @@ e2e: build-front
 	.ci/no-secrets.sh --key $(E2E_DIR)/app.key --extra $(E2E_DIR)/relay-passwords.txt $(E2E_DIR)/e2e.log $(E2E_DIR)/app.db*
 	traces=$$(find end2end/test-results -name '*.zip' 2>/dev/null); \
 		[ -z "$$traces" ] || .ci/no-secrets.sh --typed-ok --key $(E2E_DIR)/app.key $$traces
+
+# The documentation site (docs/, an mdBook) into target/docs/. `make test` builds it too
+# and checks every internal link and anchor (tests/api/docs.rs).
+docs: tools-test
+	mdbook build docs
+	@echo "make docs: open target/docs/index.html"
 
 # Sizes, hydration, keystroke latency, test-send latency and load; writes BENCHMARKS.md.
 # A fresh database each run: the page carries the test history, so an old one would

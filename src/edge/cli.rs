@@ -24,8 +24,8 @@ pub const VERSION: &str = concat!(
 );
 
 /// smtp-setup: configure Microsoft 365 SMTP with OAuth2, prove it works, and relay
-/// applications' mail through it. Its settings come from the environment (see the
-/// README or smtp-setup.env.example).
+/// applications' mail through it. Its settings come from the environment (`smtp-setup config
+/// --list` names each one; smtp-setup.env.example is a start).
 #[derive(Debug, Parser)]
 #[command(name = "smtp-setup", version = VERSION)]
 pub struct Cli {

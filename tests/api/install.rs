@@ -108,7 +108,7 @@ async fn the_release_archive_unpacked_anywhere_serves_its_page_and_relays() {
 
     let peers = spawn_peers().await;
     let data = root.join("var/lib/smtp-setup");
-    // As the README says: the example copied, the settings added to it.
+    // As docs/src/install.md says: the example copied, the settings added to it.
     let env_path = folder.join("smtp-setup.env");
     let settings = root.join("settings.env");
     env_file(&settings, &data, &peers);

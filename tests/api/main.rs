@@ -8,6 +8,7 @@ mod certificates;
 mod cli;
 mod database;
 mod deploy;
+mod docs;
 mod faults;
 mod helpers;
 mod install;

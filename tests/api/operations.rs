@@ -103,7 +103,7 @@ async fn a_backup_taken_while_the_relay_accepts_restores_everything_accepted_bef
     assert_eq!(code, Some(1), "{err}");
     drop(app);
 
-    // Restored as the README says: the copy and the key in a fresh data folder.
+    // Restored as docs/src/operations.md says: the copy and the key in a fresh data folder.
     let restored = fresh_dir("ops-backup-restored");
     std::fs::copy(&file, restored.join("app.db")).expect("copy");
     std::fs::copy(dir.join("app.key"), restored.join("app.key")).expect("the key");

@@ -206,7 +206,7 @@ async fn a_wrong_key_is_a_clear_error_that_destroys_nothing(db: Database) {
         matches!(error, StoreError::Key(KeyError::Wrong)),
         "{error:?}"
     );
-    // The same words on both backends, as the README quotes them.
+    // The same words on both backends, as docs/src/operations.md quotes them.
     let words = error.to_string();
     assert!(
         words.contains("the key does not open this database's secrets")

@@ -181,7 +181,7 @@ mod tests {
         }
     }
 
-    /// The README's rule: a 5xx to the message's envelope or content fails it for good;
+    /// The rule docs/src/relay.md states: a 5xx to the message's envelope or content fails it for good;
     /// anything else (a 4xx, the network, TLS, a timeout, the token, the sign-in) waits
     /// and is retried.
     #[test]

@@ -377,7 +377,7 @@ mod tests {
     fn server_defaults_and_their_refusals() {
         use secrecy::ExposeSecret as _;
         let defaults = ServerSettings::from_lookup(|_| None).unwrap();
-        // The README's defaults, spelled out: changing one must change this test too.
+        // The defaults docs/src/generated/configuration.md lists, spelled out: changing one must change this test too.
         assert_eq!(defaults.database_url, "sqlite://data/smtp-setup.db");
         assert_eq!(defaults.data_dir, PathBuf::from("data"));
         let elsewhere = ServerSettings::from_lookup(|name| {

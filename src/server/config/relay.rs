@@ -258,7 +258,7 @@ mod tests {
         assert_eq!(relay.max_bytes, 35 * 1024 * 1024);
         assert_eq!(relay.sends_per_minute, 30);
         assert!(relay.allow_ips.is_empty());
-        // Literal figures, not the constants: the README's "1, 2, 4… minutes".
+        // Literal figures, not the constants: docs/src/relay.md's "1, 2, 4… minutes".
         assert_eq!(relay.first_retry, std::time::Duration::from_secs(60));
         assert_eq!(
             settings(&[("SMTP_SETUP_RELAY_FIRST_RETRY_SECONDS", "2")])
