@@ -59,6 +59,11 @@ pub fn delivered(outcome: &'static str) {
     counter!("smtp_setup_relay_deliveries_total", "outcome" => outcome).increment(1);
 }
 
+/// A message's write refused for lack of disk space.
+pub fn store_out_of_space() {
+    counter!("smtp_setup_store_out_of_space_total").increment(1);
+}
+
 /// An HTTP request answered, by route pattern (never the path itself).
 pub fn http_request(route: &str, status: u16) {
     counter!(

@@ -21,6 +21,7 @@ mod password_and_clouds;
 mod relay;
 mod relay_api;
 mod relay_delivery;
+mod relay_disk;
 mod relay_process;
 mod relay_smtp;
 mod secret_expiry;

@@ -31,7 +31,7 @@ pub async fn rig(name: &str, peers: &Peers, env: &[(&str, &str)]) -> Rig {
     rig_in(fresh_dir(name), peers, env).await
 }
 
-async fn rig_in(dir: PathBuf, peers: &Peers, env: &[(&str, &str)]) -> Rig {
+pub async fn rig_in(dir: PathBuf, peers: &Peers, env: &[(&str, &str)]) -> Rig {
     let mut all = peers.env();
     all.push(("SMTP_SETUP_RELAY_SENDS_PER_MINUTE", "0"));
     all.retain(|(key, _)| !env.iter().any(|(k, _)| k == key));

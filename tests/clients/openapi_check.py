@@ -62,6 +62,7 @@ def main():
             problems.append(f"{where}: {errors} in {seen['body']}")
             continue
         for name, header in documented.get("headers", {}).items():
+            header = resolve(document, header)
             value = seen["headers"].get(name.lower())
             if value is None:
                 problems.append(f"{where}: header {name} missing")

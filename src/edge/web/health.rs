@@ -12,8 +12,9 @@ use crate::server::metrics::{self, Snapshot};
 use crate::server::saved_config;
 use crate::server::watch::expiry_line;
 
-/// Whether the store answers (503 if not) and which database it is, then one line each
-/// about the credential's end and the last scheduled check, for a monitor to read.
+/// Whether the store answers and has room (503 if not) and which database it is, then
+/// one line each about the credential's end and the last scheduled check, for a monitor
+/// to read.
 pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let backend = state.store.backend().key();
     if !state.store.is_usable().await {
@@ -22,7 +23,17 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
             format!("unavailable: the store ({backend}) does not answer\n"),
         );
     }
-    let mut text = format!("ok: store usable ({backend})\n");
+    let (status, mut text) = match state.store.out_of_space_since() {
+        Some(since) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "degraded: the store ({backend}) has refused messages for lack of disk space \
+                 since {}; they are answered 452 4.3.1 (HTTP 507) until one is stored again\n",
+                crate::api::relay::utc(since)
+            ),
+        ),
+        None => (StatusCode::OK, format!("ok: store usable ({backend})\n")),
+    };
     match saved_config::load(&state.store, SystemTime::now()).await {
         Ok(saved) => match saved.expiry {
             Some(notice) => {
@@ -52,7 +63,7 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         )),
         None => text.push_str("scheduled check: none yet\n"),
     }
-    (StatusCode::OK, text)
+    (status, text)
 }
 
 /// The Prometheus text format.

@@ -79,6 +79,9 @@ impl IntoResponse for ApiRefusal {
             ),
             ApiRefusal::Refused(refusal) => {
                 let (status, field) = match &refusal {
+                    Refusal::Store(error) if error.is_out_of_space() => {
+                        (StatusCode::INSUFFICIENT_STORAGE, None)
+                    }
                     Refusal::NoConfiguration | Refusal::Store(_) => {
                         (StatusCode::SERVICE_UNAVAILABLE, None)
                     }
@@ -97,13 +100,29 @@ impl IntoResponse for ApiRefusal {
                 tracing::error!(%error, "the relay API could not answer");
                 (
                     StatusCode::SERVICE_UNAVAILABLE,
-                    json!({"error": "the relay cannot answer now; try again later"}),
+                    json!({"error": "the relay cannot answer now; try again later", "field": null}),
                 )
             }
         };
+        if matches!(
+            status,
+            StatusCode::SERVICE_UNAVAILABLE | StatusCode::INSUFFICIENT_STORAGE
+        ) {
+            // Each is a state that passes (a configuration saved, space freed, the
+            // database back): the application may try again in a minute.
+            return (
+                status,
+                [(header::RETRY_AFTER, RETRY_AFTER_SECONDS)],
+                Json(body),
+            )
+                .into_response();
+        }
         (status, Json(body)).into_response()
     }
 }
+
+/// What `Retry-After` says with a 503 or a 507.
+pub const RETRY_AFTER_SECONDS: &str = "60";
 
 /// The credential in `Authorization: Basic`, checked like an SMTP sign-in.
 async fn credential(

@@ -150,9 +150,16 @@ impl RelayAuth {
         .await?;
         match parsed.filter(|_| matches) {
             Some(name) => {
-                self.store
+                let used = self
+                    .store
                     .credential_used(name.as_str(), unix_millis(SystemTime::now()))
-                    .await?;
+                    .await;
+                if let Err(error) = used {
+                    // Bookkeeping only: a store that cannot write it (a full disk) must
+                    // not refuse the right password; the message's own write then says
+                    // what is wrong, in the words made for it.
+                    tracing::warn!(%error, credential = %name.as_str(), "the credential's last use could not be recorded");
+                }
                 Ok(Verdict::Accepted(name))
             }
             None => {

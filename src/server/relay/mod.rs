@@ -63,6 +63,12 @@ impl Refusal {
     /// as "try again later".
     pub fn words(&self) -> String {
         match self {
+            Refusal::Store(error) if error.is_out_of_space() => {
+                tracing::error!(%error, "a message could not be queued: the disk is full");
+                "Insufficient system storage: the relay's disk is full, so the message was \
+                 not stored; send it again later"
+                    .to_owned()
+            }
             Refusal::Store(error) => {
                 tracing::error!(%error, "a message could not be queued");
                 "the message could not be stored; try again later".to_owned()

@@ -53,6 +53,7 @@ mod relay_credentials;
 mod rotation;
 pub mod sealing;
 mod sessions;
+mod space;
 mod throttle;
 
 use std::path::PathBuf;
@@ -145,6 +146,8 @@ pub struct Store {
     /// The database file, or on PostgreSQL where this instance keeps its own files (the
     /// relay keeps its self-signed certificate beside it).
     path: PathBuf,
+    /// Whether the last message's write found room (for `/healthz`).
+    room: space::Room,
 }
 
 impl Store {
@@ -167,7 +170,12 @@ impl Store {
             (Pool::Postgres(_), None) => return Err(KeyError::NeededWhenShared.into()),
             _ => key::load_key(env_key, &key_file, check.is_some())?,
         };
-        let mut store = Self { pool, key, path };
+        let mut store = Self {
+            pool,
+            key,
+            path,
+            room: space::Room::default(),
+        };
         let sealed = match check {
             Some(sealed) => sealed,
             None => {

@@ -114,7 +114,14 @@ const ENTRY_COLUMNS: &str = "id, accepted_at, submitted_by, mail_from, recipient
 impl Store {
     /// Stores `message`, to be tried at once; with an idempotency key seen in the last
     /// day (from the same submitter), stores nothing and names the first message.
+    /// A write refused for lack of disk space is remembered for `/healthz`.
     pub async fn enqueue(&self, message: &NewMessage<'_>) -> Result<Enqueued, StoreError> {
+        let stored = self.insert_message(message).await;
+        self.note_room(&stored, message.accepted_at);
+        stored
+    }
+
+    async fn insert_message(&self, message: &NewMessage<'_>) -> Result<Enqueued, StoreError> {
         let recipients =
             serde_json::to_string(message.recipients).map_err(|e| StoreError::Unknown {
                 column: "recipients",

@@ -150,6 +150,8 @@ pub(super) async fn data<S: AsyncRead + AsyncWrite + Unpin>(
 /// A refusal as an SMTP reply.
 fn refuse<S>(connection: &mut Connection<S>, refusal: &Refusal) {
     let (code, enhanced) = match refusal {
+        // RFC 3463's "mail system full", as Postfix says it.
+        Refusal::Store(error) if error.is_out_of_space() => (452, "4.3.1"),
         Refusal::NoConfiguration | Refusal::Store(_) => (451, "4.3.0"),
         Refusal::ForeignSender { .. } | Refusal::NoFromHeader => (550, "5.7.1"),
         Refusal::TooLarge { .. } => (552, "5.3.4"),
