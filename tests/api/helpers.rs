@@ -88,12 +88,15 @@ pub struct StoredMessage {
     pub connection: u32,
 }
 
-/// The SMTP peer's connections: how many were opened, and how many are open now.
+/// The SMTP peer's connections: how many were opened, how many are open now, the most
+/// open at once, and how many were refused as one too many (`PEER_SMTP_CONNECTION_LIMIT`).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Connections {
     pub connections: u32,
     pub open_connections: u32,
+    pub max_open_connections: u32,
+    pub connection_limit_refusals: u32,
 }
 
 #[derive(Debug, Deserialize, PartialEq, Eq)]

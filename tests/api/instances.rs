@@ -688,3 +688,49 @@ async fn without_a_fixed_token_each_instance_prints_its_own_link_and_its_session
     };
     assert_eq!((calls(&on_a), calls(&on_b)), (2, 1), "{on_a}\n{on_b}");
 }
+
+/// Exchange Online allows three connections at a time per mailbox, and a fourth gets
+/// `432 4.3.2` (the peer does the same): four instances delivering at once keep to the
+/// three connection slots they share in the store. Broken on purpose with
+/// `SMTP_SETUP_RELAY_CONNECTIONS=4`, the fourth connection is refused.
+#[tokio::test]
+async fn four_instances_keep_to_exchanges_three_connections() {
+    let peers = crate::helpers::spawn_peers_with(&[("PEER_SMTP_CONNECTION_LIMIT", "3")]).await;
+    let db = Database::postgres("instances-slots").await;
+    let url = db.url();
+    let instances: Vec<Instance> = (0..4)
+        .map(|n| Instance::new(&format!("instances-slots-{n}")))
+        .collect();
+    let mut apps = Vec::new();
+    for instance in &instances {
+        let mut env = instance.env(&url, &peers);
+        env.push(("SMTP_SETUP_RELAY_SENDS_PER_MINUTE", "0"));
+        apps.push(spawn_app(&instance.dir, &env).await);
+    }
+    peers.save_form_in(&apps[0].store).await;
+    let password = add_credential(&apps[0], CREDENTIAL).await;
+    let mailbox = peers.form().email_address;
+    let cafiles: Vec<PathBuf> = apps.iter().map(TestApp::relay_cafile).collect();
+    let tags: Vec<String> = (0..4).map(|n| format!("slots-{n}")).collect();
+    let (w, x, y, z) = tokio::join!(
+        submit(&apps[0], &cafiles[0], &password, &mailbox, &tags[0], 60),
+        submit(&apps[1], &cafiles[1], &password, &mailbox, &tags[1], 60),
+        submit(&apps[2], &cafiles[2], &password, &mailbox, &tags[2], 60),
+        submit(&apps[3], &cafiles[3], &password, &mailbox, &tags[3], 60),
+    );
+    assert_eq!(w.len() + x.len() + y.len() + z.len(), 240);
+    let rows = until_sent(&db, 240, Duration::from_secs(240)).await;
+    assert!(rows.iter().all(|r| r.1 == "sent"), "{rows:?}");
+    let delivered = settled_messages(&apps[0].store, &peers).await;
+    let subjects: BTreeSet<String> = delivered.iter().map(|m| m.subject.clone()).collect();
+    assert_eq!((delivered.len(), subjects.len()), (240, 240));
+    let connections = peers.connections().await;
+    println!("four instances, three slots: {connections:?}");
+    assert_eq!(connections.connection_limit_refusals, 0, "{connections:?}");
+    assert!(connections.max_open_connections <= 3, "{connections:?}");
+    // More than one instance delivered at a time: the slots are shared, not one lock.
+    assert!(connections.max_open_connections >= 2, "{connections:?}");
+    for app in apps {
+        app.stop().await;
+    }
+}

@@ -37,6 +37,9 @@
 // ("code|text": Exchange's words at AUTH, MAIL FROM, RCPT TO, or at the end of DATA,
 // whatever was sent), PEER_SMTP_DATA_REPLY_TIMES (only the first N DATA get
 // that scripted reply; later ones are accepted),
+// PEER_SMTP_CONNECTION_LIMIT (as Exchange Online's "up to three concurrent connections"
+// per mailbox: a connection opened while N others are open is refused at MAIL FROM with
+// 432 4.3.2; GET /stats counts those refusals and the most connections ever open at once),
 // PEER_CLIENT_CERTIFICATES (comma-separated PEM files: certificates registered on the app,
 // whose keys may sign client assertions; more with POST /certificates),
 // PEER_GRAPH_PORT (Microsoft Graph's `GET /v1.0/applications(appId='…')`, answering with
@@ -386,12 +389,15 @@ async function startSmtpServer({ certFile, keyFile }, issuerUrl, messages, secur
     onConnect(session, callback) {
       stats.connections += 1;
       stats.openConnections += 1;
+      stats.maxOpenConnections = Math.max(stats.maxOpenConnections, stats.openConnections);
+      openSessions.add(session.id);
       // Which connection of the peer's life (1, 2, …) each message came over.
       connectionNumbers.set(session.id, stats.connections);
       return callback();
     },
-    onClose() {
+    onClose(session) {
       stats.openConnections -= 1;
+      openSessions.delete(session.id);
     },
     // Exchange Online refuses an envelope sender the signed-in mailbox may not use at
     // MAIL FROM: "550 5.7.60 SMTP; Client does not have permissions to send as this
@@ -399,6 +405,12 @@ async function startSmtpServer({ certFile, keyFile }, issuerUrl, messages, secur
     onMailFrom(address, session, callback) {
       const scriptedMail = scriptedReply(env.PEER_SMTP_MAIL_REPLY);
       if (scriptedMail) return callback(scriptedMail);
+      const limit = Number(env.PEER_SMTP_CONNECTION_LIMIT || 0);
+      // The connections opened first keep their place; a later one is the one too many.
+      if (limit > 0 && [...openSessions].indexOf(session.id) >= limit) {
+        stats.connectionLimitRefusals += 1;
+        return callback(smtpError(432, '4.3.2 Concurrent connections limit exceeded. Visit https://aka.ms/concurrent_sending for more information.'));
+      }
       const password = session.user === config.smtpUsername;
       if (!password && !sendAs(session).includes(String(address.address).toLowerCase())) {
         return callback(smtpError(550, '5.7.60 SMTP; Client does not have permissions to send as this sender'));
@@ -588,7 +600,17 @@ async function startControl(messages) {
 
 const issuer = { url: '' };
 const messages = [];
-const stats = { tokenRequests: 0, authAttempts: 0, longLines: 0, connections: 0, openConnections: 0 };
+const stats = {
+  tokenRequests: 0,
+  authAttempts: 0,
+  longLines: 0,
+  connections: 0,
+  openConnections: 0,
+  maxOpenConnections: 0,
+  connectionLimitRefusals: 0,
+};
+// The SMTP sessions open now, in the order they were opened (a Set keeps it).
+const openSessions = new Set();
 const tokenRequestTimes = [];
 const connectionNumbers = new Map();
 // Tokens PEER_SMTP_REJECT_AUTH refused.

@@ -146,6 +146,14 @@ pub const VARIABLES: &[Variable] = &[
         "300",
     ),
     var(
+        "SMTP_SETUP_RELAY_CONNECTIONS",
+        "`3` (Exchange Online's limit per mailbox)",
+        "connections to Exchange Online open at once, by all instances together: an \
+         instance delivers only while it holds one of these slots in the store (a lease, \
+         renewed like a message's). From 1 to 100",
+        "2",
+    ),
+    var(
         "SMTP_SETUP_CHECK_INTERVAL",
         "`6h`",
         "how often the saved credential gets a token and is inspected (`90s`, `30m`, `6h`, \

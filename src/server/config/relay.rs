@@ -12,6 +12,8 @@ pub const DEFAULT_SENDS_PER_MINUTE: u32 = 30;
 /// How long a worker holds a message it is delivering before another may take it over;
 /// renewed every third of it while the delivery lasts.
 pub const DEFAULT_LEASE: std::time::Duration = std::time::Duration::from_secs(60);
+/// Exchange Online's concurrent SMTP connections for one mailbox ("up to three").
+pub const DEFAULT_CONNECTIONS: u32 = 3;
 /// The wait before a message's first retry; each later one waits twice as long.
 pub const DEFAULT_FIRST_RETRY: std::time::Duration = std::time::Duration::from_secs(60);
 
@@ -36,6 +38,9 @@ pub struct RelaySettings {
     pub lease: std::time::Duration,
     /// `SMTP_SETUP_RELAY_FIRST_RETRY_SECONDS`: the wait before a message's first retry.
     pub first_retry: std::time::Duration,
+    /// `SMTP_SETUP_RELAY_CONNECTIONS`: connections to Exchange open at once, across all
+    /// instances together (each holds a slot from the store while its connection is open).
+    pub connections: u32,
 }
 
 impl Default for RelaySettings {
@@ -49,6 +54,7 @@ impl Default for RelaySettings {
             sends_per_minute: DEFAULT_SENDS_PER_MINUTE,
             lease: DEFAULT_LEASE,
             first_retry: DEFAULT_FIRST_RETRY,
+            connections: DEFAULT_CONNECTIONS,
         }
     }
 }
@@ -83,6 +89,8 @@ pub enum RelaySettingsError {
         "SMTP_SETUP_RELAY_FIRST_RETRY_SECONDS must be a whole number of seconds, at least 1, got {0:?}"
     )]
     FirstRetry(String),
+    #[error("SMTP_SETUP_RELAY_CONNECTIONS must be a whole number from 1 to 100 (Exchange Online allows 3), got {0:?}")]
+    Connections(String),
 }
 
 impl RelaySettings {
@@ -169,6 +177,15 @@ impl RelaySettings {
                 .map(std::time::Duration::from_secs)
                 .ok_or(RelaySettingsError::FirstRetry(value))?,
         };
+        let connections = match lookup("SMTP_SETUP_RELAY_CONNECTIONS") {
+            None => defaults.connections,
+            Some(value) => value
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=100).contains(n))
+                .ok_or(RelaySettingsError::Connections(value))?,
+        };
         Ok(Self {
             address,
             tls_address,
@@ -178,6 +195,7 @@ impl RelaySettings {
             sends_per_minute,
             lease,
             first_retry,
+            connections,
         })
     }
 
@@ -267,6 +285,15 @@ mod tests {
             std::time::Duration::from_secs(2)
         );
         assert!(settings(&[("SMTP_SETUP_RELAY_FIRST_RETRY_SECONDS", "0")]).is_err());
+        // Exchange Online's "up to three concurrent connections".
+        assert_eq!(relay.connections, 3);
+        assert_eq!(
+            settings(&[("SMTP_SETUP_RELAY_CONNECTIONS", "1")])
+                .unwrap()
+                .connections,
+            1
+        );
+        assert!(settings(&[("SMTP_SETUP_RELAY_CONNECTIONS", "0")]).is_err());
         assert!(settings(&[("SMTP_SETUP_RELAY_ADDR", "off")])
             .unwrap()
             .address

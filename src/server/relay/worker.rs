@@ -32,6 +32,9 @@ pub const GIVE_UP_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
 const IDLE_LOOK: Duration = Duration::from_secs(60);
 /// After the store failed, the worker waits this long before looking again.
 const STORE_PAUSE: Duration = Duration::from_secs(5);
+/// While every connection slot is held by other instances, the worker looks again this
+/// often (a slot given back is not announced across instances).
+const SLOT_LOOK: Duration = Duration::from_secs(1);
 
 /// Runs until `stop` turns true; a delivery under way is finished first.
 pub async fn run(relay: Arc<Relay>, checks: Arc<Checks>, mut stop: watch::Receiver<bool>) {
@@ -57,6 +60,40 @@ pub async fn run(relay: Arc<Relay>, checks: Arc<Checks>, mut stop: watch::Receiv
     while !*stop.borrow() {
         let now = now_millis();
         let lease_until = now + millis(relay.settings.lease);
+        // A connection only while this worker holds a slot: Exchange's limit holds
+        // across all instances.
+        match relay
+            .store
+            .take_slot(&worker, relay.settings.connections, now, lease_until)
+            .await
+        {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                kept.close().await;
+                let wait = match relay
+                    .store
+                    .next_slot_free_at(relay.settings.connections)
+                    .await
+                {
+                    Ok(Some(at)) => until_millis(at + 1).min(SLOT_LOOK),
+                    _ => SLOT_LOOK,
+                };
+                tracing::debug!(%worker, "every connection slot is held by another instance");
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    _ = stop.changed() => {}
+                }
+                continue;
+            }
+            Err(error) => {
+                tracing::error!(%error, "the connection slots cannot be read");
+                tokio::select! {
+                    () = tokio::time::sleep(STORE_PAUSE) => {}
+                    _ = stop.changed() => {}
+                }
+                continue;
+            }
+        }
         let wait = match relay
             .store
             .claim_due(now, &worker, lease_until, spacing)
@@ -68,8 +105,10 @@ pub async fn run(relay: Arc<Relay>, checks: Arc<Checks>, mut stop: watch::Receiv
             }
             Ok(Claim::Paced(until)) => Some(Instant::now() + until_millis(until)),
             Ok(Claim::Nothing) => {
-                // Nothing due: the kept connection is not held open while idle.
+                // Nothing due: the kept connection is not held open while idle, nor its
+                // slot.
                 kept.close().await;
+                give_back_slot(&relay, &worker).await;
                 let until = next_wake(&relay).await;
                 tokio::select! {
                     () = tokio::time::sleep_until(until) => {}
@@ -92,6 +131,15 @@ pub async fn run(relay: Arc<Relay>, checks: Arc<Checks>, mut stop: watch::Receiv
         }
     }
     kept.close().await;
+    give_back_slot(&relay, &worker).await;
+}
+
+/// Once the connection is closed. If the store cannot take it back now, the slot is free
+/// again when its lease runs out.
+async fn give_back_slot(relay: &Relay, worker: &str) {
+    if let Err(error) = relay.store.release_slot(worker).await {
+        tracing::warn!(%error, "a connection slot could not be given back; it is free once its lease runs out");
+    }
 }
 
 /// This worker's name in the outbox's `claimed_by`: the host, the process and a random
@@ -210,6 +258,14 @@ async fn keep_lease(relay: &Relay, worker: &str, id: &str) {
     loop {
         tokio::time::sleep(lease / 3).await;
         let until = now_millis() + millis(lease);
+        // The connection's slot lasts as long as the message's lease.
+        if let Err(error) = relay
+            .store
+            .take_slot(worker, relay.settings.connections, now_millis(), until)
+            .await
+        {
+            tracing::warn!(%error, "a connection slot's lease could not be renewed");
+        }
         match relay.store.renew_lease(id, worker, until).await {
             Ok(true) => held_until = until,
             Ok(false) => return,

@@ -53,6 +53,7 @@ mod relay_credentials;
 mod rotation;
 pub mod sealing;
 mod sessions;
+mod slots;
 mod space;
 mod throttle;
 
