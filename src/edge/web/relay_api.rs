@@ -104,20 +104,19 @@ impl IntoResponse for ApiRefusal {
                 )
             }
         };
+        let mut response = (status, Json(body)).into_response();
         if matches!(
             status,
             StatusCode::SERVICE_UNAVAILABLE | StatusCode::INSUFFICIENT_STORAGE
         ) {
             // Each is a state that passes (a configuration saved, space freed, the
             // database back): the application may try again in a minute.
-            return (
-                status,
-                [(header::RETRY_AFTER, RETRY_AFTER_SECONDS)],
-                Json(body),
-            )
-                .into_response();
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
         }
-        (status, Json(body)).into_response()
+        response
     }
 }
 

@@ -62,67 +62,38 @@ pub async fn run(relay: Arc<Relay>, checks: Arc<Checks>, mut stop: watch::Receiv
         let lease_until = now + millis(relay.settings.lease);
         // A connection only while this worker holds a slot: Exchange's limit holds
         // across all instances.
-        match relay
-            .store
-            .take_slot(&worker, relay.settings.connections, now, lease_until)
-            .await
-        {
-            Ok(Some(_)) => {}
-            Ok(None) => {
-                kept.close().await;
-                let wait = match relay
-                    .store
-                    .next_slot_free_at(relay.settings.connections)
-                    .await
-                {
-                    Ok(Some(at)) => until_millis(at + 1).min(SLOT_LOOK),
-                    _ => SLOT_LOOK,
-                };
-                tracing::debug!(%worker, "every connection slot is held by another instance");
-                tokio::select! {
-                    () = tokio::time::sleep(wait) => {}
-                    _ = stop.changed() => {}
+        let wait = match slot_wait(&relay, &kept, &worker, now, lease_until).await {
+            Some(until) => Some(until),
+            None => match relay
+                .store
+                .claim_due(now, &worker, lease_until, spacing)
+                .await
+            {
+                Ok(Claim::Message(due)) => {
+                    deliver(&relay, &checks, &kept, &worker, due).await;
+                    None
                 }
-                continue;
-            }
-            Err(error) => {
-                tracing::error!(%error, "the connection slots cannot be read");
-                tokio::select! {
-                    () = tokio::time::sleep(STORE_PAUSE) => {}
-                    _ = stop.changed() => {}
+                Ok(Claim::Paced(until)) => Some(Instant::now() + until_millis(until)),
+                Ok(Claim::Nothing) => {
+                    // Nothing due: the kept connection is not held open while idle, nor its
+                    // slot.
+                    kept.close().await;
+                    give_back_slot(&relay, &worker).await;
+                    let until = next_wake(&relay).await;
+                    tokio::select! {
+                        () = tokio::time::sleep_until(until) => {}
+                        () = relay.wake.notified() => {}
+                        _ = stop.changed() => {}
+                    }
+                    None
                 }
-                continue;
-            }
-        }
-        let wait = match relay
-            .store
-            .claim_due(now, &worker, lease_until, spacing)
-            .await
-        {
-            Ok(Claim::Message(due)) => {
-                deliver(&relay, &checks, &kept, &worker, due).await;
-                None
-            }
-            Ok(Claim::Paced(until)) => Some(Instant::now() + until_millis(until)),
-            Ok(Claim::Nothing) => {
-                // Nothing due: the kept connection is not held open while idle, nor its
-                // slot.
-                kept.close().await;
-                give_back_slot(&relay, &worker).await;
-                let until = next_wake(&relay).await;
-                tokio::select! {
-                    () = tokio::time::sleep_until(until) => {}
-                    () = relay.wake.notified() => {}
-                    _ = stop.changed() => {}
+                Err(error) => {
+                    tracing::error!(%error, "the outbox cannot be read");
+                    Some(Instant::now() + STORE_PAUSE)
                 }
-                None
-            }
-            Err(error) => {
-                tracing::error!(%error, "the outbox cannot be read");
-                Some(Instant::now() + STORE_PAUSE)
-            }
+            },
         };
-        // Paced (or the store paused): only a stop ends the wait early.
+        // Paced, every slot held, or the store paused: only a stop ends the wait early.
         if let Some(until) = wait {
             tokio::select! {
                 () = tokio::time::sleep_until(until) => {}
@@ -132,6 +103,36 @@ pub async fn run(relay: Arc<Relay>, checks: Arc<Checks>, mut stop: watch::Receiv
     }
     kept.close().await;
     give_back_slot(&relay, &worker).await;
+}
+
+/// `None` while this worker holds a connection slot (taken or renewed until
+/// `lease_until`); else when to look again (with its connection closed): once the first
+/// slot held by another runs out, within [`SLOT_LOOK`], or after [`STORE_PAUSE`] if the
+/// store failed.
+async fn slot_wait(
+    relay: &Relay,
+    kept: &KeptConnection,
+    worker: &str,
+    now: i64,
+    lease_until: i64,
+) -> Option<Instant> {
+    let slots = relay.settings.connections;
+    match relay.store.take_slot(worker, slots, now, lease_until).await {
+        Ok(Some(_)) => None,
+        Ok(None) => {
+            kept.close().await;
+            tracing::debug!(%worker, "every connection slot is held by another instance");
+            let wait = match relay.store.next_slot_free_at(slots).await {
+                Ok(Some(at)) => until_millis(at + 1).min(SLOT_LOOK),
+                _ => SLOT_LOOK,
+            };
+            Some(Instant::now() + wait)
+        }
+        Err(error) => {
+            tracing::error!(%error, "the connection slots cannot be read");
+            Some(Instant::now() + STORE_PAUSE)
+        }
+    }
 }
 
 /// Once the connection is closed. If the store cannot take it back now, the slot is free
@@ -257,11 +258,12 @@ async fn keep_lease(relay: &Relay, worker: &str, id: &str) {
     let mut held_until = now_millis() + millis(lease);
     loop {
         tokio::time::sleep(lease / 3).await;
-        let until = now_millis() + millis(lease);
+        let now = now_millis();
+        let until = now + millis(lease);
         // The connection's slot lasts as long as the message's lease.
         if let Err(error) = relay
             .store
-            .take_slot(worker, relay.settings.connections, now_millis(), until)
+            .take_slot(worker, relay.settings.connections, now, until)
             .await
         {
             tracing::warn!(%error, "a connection slot's lease could not be renewed");
