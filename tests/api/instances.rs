@@ -648,7 +648,9 @@ async fn without_a_fixed_token_each_instance_prints_its_own_link_and_its_session
                 mail_from: "sender@contoso.com",
                 recipients: &["a@fabrikam-test.com".to_owned()],
                 subject: "shared",
-                message: b"Subject: shared\r\n\r\nbody",
+                head: b"Subject: shared\r\n\r\nbody",
+                pieces: 0,
+                size: b"Subject: shared\r\n\r\nbody".len() as i64,
                 idempotency_key: None,
             })
             .await

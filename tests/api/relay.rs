@@ -110,7 +110,9 @@ async fn enqueue(store: &Store, mailbox: &str, id: &str, message: &Queued) {
             mail_from: mailbox,
             recipients: &["customer@fabrikam-test.com".to_owned()],
             subject: &message.subject,
-            message: &bytes,
+            head: &bytes,
+            pieces: 0,
+            size: bytes.len() as i64,
             idempotency_key: None,
         })
         .await

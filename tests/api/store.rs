@@ -391,7 +391,9 @@ async fn the_outbox_is_claimed_once_paced_and_taken_over_after_its_lease(db: Dat
                 mail_from: "sender@contoso.com",
                 recipients: &["to@example.com".to_owned()],
                 subject: "s",
-                message: b"Subject: s\r\n\r\nbody",
+                head: b"Subject: s\r\n\r\nbody",
+                pieces: 0,
+                size: b"Subject: s\r\n\r\nbody".len() as i64,
                 idempotency_key: None,
             })
             .await
@@ -574,7 +576,9 @@ async fn an_idempotency_key_stored_meanwhile_by_another_instance_names_its_messa
                     mail_from: "a@contoso.com",
                     recipients: &[],
                     subject: "s",
-                    message: b"x",
+                    head: b"x",
+                    pieces: 0,
+                    size: b"x".len() as i64,
                     idempotency_key: Some("k1"),
                 })
                 .await
@@ -620,7 +624,9 @@ async fn an_idempotency_key_names_its_message_for_24_hours(db: Database) {
         mail_from: "sender@contoso.com",
         recipients: &[],
         subject: "s",
-        message: b"Subject: s\r\n\r\nbody",
+        head: b"Subject: s\r\n\r\nbody",
+        pieces: 0,
+        size: b"Subject: s\r\n\r\nbody".len() as i64,
         idempotency_key: Some("invoice-42"),
     };
     let enqueue = |id, at| {

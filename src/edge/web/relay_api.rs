@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -20,7 +20,8 @@ use serde_json::json;
 
 use crate::api::relay::{utc, OutboxEntry};
 use crate::server::relay::credentials::{CredentialName, Verdict};
-use crate::server::relay::{message, Refusal, Relay, Submission};
+use crate::server::relay::incoming::{Incoming, Recipients, Submission};
+use crate::server::relay::{Refusal, Relay};
 use crate::server::store::Enqueued;
 
 /// The OpenAPI 3.1 document of these routes, written by hand and held to what they
@@ -88,7 +89,10 @@ impl IntoResponse for ApiRefusal {
                     Refusal::ForeignSender { .. } | Refusal::NoFromHeader => {
                         (StatusCode::UNPROCESSABLE_ENTITY, Some("from"))
                     }
-                    Refusal::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, None),
+                    Refusal::TooLarge { .. } | Refusal::HeadTooLarge { .. } => {
+                        (StatusCode::PAYLOAD_TOO_LARGE, None)
+                    }
+                    Refusal::NoRecipients => (StatusCode::UNPROCESSABLE_ENTITY, Some("to")),
                 };
                 (status, json!({"error": refusal.words(), "field": field}))
             }
@@ -152,7 +156,7 @@ pub async fn submit(
     State(relay): State<Arc<Relay>>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiRefusal> {
     let name = credential(&relay, client, &headers).await?;
     let idempotency_key = headers
@@ -169,40 +173,44 @@ pub async fn submit(
         })
         .transpose()?;
     let senders = relay.allowed_senders().await.map_err(ApiRefusal::Refused)?;
-    let mailbox = senders.mailbox().clone();
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_ascii_lowercase();
-    let (recipients, message) = if content_type.starts_with("message/rfc822") {
-        raw(&body)?
+    let submitted_by = name.as_str().to_owned();
+    // A new message is queued; a repeated Idempotency-Key answers with the first
+    // message's status as it is now.
+    let enqueued = if content_type.starts_with("message/rfc822") {
+        let incoming = relay.receive(Submission {
+            submitted_by,
+            mail_from: senders.mailbox().as_str().to_owned(),
+            recipients: Recipients::FromHeaders,
+            idempotency_key,
+        });
+        streamed(incoming, body, relay.settings.max_bytes).await?
     } else if content_type.starts_with("application/json") {
+        let body = whole(body, relay.settings.max_bytes).await?;
         let request: NewMessageJson =
             serde_json::from_slice(&body).map_err(|e| ApiRefusal::Invalid {
                 field: "body",
                 error: e.to_string(),
             })?;
-        compose(&request, &mailbox, senders.display_name())?
+        let (recipients, message) = compose(&request, senders.mailbox(), senders.display_name())?;
+        let mut incoming = relay.receive(Submission {
+            submitted_by,
+            mail_from: senders.mailbox().as_str().to_owned(),
+            recipients: Recipients::Given(recipients),
+            idempotency_key,
+        });
+        incoming.push(&message).await;
+        incoming.finish().await.map_err(ApiRefusal::Refused)?
     } else {
         return Err(ApiRefusal::Invalid {
             field: "Content-Type",
             error: "send application/json or message/rfc822".to_owned(),
         });
     };
-    let submission = Submission {
-        submitted_by: name.as_str().to_owned(),
-        mail_from: mailbox.as_str().to_owned(),
-        recipients,
-        message,
-        idempotency_key,
-    };
-    // A new message is queued; a repeated Idempotency-Key answers with the first
-    // message's status as it is now.
-    let enqueued = relay
-        .accept(submission)
-        .await
-        .map_err(ApiRefusal::Refused)?;
     let (id, status) = match enqueued {
         Enqueued::Queued { id } => (id, "queued"),
         Enqueued::AlreadyQueued { id } => {
@@ -248,21 +256,51 @@ fn status_json(entry: &OutboxEntry) -> serde_json::Value {
     })
 }
 
-/// A whole message: its recipients are those of its To, Cc and Bcc headers; the Bcc
-/// header itself is taken out, so that the other recipients do not see it.
-fn raw(body: &[u8]) -> Result<(Vec<String>, Vec<u8>), ApiRefusal> {
-    let recipients: Vec<String> = ["To", "Cc", "Bcc"]
-        .iter()
-        .flat_map(|name| message::header_values(body, name))
-        .flat_map(|value| message::addresses(&value))
-        .collect();
-    if recipients.is_empty() {
-        return Err(ApiRefusal::Invalid {
-            field: "to",
-            error: "the message has no recipient in To, Cc or Bcc".to_owned(),
-        });
+/// A `message/rfc822` body into the outbox frame by frame, as it arrives: a refusal is
+/// answered at once, without reading the rest.
+async fn streamed(
+    mut incoming: Incoming<'_>,
+    mut body: Body,
+    max_bytes: usize,
+) -> Result<crate::server::store::Enqueued, ApiRefusal> {
+    use http_body_util::BodyExt as _;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| unreadable(&e, max_bytes))?;
+        if let Some(bytes) = frame.data_ref() {
+            incoming.push(bytes).await;
+            if incoming.refused() {
+                break;
+            }
+        }
     }
-    Ok((recipients, message::without_header(body, "Bcc")))
+    incoming.finish().await.map_err(ApiRefusal::Refused)
+}
+
+/// A JSON body, whole (it is parsed whole); the request limit bounds it.
+async fn whole(body: Body, max_bytes: usize) -> Result<axum::body::Bytes, ApiRefusal> {
+    use http_body_util::BodyExt as _;
+    Ok(body
+        .collect()
+        .await
+        .map_err(|e| unreadable(&e, max_bytes))?
+        .to_bytes())
+}
+
+/// A body that could not be read: longer than the request limit, or cut off.
+fn unreadable(error: &axum::Error, max_bytes: usize) -> ApiRefusal {
+    let too_long = std::iter::successors(
+        Some(error as &(dyn std::error::Error + 'static)),
+        |e| e.source(),
+    )
+    .any(|e| e.is::<http_body_util::LengthLimitError>());
+    if too_long {
+        ApiRefusal::Refused(Refusal::TooLarge { limit: max_bytes })
+    } else {
+        ApiRefusal::Invalid {
+            field: "body",
+            error: format!("the request body could not be read: {error}"),
+        }
+    }
 }
 
 fn compose(

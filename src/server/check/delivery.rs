@@ -8,7 +8,9 @@ use lettre::address::{Address, Envelope};
 
 use crate::api::report::{Failure, Step};
 use crate::domain::SendConfig;
-use crate::server::check::outgoing::{reusable, KeptConnection, Open, Outgoing, QUIT_BOUND};
+use crate::server::check::outgoing::{
+    reusable, Content, KeptConnection, Open, Outgoing, QUIT_BOUND,
+};
 use crate::server::check::{Checks, Recorder, StepFailed};
 use crate::server::diagnosis;
 use crate::server::smtp::SmtpError;
@@ -48,7 +50,7 @@ impl Undelivered {
 }
 
 impl Checks {
-    /// Sends `message` from `from` to `recipients` through `config`'s server; a failure
+    /// Sends `message` (read a piece at a time) from `from` to `recipients` through `config`'s server; a failure
     /// carries the step and the server's words, as a test send's would.
     /// `version` is the saved configuration's: a connection `kept` from another one is
     /// closed instead of reused.
@@ -58,17 +60,17 @@ impl Checks {
         (config, version): (&SendConfig, i64),
         from: &str,
         recipients: &[String],
-        message: &[u8],
+        message: Content<'_>,
     ) -> Result<(), Undelivered> {
         let envelope = envelope(from, recipients)
             .map_err(|e| Undelivered::Permanent(diagnosis::relay::unusable_envelope(&e)))?;
         let destination = self.destination(config);
         let server = destination.endpoint.to_string();
-        let upload = Duration::from_secs(message.len() as u64 / SLOWEST_UPLOAD);
+        let upload = Duration::from_secs(message.size() / SLOWEST_UPLOAD);
         let outgoing = Outgoing {
             destination,
             envelope,
-            message: message.into(),
+            message,
             data_bound: self.timeouts.step + upload,
             keep: Some((kept, version)),
             context: diagnosis::smtp::Context {
@@ -117,7 +119,7 @@ impl Checks {
                 Step::Envelope => {
                     tokio::time::timeout(bound, open.session.envelope(&outgoing.envelope)).await
                 }
-                _ => tokio::time::timeout(bound, open.session.data(&outgoing.message)).await,
+                _ => tokio::time::timeout(bound, outgoing.message.send(&mut open.session)).await,
             };
             match result {
                 Ok(Ok(_)) => {}

@@ -18,7 +18,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 pub use crate::server::diagnosis::StepFailed;
-pub use outgoing::KeptConnection;
+pub use outgoing::{Content, KeptConnection};
 pub use recorder::{every_field_valid, failed, Observed, Recorder};
 
 use self::token::Tokens;

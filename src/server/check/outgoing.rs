@@ -14,7 +14,9 @@ use crate::server::check::{Checks, Recorder};
 use crate::server::config::Endpoint;
 use crate::server::diagnosis;
 use crate::server::microsoft::token_inspection::SMTP_ROLE;
-use crate::server::smtp::{self, Credentials, Destination, Security};
+use crate::server::smtp::reply::Reply;
+use crate::server::smtp::{self, Credentials, Destination, Security, SmtpError};
+use crate::server::store::Store;
 
 /// Microsoft 365's SMTP submission port (STARTTLS), the same in every cloud.
 const SUBMISSION_PORT: u16 = 587;
@@ -26,7 +28,7 @@ pub(super) const QUIT_BOUND: Duration = Duration::from_secs(2);
 pub(super) struct Outgoing<'a> {
     pub destination: Destination,
     pub envelope: Envelope,
-    pub message: std::borrow::Cow<'a, [u8]>,
+    pub message: Content<'a>,
     /// The DATA step's bound: a large relayed message takes longer than a test.
     pub data_bound: Duration,
     /// Where a delivery leaves its connection open for the next message (the relay),
@@ -34,6 +36,56 @@ pub(super) struct Outgoing<'a> {
     /// message (a test).
     pub keep: Option<(&'a KeptConnection, i64)>,
     pub context: diagnosis::smtp::Context<'a>,
+}
+
+/// A message as DATA sends it.
+pub enum Content<'a> {
+    /// Built here, whole (the test message).
+    Whole(Vec<u8>),
+    /// A relayed message: its header section, then its body's pieces read from the store
+    /// one at a time, so that a delivery holds one piece whatever the message's size.
+    Stored {
+        store: &'a Store,
+        id: &'a str,
+        head: &'a [u8],
+        pieces: i64,
+        size: u64,
+    },
+}
+
+impl Content<'_> {
+    pub fn size(&self) -> u64 {
+        match self {
+            Content::Whole(bytes) => bytes.len() as u64,
+            Content::Stored { size, .. } => *size,
+        }
+    }
+
+    /// DATA with this message; a piece the store cannot give ends the connection
+    /// before the final dot, so no truncated message is ever accepted.
+    pub(super) async fn send(&self, session: &mut smtp::Session) -> Result<Reply, SmtpError> {
+        let mut stuffing = session.data_start(self.size()).await?;
+        match self {
+            Content::Whole(bytes) => session.data_piece(&mut stuffing, bytes).await?,
+            Content::Stored {
+                store,
+                id,
+                head,
+                pieces,
+                ..
+            } => {
+                session.data_piece(&mut stuffing, head).await?;
+                for seq in 0..*pieces {
+                    let piece = store
+                        .read_piece(id, seq)
+                        .await
+                        .map_err(|e| SmtpError::Unreadable(Box::new(e)))?;
+                    session.data_piece(&mut stuffing, &piece).await?;
+                }
+            }
+        }
+        session.data_end(stuffing).await
+    }
 }
 
 /// A kept connection serves at most this many messages, and is not reused once older
@@ -235,7 +287,7 @@ impl Checks {
         run.step(
             Step::Data,
             outgoing.data_bound,
-            session.data(&outgoing.message),
+            outgoing.message.send(session),
         )
         .await?;
         Ok(())

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use crate::api::report::{Failure, Step, TestOutcome, TestReport};
 use crate::domain::{SendConfig, SmtpForm, StoredSecrets};
-use crate::server::check::outgoing::Outgoing;
+use crate::server::check::outgoing::{Content, Outgoing};
 use crate::server::check::test_message;
 use crate::server::check::{every_field_valid, failed, Checks, Recorder};
 use crate::server::diagnosis;
@@ -55,7 +55,7 @@ impl Checks {
         let outgoing = Outgoing {
             destination,
             envelope: email.envelope().clone(),
-            message: email.formatted().into(),
+            message: Content::Whole(email.formatted()),
             data_bound: self.timeouts.step,
             keep: None,
             context: diagnosis::smtp::Context {

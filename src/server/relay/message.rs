@@ -24,6 +24,29 @@ fn header_section(message: &[u8]) -> &[u8] {
     message
 }
 
+/// Where the header section ends in a message that arrives in pieces: just past its
+/// empty line (`CRLF` or a bare `LF`), as [`header_section`] reads it whole.
+#[derive(Debug, Default)]
+pub struct HeadEnd {
+    /// 0: at the start of a line; 1: a CR began the line; 2: within a line.
+    state: u8,
+}
+
+impl HeadEnd {
+    /// The offset in `piece` just past the empty line, if the header section ends there.
+    pub fn find(&mut self, piece: &[u8]) -> Option<usize> {
+        for (i, &byte) in piece.iter().enumerate() {
+            self.state = match (self.state, byte) {
+                (0 | 1, b'\n') => return Some(i + 1),
+                (0, b'\r') => 1,
+                (_, b'\n') => 0,
+                _ => 2,
+            };
+        }
+        None
+    }
+}
+
 /// Every value of the header `name`, unfolded (RFC 5322 section 2.2.3).
 pub fn header_values(message: &[u8], name: &str) -> Vec<String> {
     let text = String::from_utf8_lossy(header_section(message));
@@ -181,6 +204,32 @@ mod tests {
         assert_eq!(from_addresses(message), ["sales@contoso.com"]);
         assert_eq!(subject(message), "Hello");
         assert_eq!(header_values(message, "to"), Vec::<String>::new());
+    }
+
+    /// Cut anywhere, a message's header section ends where `header_section` says.
+    #[test]
+    fn the_end_of_the_head_is_found_across_pieces() {
+        let messages: [&[u8]; 5] = [
+            b"From: a@b\r\nSubject: s\r\n\r\nbody\r\n\r\nmore",
+            b"From: a@b\nSubject: s\n\nbody",
+            b"\r\nbody",
+            b"From: a@b\r\nX: \r\r\n\r\n",
+            b"From: a@b\r\nno body",
+        ];
+        for message in messages {
+            let whole = header_section(message).len();
+            for cut in 0..=message.len() {
+                let mut end = HeadEnd::default();
+                let found = match end.find(&message[..cut]) {
+                    Some(at) => Some(at),
+                    None => end.find(&message[cut..]).map(|at| cut + at),
+                };
+                let expected = (whole < message.len()).then(|| {
+                    whole + if message[whole] == b'\r' { 2 } else { 1 }
+                });
+                assert_eq!(found, expected, "{message:?} cut at {cut}");
+            }
+        }
     }
 
     #[test]

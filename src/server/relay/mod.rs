@@ -1,11 +1,12 @@
 //! The relay: business applications send through the saved configuration, over SMTP
 //! (`inbound`) or the HTTP API (`edge::web::relay_api`). Either way a message is checked
-//! once ([`Relay::accept`]: the sender rule, the size), completed, and written to the
-//! outbox before the application hears "queued"; the `worker` then sends it to Exchange
-//! with the saved configuration, retrying what may pass later.
+//! once as it arrives ([`Relay::receive`]: the sender rule, the size), completed, and
+//! written to the outbox before the application hears "queued"; the `worker` then sends
+//! it to Exchange with the saved configuration, retrying what may pass later.
 
 pub mod credentials;
 pub mod inbound;
+pub mod incoming;
 pub mod message;
 pub mod worker;
 
@@ -19,7 +20,7 @@ use crate::api::relay::RelayOverview;
 use crate::domain::{MailboxAddress, SenderList};
 use crate::server::config::relay::RelaySettings;
 use crate::server::store::sealing::random_bytes;
-use crate::server::store::{Enqueued, NewMessage, Store, StoreError};
+use crate::server::store::{Store, StoreError};
 use crate::server::time::unix_millis;
 
 /// What the listener, the API and the worker share.
@@ -33,16 +34,6 @@ pub struct Relay {
     pub wake: Notify,
 }
 
-/// A message as an application handed it over, before any check.
-pub struct Submission {
-    /// The credential's name, or `ip:<address>` for an allowed address.
-    pub submitted_by: String,
-    pub mail_from: String,
-    pub recipients: Vec<String>,
-    pub message: Vec<u8>,
-    pub idempotency_key: Option<String>,
-}
-
 /// Why the relay would not take a message. Each has its SMTP reply and its HTTP status.
 #[derive(Debug, thiserror::Error)]
 pub enum Refusal {
@@ -54,6 +45,12 @@ pub enum Refusal {
     NoFromHeader,
     #[error("the message is larger than this relay's limit of {limit} bytes")]
     TooLarge { limit: usize },
+    #[error(
+        "the message's header section is larger than this relay's limit of {limit} bytes"
+    )]
+    HeadTooLarge { limit: usize },
+    #[error("the message has no recipient in To, Cc or Bcc")]
+    NoRecipients,
     #[error("the message cannot be stored: {0}")]
     Store(#[from] StoreError),
 }
@@ -115,7 +112,7 @@ impl AllowedSenders {
         &self.display_name
     }
 
-    fn domain(&self) -> &str {
+    pub(super) fn domain(&self) -> &str {
         self.mailbox
             .as_str()
             .rsplit_once('@')
@@ -153,52 +150,6 @@ impl Relay {
             display_name: saved.form.name,
         })
     }
-
-    /// Checks `submission` (the envelope sender and every header From must be allowed),
-    /// adds a Message-ID and Date when missing, and stores it; the worker is woken.
-    pub async fn accept(&self, submission: Submission) -> Result<Enqueued, Refusal> {
-        if submission.message.len() > self.settings.max_bytes {
-            return Err(Refusal::TooLarge {
-                limit: self.settings.max_bytes,
-            });
-        }
-        let senders = self.allowed_senders().await?;
-        senders.check(&submission.mail_from)?;
-        let from = message::from_addresses(&submission.message);
-        if from.is_empty() {
-            return Err(Refusal::NoFromHeader);
-        }
-        for address in &from {
-            senders.check(address)?;
-        }
-        let now = SystemTime::now();
-        let message = message::complete(submission.message, senders.domain(), now);
-        let id = new_message_id().map_err(Refusal::Store)?;
-        let enqueued = self
-            .store
-            .enqueue(&NewMessage {
-                id: &id,
-                accepted_at: unix_millis(now),
-                submitted_by: &submission.submitted_by,
-                mail_from: &submission.mail_from,
-                recipients: &submission.recipients,
-                subject: &message::subject(&message),
-                message: &message,
-                idempotency_key: submission.idempotency_key.as_deref(),
-            })
-            .await?;
-        if let Enqueued::Queued { id } = &enqueued {
-            tracing::info!(
-                %id,
-                submitted_by = %submission.submitted_by,
-                recipients = submission.recipients.len(),
-                bytes = message.len(),
-                "message queued"
-            );
-            self.wake.notify_one();
-        }
-        Ok(enqueued)
-    }
 }
 
 impl Relay {
@@ -235,7 +186,7 @@ impl Relay {
 }
 
 /// The id applications and the page see: 128 random bits in hex.
-fn new_message_id() -> Result<String, StoreError> {
+pub(super) fn new_message_id() -> Result<String, StoreError> {
     let bytes = random_bytes::<16>()?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }

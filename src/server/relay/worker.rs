@@ -20,7 +20,7 @@ use crate::api::report::{Failure, Words};
 use crate::domain::SendConfig;
 use crate::server::check::delivery::Undelivered;
 use crate::server::check::Checks;
-use crate::server::check::KeptConnection;
+use crate::server::check::{Content, KeptConnection};
 use crate::server::diagnosis;
 use crate::server::relay::Relay;
 use crate::server::store::{Backend, Claim, Due, StoreError};
@@ -57,6 +57,7 @@ pub async fn run(relay: Arc<Relay>, checks: Arc<Checks>, mut stop: watch::Receiv
     let worker = worker_name();
     tracing::info!(%worker, "the delivery worker starts");
     let kept = KeptConnection::default();
+    let mut swept_at: Option<Instant> = None;
     while !*stop.borrow() {
         let now = now_millis();
         let lease_until = now + millis(relay.settings.lease);
@@ -79,6 +80,10 @@ pub async fn run(relay: Arc<Relay>, checks: Arc<Checks>, mut stop: watch::Receiv
                     // slot.
                     kept.close().await;
                     give_back_slot(&relay, &worker).await;
+                    if swept_at.is_none_or(|at| at.elapsed() >= SWEEP_EVERY) {
+                        sweep_abandoned(&relay).await;
+                        swept_at = Some(Instant::now());
+                    }
                     let until = next_wake(&relay).await;
                     tokio::select! {
                         () = tokio::time::sleep_until(until) => {}
@@ -135,6 +140,20 @@ async fn slot_wait(
     }
 }
 
+/// How often an idle worker takes away the pieces of messages abandoned mid-way.
+const SWEEP_EVERY: Duration = Duration::from_secs(60 * 60);
+
+/// Pieces of messages whose client went mid-way, or whose instance died while they
+/// arrived: nothing names them, and their newest is an hour old.
+async fn sweep_abandoned(relay: &Relay) {
+    let before = now_millis() - crate::server::store::pieces::ABANDONED_AFTER_MS;
+    match relay.store.sweep_pieces(before).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(pieces = n, "pieces of messages abandoned mid-way taken away"),
+        Err(error) => tracing::warn!(%error, "pieces of abandoned messages could not be swept"),
+    }
+}
+
 /// Once the connection is closed. If the store cannot take it back now, the slot is free
 /// again when its lease runs out.
 async fn give_back_slot(relay: &Relay, worker: &str) {
@@ -183,14 +202,23 @@ async fn deliver(relay: &Relay, checks: &Checks, kept: &KeptConnection, worker: 
         accepted_at,
         mail_from,
         recipients,
-        message,
+        head,
+        pieces,
+        size,
         attempts,
     } = due;
+    let message = Content::Stored {
+        store: &relay.store,
+        id: &id,
+        head: &head,
+        pieces,
+        size: u64::try_from(size).unwrap_or_default(),
+    };
     let attempt = async {
         match saved_config(relay).await {
             Ok((config, version)) => {
                 checks
-                    .deliver(kept, (&config, version), &mail_from, &recipients, &message)
+                    .deliver(kept, (&config, version), &mail_from, &recipients, message)
                     .await
             }
             Err(failure) => Err(Undelivered::Temporary(failure)),

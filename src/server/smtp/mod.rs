@@ -16,7 +16,7 @@ use crate::server::config::Endpoint;
 use crate::server::net::sasl::Mechanism;
 use crate::server::net::wire::WireError;
 use crate::server::time::TimedOut;
-pub use session::Session;
+pub use session::{DotStuffing, Session};
 
 /// What connecting saw: the server's greeting and EHLO (STARTTLS), or an open TCP
 /// connection (implicit TLS greets after the handshake).
@@ -83,6 +83,10 @@ pub enum SmtpError {
     /// Not an SMTP reply at all.
     #[error(transparent)]
     Malformed(#[from] ReplyError),
+    /// The message itself could not be read (a relayed message's piece, from the
+    /// store): the connection is dropped before the final dot, so nothing is sent.
+    #[error("the message could not be read: {0}")]
+    Unreadable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The server does not offer STARTTLS: we never send credentials in clear text.
     #[error("STARTTLS is not offered")]
     StartTlsNotOffered,

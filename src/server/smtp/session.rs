@@ -163,14 +163,29 @@ impl Session {
         Ok(reply)
     }
 
-    /// DATA, then the message, dot-stuffed and ending with `CRLF.CRLF`, in one write.
-    /// Success means the server accepted the message.
-    pub async fn data(&mut self, message: &[u8]) -> Result<Reply, SmtpError> {
+    /// DATA: the server is ready for the `size` bytes [`Session::data_piece`] sends.
+    pub async fn data_start(&mut self, size: u64) -> Result<DotStuffing, SmtpError> {
         expect(self.command("DATA").await?, |c| c == 354)?;
         let transcript = self.wire.transcript();
-        transcript.note(format!("[message: {} octets, not shown]", message.len()));
+        transcript.note(format!("[message: {size} octets, not shown]"));
         transcript.push(Party::Client, ".");
-        self.wire.write_all(&dot_stuff(message)).await?;
+        Ok(DotStuffing::default())
+    }
+
+    /// The next piece of the message, dot-stuffed where it stands in the whole.
+    pub async fn data_piece(
+        &mut self,
+        stuffing: &mut DotStuffing,
+        piece: &[u8],
+    ) -> Result<(), SmtpError> {
+        let mut out = Vec::with_capacity(piece.len() + piece.len() / 64 + 8);
+        stuffing.stuff(piece, &mut out);
+        Ok(self.wire.write_all(&out).await?)
+    }
+
+    /// The end of the message (`CRLF.CRLF`). Success means the server accepted it.
+    pub async fn data_end(&mut self, stuffing: DotStuffing) -> Result<Reply, SmtpError> {
+        self.wire.write_all(&stuffing.end()).await?;
         expect(self.read_reply().await?, |c| c == 250)
     }
 
@@ -265,22 +280,44 @@ fn fits_on_auth_line(mechanism: Mechanism, initial: &str) -> bool {
 }
 
 /// RFC 5321 section 4.5.2: a line starting with "." gets another one; the message ends
-/// with CRLF "." CRLF.
-fn dot_stuff(message: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(message.len() + 8);
-    let mut at_line_start = true;
-    for &byte in message {
-        if at_line_start && byte == b'.' {
-            out.push(b'.');
+/// with CRLF "." CRLF. The message may come in pieces cut anywhere: where the last one
+/// left off is kept.
+#[derive(Debug)]
+pub struct DotStuffing {
+    at_line_start: bool,
+    /// The last two bytes of the message so far (whether it ends with CRLF).
+    last: [u8; 2],
+}
+
+impl Default for DotStuffing {
+    fn default() -> Self {
+        Self {
+            at_line_start: true,
+            last: [0, 0],
         }
-        out.push(byte);
-        at_line_start = byte == b'\n';
     }
-    if !out.ends_with(b"\r\n") {
-        out.extend_from_slice(b"\r\n");
+}
+
+impl DotStuffing {
+    fn stuff(&mut self, piece: &[u8], out: &mut Vec<u8>) {
+        for &byte in piece {
+            if self.at_line_start && byte == b'.' {
+                out.push(b'.');
+            }
+            out.push(byte);
+            self.at_line_start = byte == b'\n';
+            self.last = [self.last[1], byte];
+        }
     }
-    out.extend_from_slice(b".\r\n");
-    out
+
+    fn end(self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(5);
+        if self.last != *b"\r\n" {
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b".\r\n");
+        out
+    }
 }
 
 #[cfg(test)]
@@ -309,11 +346,31 @@ mod tests {
         ));
     }
 
+    /// Stuffed whole or in pieces cut anywhere, a message comes out the same.
     #[test]
     fn dot_stuffing() {
-        assert_eq!(dot_stuff(b"a\r\n.b\r\n"), b"a\r\n..b\r\n.\r\n");
-        assert_eq!(dot_stuff(b".\r\n"), b"..\r\n.\r\n");
-        assert_eq!(dot_stuff(b"no newline"), b"no newline\r\n.\r\n");
-        assert_eq!(dot_stuff(b"a.b\r\n"), b"a.b\r\n.\r\n");
+        let stuffed = |pieces: &[&[u8]]| {
+            let mut stuffing = DotStuffing::default();
+            let mut out = Vec::new();
+            for piece in pieces {
+                stuffing.stuff(piece, &mut out);
+            }
+            out.extend_from_slice(&stuffing.end());
+            out
+        };
+        let cases: [(&[u8], &[u8]); 5] = [
+            (b"a\r\n.b\r\n", b"a\r\n..b\r\n.\r\n"),
+            (b".\r\n", b"..\r\n.\r\n"),
+            (b"no newline", b"no newline\r\n.\r\n"),
+            (b"a.b\r\n", b"a.b\r\n.\r\n"),
+            (b"x\r\n..\r\n.\r", b"x\r\n...\r\n..\r\r\n.\r\n"),
+        ];
+        for (message, expected) in cases {
+            assert_eq!(stuffed(&[message]), expected, "{message:?} whole");
+            for cut in 0..=message.len() {
+                let (a, b) = message.split_at(cut);
+                assert_eq!(stuffed(&[a, b]), expected, "{message:?} cut at {cut}");
+            }
+        }
     }
 }

@@ -49,6 +49,7 @@ mod history;
 pub mod key;
 mod limits;
 mod outbox;
+pub mod pieces;
 mod relay_credentials;
 mod rotation;
 pub mod sealing;

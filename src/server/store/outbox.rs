@@ -26,7 +26,12 @@ pub struct NewMessage<'a> {
     pub mail_from: &'a str,
     pub recipients: &'a [String],
     pub subject: &'a str,
-    pub message: &'a [u8],
+    /// The header section, as completed (the whole message when it has no pieces).
+    pub head: &'a [u8],
+    /// How many pieces of the body [`Store::write_piece`] wrote before.
+    pub pieces: i64,
+    /// The whole message's size in bytes.
+    pub size: i64,
     pub idempotency_key: Option<&'a str>,
 }
 
@@ -64,7 +69,11 @@ pub struct Due {
     pub accepted_at: i64,
     pub mail_from: String,
     pub recipients: Vec<String>,
-    pub message: Vec<u8>,
+    /// The header section; then its body's pieces, read one at a time.
+    pub head: Vec<u8>,
+    pub pieces: i64,
+    /// The whole message's size in bytes.
+    pub size: i64,
     /// Including this one.
     pub attempts: i64,
 }
@@ -150,8 +159,9 @@ impl Store {
             }
             let inserted = sqlx::query(
                 "INSERT INTO outbox (id, accepted_at, submitted_by, mail_from, recipients, subject,
-                                     message, status, next_attempt_at, idempotency_key)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                                     message, pieces, size, status, next_attempt_at,
+                                     idempotency_key)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
                  ON CONFLICT DO NOTHING",
             )
             .bind(message.id)
@@ -160,7 +170,9 @@ impl Store {
             .bind(message.mail_from)
             .bind(&recipients)
             .bind(message.subject)
-            .bind(message.message)
+            .bind(message.head)
+            .bind(message.pieces)
+            .bind(message.size)
             .bind(MessageStatus::Queued.key())
             .bind(message.accepted_at)
             .bind(message.idempotency_key)
@@ -215,9 +227,10 @@ impl Store {
                           WHERE (status IN ('queued', 'retrying') AND next_attempt_at <= $3)
                              OR (status = 'sending' AND lease_until < $3)
                           ORDER BY next_attempt_at, seq LIMIT 1 {skip_locked})
-             RETURNING id, accepted_at, mail_from, recipients, message, attempts"
+             RETURNING id, accepted_at, mail_from, recipients, message, pieces, size, attempts"
         );
-        let row: Option<(String, i64, String, String, Vec<u8>, i64)> = on_pool!(self, pool => {
+        type Row = (String, i64, String, String, Vec<u8>, i64, i64, i64);
+        let row: Option<Row> = on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             if spacing > 0 {
                 let next_at: i64 = sqlx::query_scalar(throttle::LOCK)
@@ -245,7 +258,8 @@ impl Store {
             tx.commit().await?;
             row
         });
-        let Some((id, accepted_at, mail_from, recipients, message, attempts)) = row else {
+        let Some((id, accepted_at, mail_from, recipients, head, pieces, size, attempts)) = row
+        else {
             return Ok(Claim::Nothing);
         };
         Ok(Claim::Message(Due {
@@ -253,7 +267,9 @@ impl Store {
             id,
             accepted_at,
             mail_from,
-            message,
+            head,
+            pieces,
+            size,
             attempts,
         }))
     }
@@ -404,15 +420,24 @@ impl Store {
         Ok(changed == 1)
     }
 
-    /// Deletes a waiting or failed message. `false`: no such message, or it is being sent
-    /// or was sent.
+    /// Deletes a waiting or failed message, and its pieces. `false`: no such message, or
+    /// it is being sent or was sent.
     pub async fn delete_message(&self, id: &str) -> Result<bool, StoreError> {
-        let deleted = on_pool!(self, pool => {
-            sqlx::query("DELETE FROM outbox WHERE id = $1 AND status IN ('queued', 'retrying', 'failed')")
-                .bind(id)
-                .execute(pool)
-                .await?
-                .rows_affected()
+        let deleted;
+        on_pool_tx!(self, tx => {
+            deleted = sqlx::query(
+                "DELETE FROM outbox WHERE id = $1 AND status IN ('queued', 'retrying', 'failed')",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if deleted == 1 {
+                sqlx::query("DELETE FROM message_pieces WHERE message_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
         });
         Ok(deleted == 1)
     }

@@ -94,6 +94,19 @@ pub fn failure(failed: &StepFailed<SmtpError>, context: &Context<'_>) -> Failure
             "Verifique o host e a porta: a autenticação por senha normalmente só é oferecida na \
              porta de envio (587 com STARTTLS, ou 465 com TLS).",
         )),
+        SmtpError::Unreadable(_) => at(words(
+            "The message could not be read back from the relay's store, so the connection \
+             was closed before its end and nothing was sent.",
+            "A mensagem não pôde ser lida do armazenamento do relay, então a conexão foi \
+             fechada antes do fim e nada foi enviado.",
+        ))
+        .fix(words(
+            "It is tried again later. If this repeats, the server's log names the database \
+             error: check that the database is reachable and its disk healthy.",
+            "Ela será tentada de novo mais tarde. Se isso se repetir, o log do servidor \
+             indica o erro do banco de dados: verifique se o banco está acessível e o disco \
+             em bom estado.",
+        )),
         SmtpError::Unexpected(_) | SmtpError::Malformed(_) => unexpected(),
     }
 }

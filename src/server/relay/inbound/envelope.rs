@@ -4,11 +4,11 @@
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::io::Connection;
-use super::io::ReadError;
+use super::io::{Connection, ReadError, Unstuff};
 use super::state::{Envelope, State, HOSTNAME, MAX_RECIPIENTS};
 use super::syntax::{mail_argument, path, strip_prefix_ignore_case};
-use crate::server::relay::{Refusal, Relay, Submission};
+use crate::server::relay::incoming::{Recipients, Submission};
+use crate::server::relay::{Refusal, Relay};
 use crate::server::store::Enqueued;
 
 pub(super) fn ehlo<S: AsyncRead + AsyncWrite + Unpin>(
@@ -122,23 +122,18 @@ pub(super) async fn data<S: AsyncRead + AsyncWrite + Unpin>(
         return Ok(());
     }
     connection.reply(354, "Start mail input; end with <CRLF>.<CRLF>");
-    let Some(message) = connection.message(relay.settings.max_bytes).await? else {
-        refuse(
-            connection,
-            &Refusal::TooLarge {
-                limit: relay.settings.max_bytes,
-            },
-        );
-        return Ok(());
-    };
-    let submission = Submission {
+    // Read to its end whatever happens: a refusal is the reply to the whole message.
+    let mut incoming = relay.receive(Submission {
         submitted_by: envelope.submitted_by,
         mail_from: envelope.from,
-        recipients: envelope.recipients,
-        message,
+        recipients: Recipients::Given(envelope.recipients),
         idempotency_key: None,
-    };
-    match relay.accept(submission).await {
+    });
+    let mut unstuff = Unstuff::default();
+    while let Some(piece) = connection.message_piece(&mut unstuff).await? {
+        incoming.push(&piece).await;
+    }
+    match incoming.finish().await {
         Ok(Enqueued::Queued { id } | Enqueued::AlreadyQueued { id }) => {
             connection.reply(250, &format!("2.0.0 <{id}> queued"));
         }
@@ -154,7 +149,9 @@ fn refuse<S>(connection: &mut Connection<S>, refusal: &Refusal) {
         Refusal::Store(error) if error.is_out_of_space() => (452, "4.3.1"),
         Refusal::NoConfiguration | Refusal::Store(_) => (451, "4.3.0"),
         Refusal::ForeignSender { .. } | Refusal::NoFromHeader => (550, "5.7.1"),
-        Refusal::TooLarge { .. } => (552, "5.3.4"),
+        Refusal::TooLarge { .. } | Refusal::HeadTooLarge { .. } => (552, "5.3.4"),
+        // The envelope has its recipients; only the API's raw message can lack them.
+        Refusal::NoRecipients => (554, "5.5.1"),
     };
     connection.reply(code, &format!("{enhanced} {}", refusal.words()));
 }

@@ -1,5 +1,5 @@
 //! The byte-level side of a session: a command line of at most 512 octets, the message
-//! after DATA read in pieces with its dots unstuffed and its size bounded, and the
+//! after DATA read in pieces with its dots unstuffed, and the
 //! replies queued until the client's input runs dry (pipelining).
 
 use tokio::io::{AsyncBufReadExt as _, AsyncRead, AsyncWrite, AsyncWriteExt as _, BufReader};
@@ -123,32 +123,36 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         Ok(Some(text.trim_end_matches(['\r', '\n']).to_owned()))
     }
 
-    /// The message after DATA's 354, unstuffed, up to the lone dot. `None`: it was
-    /// larger than `max` (read to its end and dropped).
-    pub(super) async fn message(&mut self, max: usize) -> Result<Option<Vec<u8>>, ReadError> {
-        let mut message = Vec::new();
-        let mut too_large = false;
-        let mut line_start = true;
-        loop {
-            let (mut bytes, ends_line) = match self.piece(DATA_PIECE).await? {
-                Piece::Line(bytes) => (bytes, true),
-                Piece::Part(bytes) => (bytes, false),
-            };
-            if line_start && ends_line && (bytes == b".\r\n" || bytes == b".\n") {
-                break;
-            }
-            if line_start && bytes.first() == Some(&b'.') {
-                bytes.remove(0);
-            }
-            line_start = ends_line;
-            if !too_large {
-                message.extend_from_slice(&bytes);
-                if message.len() > max {
-                    too_large = true;
-                    message = Vec::new();
-                }
-            }
+    /// The next piece of the message after DATA's 354, its dots unstuffed; `None` once
+    /// the lone dot that ends it was read. Pieces are at most [`DATA_PIECE`] long, so
+    /// however large the message, only one is held here.
+    pub(super) async fn message_piece(
+        &mut self,
+        unstuff: &mut Unstuff,
+    ) -> Result<Option<Vec<u8>>, ReadError> {
+        let (mut bytes, ends_line) = match self.piece(DATA_PIECE).await? {
+            Piece::Line(bytes) => (bytes, true),
+            Piece::Part(bytes) => (bytes, false),
+        };
+        if unstuff.line_start && ends_line && (bytes == b".\r\n" || bytes == b".\n") {
+            return Ok(None);
         }
-        Ok((!too_large).then_some(message))
+        if unstuff.line_start && bytes.first() == Some(&b'.') {
+            bytes.remove(0);
+        }
+        unstuff.line_start = ends_line;
+        Ok(Some(bytes))
+    }
+}
+
+/// Where the message's reading is: at the start of a line, a dot is the client's
+/// stuffing (RFC 5321 section 4.5.2), or the end.
+pub(super) struct Unstuff {
+    line_start: bool,
+}
+
+impl Default for Unstuff {
+    fn default() -> Self {
+        Self { line_start: true }
     }
 }

@@ -1,0 +1,287 @@
+//! A message as it arrives, over SMTP's DATA or the HTTP API: its header section is
+//! held (bounded by [`MAX_HEAD`]) until it is whole and checked, the rest goes to the
+//! store piece by piece as it comes ([`PIECE`] at a time), and the outbox row that
+//! names the pieces is written last, before the application hears "queued". Memory per
+//! message is bounded whatever its size. A refusal is kept and the rest of the message
+//! read and dropped, so that the client hears it at the end, as SMTP requires.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use super::message::{self, HeadEnd};
+use super::{new_message_id, Refusal, Relay};
+use crate::server::store::{Enqueued, NewMessage, Store};
+use crate::server::time::unix_millis;
+
+/// The largest header section the relay holds (Exchange Online's own limit is 256 KB).
+pub const MAX_HEAD: usize = 256 * 1024;
+/// The body is written to the store in pieces of this size.
+pub const PIECE: usize = 256 * 1024;
+
+/// Who hands a message over, and for whom, before its bytes arrive.
+pub struct Submission {
+    /// The credential's name, or `ip:<address>` for an allowed address.
+    pub submitted_by: String,
+    pub mail_from: String,
+    pub recipients: Recipients,
+    pub idempotency_key: Option<String>,
+}
+
+/// Where the recipients come from.
+pub enum Recipients {
+    /// The envelope's (SMTP's RCPT TO, the API's JSON).
+    Given(Vec<String>),
+    /// The message's own To, Cc and Bcc headers (the API's `message/rfc822`); its Bcc
+    /// header is taken out, so that the other recipients do not see it.
+    FromHeaders,
+}
+
+/// A message on its way into the outbox.
+pub struct Incoming<'r> {
+    relay: &'r Relay,
+    submission: Submission,
+    /// Bytes received so far, as the client sent them.
+    received: usize,
+    stage: Stage,
+}
+
+enum Stage {
+    Head(Vec<u8>, HeadEnd),
+    Body(Body),
+    Refused(Refusal),
+}
+
+/// A checked message whose body is being written.
+struct Body {
+    id: String,
+    head: Vec<u8>,
+    subject: String,
+    recipients: Vec<String>,
+    /// What has not made a whole piece yet.
+    pending: Vec<u8>,
+    pieces: i64,
+    /// Takes the pieces away if the message never reaches the outbox.
+    written: Written,
+}
+
+impl Relay {
+    /// A message from `submission` is about to arrive: [`Incoming::push`] its bytes as
+    /// they come, then [`Incoming::finish`].
+    pub fn receive(&self, submission: Submission) -> Incoming<'_> {
+        Incoming {
+            relay: self,
+            submission,
+            received: 0,
+            stage: Stage::Head(Vec::new(), HeadEnd::default()),
+        }
+    }
+}
+
+impl Incoming<'_> {
+    /// The next bytes of the message. Never fails: a refusal is kept for
+    /// [`Incoming::finish`], and what follows it is dropped.
+    pub async fn push(&mut self, mut bytes: &[u8]) {
+        if matches!(self.stage, Stage::Refused(_)) {
+            return;
+        }
+        self.received = self.received.saturating_add(bytes.len());
+        let limit = self.relay.settings.max_bytes;
+        if self.received > limit {
+            return self.refuse(Refusal::TooLarge { limit }).await;
+        }
+        if let Stage::Head(head, end) = &mut self.stage {
+            match end.find(bytes) {
+                Some(at) => {
+                    head.extend_from_slice(&bytes[..at]);
+                    bytes = &bytes[at..];
+                    let head = std::mem::take(head);
+                    self.stage = match checked(self.relay, &self.submission, head).await {
+                        Ok(body) => Stage::Body(body),
+                        Err(refusal) => Stage::Refused(refusal),
+                    };
+                }
+                None if head.len() + bytes.len() > MAX_HEAD => {
+                    return self.refuse(Refusal::HeadTooLarge { limit: MAX_HEAD }).await;
+                }
+                None => return head.extend_from_slice(bytes),
+            }
+        }
+        let relay = self.relay;
+        let store = &relay.store;
+        while let (Stage::Body(body), false) = (&mut self.stage, bytes.is_empty()) {
+            let room = PIECE - body.pending.len();
+            let (now, later) = bytes.split_at(room.min(bytes.len()));
+            body.pending.extend_from_slice(now);
+            bytes = later;
+            if body.pending.len() == PIECE {
+                if let Err(refusal) = write_pending(store, body).await {
+                    return self.refuse(refusal).await;
+                }
+            }
+        }
+    }
+
+    /// Whether the message is refused already (the rest of it need not be read, where
+    /// the protocol allows answering early).
+    pub fn refused(&self) -> bool {
+        matches!(self.stage, Stage::Refused(_))
+    }
+
+    /// The message is whole: stored and queued (the worker woken), or refused with
+    /// nothing kept.
+    pub async fn finish(self) -> Result<Enqueued, Refusal> {
+        let Incoming {
+            relay,
+            submission,
+            received,
+            stage,
+        } = self;
+        let mut body = match stage {
+            Stage::Refused(refusal) => return Err(refusal),
+            // No empty line: the message is all header.
+            Stage::Head(head, _) => checked(relay, &submission, head).await?,
+            Stage::Body(body) => body,
+        };
+        if !body.pending.is_empty() {
+            if let Err(refusal) = write_pending(&relay.store, &mut body).await {
+                body.written.drop_now().await;
+                return Err(refusal);
+            }
+        }
+        let enqueued = relay
+            .store
+            .enqueue(&NewMessage {
+                id: &body.id,
+                accepted_at: unix_millis(SystemTime::now()),
+                submitted_by: &submission.submitted_by,
+                mail_from: &submission.mail_from,
+                recipients: &body.recipients,
+                subject: &body.subject,
+                head: &body.head,
+                pieces: body.pieces,
+                size: i64::try_from(received).unwrap_or(i64::MAX),
+                idempotency_key: submission.idempotency_key.as_deref(),
+            })
+            .await;
+        match &enqueued {
+            Ok(Enqueued::Queued { id }) => {
+                body.written.keep();
+                tracing::info!(
+                    %id,
+                    submitted_by = %submission.submitted_by,
+                    recipients = body.recipients.len(),
+                    bytes = received,
+                    "message queued"
+                );
+                relay.wake.notify_one();
+            }
+            // The first message with that key is the one kept: these pieces go.
+            Ok(Enqueued::AlreadyQueued { .. }) | Err(_) => body.written.drop_now().await,
+        }
+        Ok(enqueued?)
+    }
+
+    /// From now on the message is refused; what was written of it is taken away.
+    async fn refuse(&mut self, refusal: Refusal) {
+        if let Stage::Body(body) = std::mem::replace(&mut self.stage, Stage::Refused(refusal)) {
+            body.written.drop_now().await;
+        }
+    }
+}
+
+/// Checks a whole header section (the envelope sender and every header From must be
+/// allowed), adds a Message-ID and Date when missing, and names the message.
+async fn checked(relay: &Relay, submission: &Submission, head: Vec<u8>) -> Result<Body, Refusal> {
+    let senders = relay.allowed_senders().await?;
+    senders.check(&submission.mail_from)?;
+    let from = message::from_addresses(&head);
+    if from.is_empty() {
+        return Err(Refusal::NoFromHeader);
+    }
+    for address in &from {
+        senders.check(address)?;
+    }
+    let (recipients, head) = match &submission.recipients {
+        Recipients::Given(recipients) => (recipients.clone(), head),
+        Recipients::FromHeaders => {
+            let recipients: Vec<String> = ["To", "Cc", "Bcc"]
+                .iter()
+                .flat_map(|name| message::header_values(&head, name))
+                .flat_map(|value| message::addresses(&value))
+                .collect();
+            (recipients, message::without_header(&head, "Bcc"))
+        }
+    };
+    if recipients.is_empty() {
+        return Err(Refusal::NoRecipients);
+    }
+    let head = message::complete(head, senders.domain(), SystemTime::now());
+    let id = new_message_id()?;
+    Ok(Body {
+        subject: message::subject(&head),
+        written: Written::new(relay.store.clone(), id.clone()),
+        id,
+        head,
+        recipients,
+        pending: Vec::with_capacity(PIECE),
+        pieces: 0,
+    })
+}
+
+/// Writes what is pending as the body's next piece.
+async fn write_pending(store: &Store, body: &mut Body) -> Result<(), Refusal> {
+    let now = unix_millis(SystemTime::now());
+    store
+        .write_piece(&body.id, body.pieces, &body.pending, now)
+        .await?;
+    body.pieces += 1;
+    body.pending.clear();
+    Ok(())
+}
+
+/// The pieces written for a message not yet in the outbox: taken away when it is
+/// refused, or when its client goes before the end (the session is dropped mid-DATA).
+struct Written {
+    store: Arc<Store>,
+    id: String,
+    kept: bool,
+}
+
+impl Written {
+    fn new(store: Arc<Store>, id: String) -> Self {
+        Self {
+            store,
+            id,
+            kept: false,
+        }
+    }
+
+    /// The outbox row names them now.
+    fn keep(&mut self) {
+        self.kept = true;
+    }
+
+    async fn drop_now(mut self) {
+        self.kept = true;
+        if let Err(error) = self.store.drop_pieces(&self.id).await {
+            tracing::warn!(%error, id = %self.id, "the pieces of a refused message stay until the hourly sweep");
+        }
+    }
+}
+
+impl Drop for Written {
+    fn drop(&mut self) {
+        if self.kept {
+            return;
+        }
+        // The client went mid-message: nothing awaits this, so a task takes the pieces.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let (store, id) = (self.store.clone(), std::mem::take(&mut self.id));
+            runtime.spawn(async move {
+                if let Err(error) = store.drop_pieces(&id).await {
+                    tracing::warn!(%error, %id, "the pieces of an abandoned message stay until the hourly sweep");
+                }
+            });
+        }
+    }
+}
