@@ -384,7 +384,8 @@ async function startSmtpServer({ certFile, keyFile }, issuerUrl, messages, secur
     // Exchange's own texts carry their enhanced codes; do not prefix a second one.
     hideENHANCEDSTATUSCODES: true,
     banner: 'smtp-setup test peer (Exchange-like)',
-    size: 10 * 1024 * 1024,
+    // Exchange Online's default limit (35 MB), so the relay's largest messages pass.
+    size: 36 * 1024 * 1024,
     logger: false,
     onConnect(session, callback) {
       stats.connections += 1;

@@ -288,10 +288,9 @@ async fn whole(body: Body, max_bytes: usize) -> Result<axum::body::Bytes, ApiRef
 
 /// A body that could not be read: longer than the request limit, or cut off.
 fn unreadable(error: &axum::Error, max_bytes: usize) -> ApiRefusal {
-    let too_long = std::iter::successors(
-        Some(error as &(dyn std::error::Error + 'static)),
-        |e| e.source(),
-    )
+    let too_long = std::iter::successors(Some(error as &(dyn std::error::Error + 'static)), |e| {
+        e.source()
+    })
     .any(|e| e.is::<http_body_util::LengthLimitError>());
     if too_long {
         ApiRefusal::Refused(Refusal::TooLarge { limit: max_bytes })

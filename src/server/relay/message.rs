@@ -224,9 +224,8 @@ mod tests {
                     Some(at) => Some(at),
                     None => end.find(&message[cut..]).map(|at| cut + at),
                 };
-                let expected = (whole < message.len()).then(|| {
-                    whole + if message[whole] == b'\r' { 2 } else { 1 }
-                });
+                let expected = (whole < message.len())
+                    .then(|| whole + if message[whole] == b'\r' { 2 } else { 1 });
                 assert_eq!(found, expected, "{message:?} cut at {cut}");
             }
         }

@@ -45,9 +45,7 @@ pub enum Refusal {
     NoFromHeader,
     #[error("the message is larger than this relay's limit of {limit} bytes")]
     TooLarge { limit: usize },
-    #[error(
-        "the message's header section is larger than this relay's limit of {limit} bytes"
-    )]
+    #[error("the message's header section is larger than this relay's limit of {limit} bytes")]
     HeadTooLarge { limit: usize },
     #[error("the message has no recipient in To, Cc or Bcc")]
     NoRecipients,

@@ -149,7 +149,10 @@ async fn sweep_abandoned(relay: &Relay) {
     let before = now_millis() - crate::server::store::pieces::ABANDONED_AFTER_MS;
     match relay.store.sweep_pieces(before).await {
         Ok(0) => {}
-        Ok(n) => tracing::info!(pieces = n, "pieces of messages abandoned mid-way taken away"),
+        Ok(n) => tracing::info!(
+            pieces = n,
+            "pieces of messages abandoned mid-way taken away"
+        ),
         Err(error) => tracing::warn!(%error, "pieces of abandoned messages could not be swept"),
     }
 }

@@ -24,6 +24,11 @@ const MAILBOX: &str = "sender@contoso.com";
 /// A relay on a store of its own with a saved configuration for [`MAILBOX`], messages of
 /// at most 2,000 bytes, and one credential, `erp`: the relay and its password.
 async fn relay(name: &str) -> (Arc<Relay>, String) {
+    relay_of(name, 2_000).await
+}
+
+/// [`relay`], taking messages of at most `max_bytes`.
+async fn relay_of(name: &str, max_bytes: usize) -> (Arc<Relay>, String) {
     let dir =
         std::env::temp_dir().join(format!("smtp-setup-inbound-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -53,7 +58,7 @@ async fn relay(name: &str) -> (Arc<Relay>, String) {
         .expect("added")
         .expect("a new name");
     let settings = RelaySettings {
-        max_bytes: 2_000,
+        max_bytes,
         ..RelaySettings::default()
     };
     let relay = Relay::new(Arc::new(store), settings, None);
@@ -66,7 +71,7 @@ const ELSEWHERE: &str = "192.0.2.7:40000";
 /// The dialogue over `input` (written whole, then the client's end closed) from `peer`,
 /// after TLS when `tls`: the reply lines, and where the dialogue left the connection.
 async fn talk(relay: &Relay, peer: &str, tls: bool, input: &str) -> (Vec<String>, Next) {
-    let (mut client, server) = tokio::io::duplex(1 << 20);
+    let (mut client, server) = tokio::io::duplex(4 << 20);
     let peer: SocketAddr = peer.parse().expect("an address");
     let mut state = State::new(peer);
     if tls {
@@ -80,6 +85,19 @@ async fn talk(relay: &Relay, peer: &str, tls: bool, input: &str) -> (Vec<String>
     let mut out = String::new();
     client.read_to_string(&mut out).await.expect("read");
     (out.lines().map(str::to_owned).collect(), next)
+}
+
+/// The message queued first, claimed as a worker would.
+async fn claimed(relay: &Relay) -> crate::server::store::Due {
+    let now = crate::server::time::unix_millis(std::time::SystemTime::now());
+    match relay
+        .store
+        .claim_due(now + 1, "test", now + 60_000, 0)
+        .await
+    {
+        Ok(crate::server::store::Claim::Message(due)) => due,
+        _ => panic!("a message is queued"),
+    }
 }
 
 /// A claimed message as the worker sends it: its head, then its pieces.
@@ -304,15 +322,7 @@ async fn a_pipelined_message_is_queued_unstuffed_and_one_too_large_is_refused_af
         ]
     );
     // One message queued, its dot unstuffed, a Message-ID and a Date added.
-    let now = crate::server::time::unix_millis(std::time::SystemTime::now());
-    let crate::server::store::Claim::Message(due) = relay
-        .store
-        .claim_due(now + 1, "test", now + 60_000, 0)
-        .await
-        .expect("claim")
-    else {
-        panic!("the message is queued")
-    };
+    let due = claimed(&relay).await;
     let text = String::from_utf8(whole(&relay.store, &due).await).expect("text");
     assert!(
         text.contains("\r\n.a line that began with a dot\r\n"),
@@ -354,4 +364,92 @@ async fn errors_are_answered_until_the_twentieth_ends_the_dialogue() {
             "221 2.0.0 Bye",
         ]
     );
+}
+
+/// The replies after DATA's 354: to the message, then to QUIT.
+fn after_data(lines: &[String]) -> &[String] {
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("354 "))
+        .unwrap_or_else(|| panic!("no 354 in {lines:?}"));
+    &lines[at + 1..]
+}
+
+/// A message that is not all headers, from `MAILBOX`, with `body`; its dots stuffed.
+fn data_of(password: &str, head: &str, body: &str) -> String {
+    let stuffed: String = body
+        .split_inclusive('\n')
+        .map(|line| match line.strip_prefix('.') {
+            Some(_) => format!(".{line}"),
+            None => line.to_owned(),
+        })
+        .collect();
+    format!(
+        "EHLO c\r\nAUTH PLAIN {}\r\nMAIL FROM:<{MAILBOX}>\r\nRCPT TO:<a@fabrikam.com>\r\nDATA\r\n\
+         From: {MAILBOX}\r\n{head}\r\n{stuffed}.\r\nQUIT\r\n",
+        plain("erp", password)
+    )
+}
+
+#[tokio::test]
+async fn a_large_message_is_stored_in_pieces_and_read_back_whole() {
+    let (relay, password) = relay_of("pieces", 1 << 20).await;
+    // 600 KB: two whole pieces and a part; lines with dots cut across pieces' edges.
+    let line = ".dot then 0123456789012345678901234567890123456789012345678\r\n";
+    let body = line.repeat(600 * 1024 / line.len());
+    let (lines, _) = talk(
+        &relay,
+        LOOPBACK,
+        true,
+        &data_of(&password, "Subject: big\r\n", &body),
+    )
+    .await;
+    assert!(
+        after_data(&lines)[0].starts_with("250 2.0.0 <"),
+        "{lines:?}"
+    );
+    let due = claimed(&relay).await;
+    assert_eq!(due.pieces, 3, "{} bytes in pieces of 256 KiB", body.len());
+    let whole = whole(&relay.store, &due).await;
+    assert!(whole.ends_with(format!("Subject: big\r\n\r\n{body}").as_bytes()));
+    assert_eq!(relay.store.sweep_pieces(i64::MAX).await.expect("sweep"), 0);
+}
+
+#[tokio::test]
+async fn too_large_a_head_or_body_is_refused_and_nothing_is_kept() {
+    let (relay, password) = relay_of("refused-pieces", 1 << 20).await;
+    let long_headers = format!("X-Long: {}\r\n", "h".repeat(90)).repeat(3_000);
+    let (lines, _) = talk(
+        &relay,
+        LOOPBACK,
+        true,
+        &data_of(&password, &long_headers, "hi\r\n"),
+    )
+    .await;
+    assert_eq!(
+        after_data(&lines)[0],
+        "552 5.3.4 the message's header section is larger than this relay's limit of 262144 \
+         bytes"
+    );
+    assert_eq!(
+        after_data(&lines)[1],
+        "221 2.0.0 Bye",
+        "the session goes on"
+    );
+    // Pieces were written before the body passed the limit: they are taken away.
+    let body = "0123456789\r\n".repeat(128 * 1024);
+    let (lines, _) = talk(
+        &relay,
+        LOOPBACK,
+        true,
+        &data_of(&password, "Subject: s\r\n", &body),
+    )
+    .await;
+    assert_eq!(
+        after_data(&lines)[0],
+        "552 5.3.4 the message is larger than this relay's limit of 1048576 bytes"
+    );
+    assert_eq!(relay.store.sweep_pieces(i64::MAX).await.expect("sweep"), 0);
+    let (waiting, _) = relay.store.queue_stats().await.expect("stats");
+    assert_eq!(waiting, 0);
 }
