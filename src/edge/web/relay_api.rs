@@ -179,12 +179,13 @@ pub async fn submit(
         .unwrap_or_default()
         .to_ascii_lowercase();
     let submitted_by = name.as_str().to_owned();
+    let mail_from = senders.mailbox().as_str().to_owned();
     // A new message is queued; a repeated Idempotency-Key answers with the first
     // message's status as it is now.
     let enqueued = if content_type.starts_with("message/rfc822") {
         let incoming = relay.receive(Submission {
             submitted_by,
-            mail_from: senders.mailbox().as_str().to_owned(),
+            mail_from,
             recipients: Recipients::FromHeaders,
             idempotency_key,
         });
@@ -199,7 +200,7 @@ pub async fn submit(
         let (recipients, message) = compose(&request, senders.mailbox(), senders.display_name())?;
         let mut incoming = relay.receive(Submission {
             submitted_by,
-            mail_from: senders.mailbox().as_str().to_owned(),
+            mail_from,
             recipients: Recipients::Given(recipients),
             idempotency_key,
         });
@@ -262,7 +263,7 @@ async fn streamed(
     mut incoming: Incoming<'_>,
     mut body: Body,
     max_bytes: usize,
-) -> Result<crate::server::store::Enqueued, ApiRefusal> {
+) -> Result<Enqueued, ApiRefusal> {
     use http_body_util::BodyExt as _;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| unreadable(&e, max_bytes))?;

@@ -50,8 +50,9 @@ impl Undelivered {
 }
 
 impl Checks {
-    /// Sends `message` (read a piece at a time) from `from` to `recipients` through `config`'s server; a failure
-    /// carries the step and the server's words, as a test send's would.
+    /// Sends `message` (read a piece at a time) from `from` to `recipients` through
+    /// `config`'s server; a failure carries the step and the server's words, as a test
+    /// send's would.
     /// `version` is the saved configuration's: a connection `kept` from another one is
     /// closed instead of reused.
     pub async fn deliver(

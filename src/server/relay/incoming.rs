@@ -81,7 +81,7 @@ impl Incoming<'_> {
     /// The next bytes of the message. Never fails: a refusal is kept for
     /// [`Incoming::finish`], and what follows it is dropped.
     pub async fn push(&mut self, mut bytes: &[u8]) {
-        if matches!(self.stage, Stage::Refused(_)) {
+        if self.refused() {
             return;
         }
         self.received = self.received.saturating_add(bytes.len());
@@ -263,9 +263,15 @@ impl Written {
 
     async fn drop_now(mut self) {
         self.kept = true;
-        if let Err(error) = self.store.drop_pieces(&self.id).await {
-            tracing::warn!(%error, id = %self.id, "the pieces of a refused message stay until the hourly sweep");
-        }
+        take_away(&self.store, &self.id).await;
+    }
+}
+
+/// The pieces of message `id`, which never reached the outbox; if the store cannot
+/// take them now, the hourly sweep does.
+async fn take_away(store: &Store, id: &str) {
+    if let Err(error) = store.drop_pieces(id).await {
+        tracing::warn!(%error, %id, "the pieces of a message not accepted stay until the hourly sweep");
     }
 }
 
@@ -277,11 +283,7 @@ impl Drop for Written {
         // The client went mid-message: nothing awaits this, so a task takes the pieces.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             let (store, id) = (self.store.clone(), std::mem::take(&mut self.id));
-            runtime.spawn(async move {
-                if let Err(error) = store.drop_pieces(&id).await {
-                    tracing::warn!(%error, %id, "the pieces of an abandoned message stay until the hourly sweep");
-                }
-            });
+            runtime.spawn(async move { take_away(&store, &id).await });
         }
     }
 }

@@ -9,23 +9,16 @@ use crate::server::store::sealing::random_bytes;
 
 /// The header section: up to the first empty line (or the whole message).
 fn header_section(message: &[u8]) -> &[u8] {
-    let mut start = 0;
-    while start < message.len() {
-        let end = message[start..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(message.len(), |i| start + i + 1);
-        let line = &message[start..end];
-        if line == b"\r\n" || line == b"\n" {
-            return &message[..start];
-        }
-        start = end;
+    match HeadEnd::default().find(message) {
+        // The empty line is a CRLF when a CR stands before its LF.
+        Some(end) if end >= 2 && message[end - 2] == b'\r' => &message[..end - 2],
+        Some(end) => &message[..end - 1],
+        None => message,
     }
-    message
 }
 
 /// Where the header section ends in a message that arrives in pieces: just past its
-/// empty line (`CRLF` or a bare `LF`), as [`header_section`] reads it whole.
+/// empty line (`CRLF` or a bare `LF`). [`header_section`] reads a whole message with it.
 #[derive(Debug, Default)]
 pub struct HeadEnd {
     /// 0: at the start of a line; 1: a CR began the line; 2: within a line.
@@ -206,29 +199,30 @@ mod tests {
         assert_eq!(header_values(message, "to"), Vec::<String>::new());
     }
 
-    /// Cut anywhere, a message's header section ends where `header_section` says.
+    /// Whole or cut anywhere, a message's header section ends just past its empty line.
     #[test]
     fn the_end_of_the_head_is_found_across_pieces() {
-        let messages: [&[u8]; 5] = [
-            b"From: a@b\r\nSubject: s\r\n\r\nbody\r\n\r\nmore",
-            b"From: a@b\nSubject: s\n\nbody",
-            b"\r\nbody",
-            b"From: a@b\r\nX: \r\r\n\r\n",
-            b"From: a@b\r\nno body",
+        let messages: [(&[u8], Option<usize>); 5] = [
+            (b"From: a@b\r\nSubject: s\r\n\r\nbody\r\n\r\nmore", Some(25)),
+            (b"From: a@b\nSubject: s\n\nbody", Some(22)),
+            (b"\r\nbody", Some(2)),
+            (b"From: a@b\r\nX: \r\r\n\r\n", Some(19)),
+            (b"From: a@b\r\nno body", None),
         ];
-        for message in messages {
-            let whole = header_section(message).len();
+        for (message, expected) in messages {
             for cut in 0..=message.len() {
                 let mut end = HeadEnd::default();
                 let found = match end.find(&message[..cut]) {
                     Some(at) => Some(at),
                     None => end.find(&message[cut..]).map(|at| cut + at),
                 };
-                let expected = (whole < message.len())
-                    .then(|| whole + if message[whole] == b'\r' { 2 } else { 1 });
                 assert_eq!(found, expected, "{message:?} cut at {cut}");
             }
         }
+        assert_eq!(header_section(b"A: 1\r\n\r\nB: 2"), b"A: 1\r\n");
+        assert_eq!(header_section(b"A: 1\n\nB: 2"), b"A: 1\n");
+        assert_eq!(header_section(b"\nB: 2"), b"");
+        assert_eq!(header_section(b"A: 1\r\n"), b"A: 1\r\n");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The byte-level side of a session: a command line of at most 512 octets, the message
-//! after DATA read in pieces with its dots unstuffed, and the
-//! replies queued until the client's input runs dry (pipelining).
+//! after DATA read in pieces with its dots unstuffed, and the replies queued until the
+//! client's input runs dry (pipelining).
 
 use tokio::io::{AsyncBufReadExt as _, AsyncRead, AsyncWrite, AsyncWriteExt as _, BufReader};
 
