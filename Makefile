@@ -24,13 +24,16 @@ E2E_CONTROL_PORT := 3103
 E2E_IMAP_PORT := 3104
 E2E_GRAPH_PORT := 3107
 
-.PHONY: run build build-front test unit lint e2e docs demo bench stress fuzz tools-build tools-test clean dist deb image install-test bench-install
+.PHONY: run build build-front test unit lint e2e docs demo bench stress fuzz tools-build tools-test tools-bench clean dist deb image install-test bench-install
 
 tools-build:
 	@.ci/tools.sh build
 
 tools-test:
 	@.ci/tools.sh test
+
+tools-bench:
+	@.ci/tools.sh bench
 
 build: tools-build
 	cargo leptos build --release
@@ -123,7 +126,7 @@ docs: tools-test
 # Sizes, hydration, keystroke latency, test-send latency and load; writes BENCHMARKS.md.
 # A fresh database each run: the page carries the test history, so an old one would
 # change the HTML size measured.
-bench: tools-test build
+bench: tools-bench build
 	$(call fresh_database,target/bench)
 	node end2end/bench/bench.mjs
 

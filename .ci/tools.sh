@@ -8,6 +8,7 @@
 #                        dovecot (the IMAP peer), PostgreSQL's server binaries (the shared
 #                        store's tests), python3, curl and swaks (the relay tests' clients),
 #                        strip and systemd-analyze (the packaging)
+#   .ci/tools.sh bench   the above, plus Postfix (the reference of `make bench`'s relay figures)
 #   .ci/tools.sh fuzz    the toolchain, nightly and cargo-fuzz (for `make fuzz` only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -172,6 +173,19 @@ containers() {
   fi
 }
 
+# `make bench` only: Debian's Postfix, the reference MTA of the relay's figures, with its
+# load generator smtp-source and its sink smtp-sink. "No configuration": the package
+# makes no main.cf and starts nothing; end2end/bench/postfix.sh runs an instance of its own.
+postfix_reference() {
+  if [ ! -x /usr/lib/postfix/sbin/master ] || ! command -v smtp-source >/dev/null; then
+    say "installing Debian's postfix (the relay benchmark's reference)"
+    local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postfix
+  fi
+}
+
 # `make fuzz` only: a nightly toolchain and cargo-fuzz.
 fuzz_tools() {
   if ! rustup toolchain list | grep -q '^nightly'; then
@@ -195,8 +209,12 @@ case "${1:-test}" in
     rust; wasm_bindgen; cargo_leptos; openssl_cli; dovecot_imapd; postgres_server; chromium; relay_clients; prometheus_parser; openapi_checkers; mdbook_tool; packaging_tools; containers
     npm_folder end2end; npm_folder tests/peers
     ;;
+  bench)
+    bash "$0" test
+    postfix_reference
+    ;;
   fuzz)
     rust; fuzz_tools
     ;;
-  *) echo "usage: $0 build|test|fuzz" >&2; exit 2 ;;
+  *) echo "usage: $0 build|test|bench|fuzz" >&2; exit 2 ;;
 esac

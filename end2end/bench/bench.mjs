@@ -8,7 +8,12 @@
 //  4. Test send: the app vs an independent reference client (curl) on the same peers.
 //  5. Load: 200 test sends, 50 at a time; idle and peak RSS of the server.
 //
-// BENCH_ONLY=hydration stops after 2 and prints it (nothing written).
+//  6. Relay: smtplib clients through the relay, and straight to the peers' SMTP server.
+//  7. The relay beside Postfix (beside-postfix.mjs): smtp-source against both; memory
+//     while large messages pass.
+//
+// BENCH_ONLY=hydration stops after 2 and prints it, BENCH_ONLY=postfix runs only 7 and
+// prints it (nothing written).
 
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -21,6 +26,7 @@ import zlib from 'node:zlib';
 import { chromium } from '@playwright/test';
 
 import { kb, median, ms, quantile, root, rss, signInCookie, start } from './harness.mjs';
+import { besidePostfix, besidePostfixReport } from './beside-postfix.mjs';
 import { brotli, limits } from './size.mjs';
 
 const run = promisify(execFile);
@@ -220,9 +226,11 @@ async function relayClients({ port, cafile, user, password, mailFrom, tag }) {
   return { seconds, accepted: latencies.length, failed: results.length - latencies.length, latencies };
 }
 
-async function relayBench(peers, password) {
-  const before = (await (await fetch(`${peers.control}/messages`)).json()).length;
-  const saved = await fetch(`http://${APP}/api/save_configuration`, {
+// The relay's configuration: the peers' app and mailbox (once; a second save would be stale).
+let saved = false;
+async function saveConfiguration(peers) {
+  if (saved) return;
+  const response = await fetch(`http://${APP}/api/save_configuration`, {
     method: 'POST',
     headers: authed({ 'content-type': 'application/json' }),
     body: JSON.stringify({ form: {
@@ -230,7 +238,18 @@ async function relayBench(peers, password) {
       client_secret: peers.clientSecret, send_test_to: 'bench@contoso-test.com',
     }, base_version: 0 }),
   });
-  if (!saved.ok) throw new Error(`bench: the configuration was not saved (${saved.status})`);
+  if (!response.ok) throw new Error(`bench: the configuration was not saved (${response.status})`);
+  saved = true;
+}
+
+// Messages the peers' SMTP server has received (it counts them, PEER_KEEP=count).
+async function received(peers) {
+  return (await (await fetch(`${peers.control}/stats`)).json()).received;
+}
+
+async function relayBench(peers, password) {
+  const before = await received(peers);
+  await saveConfiguration(peers);
   const relay = await relayClients({
     port: RELAY.split(':')[1], cafile: path.join(root, 'target/bench/app.relay-cert.pem'),
     user: 'bench', password, mailFrom: peers.mailbox, tag: 'relay',
@@ -238,7 +257,7 @@ async function relayBench(peers, password) {
   const total = RELAY_CLIENTS * RELAY_PER_CLIENT;
   const deliveredBy = performance.now();
   for (;;) {
-    const count = (await (await fetch(`${peers.control}/messages`)).json()).length - before;
+    const count = (await received(peers)) - before;
     if (count >= total) break;
     if (performance.now() - deliveredBy > 300_000) throw new Error(`bench: ${count} of ${total} relayed messages delivered`);
     await new Promise((resolve) => { setTimeout(resolve, 100); });
@@ -271,7 +290,7 @@ async function main() {
   const peerDir = path.join(root, 'target/bench/peers');
   await run('node', ['tests/peers/peers.mjs'], { cwd: root, env: { ...process.env, PEER_DIR: peerDir, PEER_PREPARE_ONLY: '1' } });
   const peerProcess = start('node', ['tests/peers/peers.mjs'], {
-    PEER_DIR: peerDir, PEER_STAY: '1', PEER_SECRET_PREFIX: 'Bench8Q~', PEER_TOKEN_PORT: PEER_PORTS.token, PEER_SMTP_PORT: PEER_PORTS.smtp, PEER_CONTROL_PORT: PEER_PORTS.control,
+    PEER_DIR: peerDir, PEER_STAY: '1', PEER_SECRET_PREFIX: 'Bench8Q~', PEER_KEEP: 'count', PEER_TOKEN_PORT: PEER_PORTS.token, PEER_SMTP_PORT: PEER_PORTS.smtp, PEER_CONTROL_PORT: PEER_PORTS.control,
   });
   const peers = JSON.parse(await peerProcess.until(/^\{/));
   const database = path.join(root, 'target/bench/app.db');
@@ -281,6 +300,8 @@ async function main() {
   const relayPassword = added.trim().split('\n').pop();
   const server = start('target/release/smtp-setup', [], {
     SMTP_SETUP_RELAY_ADDR: RELAY, SMTP_SETUP_RELAY_SENDS_PER_MINUTE: '0',
+    // smtp-source has neither TLS nor AUTH (section 7).
+    SMTP_SETUP_RELAY_ALLOW_IPS: '127.0.0.1',
     LEPTOS_SITE_ADDR: APP, LEPTOS_SITE_ROOT: 'target/site', RUST_LOG: 'warn,smtp_setup=info',
     SMTP_SETUP_AUTHORITY_URL: peers.authority, SMTP_SETUP_SMTP_ADDR: peers.smtp, SMTP_SETUP_CA_FILE: peers.caFile,
     SMTP_SETUP_ADMIN_TOKEN: ADMIN_TOKEN, DATABASE_URL: `sqlite://${path.join(root, 'target/bench/app.db')}`,
@@ -292,6 +313,12 @@ async function main() {
   await server.until(/bundles precompressed/);
   await signIn();
   const idle = rss(app.pid);
+  if (process.env.BENCH_ONLY === 'postfix') {
+    await saveConfiguration(peers);
+    const beside = await besidePostfix({ app: APP, relayPort: RELAY.split(':')[1], serverPid: app.pid, mailbox: peers.mailbox, peers });
+    process.stdout.write(`${besidePostfixReport(beside)}\n`);
+    process.exit(0);
+  }
 
   const assets = await firstLoad();
   const browser = await chromium.launch({
@@ -326,6 +353,7 @@ async function main() {
   const loadResult = await load(peers);
   const after = rss(app.pid);
   const relay = await relayBench(peers, relayPassword);
+  const beside = await besidePostfix({ app: APP, relayPort: RELAY.split(':')[1], serverPid: app.pid, mailbox: peers.mailbox, peers });
 
   const firstLoadBr = assets.filter((a) => a.kind !== 'HTML').reduce((sum, a) => sum + a.brotli, 0);
   const wireTotal = assets.reduce((sum, a) => sum + a.wire, 0);
@@ -374,6 +402,7 @@ async function main() {
     '',
     `Delivered to the peers (OAuth2, kept connections, no pacing): all ${relay.total} within **${relay.deliverySeconds.toFixed(1)} s** of the first submission, **${(relay.total / relay.deliverySeconds).toFixed(0)} messages/s**.`,
     '',
+    besidePostfixReport(beside),
   ];
   const report = lines.join('\n');
   process.stdout.write(`${report}\n`);

@@ -38,7 +38,11 @@ impl Database {
 
     /// A new, empty database named after the test on the shared server.
     pub async fn postgres(name: &str) -> Self {
-        let server = server();
+        Self::postgres_on(&server(), name).await
+    }
+
+    /// A new, empty database named after the test on `server` (a URL without a database).
+    async fn postgres_on(server: &str, name: &str) -> Self {
         let name = database_name(name);
         let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
             .await
@@ -140,6 +144,80 @@ fn database_name(test: &str) -> String {
         .map(|b| format!("{b:02x}"))
         .collect();
     format!("{}_{hash}", &name[..48])
+}
+
+/// A PostgreSQL server of one test's own, run as production runs it (fsync and
+/// synchronous commits on), which the test crashes (`pg_ctl stop -m immediate`) and starts
+/// again on the same port.
+pub struct OwnServer {
+    stdin: tokio::process::ChildStdin,
+    answers: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+    // Killed on drop: the script's standard input closes and it removes the cluster.
+    _child: tokio::process::Child,
+}
+
+impl OwnServer {
+    /// The server and a new database on it named after the test.
+    pub async fn start(name: &str) -> (Self, Database) {
+        use tokio::io::AsyncBufReadExt as _;
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers/postgres.sh");
+        let mut child = tokio::process::Command::new("bash")
+            .arg(&script)
+            .env("POSTGRES_DURABLE", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", script.display()));
+        let stdin = child.stdin.take().expect("stdin");
+        let mut answers = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let url = answers
+            .next_line()
+            .await
+            .expect("the PostgreSQL script's first line")
+            .unwrap_or_default();
+        assert!(
+            url.starts_with("postgres://"),
+            "tests/peers/postgres.sh did not start PostgreSQL (its errors are above)"
+        );
+        let server = Self {
+            stdin,
+            answers,
+            _child: child,
+        };
+        (server, Database::postgres_on(&url, name).await)
+    }
+
+    /// `pg_ctl stop -m immediate`: every backend ends at once, as in a crash; returns once
+    /// the server is gone.
+    pub async fn crash(&mut self) {
+        self.command("stop", "stopped").await;
+    }
+
+    /// Starts the cluster again (it recovers from its log first); returns once it accepts
+    /// connections.
+    pub async fn restart(&mut self) {
+        self.command("start", "started").await;
+    }
+
+    async fn command(&mut self, command: &str, answer: &str) {
+        use tokio::io::AsyncWriteExt as _;
+        self.stdin
+            .write_all(format!("{command}\n").as_bytes())
+            .await
+            .expect("tell postgres.sh");
+        let line = self
+            .answers
+            .next_line()
+            .await
+            .expect("postgres.sh's answer");
+        assert_eq!(
+            line.as_deref(),
+            Some(answer),
+            "postgres.sh, asked to {command}"
+        );
+    }
 }
 
 struct Server {

@@ -358,6 +358,23 @@ impl Peers {
             .await;
     }
 
+    /// `true`: from now on the SMTP peer's reply to each message's final dot waits;
+    /// `false`: the waiting replies are given (250) and no more wait.
+    pub async fn hold_data_replies(&self, hold: bool) {
+        let method = if hold {
+            reqwest::Method::POST
+        } else {
+            reqwest::Method::DELETE
+        };
+        self.control_send(method, "/data-hold", String::new()).await;
+    }
+
+    /// How many replies to a final dot wait now (see [`Self::hold_data_replies`]).
+    pub async fn held_replies(&self) -> u64 {
+        let stats: serde_json::Value = self.control_get("/stats").await;
+        stats["heldReplies"].as_u64().unwrap_or_default()
+    }
+
     /// From now on the token peer refuses the client secret as expired (AADSTS7000222).
     pub async fn expire_secret(&self) {
         self.control_send(reqwest::Method::POST, "/secret-expired", String::new())

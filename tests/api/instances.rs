@@ -22,14 +22,14 @@ const LEASE_SECONDS: u64 = 3;
 
 /// One instance's own directory and relay certificate (made here, so that no instance
 /// writes into the working directory).
-struct Instance {
-    dir: PathBuf,
+pub(crate) struct Instance {
+    pub(crate) dir: PathBuf,
     cert: String,
     key: String,
 }
 
 impl Instance {
-    fn new(name: &str) -> Self {
+    pub(crate) fn new(name: &str) -> Self {
         let dir = fresh_dir(name);
         let files =
             smtp_setup::server::relay::inbound::server_tls::self_signed_files(&dir.join("app.db"));
@@ -42,7 +42,7 @@ impl Instance {
         }
     }
 
-    fn env<'a>(&'a self, db_url: &'a str, peers: &'a Peers) -> Vec<(&'a str, &'a str)> {
+    pub(crate) fn env<'a>(&'a self, db_url: &'a str, peers: &'a Peers) -> Vec<(&'a str, &'a str)> {
         vec![
             ("DATABASE_URL", db_url),
             ("SMTP_SETUP_KEY", SHARED_KEY.as_str()),
@@ -123,7 +123,7 @@ async fn submit_to_both(
 }
 
 /// `count` messages through `app`'s relay, tagged `tag`; their outbox ids.
-async fn submit(
+pub(crate) async fn submit(
     app: &TestApp,
     cafile: &Path,
     password: &str,

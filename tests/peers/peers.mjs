@@ -11,7 +11,9 @@
 //    GET /token-requests (when each token request arrived, in ms since the peers started),
 //    POST /certificates (a PEM body: register a certificate on the app), DELETE
 //    /certificates, POST /secret-expired (the client secret is refused as expired from now
-//    on), DELETE /secret-expired.
+//    on), DELETE /secret-expired, POST /data-hold (from now on the reply to each message's
+//    final dot waits, counted in GET /stats `heldReplies`) and DELETE /data-hold (the
+//    waiting replies are given, and no more wait).
 // On start it prints one JSON line with the addresses, then runs until killed.
 //
 // Settings (environment): PEER_TENANT, PEER_TENANT_DOMAIN, PEER_CLIENT_ID, PEER_CLIENT_SECRET,
@@ -40,6 +42,9 @@
 // PEER_SMTP_CONNECTION_LIMIT (as Exchange Online's "up to three concurrent connections"
 // per mailbox: a connection opened while N others are open is refused at MAIL FROM with
 // 432 4.3.2; GET /stats counts those refusals and the most connections ever open at once),
+// PEER_KEEP=count (the benchmarks' sink: each message read to its end and counted, in
+// GET /stats `received` and `receivedBytes`, neither parsed nor kept; the sender rule is
+// not checked then),
 // PEER_CLIENT_CERTIFICATES (comma-separated PEM files: certificates registered on the app,
 // whose keys may sign client assertions; more with POST /certificates),
 // PEER_GRAPH_PORT (Microsoft Graph's `GET /v1.0/applications(appId='…')`, answering with
@@ -462,7 +467,14 @@ async function startSmtpServer({ certFile, keyFile }, issuerUrl, messages, secur
         return refuse();
       }
     },
-    onData(stream, session, callback) {
+    onData(stream, session, given) {
+      // While POST /data-hold holds them, the replies to the final dot wait.
+      const callback = (...reply) => {
+        if (!dataHold.on) return given(...reply);
+        dataHold.waiting.push(() => given(...reply));
+        stats.heldReplies = dataHold.waiting.length;
+        return undefined;
+      };
       dataCount += 1;
       const times = env.PEER_SMTP_DATA_REPLY_TIMES ? Number(env.PEER_SMTP_DATA_REPLY_TIMES) : Infinity;
       const scriptedData = dataCount <= times ? scriptedReply(env.PEER_SMTP_DATA_REPLY) : null;
@@ -470,6 +482,16 @@ async function startSmtpServer({ certFile, keyFile }, issuerUrl, messages, secur
         // Read the whole message first: the reply comes at the end of DATA, as Exchange's does.
         stream.on('end', () => callback(scriptedData));
         stream.resume();
+        return;
+      }
+      if (env.PEER_KEEP === 'count') {
+        let bytes = 0;
+        stream.on('data', (chunk) => { bytes += chunk.length; });
+        stream.on('end', () => {
+          stats.received += 1;
+          stats.receivedBytes += bytes;
+          callback(null, 'Queued');
+        });
         return;
       }
       const chunks = [];
@@ -504,6 +526,8 @@ async function startSmtpServer({ certFile, keyFile }, issuerUrl, messages, secur
           secure: session.secure,
           connection: connectionNumbers.get(session.id) ?? 0,
         });
+        stats.received += 1;
+        stats.receivedBytes += raw.length;
         return callback(null, 'Queued');
       }, (error) => callback(smtpError(451, `4.3.0 ${error.message}`)));
     },
@@ -589,6 +613,14 @@ async function startControl(messages) {
       });
       return undefined;
     }
+    if (req.url === '/data-hold') {
+      dataHold.on = req.method === 'POST';
+      if (!dataHold.on) {
+        dataHold.waiting.splice(0).forEach((give) => give());
+        stats.heldReplies = 0;
+      }
+      return reply(200, { on: dataHold.on });
+    }
     if (req.url === '/secret-expired') {
       secretState.expired = req.method === 'POST';
       return reply(200, secretState);
@@ -609,7 +641,12 @@ const stats = {
   openConnections: 0,
   maxOpenConnections: 0,
   connectionLimitRefusals: 0,
+  received: 0,
+  receivedBytes: 0,
+  heldReplies: 0,
 };
+// POST /data-hold: replies to the final dot wait in `waiting` until DELETE /data-hold.
+const dataHold = { on: false, waiting: [] };
 // The SMTP sessions open now, in the order they were opened (a Set keeps it).
 const openSessions = new Set();
 const tokenRequestTimes = [];

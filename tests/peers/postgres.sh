@@ -4,12 +4,16 @@
 # and a free port, run as an unprivileged user (`nobody` when started as root), never
 # the system service. Clients sign in with SCRAM and the password of
 # tests/peers/secrets.json (so that the secret scan can prove the application never
-# writes it out). It keeps nothing: fsync is off, since what the tests kill is the
-# application, never this server.
+# writes it out). It keeps nothing: fsync is off, since what the tests kill is usually
+# the application, not this server. With POSTGRES_DURABLE=1 it runs as production does
+# (fsync, synchronous_commit and full_page_writes on), for the tests that kill it.
 #
 # Prints one line, the server's URL (postgres://postgres:PASSWORD@127.0.0.1:PORT), once
-# it accepts connections; stops and removes everything when its standard input closes,
-# that is when the test process that started it ends, however it ends.
+# it accepts connections. Then reads commands on its standard input: `stop` (pg_ctl stop
+# -m immediate: a crash, the log not flushed by a shutdown) answered `stopped`, and `start`
+# (the same cluster, the same port) answered `started` once it accepts connections. Stops
+# and removes everything when its standard input closes, that is when the test process
+# that started it ends, however it ends.
 set -euo pipefail
 
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
@@ -39,11 +43,24 @@ chmod 0644 "$dir/password"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "${run[@]}" "$bin/initdb" -D "$dir/data" -U postgres -A scram-sha-256 --pwfile="$dir/password" -E UTF8 --no-sync >"$dir/initdb.log" 2>&1 \
   || { cat "$dir/initdb.log" >&2; exit 1; }
+durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+if [ "${POSTGRES_DURABLE:-}" = 1 ]; then
+  durability="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+fi
 # -w: pg_ctl returns once the server accepts connections.
-"${run[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-  -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-  start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+start() {
+  "${run[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 $durability" \
+    start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+}
+start
 rm -f "$dir/password"
 echo "postgres://postgres:$password@127.0.0.1:$port"
 # Until the test process closes our standard input.
-cat >/dev/null || true
+while read -r command; do
+  case "$command" in
+    stop) "${run[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null; echo stopped ;;
+    start) start; echo started ;;
+    *) echo "postgres.sh: unknown command: $command" >&2 ;;
+  esac
+done

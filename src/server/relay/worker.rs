@@ -32,6 +32,9 @@ pub const GIVE_UP_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
 const IDLE_LOOK: Duration = Duration::from_secs(60);
 /// After the store failed, the worker waits this long before looking again.
 const STORE_PAUSE: Duration = Duration::from_secs(5);
+/// A delivery's outcome the store refused is offered again this often: sooner than the
+/// outbox is looked at, since the message is sent and only its record is missing.
+const OUTCOME_PAUSE: Duration = Duration::from_secs(1);
 /// While every connection slot is held by other instances, the worker looks again this
 /// often (a slot given back is not announced across instances).
 const SLOT_LOOK: Duration = Duration::from_secs(1);
@@ -71,7 +74,7 @@ pub async fn run(relay: Arc<Relay>, checks: Arc<Checks>, mut stop: watch::Receiv
                 .await
             {
                 Ok(Claim::Message(due)) => {
-                    deliver(&relay, &checks, &kept, &worker, due).await;
+                    deliver(&relay, &checks, &kept, &worker, due, &stop).await;
                     None
                 }
                 Ok(Claim::Paced(until)) => Some(Instant::now() + until_millis(until)),
@@ -199,7 +202,14 @@ async fn next_wake(relay: &Relay) -> Instant {
     Instant::now() + wait.min(look)
 }
 
-async fn deliver(relay: &Relay, checks: &Checks, kept: &KeptConnection, worker: &str, due: Due) {
+async fn deliver(
+    relay: &Relay,
+    checks: &Checks,
+    kept: &KeptConnection,
+    worker: &str,
+    due: Due,
+    stop: &watch::Receiver<bool>,
+) {
     let Due {
         id,
         accepted_at,
@@ -251,19 +261,24 @@ async fn deliver(relay: &Relay, checks: &Checks, kept: &KeptConnection, worker: 
         }
     };
     let words = failure.as_ref().map(last_error);
-    match relay
-        .store
-        .record_attempt(&id, worker, status, now, next, words.as_ref())
-        .await
-    {
-        Ok(true) => {}
-        Ok(false) => {
+    let outcome = Outcome {
+        id: &id,
+        worker,
+        status,
+        now,
+        next,
+        words: words.as_ref(),
+    };
+    match record(relay, &outcome, stop.clone()).await {
+        Some(true) => {}
+        Some(false) => {
             tracing::warn!(%id, "a delivery's outcome came after another worker took the message over");
             return;
         }
-        Err(error) => {
-            // The message stays "sending" and is sent again once its lease runs out.
-            tracing::error!(%id, %error, "the outcome of a delivery could not be stored");
+        None => {
+            // Stopped with the store away: sent again at the next start or once the
+            // lease runs out (at-least-once).
+            tracing::error!(%id, "the outcome of a delivery could not be stored before the stop");
             return;
         }
     }
@@ -278,6 +293,54 @@ async fn deliver(relay: &Relay, checks: &Checks, kept: &KeptConnection, worker: 
             error = words.as_ref().map(|w| w.en.as_str()).unwrap_or_default(),
             "message not delivered"
         ),
+    }
+}
+
+/// What became of one delivery, as the outbox records it.
+struct Outcome<'a> {
+    id: &'a str,
+    worker: &'a str,
+    status: MessageStatus,
+    now: i64,
+    next: i64,
+    words: Option<&'a Words>,
+}
+
+/// Stores the outcome, waiting for the store while it does not answer (PostgreSQL
+/// restarted, say): an outcome given up would have the message sent again once its lease
+/// runs out. Whether the message was still this worker's; `None` if the instance stops
+/// first.
+async fn record(
+    relay: &Relay,
+    outcome: &Outcome<'_>,
+    mut stop: watch::Receiver<bool>,
+) -> Option<bool> {
+    loop {
+        match relay
+            .store
+            .record_attempt(
+                outcome.id,
+                outcome.worker,
+                outcome.status,
+                outcome.now,
+                outcome.next,
+                outcome.words,
+            )
+            .await
+        {
+            Ok(stored) => return Some(stored),
+            Err(error) => {
+                tracing::error!(id = %outcome.id, %error, "the outcome of a delivery could not be stored yet");
+            }
+        }
+        if *stop.borrow() {
+            return None;
+        }
+        // A stop ends the wait; a closed channel (no one left to stop it) does not.
+        tokio::select! {
+            () = tokio::time::sleep(OUTCOME_PAUSE) => {}
+            Ok(()) = stop.changed() => {}
+        }
     }
 }
 

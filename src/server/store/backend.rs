@@ -10,6 +10,15 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use crate::server::store::{files, Pool, StoreError, INSTANCE_FILES};
 
+/// The store's two pools on one database: `main` for everything, its commits synced
+/// ("on disk before it says yes"); `pieces` for the pieces of a message's body only, whose
+/// commits are not, since what makes a message accepted is the outbox row committed on
+/// `main` after them.
+pub(super) struct Pools {
+    pub main: Pool,
+    pub pieces: Pool,
+}
+
 /// Which database holds the store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -55,7 +64,7 @@ pub fn redacted_url(database_url: &str) -> String {
 pub(super) async fn open_sqlite(
     database_url: &str,
     url: &str,
-) -> Result<(Pool, PathBuf), StoreError> {
+) -> Result<(Pools, PathBuf), StoreError> {
     let options = SqliteConnectOptions::from_str(database_url)
         .map_err(|source| StoreError::BadUrl {
             url: url.to_owned(),
@@ -85,7 +94,7 @@ pub(super) async fn open_sqlite(
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
         .acquire_timeout(Duration::from_secs(5))
-        .connect_with(options)
+        .connect_with(options.clone())
         .await
         .map_err(|source| StoreError::Open {
             path: path.clone(),
@@ -93,7 +102,25 @@ pub(super) async fn open_sqlite(
         })?;
     let pool = Pool::Sqlite(pool);
     migrate(&pool, &sqlx::migrate!("./migrations/sqlite")).await?;
-    Ok((pool, path))
+    // The pieces' commits are not synced: the outbox row's commit that follows them syncs
+    // the write-ahead log, and with it every frame written before (SQLite syncs the log
+    // before a checkpoint copies it into the database, and the database after).
+    let pieces = SqlitePoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options.synchronous(SqliteSynchronous::Normal))
+        .await
+        .map_err(|source| StoreError::Open {
+            path: path.clone(),
+            source,
+        })?;
+    Ok((
+        Pools {
+            main: pool,
+            pieces: Pool::Sqlite(pieces),
+        },
+        path,
+    ))
 }
 
 /// Several instances may start at once: the migrator holds PostgreSQL's advisory lock
@@ -101,16 +128,19 @@ pub(super) async fn open_sqlite(
 pub(super) async fn open_postgres(
     database_url: &str,
     url: &str,
-) -> Result<(Pool, PathBuf), StoreError> {
+) -> Result<(Pools, PathBuf), StoreError> {
     let options =
         PgConnectOptions::from_str(database_url).map_err(|source| StoreError::BadUrl {
             url: url.to_owned(),
             source,
         })?;
-    let pool = PgPoolOptions::new()
-        .max_connections(8)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect_with(options)
+    let connect = |options: PgConnectOptions, connections: u32| {
+        PgPoolOptions::new()
+            .max_connections(connections)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+    };
+    let pool = connect(options.clone(), 8)
         .await
         .map_err(|source| StoreError::Connect {
             url: url.to_owned(),
@@ -118,7 +148,21 @@ pub(super) async fn open_postgres(
         })?;
     let pool = Pool::Postgres(pool);
     migrate(&pool, &sqlx::migrate!("./migrations/postgres")).await?;
-    Ok((pool, PathBuf::from(INSTANCE_FILES)))
+    // The pieces' commits are not waited for: the outbox row's synchronous commit that
+    // follows them flushes the log up to itself, and with it every record written before.
+    let pieces = connect(options.options([("synchronous_commit", "off")]), 4)
+        .await
+        .map_err(|source| StoreError::Connect {
+            url: url.to_owned(),
+            source,
+        })?;
+    Ok((
+        Pools {
+            main: pool,
+            pieces: Pool::Postgres(pieces),
+        },
+        PathBuf::from(INSTANCE_FILES),
+    ))
 }
 
 /// The version of this binary, as the store records it.

@@ -63,7 +63,7 @@ use std::time::Duration;
 
 use sqlx::{PgPool, SqlitePool};
 
-use self::backend::{open_postgres, open_sqlite};
+use self::backend::{open_postgres, open_sqlite, Pools};
 pub use self::backend::{redacted_url, Backend};
 pub use self::configuration::{Saved, SecretChange};
 pub use self::history::HISTORY_SHOWN;
@@ -144,6 +144,8 @@ enum Pool {
 
 pub struct Store {
     pool: Pool,
+    /// For writing the pieces of a message's body, commits not synced (see [`Pools`]).
+    pieces: Pool,
     key: SealingKey,
     /// The database file, or on PostgreSQL where this instance keeps its own files (the
     /// relay keeps its self-signed certificate beside it).
@@ -151,6 +153,9 @@ pub struct Store {
     /// Whether the last message's write found room (for `/healthz`).
     room: space::Room,
 }
+
+/// How long `/healthz` waits for the database.
+const HEALTH_WAIT: Duration = Duration::from_secs(2);
 
 impl Store {
     /// Opens (creating if needed) the database, applies the migrations, and finds the
@@ -161,11 +166,12 @@ impl Store {
         env_key: Option<&str>,
     ) -> Result<(Self, KeySource), StoreError> {
         let url = redacted_url(database_url);
-        let (pool, path) = match Backend::of(database_url) {
+        let (pools, path) = match Backend::of(database_url) {
             Some(Backend::Sqlite) => open_sqlite(database_url, &url).await?,
             Some(Backend::Postgres) => open_postgres(database_url, &url).await?,
             None => return Err(StoreError::UnknownBackend { url }),
         };
+        let Pools { main: pool, pieces } = pools;
         let check = key_check(&pool).await?;
         let key_file = key::key_file_beside(&path);
         let (key, source) = match (&pool, env_key) {
@@ -174,6 +180,7 @@ impl Store {
         };
         let mut store = Self {
             pool,
+            pieces,
             key,
             path,
             room: space::Room::default(),
@@ -224,9 +231,15 @@ impl Store {
         }
     }
 
-    /// Whether the database answers (for `/healthz`).
+    /// Whether the database answers (for `/healthz`), within [`HEALTH_WAIT`]: a stopped
+    /// PostgreSQL is otherwise waited for as long as the pool's acquire timeout, longer
+    /// than a monitor waits for its answer.
     pub async fn is_usable(&self) -> bool {
-        on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.is_ok())
+        let ask =
+            async { on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.is_ok()) };
+        tokio::time::timeout(HEALTH_WAIT, ask)
+            .await
+            .unwrap_or(false)
     }
 
     pub fn path(&self) -> &std::path::Path {
@@ -240,12 +253,14 @@ impl Store {
     /// connection to be idle.
     pub async fn close(&self) {
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        on_pool!(self, pool => {
-            while pool.num_idle() < pool.size() as usize && std::time::Instant::now() < deadline {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-            pool.close().await;
-        });
+        for pools in [&self.pieces, &self.pool] {
+            on_pool!(pool pools, pool => {
+                while pool.num_idle() < pool.size() as usize && std::time::Instant::now() < deadline {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                pool.close().await;
+            });
+        }
     }
 }
 

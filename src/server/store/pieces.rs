@@ -11,8 +11,9 @@ pub const ABANDONED_AFTER_MS: i64 = 60 * 60 * 1000;
 
 impl Store {
     /// Piece `seq` (0, 1, …) of message `id`'s body. Not yet part of any message: the
-    /// outbox row written after the last piece is. A write refused for lack of disk space
-    /// is remembered for `/healthz`, as a message's is.
+    /// outbox row written after the last piece is, and its synced commit makes the pieces
+    /// durable too (so theirs, on the pieces' pool, is not synced). A write refused for
+    /// lack of disk space is remembered for `/healthz`, as a message's is.
     pub async fn write_piece(
         &self,
         id: &str,
@@ -21,7 +22,7 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         let written = async {
-            on_pool!(self, pool => {
+            on_pool!(pool &self.pieces, pool => {
                 sqlx::query(
                     "INSERT INTO message_pieces (message_id, seq, bytes, written_at)
                      VALUES ($1, $2, $3, $4)",
@@ -57,10 +58,15 @@ impl Store {
         })
     }
 
-    /// Takes away the pieces of a message that was not accepted after all.
+    /// Takes away the pieces of a message that was not accepted after all, unless an
+    /// outbox row names them: a commit whose answer was lost (the database died as it
+    /// committed) is refused to the client but kept, and its pieces with it.
     pub async fn drop_pieces(&self, id: &str) -> Result<(), StoreError> {
         on_pool!(self, pool => {
-            sqlx::query("DELETE FROM message_pieces WHERE message_id = $1")
+            sqlx::query(
+                "DELETE FROM message_pieces WHERE message_id = $1
+                 AND NOT EXISTS (SELECT 1 FROM outbox WHERE id = $1)",
+            )
                 .bind(id)
                 .execute(pool)
                 .await?;
