@@ -649,6 +649,7 @@ async fn without_a_fixed_token_each_instance_prints_its_own_link_and_its_session
                 recipients: &["a@fabrikam-test.com".to_owned()],
                 subject: "shared",
                 head: b"Subject: shared\r\n\r\nbody",
+                last_piece: &[],
                 pieces: 0,
                 size: b"Subject: shared\r\n\r\nbody".len() as i64,
                 idempotency_key: None,

@@ -111,6 +111,7 @@ async fn enqueue(store: &Store, mailbox: &str, id: &str, message: &Queued) {
             recipients: &["customer@fabrikam-test.com".to_owned()],
             subject: &message.subject,
             head: &bytes,
+            last_piece: &[],
             pieces: 0,
             size: bytes.len() as i64,
             idempotency_key: None,

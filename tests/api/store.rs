@@ -23,6 +23,7 @@ on_both_backends!(
     a_limit_counts_its_events_within_the_window,
     the_outbox_is_claimed_once_paced_and_taken_over_after_its_lease,
     an_idempotency_key_names_its_message_for_24_hours,
+    messages_stored_together_are_each_answered_for_themselves,
     a_database_a_newer_version_migrated_is_refused_by_an_older_one_and_left_alone,
 );
 
@@ -377,6 +378,88 @@ async fn a_limit_counts_its_events_within_the_window(db: Database) {
     store.close().await;
 }
 
+/// Forty messages at once (the committer stores those that wait together in one
+/// transaction): each gets its own answer and its last piece, two with one idempotency
+/// key get one message between them, and one whose id is taken is refused alone; its
+/// neighbours are stored all the same.
+async fn messages_stored_together_are_each_answered_for_themselves(db: Database) {
+    use smtp_setup::server::store::{Enqueued, NewMessage};
+    let store = std::sync::Arc::new(db.open("open").await);
+    let t0 = 1_800_000_000_000_i64;
+    let enqueue = |store: std::sync::Arc<Store>, id: String, key: Option<&'static str>| async move {
+        let piece = format!("the last piece of {id}");
+        let head = b"Subject: s\r\n\r\n";
+        let answer = store
+            .enqueue(&NewMessage {
+                id: &id,
+                accepted_at: t0,
+                submitted_by: "app",
+                mail_from: "sender@contoso.com",
+                recipients: &["to@example.com".to_owned()],
+                subject: "s",
+                head,
+                last_piece: piece.as_bytes(),
+                pieces: 0,
+                size: (head.len() + piece.len()) as i64,
+                idempotency_key: key,
+            })
+            .await;
+        (id, answer)
+    };
+    assert_eq!(
+        enqueue(store.clone(), "taken".to_owned(), None)
+            .await
+            .1
+            .expect("the first"),
+        Enqueued::Queued {
+            id: "taken".to_owned()
+        }
+    );
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..37 {
+        tasks.spawn(enqueue(store.clone(), format!("m{n}"), None));
+    }
+    tasks.spawn(enqueue(store.clone(), "k1".to_owned(), Some("same")));
+    tasks.spawn(enqueue(store.clone(), "k2".to_owned(), Some("same")));
+    tasks.spawn(enqueue(store.clone(), "taken".to_owned(), None));
+    let mut answers = std::collections::BTreeMap::new();
+    while let Some(done) = tasks.join_next().await {
+        let (id, answer) = done.expect("a task");
+        answers.insert(id, answer);
+    }
+    assert!(
+        answers.remove("taken").expect("taken").is_err(),
+        "a taken id"
+    );
+    let keyed = [answers.remove("k1"), answers.remove("k2")].map(|a| a.expect("k").expect("k"));
+    let first = keyed
+        .iter()
+        .find_map(|a| match a {
+            Enqueued::Queued { id } => Some(id.clone()),
+            Enqueued::AlreadyQueued { .. } => None,
+        })
+        .expect("one of the two is stored");
+    assert!(
+        keyed.contains(&Enqueued::AlreadyQueued { id: first.clone() }),
+        "the other names it: {keyed:?}"
+    );
+    assert_eq!(answers.len(), 37);
+    for (id, answer) in &answers {
+        assert_eq!(
+            answer.as_ref().expect("stored"),
+            &Enqueued::Queued { id: id.clone() }
+        );
+    }
+    for id in answers.keys().chain([&first]) {
+        assert_eq!(
+            store.read_piece(id, 0).await.expect("its last piece"),
+            format!("the last piece of {id}").into_bytes()
+        );
+    }
+    assert_eq!(store.queue_stats().await.expect("stats").0, 39);
+    store.close().await;
+}
+
 async fn the_outbox_is_claimed_once_paced_and_taken_over_after_its_lease(db: Database) {
     use smtp_setup::api::relay::MessageStatus;
     use smtp_setup::server::store::{Claim, NewMessage};
@@ -392,6 +475,7 @@ async fn the_outbox_is_claimed_once_paced_and_taken_over_after_its_lease(db: Dat
                 recipients: &["to@example.com".to_owned()],
                 subject: "s",
                 head: b"Subject: s\r\n\r\nbody",
+                last_piece: &[],
                 pieces: 0,
                 size: b"Subject: s\r\n\r\nbody".len() as i64,
                 idempotency_key: None,
@@ -577,6 +661,7 @@ async fn an_idempotency_key_stored_meanwhile_by_another_instance_names_its_messa
                     recipients: &[],
                     subject: "s",
                     head: b"x",
+                    last_piece: &[],
                     pieces: 0,
                     size: b"x".len() as i64,
                     idempotency_key: Some("k1"),
@@ -625,6 +710,7 @@ async fn an_idempotency_key_names_its_message_for_24_hours(db: Database) {
         recipients: &[],
         subject: "s",
         head: b"Subject: s\r\n\r\nbody",
+        last_piece: &[],
         pieces: 0,
         size: b"Subject: s\r\n\r\nbody".len() as i64,
         idempotency_key: Some("invoice-42"),

@@ -142,12 +142,6 @@ impl Incoming<'_> {
             Stage::Head(head, _) => checked(relay, &submission, head).await?,
             Stage::Body(body) => body,
         };
-        if !body.pending.is_empty() {
-            if let Err(refusal) = write_pending(&relay.store, &mut body).await {
-                body.written.drop_now().await;
-                return Err(refusal);
-            }
-        }
         let enqueued = relay
             .store
             .enqueue(&NewMessage {
@@ -158,6 +152,7 @@ impl Incoming<'_> {
                 recipients: &body.recipients,
                 subject: &body.subject,
                 head: &body.head,
+                last_piece: &body.pending,
                 pieces: body.pieces,
                 size: i64::try_from(received).unwrap_or(i64::MAX),
                 idempotency_key: submission.idempotency_key.as_deref(),

@@ -43,6 +43,7 @@ macro_rules! on_pool_tx {
 
 mod backend;
 pub mod backup;
+mod commits;
 mod configuration;
 pub mod files;
 mod history;
@@ -121,6 +122,8 @@ pub enum StoreError {
     Sql(#[from] sqlx::Error),
     #[error("a stored secret cannot be sealed or opened with this key: {0}")]
     Seal(#[from] SealError),
+    #[error("the store is closing")]
+    Closed,
     /// A value written by another version of smtp-setup, or by hand.
     #[error("the database holds {value:?} in {column}, which this version does not know")]
     Unknown { column: &'static str, value: String },
@@ -137,6 +140,7 @@ pub enum StoreError {
     },
 }
 
+#[derive(Clone)]
 enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
@@ -146,6 +150,8 @@ pub struct Store {
     pool: Pool,
     /// For writing the pieces of a message's body, commits not synced (see [`Pools`]).
     pieces: Pool,
+    /// Stores accepted messages, those that come together in one commit.
+    committer: commits::Committer,
     key: SealingKey,
     /// The database file, or on PostgreSQL where this instance keeps its own files (the
     /// relay keeps its self-signed certificate beside it).
@@ -178,9 +184,11 @@ impl Store {
             (Pool::Postgres(_), None) => return Err(KeyError::NeededWhenShared.into()),
             _ => key::load_key(env_key, &key_file, check.is_some())?,
         };
+        let committer = commits::Committer::start(pool.clone());
         let mut store = Self {
             pool,
             pieces,
+            committer,
             key,
             path,
             room: space::Room::default(),

@@ -12,7 +12,7 @@
 use crate::api::relay::{MessageStatus, OutboxEntry};
 use crate::api::report::Words;
 use crate::server::store::{
-    known, throttle, words_from_column, words_to_column, Store, StoreError,
+    known, throttle, words_from_column, words_to_column, Pool, Store, StoreError,
 };
 
 /// How long an `Idempotency-Key` names the message it first came with.
@@ -30,6 +30,9 @@ pub struct NewMessage<'a> {
     pub head: &'a [u8],
     /// How many pieces of the body [`Store::write_piece`] wrote before.
     pub pieces: i64,
+    /// The body's last piece (empty if none is left), stored with the row: one
+    /// transaction fewer for a message smaller than a piece, the usual case.
+    pub last_piece: &'a [u8],
     /// The whole message's size in bytes.
     pub size: i64,
     pub idempotency_key: Option<&'a str>,
@@ -125,83 +128,9 @@ impl Store {
     /// day (from the same submitter), stores nothing and names the first message.
     /// A write refused for lack of disk space is remembered for `/healthz`.
     pub async fn enqueue(&self, message: &NewMessage<'_>) -> Result<Enqueued, StoreError> {
-        let stored = self.insert_message(message).await;
+        let stored = self.committer.store(message).await;
         self.note_room(&stored, message.accepted_at);
         stored
-    }
-
-    async fn insert_message(&self, message: &NewMessage<'_>) -> Result<Enqueued, StoreError> {
-        let recipients =
-            serde_json::to_string(message.recipients).map_err(|e| StoreError::Unknown {
-                column: "recipients",
-                value: e.to_string(),
-            })?;
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            if let Some(key) = message.idempotency_key {
-                // Keys older than a day name nothing any more.
-                sqlx::query(
-                    "UPDATE outbox SET idempotency_key = NULL
-                     WHERE idempotency_key IS NOT NULL AND accepted_at < $1",
-                )
-                .bind(message.accepted_at - IDEMPOTENCY_MS)
-                .execute(&mut *tx)
-                .await?;
-                let earlier: Option<String> = sqlx::query_scalar(EARLIER)
-                    .bind(message.submitted_by)
-                    .bind(key)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if let Some(id) = earlier {
-                    tx.commit().await?;
-                    return Ok(Enqueued::AlreadyQueued { id });
-                }
-            }
-            let inserted = sqlx::query(
-                "INSERT INTO outbox (id, accepted_at, submitted_by, mail_from, recipients, subject,
-                                     message, pieces, size, status, next_attempt_at,
-                                     idempotency_key)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(message.id)
-            .bind(message.accepted_at)
-            .bind(message.submitted_by)
-            .bind(message.mail_from)
-            .bind(&recipients)
-            .bind(message.subject)
-            .bind(message.head)
-            .bind(message.pieces)
-            .bind(message.size)
-            .bind(MessageStatus::Queued.key())
-            .bind(message.accepted_at)
-            .bind(message.idempotency_key)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if inserted == 0 {
-                // Another instance stored the same key between the look above and this
-                // insert (the unique index made this one wait for it): that message is
-                // the first.
-                let earlier: Option<String> = sqlx::query_scalar(EARLIER)
-                    .bind(message.submitted_by)
-                    .bind(message.idempotency_key)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                return match earlier {
-                    Some(id) => Ok(Enqueued::AlreadyQueued { id }),
-                    None => Err(StoreError::Unknown {
-                        column: "outbox.id (taken)",
-                        value: message.id.to_owned(),
-                    }),
-                };
-            }
-            tx.commit().await?;
-        });
-        Ok(Enqueued::Queued {
-            id: message.id.to_owned(),
-        })
     }
 
     /// The next message due at `now` (waiting and due, or sending under a lease that ran
@@ -441,6 +370,106 @@ impl Store {
         });
         Ok(deleted == 1)
     }
+}
+
+/// Stores `messages` in one transaction (see [`super::commits`]): each one's outbox row
+/// and its last piece, or, for an idempotency key seen in the last day (from the same
+/// submitter), nothing but the answer naming the first message. One answer per message.
+pub(super) async fn insert_message(
+    pool: &Pool,
+    messages: &[NewMessage<'_>],
+) -> Result<Vec<Enqueued>, StoreError> {
+    let mut answers = Vec::with_capacity(messages.len());
+    on_pool!(pool pool, pool => {
+        let mut tx = pool.begin().await?;
+        for message in messages {
+            let recipients =
+                serde_json::to_string(message.recipients).map_err(|e| StoreError::Unknown {
+                    column: "recipients",
+                    value: e.to_string(),
+                })?;
+            let answer = 'one: {
+                if let Some(key) = message.idempotency_key {
+                    // Keys older than a day name nothing any more.
+                    sqlx::query(
+                        "UPDATE outbox SET idempotency_key = NULL
+                         WHERE idempotency_key IS NOT NULL AND accepted_at < $1",
+                    )
+                    .bind(message.accepted_at - IDEMPOTENCY_MS)
+                    .execute(&mut *tx)
+                    .await?;
+                    let earlier: Option<String> = sqlx::query_scalar(EARLIER)
+                        .bind(message.submitted_by)
+                        .bind(key)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if let Some(id) = earlier {
+                        break 'one Enqueued::AlreadyQueued { id };
+                    }
+                }
+                let last = i64::from(!message.last_piece.is_empty());
+                let inserted = sqlx::query(
+                    "INSERT INTO outbox (id, accepted_at, submitted_by, mail_from, recipients, subject,
+                                         message, pieces, size, status, next_attempt_at,
+                                         idempotency_key)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(message.id)
+                .bind(message.accepted_at)
+                .bind(message.submitted_by)
+                .bind(message.mail_from)
+                .bind(&recipients)
+                .bind(message.subject)
+                .bind(message.head)
+                .bind(message.pieces + last)
+                .bind(message.size)
+                .bind(MessageStatus::Queued.key())
+                .bind(message.accepted_at)
+                .bind(message.idempotency_key)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if inserted == 0 {
+                    // Another instance stored the same key between the look above and this
+                    // insert (the unique index made this one wait for it): that message is
+                    // the first.
+                    let earlier: Option<String> = sqlx::query_scalar(EARLIER)
+                        .bind(message.submitted_by)
+                        .bind(message.idempotency_key)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    break 'one match earlier {
+                        Some(id) => Enqueued::AlreadyQueued { id },
+                        None => {
+                            return Err(StoreError::Unknown {
+                                column: "outbox.id (taken)",
+                                value: message.id.to_owned(),
+                            })
+                        }
+                    };
+                }
+                if last == 1 {
+                    sqlx::query(
+                        "INSERT INTO message_pieces (message_id, seq, bytes, written_at)
+                         VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(message.id)
+                    .bind(message.pieces)
+                    .bind(message.last_piece)
+                    .bind(message.accepted_at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Enqueued::Queued {
+                    id: message.id.to_owned(),
+                }
+            };
+            answers.push(answer);
+        }
+        tx.commit().await?;
+    });
+    Ok(answers)
 }
 
 #[cfg(test)]
