@@ -74,6 +74,7 @@ export async function besidePostfix({ app, relayPort, serverPid, mailbox, peers 
       // Alternating which goes first, so that neither always meets a warmer machine.
       const order = round % 2 === 0 ? ['relay', 'postfix'] : ['postfix', 'relay'];
       for (const side of order) {
+        process.stderr.write(`bench: ${load.label}, round ${round + 1}, ${side}\n`);
         if (side === 'relay') {
           const before = await delivered();
           relaySeconds.push(await source(relayPort, mailbox, load));

@@ -178,9 +178,8 @@ impl Session {
         stuffing: &mut DotStuffing,
         piece: &[u8],
     ) -> Result<(), SmtpError> {
-        let mut out = Vec::with_capacity(piece.len() + piece.len() / 64 + 8);
-        stuffing.stuff(piece, &mut out);
-        Ok(self.wire.write_all(&out).await?)
+        let out = stuffing.stuff(piece);
+        Ok(self.wire.write_all(out).await?)
     }
 
     /// The end of the message (`CRLF.CRLF`). Success means the server accepted it.
@@ -287,6 +286,8 @@ pub struct DotStuffing {
     at_line_start: bool,
     /// The last two bytes of the message so far (whether it ends with CRLF).
     last: [u8; 2],
+    /// The stuffed piece on its way out, kept from piece to piece (one allocation).
+    out: Vec<u8>,
 }
 
 impl Default for DotStuffing {
@@ -294,20 +295,40 @@ impl Default for DotStuffing {
         Self {
             at_line_start: true,
             last: [0, 0],
+            out: Vec::new(),
         }
     }
 }
 
 impl DotStuffing {
-    fn stuff(&mut self, piece: &[u8], out: &mut Vec<u8>) {
-        for &byte in piece {
-            if self.at_line_start && byte == b'.' {
-                out.push(b'.');
+    /// `piece` stuffed, in `self.out`: a line at a time, a dot added before each that
+    /// starts with one.
+    fn stuff(&mut self, piece: &[u8]) -> &[u8] {
+        self.out.clear();
+        let mut rest = piece;
+        while let Some(&first) = rest.first() {
+            if self.at_line_start && first == b'.' {
+                self.out.push(b'.');
             }
-            out.push(byte);
-            self.at_line_start = byte == b'\n';
-            self.last = [self.last[1], byte];
+            match memchr::memchr(b'\n', rest) {
+                Some(end) => {
+                    self.out.extend_from_slice(&rest[..=end]);
+                    rest = &rest[end + 1..];
+                    self.at_line_start = true;
+                }
+                None => {
+                    self.out.extend_from_slice(rest);
+                    rest = &[];
+                    self.at_line_start = false;
+                }
+            }
         }
+        self.last = match piece {
+            [.., a, b] => [*a, *b],
+            [b] => [self.last[1], *b],
+            [] => self.last,
+        };
+        &self.out
     }
 
     fn end(self) -> Vec<u8> {
@@ -353,13 +374,15 @@ mod tests {
             let mut stuffing = DotStuffing::default();
             let mut out = Vec::new();
             for piece in pieces {
-                stuffing.stuff(piece, &mut out);
+                out.extend_from_slice(stuffing.stuff(piece));
             }
             out.extend_from_slice(&stuffing.end());
             out
         };
-        let cases: [(&[u8], &[u8]); 5] = [
+        let cases: [(&[u8], &[u8]); 7] = [
             (b"a\r\n.b\r\n", b"a\r\n..b\r\n.\r\n"),
+            (b"", b"\r\n.\r\n"),
+            (b"\n.\n\n.", b"\n..\n\n..\r\n.\r\n"),
             (b".\r\n", b"..\r\n.\r\n"),
             (b"no newline", b"no newline\r\n.\r\n"),
             (b"a.b\r\n", b"a.b\r\n.\r\n"),

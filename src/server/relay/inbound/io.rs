@@ -4,7 +4,7 @@
 
 use tokio::io::{AsyncBufReadExt as _, AsyncRead, AsyncWrite, AsyncWriteExt as _, BufReader};
 
-use super::state::{COMMAND_TIMEOUT, DATA_PIECE, HOSTNAME, MAX_COMMAND_LINE};
+use super::state::{COMMAND_TIMEOUT, HOSTNAME, MAX_COMMAND_LINE, READ_BUFFER};
 
 pub struct Connection<S> {
     io: BufReader<S>,
@@ -44,7 +44,7 @@ impl<S> Connection<S> {
 impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     pub fn new(stream: S) -> Self {
         Self {
-            io: BufReader::new(stream),
+            io: BufReader::with_capacity(READ_BUFFER, stream),
             out: Vec::new(),
         }
     }
@@ -124,35 +124,103 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     }
 
     /// The next piece of the message after DATA's 354, its dots unstuffed; `None` once
-    /// the lone dot that ends it was read. Pieces are at most [`DATA_PIECE`] long, so
-    /// however large the message, only one is held here.
+    /// the lone dot that ends it was read. A piece is what one read brought (at most the
+    /// reader's buffer), taken whole rather than line by line, so however large the
+    /// message only one is held here; what follows the final dot (a pipelined command) is
+    /// left for the next read.
     pub(super) async fn message_piece(
         &mut self,
         unstuff: &mut Unstuff,
     ) -> Result<Option<Vec<u8>>, ReadError> {
-        let (mut bytes, ends_line) = match self.piece(DATA_PIECE).await? {
-            Piece::Line(bytes) => (bytes, true),
-            Piece::Part(bytes) => (bytes, false),
-        };
-        if unstuff.line_start && ends_line && (bytes == b".\r\n" || bytes == b".\n") {
-            return Ok(None);
+        loop {
+            if unstuff.ended {
+                return Ok(None);
+            }
+            self.flush_if_idle().await?;
+            let buffer = tokio::time::timeout(COMMAND_TIMEOUT, self.io.fill_buf())
+                .await
+                .map_err(|_| ReadError::TimedOut)?
+                .map_err(|_| ReadError::Io)?;
+            if buffer.is_empty() {
+                return Err(ReadError::Closed);
+            }
+            let mut piece = Vec::with_capacity(buffer.len());
+            let used = unstuff.take(buffer, &mut piece);
+            self.io.consume(used);
+            if !piece.is_empty() {
+                return Ok(Some(piece));
+            }
         }
-        if unstuff.line_start && bytes.first() == Some(&b'.') {
-            bytes.remove(0);
-        }
-        unstuff.line_start = ends_line;
-        Ok(Some(bytes))
     }
 }
 
 /// Where the message's reading is: at the start of a line, a dot is the client's
-/// stuffing (RFC 5321 section 4.5.2), or the end.
+/// stuffing (RFC 5321 section 4.5.2), or, alone on its line, the end.
+#[derive(Default)]
 pub(super) struct Unstuff {
-    line_start: bool,
+    at: At,
+    /// The lone dot was read.
+    ended: bool,
 }
 
-impl Default for Unstuff {
-    fn default() -> Self {
-        Self { line_start: true }
+#[derive(Clone, Copy, Default)]
+enum At {
+    #[default]
+    LineStart,
+    MidLine,
+    /// A dot at the start of a line.
+    Dot,
+    /// A dot and CR at the start of a line.
+    DotCr,
+}
+
+impl Unstuff {
+    /// Reads `input`, the message's next bytes, into `out` without the client's
+    /// stuffing; returns how many bytes it used: all of them, or up to the line that ends
+    /// the message (`.` CRLF, or a bare `.` LF as the line reader took before).
+    pub(super) fn take(&mut self, input: &[u8], out: &mut Vec<u8>) -> usize {
+        let mut i = 0;
+        while i < input.len() && !self.ended {
+            let byte = input[i];
+            match self.at {
+                At::LineStart if byte == b'.' => {
+                    self.at = At::Dot;
+                    i += 1;
+                }
+                At::LineStart => self.at = At::MidLine,
+                At::Dot => match byte {
+                    b'\n' => {
+                        self.ended = true;
+                        i += 1;
+                    }
+                    b'\r' => {
+                        self.at = At::DotCr;
+                        i += 1;
+                    }
+                    // The dot was stuffing: dropped.
+                    _ => self.at = At::MidLine,
+                },
+                At::DotCr if byte == b'\n' => {
+                    self.ended = true;
+                    i += 1;
+                }
+                At::DotCr => {
+                    out.push(b'\r');
+                    self.at = At::MidLine;
+                }
+                At::MidLine => match memchr::memchr(b'\n', &input[i..]) {
+                    Some(at) => {
+                        out.extend_from_slice(&input[i..=i + at]);
+                        i += at + 1;
+                        self.at = At::LineStart;
+                    }
+                    None => {
+                        out.extend_from_slice(&input[i..]);
+                        i = input.len();
+                    }
+                },
+            }
+        }
+        i
     }
 }

@@ -9,8 +9,9 @@ use crate::server::relay::credentials::CredentialName;
 
 /// RFC 5321 section 4.5.3.1.4: a command line, CRLF included.
 pub(super) const MAX_COMMAND_LINE: usize = 512;
-/// A line of the message is read in pieces of at most this much.
-pub(super) const DATA_PIECE: usize = 64 * 1024;
+/// What one read from a client brings at most: a message arrives in pieces this large
+/// (the reader's buffer, held per session).
+pub(super) const READ_BUFFER: usize = 32 * 1024;
 /// RFC 5321 section 4.5.3.2 asks servers to wait at least 5 minutes for a command.
 pub(super) const COMMAND_TIMEOUT: Duration = Duration::from_secs(300);
 /// Exchange Online's recipients per message.

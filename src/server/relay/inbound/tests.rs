@@ -453,3 +453,38 @@ async fn too_large_a_head_or_body_is_refused_and_nothing_is_kept() {
     let (waiting, _) = relay.store.queue_stats().await.expect("stats");
     assert_eq!(waiting, 0);
 }
+
+/// The client's stuffing taken out, the message ended by its lone dot and nothing of
+/// what follows it used, however the bytes are cut between reads.
+#[test]
+fn unstuffing_is_the_same_at_every_cut_and_stops_at_the_final_dot() {
+    let cases: [(&[u8], &[u8], &[u8]); 6] = [
+        (b"a\r\n..b\r\n.\r\nQUIT\r\n", b"a\r\n.b\r\n", b"QUIT\r\n"),
+        (b".\r\nRSET\r\n", b"", b"RSET\r\n"),
+        (b"..\r\n.\n", b".\r\n", b""),
+        (b".\rx\r\n.\r\n", b"\rx\r\n", b""),
+        (b"x.\r\n. \r\n.\r\n", b"x.\r\n \r\n", b""),
+        (b"no end\r\n.x", b"no end\r\nx", b""),
+    ];
+    for (input, message, after) in cases {
+        let ends = input.len() - after.len();
+        for cut in 0..=input.len() {
+            let mut unstuff = super::io::Unstuff::default();
+            let mut out = Vec::new();
+            let (first, second) = input.split_at(cut);
+            let mut used = unstuff.take(first, &mut out);
+            if used == first.len() {
+                used += unstuff.take(second, &mut out);
+            }
+            assert_eq!(out, message, "{input:?} cut at {cut}");
+            if input.ends_with(b".x") {
+                assert_eq!(used, input.len(), "{input:?}: no end, all used");
+            } else {
+                assert_eq!(
+                    used, ends,
+                    "{input:?} cut at {cut}: used up to the final dot"
+                );
+            }
+        }
+    }
+}
