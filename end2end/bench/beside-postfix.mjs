@@ -15,7 +15,7 @@ import { median, root, rss, start } from './harness.mjs';
 const run = promisify(execFile);
 const POSTFIX_PORT = 3307;
 const SINK_PORT = 3308;
-const ROUNDS = 3;
+const ROUNDS = 5;
 const LOADS = [
   { label: '2,000 × 10 KB over 20 sessions', sessions: 20, messages: 2000, bytes: 10 * 1024 },
   { label: '2,000 × 10 KB over 100 sessions', sessions: 100, messages: 2000, bytes: 10 * 1024 },
@@ -113,7 +113,7 @@ export function besidePostfixReport({ rows, memory }) {
   return [
     '## 7. The relay beside Postfix',
     '',
-    `\`smtp-source\` (Postfix's load generator, \`-d\`: one connection per session) against the relay (from an allowed address, no AUTH, no TLS; each message stored and synced before its 250, in pieces of 256 KiB) and against Postfix 3.7 (its own instance: fsynced queue files, relaying to \`smtp-sink\`), ${ROUNDS} alternating rounds each, medians; each side relays everything before its next round.`,
+    `\`smtp-source\` (Postfix's load generator, \`-d\`: one connection per session) against the relay (from an allowed address, no AUTH, no TLS; each message stored and synced before its 250, in pieces of 1 MiB) and against Postfix 3.7 (its own instance: fsynced queue files, relaying to \`smtp-sink\`), ${ROUNDS} alternating rounds each, medians; each side relays everything before its next round.`,
     '',
     '| load | relay | Postfix | ratio (relay / Postfix, goal ≤ 1.0) | relay, messages/s | Postfix, messages/s |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',

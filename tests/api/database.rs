@@ -152,7 +152,8 @@ fn database_name(test: &str) -> String {
 pub struct OwnServer {
     stdin: tokio::process::ChildStdin,
     answers: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
-    // Killed on drop: the script's standard input closes and it removes the cluster.
+    // Not killed on drop (a killed script would leave its server running): `stdin` closes
+    // with this, and the script then stops the server and removes the cluster.
     _child: tokio::process::Child,
 }
 
@@ -167,7 +168,6 @@ impl OwnServer {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
-            .kill_on_drop(true)
             .spawn()
             .unwrap_or_else(|e| panic!("start {}: {e}", script.display()));
         let stdin = child.stdin.take().expect("stdin");

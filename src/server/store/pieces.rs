@@ -13,12 +13,13 @@ impl Store {
     /// Piece `seq` (0, 1, …) of message `id`'s body. Not yet part of any message: the
     /// outbox row written after the last piece is, and its synced commit makes the pieces
     /// durable too (so theirs, on the pieces' pool, is not synced). A write refused for
-    /// lack of disk space is remembered for `/healthz`, as a message's is.
+    /// lack of disk space is remembered for `/healthz`, as a message's is. The piece is
+    /// taken, not copied, on its way to the database.
     pub async fn write_piece(
         &self,
         id: &str,
         seq: i64,
-        bytes: &[u8],
+        bytes: Vec<u8>,
         now: i64,
     ) -> Result<(), StoreError> {
         let written = async {

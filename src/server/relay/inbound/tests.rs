@@ -16,6 +16,7 @@ use super::state::{Next, State};
 use crate::domain::SmtpForm;
 use crate::server::config::relay::RelaySettings;
 use crate::server::relay::credentials::{self, CredentialName};
+use crate::server::relay::incoming::PIECE;
 use crate::server::relay::Relay;
 use crate::server::store::{SecretChange, Store};
 
@@ -393,10 +394,10 @@ fn data_of(password: &str, head: &str, body: &str) -> String {
 
 #[tokio::test]
 async fn a_large_message_is_stored_in_pieces_and_read_back_whole() {
-    let (relay, password) = relay_of("pieces", 1 << 20).await;
-    // 600 KB: two whole pieces and a part; lines with dots cut across pieces' edges.
+    let (relay, password) = relay_of("pieces", 3 * PIECE).await;
+    // Two whole pieces and a part; lines with dots cut across pieces' edges.
     let line = ".dot then 0123456789012345678901234567890123456789012345678\r\n";
-    let body = line.repeat(600 * 1024 / line.len());
+    let body = line.repeat(PIECE * 5 / 2 / line.len());
     let (lines, _) = talk(
         &relay,
         LOOPBACK,
@@ -409,7 +410,7 @@ async fn a_large_message_is_stored_in_pieces_and_read_back_whole() {
         "{lines:?}"
     );
     let due = claimed(&relay).await;
-    assert_eq!(due.pieces, 3, "{} bytes in pieces of 256 KiB", body.len());
+    assert_eq!(due.pieces, 3, "{} bytes in pieces of {PIECE}", body.len());
     let whole = whole(&relay.store, &due).await;
     assert!(whole.ends_with(format!("Subject: big\r\n\r\n{body}").as_bytes()));
     assert_eq!(relay.store.sweep_pieces(i64::MAX).await.expect("sweep"), 0);
