@@ -87,8 +87,8 @@ fn message_id(result: &Value) -> String {
 }
 
 /// Two instances on a PostgreSQL that runs as production does (fsync and synchronous
-/// commits on) accept 500 messages from ten clients; once the peer has twenty of them and
-/// holds the reply to a further one, PostgreSQL is crashed (`pg_ctl stop -m immediate`)
+/// commits on) accept 500 messages from ten clients; once the peer has twenty of them
+/// (one from each client at least) and holds the reply to a further one, PostgreSQL is crashed (`pg_ctl stop -m immediate`)
 /// and the held replies given: those deliveries end while it is down. While it is down both
 /// `/healthz` answer 503 within their bound and a new client is told 454 (its sign-in
 /// cannot be checked), the clients under way get 451 4.3.0 for what they send; it is
@@ -124,10 +124,24 @@ async fn postgres_crashing_under_load_loses_nothing_and_each_instance_recovers_b
     assert_eq!(healthz(&apps[0]).await.0, 200);
 
     let outage = async {
-        // Under load: messages accepted, some already delivered, more on their way.
+        // Under load: messages accepted, twenty already delivered, more on their way,
+        // and every client signed in (one of its messages delivered): a sign-in during
+        // the outage would end that client (454) before its messages.
         let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-        while peers.messages().await.len() < 20 {
-            assert!(tokio::time::Instant::now() < deadline, "nothing delivered");
+        loop {
+            let delivered = peers.messages().await;
+            let clients: BTreeSet<&str> = delivered
+                .iter()
+                .filter_map(|m| m.subject.rsplit_once('-').map(|(client, _)| client))
+                .collect();
+            if delivered.len() >= 20 && clients.len() == 10 {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} delivered, from {clients:?}",
+                delivered.len()
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         // A delivery under way as the database goes: its 250 comes after the crash, and

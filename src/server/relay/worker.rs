@@ -7,7 +7,8 @@
 //! A worker holds the message it delivers under a lease, renewed while the delivery
 //! lasts. A message being sent when its instance died is sent again: on SQLite (one
 //! instance) at the next start, on PostgreSQL by any instance once the lease has run
-//! out. At-least-once, never lost.
+//! out. At-least-once, never lost. An outcome the store cannot take (PostgreSQL down) is
+//! offered again until it can, so that a sent message is not sent again for that.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
