@@ -51,6 +51,28 @@ async fn send(
     .await
 }
 
+/// `curl` posts a message to `app`'s HTTP API: the status and the `Retry-After` header.
+async fn post(app: &TestApp, password: &str, mailbox: &str) -> String {
+    let message = format!(
+        "From: {mailbox}\r\nTo: api@fabrikam-test.com\r\nSubject: outage api\r\n\r\nHello\r\n"
+    );
+    let output = tokio::process::Command::new("curl")
+        .args(["-s", "-S", "--max-time", "30", "-o", "/dev/null"])
+        .args(["-w", "%{http_code} %header{retry-after}"])
+        .args(["-u", &format!("{CREDENTIAL}:{password}")])
+        .args([
+            "-H",
+            "Content-Type: message/rfc822",
+            "--data-binary",
+            &message,
+        ])
+        .arg(format!("{}/api/v1/messages", app.base))
+        .output()
+        .await
+        .expect("run curl");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 async fn healthz(app: &TestApp) -> (u16, String) {
     let response = app
         .http
@@ -88,10 +110,11 @@ fn message_id(result: &Value) -> String {
 
 /// Two instances on a PostgreSQL that runs as production does (fsync and synchronous
 /// commits on) accept 500 messages from ten clients; once the peer has twenty of them
-/// (one from each client at least) and holds the reply to a further one, PostgreSQL is crashed (`pg_ctl stop -m immediate`)
-/// and the held replies given: those deliveries end while it is down. While it is down both
-/// `/healthz` answer 503 within their bound and a new client is told 454 (its sign-in
-/// cannot be checked), the clients under way get 451 4.3.0 for what they send; it is
+/// (one from each client at least) and holds the reply to a further one, PostgreSQL is
+/// crashed (`pg_ctl stop -m immediate`) and the held replies given: those deliveries end
+/// while it is down. While it is down both `/healthz` answer 503 within their bound, a new
+/// client is told 454 (its sign-in cannot be checked), the HTTP API 503 with
+/// `Retry-After`, and the clients under way get 451 4.3.0 for what they send; it is
 /// started again and both instances go on by themselves. What the clients were refused is
 /// sent again, after. Every acknowledged Message-ID arrives once; a refused one at most
 /// once (a commit that landed as the server died, its answer lost: the at-least-once case
@@ -160,15 +183,21 @@ async fn postgres_crashing_under_load_loses_nothing_and_each_instance_recovers_b
         let (down_a, down_b) =
             tokio::join!(until_health(&apps[0], 503), until_health(&apps[1], 503));
         // A client arriving now is answered, not left hanging.
-        let (probe_a, probe_b) = tokio::join!(
+        let (probe_a, probe_b, api) = tokio::join!(
             send(&apps[0], &password, &mailbox, "outage-probe-a", 1, 1),
             send(&apps[1], &password, &mailbox, "outage-probe-b", 1, 1),
+            post(&apps[0], &password, &mailbox),
         );
         server.restart().await;
         let (up_a, up_b) = tokio::join!(until_health(&apps[0], 200), until_health(&apps[1], 200));
-        ([down_a, down_b], [probe_a, probe_b].concat(), [up_a, up_b])
+        (
+            [down_a, down_b],
+            [probe_a, probe_b].concat(),
+            api,
+            [up_a, up_b],
+        )
     };
-    let (during_a, during_b, (down, probes, up)) = tokio::join!(
+    let (during_a, during_b, (down, probes, api, up)) = tokio::join!(
         send(&apps[0], &password, &mailbox, "outage-a", 5, 50),
         send(&apps[1], &password, &mailbox, "outage-b", 5, 50),
         outage,
@@ -182,6 +211,10 @@ async fn postgres_crashing_under_load_loses_nothing_and_each_instance_recovers_b
     for body in &up {
         assert!(body.starts_with("ok: store usable (postgres)\n"), "{body}");
     }
+    assert_eq!(
+        api, "503 60",
+        "the HTTP API while PostgreSQL is down: status, Retry-After"
+    );
     for probe in &probes {
         assert_eq!(
             (&probe["ok"], &probe["code"], &probe["reply"]),
