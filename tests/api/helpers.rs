@@ -369,6 +369,13 @@ impl Peers {
         self.control_send(method, "/data-hold", String::new()).await;
     }
 
+    /// How many messages the SMTP peer has accepted (counted as they arrive; cheaper to
+    /// ask than [`Self::messages`], which sends each one's text).
+    pub async fn received(&self) -> u64 {
+        let stats: serde_json::Value = self.control_get("/stats").await;
+        stats["received"].as_u64().unwrap_or_default()
+    }
+
     /// How many replies to a final dot wait now (see [`Self::hold_data_replies`]).
     pub async fn held_replies(&self) -> u64 {
         let stats: serde_json::Value = self.control_get("/stats").await;

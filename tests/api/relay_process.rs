@@ -318,17 +318,20 @@ async fn post_file(app: &Binary, password: &str, path: &Path) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// Six clients each send a 16 MB message at once over SMTP, and two more post one each
-/// to the HTTP API (128 MB in all), from an allowed address (a sign-in's Argon2 check
-/// takes 19 MiB of its own while it runs): the server's peak memory grows by far less
-/// than one of them, since a message is stored and delivered in pieces, never held
-/// whole; and each arrives whole at the peer, the API's byte for byte (their digests).
+/// Ten clients each send a 16 MB message at once over SMTP, and three more post one each
+/// to the HTTP API (208 MB in all; the bench does the issue's 30 MB, the peer here parses
+/// and keeps what it receives), from an allowed address (a sign-in's Argon2 check
+/// takes 19 MiB of its own while it runs): the server's peak memory grows by less than
+/// 64 MiB (per message a piece of 1 MiB arriving and one being written, and SQLite's page
+/// caches: about 40 measured), far less than the 208 MB, since a message is stored and
+/// delivered in pieces, never held whole; and each arrives whole at the peer, the API's
+/// byte for byte (their digests).
 /// Before pieces every message was held whole while it was received and stored (the
 /// issue measured 21 MB growing to 400 MB for ten 30 MB messages).
 #[tokio::test]
 async fn large_messages_pass_in_pieces_without_growing_the_servers_memory() {
-    const CLIENTS: usize = 6;
-    const API_CLIENTS: usize = 2;
+    const CLIENTS: usize = 10;
+    const API_CLIENTS: usize = 3;
     const SIZE: usize = 16 * 1024 * 1024;
     let dir = fresh_dir("relay-large");
     let peers = spawn_peers().await;
@@ -364,11 +367,12 @@ async fn large_messages_pass_in_pieces_without_growing_the_servers_memory() {
     ];
     let smtp = python_client(app.relay.expect("the relay listens"), &cert, &args, None);
     let api = async {
-        let (a, b) = tokio::join!(
+        let (a, b, c) = tokio::join!(
             post_file(&app, &password, &files[0]),
             post_file(&app, &password, &files[1]),
+            post_file(&app, &password, &files[2]),
         );
-        [a, b]
+        [a, b, c]
     };
     let (results, statuses) = tokio::join!(smtp, api);
     assert_eq!(results.len(), CLIENTS, "{results:?}");
@@ -376,12 +380,18 @@ async fn large_messages_pass_in_pieces_without_growing_the_servers_memory() {
     assert!(statuses.iter().all(|s| s == "202"), "{statuses:?}");
     let mut subjects: BTreeSet<String> = (0..CLIENTS).map(|c| format!("large {c}-0")).collect();
     subjects.extend((0..API_CLIENTS).map(|n| format!("large api {n}")));
-    until_delivered(&peers, &subjects, Duration::from_secs(300)).await;
+    // Counted first (the peer's full list carries every message's text), then read once.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
+    while peers.received().await < (1 + CLIENTS + API_CLIENTS) as u64 {
+        assert!(tokio::time::Instant::now() < deadline, "not all delivered");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    until_delivered(&peers, &subjects, Duration::from_secs(10)).await;
     let grown_mib = peak_resident_kib(app.pid()).saturating_sub(before) / 1024;
     println!("{CLIENTS} + {API_CLIENTS} messages of 16 MiB at once: the peak memory grew by {grown_mib} MiB");
     assert!(
-        grown_mib < 48,
-        "the peak memory grew by {grown_mib} MiB for {CLIENTS} messages of {} MiB",
+        grown_mib < 64,
+        "the peak memory grew by {grown_mib} MiB for {CLIENTS} + {API_CLIENTS} messages of {} MiB",
         SIZE >> 20
     );
     let line = "0123456789".repeat(7);
