@@ -258,6 +258,45 @@ async fn the_api_refuses_with_a_status_and_the_field_at_fault() {
         assert_eq!(status, 422, "{json}: {answer}");
         assert_eq!(answer["field"], field, "{json}: {answer}");
     }
+    // More recipients than Exchange Online takes in one message (SMTP's RCPT TO stops at
+    // the same 500): refused whole, as JSON or as a whole message; 500 pass.
+    let many =
+        |n: usize| -> Vec<String> { (0..n).map(|i| format!("r{i}@fabrikam-test.com")).collect() };
+    let (status, answer) = post_json(
+        &rig,
+        &serde_json::json!({"to": many(300), "cc": many(501)[300..].to_vec(), "subject": "s", "text": "t"}),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        (status, &answer["field"]),
+        (422, &Value::from("to")),
+        "{answer}"
+    );
+    assert!(
+        answer["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("more than 500 recipients")),
+        "{answer}"
+    );
+    let raw = format!(
+        "From: {}\r\nTo: {}\r\nSubject: s\r\n\r\nx\r\n",
+        rig.mailbox(),
+        many(501).join(", ")
+    );
+    let (status, answer) = post_raw(&rig, &raw).await;
+    assert_eq!(
+        (status, &answer["field"]),
+        (422, &Value::from("to")),
+        "{answer}"
+    );
+    let (status, answer) = post_json(
+        &rig,
+        &serde_json::json!({"to": many(500), "subject": "s", "text": "t"}),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 202, "500 recipients: {answer}");
     // Larger than the relay takes.
     let large = serde_json::json!({"to": ["a@fabrikam-test.com"], "subject": "s", "text": "x".repeat(30_000)});
     let (status, answer) = post_json(&rig, &large, &[]).await;

@@ -92,7 +92,9 @@ impl IntoResponse for ApiRefusal {
                     Refusal::TooLarge { .. } | Refusal::HeadTooLarge { .. } => {
                         (StatusCode::PAYLOAD_TOO_LARGE, None)
                     }
-                    Refusal::NoRecipients => (StatusCode::UNPROCESSABLE_ENTITY, Some("to")),
+                    Refusal::NoRecipients | Refusal::TooManyRecipients { .. } => {
+                        (StatusCode::UNPROCESSABLE_ENTITY, Some("to"))
+                    }
                 };
                 (status, json!({"error": refusal.words(), "field": field}))
             }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::message::{self, HeadEnd};
-use super::{new_message_id, Refusal, Relay};
+use super::{new_message_id, Refusal, Relay, MAX_RECIPIENTS};
 use crate::server::store::{Enqueued, NewMessage, Store};
 use crate::server::time::unix_millis;
 
@@ -211,6 +211,11 @@ async fn checked(relay: &Relay, submission: &Submission, head: Vec<u8>) -> Resul
     };
     if recipients.is_empty() {
         return Err(Refusal::NoRecipients);
+    }
+    if recipients.len() > MAX_RECIPIENTS {
+        return Err(Refusal::TooManyRecipients {
+            limit: MAX_RECIPIENTS,
+        });
     }
     let head = message::complete(head, senders.domain(), SystemTime::now());
     let id = new_message_id()?;

@@ -34,6 +34,10 @@ pub struct Relay {
     pub wake: Notify,
 }
 
+/// Exchange Online's recipients per message: over SMTP a further RCPT TO is refused, and
+/// a message through the HTTP API with more is refused whole.
+pub const MAX_RECIPIENTS: usize = 500;
+
 /// Why the relay would not take a message. Each has its SMTP reply and its HTTP status.
 #[derive(Debug, thiserror::Error)]
 pub enum Refusal {
@@ -49,6 +53,11 @@ pub enum Refusal {
     HeadTooLarge { limit: usize },
     #[error("the message has no recipient in To, Cc or Bcc")]
     NoRecipients,
+    #[error(
+        "the message has more than {limit} recipients, Exchange Online's limit per message: \
+         send it as several messages"
+    )]
+    TooManyRecipients { limit: usize },
     #[error("the message cannot be stored: {0}")]
     Store(#[from] StoreError),
 }

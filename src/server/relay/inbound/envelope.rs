@@ -5,10 +5,10 @@
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::io::{Connection, ReadError, Unstuff};
-use super::state::{Envelope, State, HOSTNAME, MAX_RECIPIENTS};
+use super::state::{Envelope, State, HOSTNAME};
 use super::syntax::{mail_argument, path, strip_prefix_ignore_case};
 use crate::server::relay::incoming::{Recipients, Submission};
-use crate::server::relay::{Refusal, Relay};
+use crate::server::relay::{Refusal, Relay, MAX_RECIPIENTS};
 use crate::server::store::Enqueued;
 
 pub(super) fn ehlo<S: AsyncRead + AsyncWrite + Unpin>(
@@ -152,6 +152,8 @@ fn refuse<S>(connection: &mut Connection<S>, refusal: &Refusal) {
         Refusal::TooLarge { .. } | Refusal::HeadTooLarge { .. } => (552, "5.3.4"),
         // The envelope has its recipients; only the API's raw message can lack them.
         Refusal::NoRecipients => (554, "5.5.1"),
+        // RCPT TO stops at the limit first; the same words as there.
+        Refusal::TooManyRecipients { .. } => (452, "4.5.3"),
     };
     connection.reply(code, &format!("{enhanced} {}", refusal.words()));
 }

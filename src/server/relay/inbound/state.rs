@@ -14,8 +14,6 @@ pub(super) const MAX_COMMAND_LINE: usize = 512;
 pub(super) const READ_BUFFER: usize = 32 * 1024;
 /// RFC 5321 section 4.5.3.2 asks servers to wait at least 5 minutes for a command.
 pub(super) const COMMAND_TIMEOUT: Duration = Duration::from_secs(300);
-/// Exchange Online's recipients per message.
-pub(super) const MAX_RECIPIENTS: usize = 500;
 /// A client that keeps failing is cut off.
 pub(super) const MAX_ERRORS: u32 = 20;
 pub const HOSTNAME: &str = "smtp-setup.relay";
