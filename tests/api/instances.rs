@@ -5,7 +5,7 @@
 //! lease has run out.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::json;
@@ -114,27 +114,39 @@ async fn submit_to_both(
     count: usize,
 ) -> (Vec<String>, Vec<String>) {
     let mailbox = peers.form().email_address;
-    let (cert_a, cert_b) = (a.relay_cafile(), b.relay_cafile());
     let (tag_a, tag_b) = (format!("{tag}-a"), format!("{tag}-b"));
     tokio::join!(
-        submit(a, &cert_a, password, &mailbox, &tag_a, count),
-        submit(b, &cert_b, password, &mailbox, &tag_b, count),
+        submit(a, password, &mailbox, &tag_a, count),
+        submit(b, password, &mailbox, &tag_b, count),
     )
 }
 
 /// `count` messages through `app`'s relay, tagged `tag`; their outbox ids.
-pub(crate) async fn submit(
+async fn submit(
     app: &TestApp,
-    cafile: &Path,
     password: &str,
     mailbox: &str,
     tag: &str,
     count: usize,
 ) -> Vec<String> {
-    let count = count.to_string();
-    let results = python_client(
+    let results = send(app, password, mailbox, tag, 1, count).await;
+    results.iter().map(queued_id).collect()
+}
+
+/// `clients` connections to `app`'s relay, `count` messages each, tagged `tag`: one
+/// result per message (and one for a refused sign-in), as the client printed it.
+pub(crate) async fn send(
+    app: &TestApp,
+    password: &str,
+    mailbox: &str,
+    tag: &str,
+    clients: usize,
+    count: usize,
+) -> Vec<serde_json::Value> {
+    let (clients, count) = (clients.to_string(), count.to_string());
+    python_client(
         app.relay_addr.expect("the relay listens"),
-        cafile,
+        &app.relay_cafile(),
         &[
             "--user",
             CREDENTIAL,
@@ -142,6 +154,8 @@ pub(crate) async fn submit(
             mailbox,
             "--to",
             "customer@fabrikam-test.com",
+            "--clients",
+            &clients,
             "--count",
             &count,
             "--tag",
@@ -149,8 +163,7 @@ pub(crate) async fn submit(
         ],
         Some(password),
     )
-    .await;
-    results.iter().map(queued_id).collect()
+    .await
 }
 
 /// The outbox's rows as (id, status, claimed_by, finished_at), read straight from the
@@ -713,13 +726,12 @@ async fn four_instances_keep_to_exchanges_three_connections() {
     peers.save_form_in(&apps[0].store).await;
     let password = add_credential(&apps[0], CREDENTIAL).await;
     let mailbox = peers.form().email_address;
-    let cafiles: Vec<PathBuf> = apps.iter().map(TestApp::relay_cafile).collect();
     let tags: Vec<String> = (0..4).map(|n| format!("slots-{n}")).collect();
     let (w, x, y, z) = tokio::join!(
-        submit(&apps[0], &cafiles[0], &password, &mailbox, &tags[0], 60),
-        submit(&apps[1], &cafiles[1], &password, &mailbox, &tags[1], 60),
-        submit(&apps[2], &cafiles[2], &password, &mailbox, &tags[2], 60),
-        submit(&apps[3], &cafiles[3], &password, &mailbox, &tags[3], 60),
+        submit(&apps[0], &password, &mailbox, &tags[0], 60),
+        submit(&apps[1], &password, &mailbox, &tags[1], 60),
+        submit(&apps[2], &password, &mailbox, &tags[2], 60),
+        submit(&apps[3], &password, &mailbox, &tags[3], 60),
     );
     assert_eq!(w.len() + x.len() + y.len() + z.len(), 240);
     let rows = until_sent(&db, 240, Duration::from_secs(240)).await;

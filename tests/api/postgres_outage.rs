@@ -10,46 +10,13 @@ use serde_json::Value;
 
 use crate::database::OwnServer;
 use crate::helpers::{spawn_app, spawn_peers, TestApp};
-use crate::instances::Instance;
-use crate::relay::{add_credential, python_client, settled_messages, CREDENTIAL};
+use crate::instances::{send, Instance};
+use crate::relay::{add_credential, settled_messages, CREDENTIAL};
 
 /// Longer than the outage: a delivery under way when the database went keeps its
 /// message, so nothing is sent twice (a shorter lease is the documented at-least-once
 /// case, `instances::while_an_instance_delivers_the_other_waits_and_takes_over_only_after_its_lease`).
 const LEASE_SECONDS: &str = "60";
-
-/// `clients` connections to `app`'s relay, `count` messages each, tagged `tag`: one
-/// result per message (and one for a refused sign-in), as the client printed it.
-async fn send(
-    app: &TestApp,
-    password: &str,
-    mailbox: &str,
-    tag: &str,
-    clients: usize,
-    count: usize,
-) -> Vec<Value> {
-    let (clients, count) = (clients.to_string(), count.to_string());
-    python_client(
-        app.relay_addr.expect("the relay listens"),
-        &app.relay_cafile(),
-        &[
-            "--user",
-            CREDENTIAL,
-            "--mail-from",
-            mailbox,
-            "--to",
-            "customer@fabrikam-test.com",
-            "--clients",
-            &clients,
-            "--count",
-            &count,
-            "--tag",
-            tag,
-        ],
-        Some(password),
-    )
-    .await
-}
 
 /// `curl` posts a message to `app`'s HTTP API: the status and the `Retry-After` header.
 async fn post(app: &TestApp, password: &str, mailbox: &str) -> String {

@@ -91,29 +91,23 @@ pub(super) async fn open_sqlite(
         Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
         Err(error) => return Err(created(error)),
     }
-    let pool = SqlitePoolOptions::new()
-        .max_connections(4)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect_with(options.clone())
-        .await
-        .map_err(|source| StoreError::Open {
-            path: path.clone(),
-            source,
-        })?;
-    let pool = Pool::Sqlite(pool);
+    let connect = |options: SqliteConnectOptions| {
+        let path = path.clone();
+        async move {
+            SqlitePoolOptions::new()
+                .max_connections(4)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_with(options)
+                .await
+                .map_err(|source| StoreError::Open { path, source })
+        }
+    };
+    let pool = Pool::Sqlite(connect(options.clone()).await?);
     migrate(&pool, &sqlx::migrate!("./migrations/sqlite")).await?;
     // The pieces' commits are not synced: the outbox row's commit that follows them syncs
     // the write-ahead log, and with it every frame written before (SQLite syncs the log
     // before a checkpoint copies it into the database, and the database after).
-    let pieces = SqlitePoolOptions::new()
-        .max_connections(4)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect_with(options.synchronous(SqliteSynchronous::Normal))
-        .await
-        .map_err(|source| StoreError::Open {
-            path: path.clone(),
-            source,
-        })?;
+    let pieces = connect(options.synchronous(SqliteSynchronous::Normal)).await?;
     Ok((
         Pools {
             main: pool,
@@ -135,27 +129,21 @@ pub(super) async fn open_postgres(
             source,
         })?;
     let connect = |options: PgConnectOptions, connections: u32| {
-        PgPoolOptions::new()
-            .max_connections(connections)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
+        let url = url.to_owned();
+        async move {
+            PgPoolOptions::new()
+                .max_connections(connections)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_with(options)
+                .await
+                .map_err(|source| StoreError::Connect { url, source })
+        }
     };
-    let pool = connect(options.clone(), 8)
-        .await
-        .map_err(|source| StoreError::Connect {
-            url: url.to_owned(),
-            source,
-        })?;
-    let pool = Pool::Postgres(pool);
+    let pool = Pool::Postgres(connect(options.clone(), 8).await?);
     migrate(&pool, &sqlx::migrate!("./migrations/postgres")).await?;
     // The pieces' commits are not waited for: the outbox row's synchronous commit that
     // follows them flushes the log up to itself, and with it every record written before.
-    let pieces = connect(options.options([("synchronous_commit", "off")]), 4)
-        .await
-        .map_err(|source| StoreError::Connect {
-            url: url.to_owned(),
-            source,
-        })?;
+    let pieces = connect(options.options([("synchronous_commit", "off")]), 4).await?;
     Ok((
         Pools {
             main: pool,
