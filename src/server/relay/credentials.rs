@@ -60,12 +60,17 @@ pub enum CredentialError {
     Join(#[from] tokio::task::JoinError),
 }
 
-/// A new credential's password: 32 characters from 192 random bits, shown once.
+/// A new credential's password: 32 characters from 192 random bits, shown once. Never
+/// one that begins with `-`: command lines (the page's swaks example among them) would
+/// read it as an option, so such a draw is drawn again.
 pub fn generate_password() -> Result<SecretString, CredentialError> {
-    let bytes = random_bytes::<24>().map_err(|_| CredentialError::Random)?;
-    Ok(SecretString::from(
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes),
-    ))
+    loop {
+        let bytes = random_bytes::<24>().map_err(|_| CredentialError::Random)?;
+        let password = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        if !password.starts_with('-') {
+            return Ok(SecretString::from(password));
+        }
+    }
 }
 
 /// The PHC string (`$argon2id$v=19$…`) of `password`, with a fresh salt.
@@ -195,6 +200,17 @@ impl RelayAuth {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn no_generated_password_begins_with_a_dash() {
+        // One draw in 64 would; 500 draws show it.
+        for _ in 0..500 {
+            let password = super::generate_password().expect("a password");
+            let password = secrecy::ExposeSecret::expose_secret(&password);
+            assert!(!password.starts_with('-'), "a password taken for an option");
+            assert_eq!(password.len(), 32);
+        }
+    }
+
     use super::*;
 
     #[test]
