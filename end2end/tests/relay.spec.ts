@@ -74,6 +74,24 @@ test('a relay credential made on the page sends through the relay, and the Outbo
   await expect(row).toContainText('customer@fabrikam-test.com');
   expect((await messages()).some((m) => m.subject === subject)).toBe(true);
 
+  // A whole message whose subject is Portuguese in encoded words, its recipients in a
+  // group with a quoted name: the Outbox shows the subject and the address as read.
+  const stamp = Date.now();
+  const whole = await request.post('/api/v1/messages', {
+    headers: { Authorization: basic, 'Content-Type': 'message/rfc822' },
+    data:
+      `From: "Contoso, Faturamento" <${peer.mailbox}>\r\n` +
+      'To: Equipe: "Silva, José" <jose@fabrikam-test.com>;\r\n' +
+      `Subject: =?UTF-8?Q?Relat=C3=B3rio_mensal?= ${stamp}\r\n\r\nOlá.\r\n`,
+  });
+  expect(whole.status()).toBe(202);
+  const portuguese = page.locator('#outbox-table tbody tr', { hasText: `Relatório mensal ${stamp}` });
+  await expect(async () => {
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await expect(portuguese).toContainText('Sent', { timeout: 1_000 });
+  }).toPass({ timeout: 20_000 });
+  await expect(portuguese).toContainText('jose@fabrikam-test.com');
+
   // Removed, it no longer signs in.
   await page.locator('#credentials-table tr', { hasText: 'erp-e2e' }).getByRole('button', { name: 'Remove' }).click();
   await expect(page.locator('#credentials-table tr', { hasText: 'erp-e2e' })).toHaveCount(0);

@@ -56,6 +56,10 @@ pub struct OutboxEntry {
     pub mail_from: String,
     pub recipients: Vec<String>,
     pub subject: String,
+    /// The Message-ID header it goes out with, without angle brackets (the
+    /// application's own, or the one the relay added); `None` for messages accepted
+    /// before it was recorded.
+    pub internet_message_id: Option<String>,
     pub status: MessageStatus,
     pub attempts: i64,
     /// Unix milliseconds; `None` once the message is sent or failed.

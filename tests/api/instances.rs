@@ -661,6 +661,7 @@ async fn without_a_fixed_token_each_instance_prints_its_own_link_and_its_session
                 mail_from: "sender@contoso.com",
                 recipients: &["a@fabrikam-test.com".to_owned()],
                 subject: "shared",
+                internet_message_id: None,
                 head: b"Subject: shared\r\n\r\nbody",
                 last_piece: &[],
                 pieces: 0,

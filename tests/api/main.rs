@@ -23,6 +23,7 @@ mod relay;
 mod relay_api;
 mod relay_delivery;
 mod relay_disk;
+mod relay_headers;
 mod relay_process;
 mod relay_smtp;
 mod secret_expiry;

@@ -110,6 +110,7 @@ async fn enqueue(store: &Store, mailbox: &str, id: &str, message: &Queued) {
             mail_from: mailbox,
             recipients: &["customer@fabrikam-test.com".to_owned()],
             subject: &message.subject,
+            internet_message_id: None,
             head: &bytes,
             last_piece: &[],
             pieces: 0,

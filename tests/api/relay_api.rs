@@ -9,7 +9,7 @@ use crate::helpers::spawn_peers;
 use crate::relay::{add_credential, rig, Rig, CREDENTIAL};
 
 /// Runs curl against the app; the status and the JSON body.
-async fn curl(args: &[&str]) -> (u16, Value) {
+pub async fn curl(args: &[&str]) -> (u16, Value) {
     let output = Command::new("curl")
         .args(["-s", "-S", "--max-time", "30", "-w", "\n%{http_code}"])
         .args(args)
@@ -31,15 +31,15 @@ async fn curl(args: &[&str]) -> (u16, Value) {
     (status.trim().parse().expect("a status"), body)
 }
 
-fn messages_url(rig: &Rig) -> String {
+pub fn messages_url(rig: &Rig) -> String {
     format!("{}/api/v1/messages", rig.app.base)
 }
 
-fn user(rig: &Rig) -> String {
+pub fn user(rig: &Rig) -> String {
     format!("{CREDENTIAL}:{}", rig.password)
 }
 
-async fn post_json(rig: &Rig, json: &Value, extra: &[&str]) -> (u16, Value) {
+pub async fn post_json(rig: &Rig, json: &Value, extra: &[&str]) -> (u16, Value) {
     let body = json.to_string();
     let user = user(rig);
     let url = messages_url(rig);
@@ -57,7 +57,7 @@ async fn post_json(rig: &Rig, json: &Value, extra: &[&str]) -> (u16, Value) {
 }
 
 /// A whole message (`message/rfc822`) with the rig's credential.
-async fn post_raw(rig: &Rig, message: &str) -> (u16, Value) {
+pub async fn post_raw(rig: &Rig, message: &str) -> (u16, Value) {
     let user = user(rig);
     let url = messages_url(rig);
     curl(&[

@@ -33,6 +33,9 @@ def parse_args():
     p.add_argument("--mechanism", default="PLAIN", choices=["PLAIN", "LOGIN"])
     p.add_argument("--mail-from", required=True)
     p.add_argument("--header-from")
+    p.add_argument("--header-to", help="the To header as written (default: the --to list)")
+    p.add_argument("--header", action="append", default=[], help="another header, 'Name: value'")
+    p.add_argument("--subject", help="the Subject, as text (default: --tag and the count)")
     p.add_argument("--to", action="append", required=True)
     p.add_argument("--count", type=int, default=1)
     p.add_argument("--clients", type=int, default=1)
@@ -52,8 +55,12 @@ def emit(record):
 def message(args, client, n):
     msg = EmailMessage()
     msg["From"] = args.header_from or args.mail_from
-    msg["To"] = ", ".join(args.to)
-    msg["Subject"] = f"{args.tag} {client}-{n}"
+    msg["To"] = args.header_to or ", ".join(args.to)
+    # The email package writes a non-ASCII subject as RFC 2047 encoded words.
+    msg["Subject"] = args.subject or f"{args.tag} {client}-{n}"
+    for header in args.header:
+        name, value = header.split(":", 1)
+        msg[name.strip()] = value.strip()
     msg["Message-ID"] = f"<{args.tag.replace(' ', '-')}-{client}-{n}-{uuid.uuid4().hex}@relay.test>"
     body = f"client {client} message {n}\n"
     if args.size:

@@ -500,6 +500,8 @@ async function startSmtpServer({ certFile, keyFile }, issuerUrl, messages, secur
         stream.on('end', () => resolve(Buffer.concat(chunks)));
         stream.on('error', reject);
       });
+      // An address list's addresses, groups opened (`undisclosed-recipients:;` has none).
+      const addresses = (header) => (header?.value ?? []).flatMap((a) => a.group ?? [a]).map((a) => a.address);
       whole.then((raw) => simpleParser(raw, {}).then((mail) => ({ mail, raw }))).then(({ mail, raw }) => {
         const from = mail.from?.value?.[0];
         const password = session.user === config.smtpUsername;
@@ -511,13 +513,13 @@ async function startSmtpServer({ certFile, keyFile }, issuerUrl, messages, secur
           mailFrom: session.envelope.mailFrom?.address,
           rcptTo: session.envelope.rcptTo.map((r) => r.address),
           from: { address: from.address, name: from.name },
-          to: (mail.to?.value ?? []).map((t) => t.address),
+          to: addresses(mail.to),
           subject: mail.subject,
           messageId: mail.messageId ?? null,
           text: mail.text,
           html: mail.html || null,
-          cc: (mail.cc?.value ?? []).map((t) => t.address),
-          bcc: (mail.bcc?.value ?? []).map((t) => t.address),
+          cc: addresses(mail.cc),
+          bcc: addresses(mail.bcc),
           replyTo: mail.replyTo?.value?.[0]?.address ?? null,
           // The header names as they came, in order (lower case).
           headerNames: mail.headerLines.map((h) => h.key),

@@ -89,6 +89,9 @@ impl IntoResponse for ApiRefusal {
                     Refusal::ForeignSender { .. } | Refusal::NoFromHeader => {
                         (StatusCode::UNPROCESSABLE_ENTITY, Some("from"))
                     }
+                    Refusal::ForeignSenderHeader { .. } => {
+                        (StatusCode::UNPROCESSABLE_ENTITY, Some("sender"))
+                    }
                     Refusal::TooLarge { .. } | Refusal::HeadTooLarge { .. } => {
                         (StatusCode::PAYLOAD_TOO_LARGE, None)
                     }
@@ -252,6 +255,7 @@ pub async fn status(
 fn status_json(entry: &OutboxEntry) -> serde_json::Value {
     json!({
         "id": entry.id,
+        "internet_message_id": entry.internet_message_id,
         "status": entry.status.key(),
         "attempts": entry.attempts,
         "next_attempt_at": entry.next_attempt_at.map(utc),

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use super::message::{self, HeadEnd};
+use super::message::{self, HeadEnd, Headers};
 use super::{new_message_id, Refusal, Relay, MAX_RECIPIENTS};
 use crate::server::store::{Enqueued, NewMessage, Store};
 use crate::server::time::unix_millis;
@@ -58,6 +58,8 @@ struct Body {
     id: String,
     head: Vec<u8>,
     subject: String,
+    /// The Message-ID it goes out with, which bounce reports name.
+    internet_message_id: Option<String>,
     recipients: Vec<String>,
     /// What has not made a whole piece yet.
     pending: Vec<u8>,
@@ -153,6 +155,7 @@ impl Incoming<'_> {
                 mail_from: &submission.mail_from,
                 recipients: &body.recipients,
                 subject: &body.subject,
+                internet_message_id: body.internet_message_id.as_deref(),
                 head: &body.head,
                 last_piece: &body.pending,
                 pieces: body.pieces,
@@ -186,28 +189,33 @@ impl Incoming<'_> {
     }
 }
 
-/// Checks a whole header section (the envelope sender and every header From must be
-/// allowed), adds a Message-ID and Date when missing, and names the message.
+/// Checks a whole header section (the envelope sender and every header From and Sender
+/// must be allowed), adds a Message-ID and Date when missing, and names the message.
 async fn checked(relay: &Relay, submission: &Submission, head: Vec<u8>) -> Result<Body, Refusal> {
     let senders = relay.allowed_senders().await?;
     senders.check(&submission.mail_from)?;
-    let from = message::from_addresses(&head);
-    if from.is_empty() {
+    let headers = Headers::read(&head);
+    if headers.from.is_empty() {
         return Err(Refusal::NoFromHeader);
     }
-    for address in &from {
+    for address in &headers.from {
         senders.check(address)?;
+    }
+    // A Sender header is checked as the From is: Exchange sends on its behalf.
+    for address in &headers.sender {
+        senders.check(address).map_err(|refusal| match refusal {
+            Refusal::ForeignSender { found, allowed } => {
+                Refusal::ForeignSenderHeader { found, allowed }
+            }
+            other => other,
+        })?;
     }
     let (recipients, head) = match &submission.recipients {
         Recipients::Given(recipients) => (recipients.clone(), head),
-        Recipients::FromHeaders => {
-            let recipients: Vec<String> = ["To", "Cc", "Bcc"]
-                .iter()
-                .flat_map(|name| message::header_values(&head, name))
-                .flat_map(|value| message::addresses(&value))
-                .collect();
-            (recipients, message::without_header(&head, "Bcc"))
-        }
+        Recipients::FromHeaders => (
+            headers.recipients.clone(),
+            message::without_header(&head, "Bcc"),
+        ),
     };
     if recipients.is_empty() {
         return Err(Refusal::NoRecipients);
@@ -217,13 +225,14 @@ async fn checked(relay: &Relay, submission: &Submission, head: Vec<u8>) -> Resul
             limit: MAX_RECIPIENTS,
         });
     }
-    let head = message::complete(head, senders.domain(), SystemTime::now());
+    let completed = headers.complete(head, senders.domain(), SystemTime::now());
     let id = new_message_id()?;
     Ok(Body {
-        subject: message::subject(&head),
+        subject: headers.subject,
+        internet_message_id: completed.message_id,
         written: Written::new(relay.store.clone(), id.clone()),
         id,
-        head,
+        head: completed.message,
         recipients,
         pending: Vec::with_capacity(PIECE),
         pieces: 0,

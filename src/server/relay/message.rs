@@ -1,9 +1,12 @@
-//! What the relay reads in, and adds to, a submitted message: the header From (which
-//! must be an allowed sender, as the envelope's), the Subject for the Outbox, and a
-//! `Message-ID` and `Date` when the application left them out. The rest is kept byte
-//! for byte.
+//! What the relay reads in, and adds to, a submitted message: the header From and
+//! Sender (which must be allowed senders, as the envelope's), the recipients of a whole
+//! message, the Subject for the Outbox, the Message-ID that bounce reports will name;
+//! and a `Message-ID` and `Date` when the application left them out. The rest is kept
+//! byte for byte.
 
 use std::time::SystemTime;
+
+use mail_parser::{Address, HeaderName, HeaderValue, MessageParser};
 
 use crate::server::store::sealing::random_bytes;
 
@@ -40,77 +43,67 @@ impl HeadEnd {
     }
 }
 
-/// Every value of the header `name`, unfolded (RFC 5322 section 2.2.3).
-pub fn header_values(message: &[u8], name: &str) -> Vec<String> {
-    let text = String::from_utf8_lossy(header_section(message));
-    let mut values: Vec<String> = Vec::new();
-    let mut current: Option<String> = None;
-    for line in text.split('\n') {
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        if line.starts_with([' ', '\t']) {
-            if let Some(value) = current.as_mut() {
-                value.push_str(line);
-            }
-            continue;
-        }
-        values.extend(current.take());
-        if let Some((field, value)) = line.split_once(':') {
-            if field.trim().eq_ignore_ascii_case(name) {
-                current = Some(value.trim().to_owned());
-            }
-        }
-    }
-    values.extend(current);
-    values
+/// What the relay reads in a header section, parsed once (by mail-parser: RFC 5322,
+/// MIME and RFC 2047's encoded words) and never written back: the bytes go out as the
+/// application sent them.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Headers {
+    /// The addresses of every From header (an entry that names no address is kept as
+    /// written, so that it is refused rather than passed over).
+    pub from: Vec<String>,
+    /// The addresses of every Sender header (send-on-behalf, which Exchange checks).
+    pub sender: Vec<String>,
+    /// To, Cc and Bcc together, groups opened (`undisclosed-recipients:;` names none).
+    pub recipients: Vec<String>,
+    /// Decoded (`=?UTF-8?Q?Relat=C3=B3rio?=` reads `Relatório`), cut for the Outbox.
+    pub subject: String,
+    /// The application's own Message-ID, without its angle brackets.
+    pub message_id: Option<String>,
+    /// Whether a Message-ID header is there at all (readable or not).
+    identified: bool,
+    dated: bool,
 }
 
-/// The addresses of an address-list header value: `a@b`, `Name <a@b>`, `"Doe, J" <a@b>`,
-/// `a@b (comment)`, separated by commas.
-pub fn addresses(value: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut bare = String::new();
-    let mut angle: Option<String> = None;
-    let (mut quoted, mut escaped, mut comment) = (false, false, 0u32);
-    let mut finish = |bare: &mut String, angle: &mut Option<String>| {
-        let address = angle.take().unwrap_or_else(|| bare.clone());
-        let address = address.trim();
-        if !address.is_empty() {
-            found.push(address.to_owned());
-        }
-        bare.clear();
-    };
-    for c in value.chars() {
-        if escaped {
-            escaped = false;
-            continue;
-        }
-        match c {
-            '\\' if quoted || comment > 0 => escaped = true,
-            '"' if comment == 0 => quoted = !quoted,
-            _ if quoted => {}
-            '(' => comment += 1,
-            ')' if comment > 0 => comment -= 1,
-            _ if comment > 0 => {}
-            '<' => angle = Some(String::new()),
-            '>' => {}
-            ',' => finish(&mut bare, &mut angle),
-            _ => match angle.as_mut() {
-                Some(inside) => inside.push(c),
-                None if !c.is_whitespace() => bare.push(c),
-                None => {}
-            },
+/// The longest subject the Outbox keeps, in characters.
+const SUBJECT_CHARS: usize = 200;
+
+impl Headers {
+    /// Reads the header section of `message` (the body, if there, is not looked at).
+    pub fn read(message: &[u8]) -> Self {
+        let Some(parsed) = MessageParser::new().parse_headers(header_section(message)) else {
+            return Self::default();
+        };
+        let addresses = |name: HeaderName<'static>| -> Vec<String> {
+            parsed
+                .header_values(name)
+                .filter_map(HeaderValue::as_address)
+                .flat_map(Address::iter)
+                .filter_map(|entry| match (entry.address(), entry.name()) {
+                    (Some(address), _) => Some(address.trim().to_owned()),
+                    (None, Some(name)) => Some(name.trim().to_owned()),
+                    (None, None) => None,
+                })
+                .collect()
+        };
+        Self {
+            from: addresses(HeaderName::From),
+            sender: addresses(HeaderName::Sender),
+            recipients: [HeaderName::To, HeaderName::Cc, HeaderName::Bcc]
+                .into_iter()
+                .flat_map(addresses)
+                .collect(),
+            subject: parsed
+                .subject()
+                .map(|s| s.chars().take(SUBJECT_CHARS).collect())
+                .unwrap_or_default(),
+            message_id: parsed
+                .message_id()
+                .map(str::to_owned)
+                .filter(|id| !id.is_empty()),
+            identified: parsed.header(HeaderName::MessageId).is_some(),
+            dated: parsed.header(HeaderName::Date).is_some(),
         }
     }
-    finish(&mut bare, &mut angle);
-    found
-}
-
-/// The addresses of every From header.
-pub fn from_addresses(message: &[u8]) -> Vec<String> {
-    header_values(message, "From")
-        .iter()
-        .flat_map(|value| addresses(value))
-        .collect()
 }
 
 /// `message` without any `name` header (folded lines included); the rest untouched.
@@ -134,69 +127,115 @@ pub fn without_header(message: &[u8], name: &str) -> Vec<u8> {
     out
 }
 
-/// The Subject as written (encoded words left as they are), cut for the Outbox.
-pub fn subject(message: &[u8]) -> String {
-    header_values(message, "Subject")
-        .into_iter()
-        .next()
-        .map(|s| s.chars().take(200).collect())
-        .unwrap_or_default()
+/// A message as it goes out: completed, and the Message-ID it goes out with.
+pub struct Completed {
+    pub message: Vec<u8>,
+    /// Without angle brackets; `None` only for an application's Message-ID header that
+    /// names nothing readable (kept as written: it is the application's).
+    pub message_id: Option<String>,
 }
 
-/// `message` with a `Message-ID` (at `domain`) and a `Date` in front when it has none.
-pub fn complete(message: Vec<u8>, domain: &str, now: SystemTime) -> Vec<u8> {
-    let mut added = String::new();
-    if header_values(&message, "Message-ID").is_empty() {
-        let id: String = random_bytes::<16>()
-            .unwrap_or_else(|_| {
-                let nanos = now
-                    .duration_since(SystemTime::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_nanos());
-                nanos.to_le_bytes()
-            })
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        added.push_str(&format!("Message-ID: <{id}@{domain}>\r\n"));
+impl Headers {
+    /// `message` with a `Message-ID` (at `domain`) and a `Date` in front when it has none.
+    pub fn complete(&self, message: Vec<u8>, domain: &str, now: SystemTime) -> Completed {
+        let mut added = String::new();
+        let message_id = if self.identified {
+            self.message_id.clone()
+        } else {
+            let id = format!("{}@{domain}", unique_part(now));
+            added.push_str(&format!("Message-ID: <{id}>\r\n"));
+            Some(id)
+        };
+        if !self.dated {
+            // RFC 5322's date; httpdate's "GMT" is its obsolete zone, so the offset instead.
+            let date = httpdate::fmt_http_date(now).replace(" GMT", " +0000");
+            added.push_str(&format!("Date: {date}\r\n"));
+        }
+        let message = if added.is_empty() {
+            message
+        } else {
+            let mut out = added.into_bytes();
+            out.extend_from_slice(&message);
+            out
+        };
+        Completed {
+            message,
+            message_id,
+        }
     }
-    if header_values(&message, "Date").is_empty() {
-        // RFC 5322's date; httpdate's "GMT" is its obsolete zone, so the offset instead.
-        let date = httpdate::fmt_http_date(now).replace(" GMT", " +0000");
-        added.push_str(&format!("Date: {date}\r\n"));
-    }
-    if added.is_empty() {
-        return message;
-    }
-    let mut out = added.into_bytes();
-    out.extend_from_slice(&message);
-    out
+}
+
+/// The left of a new Message-ID: 16 random bytes in hex (the time, should the system
+/// give no randomness).
+fn unique_part(now: SystemTime) -> String {
+    random_bytes::<16>()
+        .unwrap_or_else(|_| {
+            let nanos = now
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            nanos.to_le_bytes()
+        })
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn address_lists_are_read_as_written() {
-        assert_eq!(addresses("a@contoso.com"), ["a@contoso.com"]);
-        assert_eq!(
-            addresses("\"Doe, Jane <x@y>\" <jane@contoso.com>, b@contoso.com (Bob, sales)"),
-            ["jane@contoso.com", "b@contoso.com"]
-        );
-        assert_eq!(
-            addresses("Sales <sales@contoso.com>"),
-            ["sales@contoso.com"]
-        );
-        assert!(addresses("").is_empty());
+    fn read(message: &str) -> Headers {
+        Headers::read(message.as_bytes())
     }
 
     #[test]
-    fn headers_unfold_and_stop_at_the_body() {
-        let message =
-            b"From: Sales\r\n <sales@contoso.com>\r\nSubject: Hello\r\n\r\nFrom: body@x.com\r\n";
-        assert_eq!(from_addresses(message), ["sales@contoso.com"]);
-        assert_eq!(subject(message), "Hello");
-        assert_eq!(header_values(message, "to"), Vec::<String>::new());
+    fn addresses_are_read_as_written() {
+        let head = read(
+            "From: \"Doe, Jane <x@y>\" <jane@contoso.com>, b@contoso.com (Bob, sales)\r\n\
+             Sender: Sales <sales@contoso.com>\r\n\
+             To: undisclosed-recipients:;\r\n\
+             Cc: Team: ann@fabrikam.com, \"Silva, José\" <jose@fabrikam.com>;, c@fabrikam.com\r\n\
+             Bcc: =?UTF-8?Q?Jo=C3=A3o?= <joao@fabrikam.com>\r\n\r\n",
+        );
+        assert_eq!(head.from, ["jane@contoso.com", "b@contoso.com"]);
+        assert_eq!(head.sender, ["sales@contoso.com"]);
+        assert_eq!(
+            head.recipients,
+            [
+                "ann@fabrikam.com",
+                "jose@fabrikam.com",
+                "c@fabrikam.com",
+                "joao@fabrikam.com"
+            ]
+        );
+        assert_eq!(
+            read("To: undisclosed-recipients:;\r\n\r\n").recipients,
+            Vec::<String>::new()
+        );
+        // An entry that names no address is kept, to be refused rather than passed over.
+        assert_eq!(read("From: sales\r\n\r\n").from, ["sales"]);
+        assert_eq!(read("Subject: s\r\n\r\n").from, Vec::<String>::new());
+    }
+
+    #[test]
+    fn headers_unfold_decode_and_stop_at_the_body() {
+        let head = read(
+            "From: Sales\r\n <sales@contoso.com>\r\n\
+             Subject: =?UTF-8?Q?Relat=C3=B3rio_mensal?= de\r\n =?ISO-8859-1?Q?mar=E7o?=\r\n\
+             Message-ID: <abc.123@app.contoso.com>\r\n\r\n\
+             From: body@x.com\r\nSubject: not this\r\n",
+        );
+        assert_eq!(head.from, ["sales@contoso.com"]);
+        assert_eq!(head.subject, "Relatório mensal de março");
+        assert_eq!(head.message_id.as_deref(), Some("abc.123@app.contoso.com"));
+        assert_eq!(
+            read("Subject: Olá\r\n\r\n").subject,
+            "Olá",
+            "UTF-8 as it is"
+        );
+        let long = format!("Subject: {}\r\n\r\n", "é".repeat(300));
+        assert_eq!(read(&long).subject.chars().count(), SUBJECT_CHARS);
+        assert_eq!(read("\r\nbody"), Headers::default());
     }
 
     /// Whole or cut anywhere, a message's header section ends just past its empty line.
@@ -239,18 +278,31 @@ mod tests {
     fn message_id_and_date_are_added_only_when_missing() {
         let now = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_795_000_000);
         let bare = b"From: a@contoso.com\r\n\r\nHi\r\n".to_vec();
-        let completed = complete(bare.clone(), "contoso.com", now);
+        let completed = Headers::read(&bare).complete(bare.clone(), "contoso.com", now);
         assert!(
-            completed.ends_with(&bare),
+            completed.message.ends_with(&bare),
             "the original follows, untouched"
         );
-        let ids = header_values(&completed, "Message-ID");
-        assert_eq!(ids.len(), 1);
-        assert!(ids[0].starts_with('<') && ids[0].ends_with("@contoso.com>"));
-        let dates = header_values(&completed, "Date");
-        assert_eq!(dates.len(), 1);
-        assert!(dates[0].ends_with(" +0000"), "{}", dates[0]);
+        let again = Headers::read(&completed.message);
+        let id = completed.message_id.expect("the Message-ID added");
+        assert!(id.ends_with("@contoso.com") && id.len() > 32, "{id}");
+        assert_eq!(again.message_id, Some(id));
+        let date = b"\r\nDate: ";
+        assert!(completed.message.windows(date.len()).any(|w| w == date));
+        assert!(again.dated);
+        assert!(String::from_utf8_lossy(&completed.message).contains(" +0000\r\n"));
+
         let whole = b"Message-ID: <x@y>\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\n\r\nHi\r\n";
-        assert_eq!(complete(whole.to_vec(), "contoso.com", now), whole);
+        let kept = Headers::read(whole).complete(whole.to_vec(), "contoso.com", now);
+        assert_eq!(kept.message, whole);
+        assert_eq!(kept.message_id.as_deref(), Some("x@y"));
+        // The application's own header stays the only one, readable or not.
+        let odd = b"Message-ID:\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\n\r\nHi\r\n";
+        assert_eq!(
+            Headers::read(odd)
+                .complete(odd.to_vec(), "contoso.com", now)
+                .message,
+            odd
+        );
     }
 }

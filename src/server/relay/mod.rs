@@ -45,6 +45,11 @@ pub enum Refusal {
     NoConfiguration,
     #[error("{found} may not send through this relay; the sender must be {allowed}")]
     ForeignSender { found: String, allowed: String },
+    #[error(
+        "the Sender header names {found}, which may not send through this relay; the sender \
+         must be {allowed}"
+    )]
+    ForeignSenderHeader { found: String, allowed: String },
     #[error("the message has no From header")]
     NoFromHeader,
     #[error("the message is larger than this relay's limit of {limit} bytes")]

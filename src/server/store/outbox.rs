@@ -26,6 +26,8 @@ pub struct NewMessage<'a> {
     pub mail_from: &'a str,
     pub recipients: &'a [String],
     pub subject: &'a str,
+    /// The Message-ID it goes out with, without angle brackets.
+    pub internet_message_id: Option<&'a str>,
     /// The header section, as completed (the whole message when it has no pieces).
     pub head: &'a [u8],
     /// How many pieces of the body [`Store::write_piece`] wrote before.
@@ -89,6 +91,7 @@ struct EntryRow {
     mail_from: String,
     recipients: String,
     subject: String,
+    internet_message_id: Option<String>,
     status: String,
     attempts: i64,
     next_attempt_at: i64,
@@ -105,6 +108,7 @@ impl EntryRow {
             submitted_by: self.submitted_by,
             mail_from: self.mail_from,
             subject: self.subject,
+            internet_message_id: self.internet_message_id,
             status,
             attempts: self.attempts,
             next_attempt_at: (!status.is_final()).then_some(self.next_attempt_at),
@@ -121,7 +125,7 @@ fn recipients_from_json(json: String) -> Result<Vec<String>, StoreError> {
 }
 
 const ENTRY_COLUMNS: &str = "id, accepted_at, submitted_by, mail_from, recipients, subject, \
-     status, attempts, next_attempt_at, last_error";
+     internet_message_id, status, attempts, next_attempt_at, last_error";
 
 impl Store {
     /// Stores `message`, to be tried at once; with an idempotency key seen in the last
@@ -411,8 +415,8 @@ pub(super) async fn insert_message(
                 let inserted = sqlx::query(
                     "INSERT INTO outbox (id, accepted_at, submitted_by, mail_from, recipients, subject,
                                          message, pieces, size, status, next_attempt_at,
-                                         idempotency_key)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                                         idempotency_key, internet_message_id)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
                      ON CONFLICT DO NOTHING",
                 )
                 .bind(message.id)
@@ -427,6 +431,7 @@ pub(super) async fn insert_message(
                 .bind(MessageStatus::Queued.key())
                 .bind(message.accepted_at)
                 .bind(message.idempotency_key)
+                .bind(message.internet_message_id)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();

@@ -148,7 +148,9 @@ fn refuse<S>(connection: &mut Connection<S>, refusal: &Refusal) {
         // RFC 3463's "mail system full", as Postfix says it.
         Refusal::Store(error) if error.is_out_of_space() => (452, "4.3.1"),
         Refusal::NoConfiguration | Refusal::Store(_) => (451, "4.3.0"),
-        Refusal::ForeignSender { .. } | Refusal::NoFromHeader => (550, "5.7.1"),
+        Refusal::ForeignSender { .. }
+        | Refusal::ForeignSenderHeader { .. }
+        | Refusal::NoFromHeader => (550, "5.7.1"),
         Refusal::TooLarge { .. } | Refusal::HeadTooLarge { .. } => (552, "5.3.4"),
         // The envelope has its recipients; only the API's raw message can lack them.
         Refusal::NoRecipients => (554, "5.5.1"),
