@@ -14,15 +14,21 @@ pub enum MessageStatus {
     Retrying,
     Sent,
     Failed,
+    /// Sent, then a delivery report came back: a recipient's server refused it.
+    Bounced,
+    /// Sent, then a report came back: delivery to a recipient is late, still tried.
+    Delayed,
 }
 
 impl MessageStatus {
-    pub const ALL: [MessageStatus; 5] = [
+    pub const ALL: [MessageStatus; 7] = [
         MessageStatus::Queued,
         MessageStatus::Sending,
         MessageStatus::Retrying,
         MessageStatus::Sent,
         MessageStatus::Failed,
+        MessageStatus::Bounced,
+        MessageStatus::Delayed,
     ];
 
     /// The stable key: in the store and in the API's JSON.
@@ -33,6 +39,8 @@ impl MessageStatus {
             MessageStatus::Retrying => "retrying",
             MessageStatus::Sent => "sent",
             MessageStatus::Failed => "failed",
+            MessageStatus::Bounced => "bounced",
+            MessageStatus::Delayed => "delayed",
         }
     }
 
@@ -40,10 +48,63 @@ impl MessageStatus {
         Self::ALL.into_iter().find(|s| s.key() == key)
     }
 
-    /// Whether the relay is done with the message.
+    /// Whether the relay is done with the message (a delivery report may still come).
     pub fn is_final(self) -> bool {
-        matches!(self, MessageStatus::Sent | MessageStatus::Failed)
+        !matches!(
+            self,
+            MessageStatus::Queued | MessageStatus::Sending | MessageStatus::Retrying
+        )
     }
+}
+
+/// What the report says happened to one recipient (RFC 3464 section 2.3.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportAction {
+    Failed,
+    Delayed,
+    Delivered,
+    Relayed,
+    Expanded,
+}
+
+impl ReportAction {
+    pub fn key(self) -> &'static str {
+        match self {
+            ReportAction::Failed => "failed",
+            ReportAction::Delayed => "delayed",
+            ReportAction::Delivered => "delivered",
+            ReportAction::Relayed => "relayed",
+            ReportAction::Expanded => "expanded",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        [
+            ReportAction::Failed,
+            ReportAction::Delayed,
+            ReportAction::Delivered,
+            ReportAction::Relayed,
+            ReportAction::Expanded,
+        ]
+        .into_iter()
+        .find(|action| action.key().eq_ignore_ascii_case(key.trim()))
+    }
+}
+
+/// One recipient's line of a delivery report that came back to the mailbox.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryReport {
+    pub recipient: String,
+    pub action: ReportAction,
+    /// The enhanced status code, `5.1.10`.
+    pub status: String,
+    /// The remote server's words, as reported.
+    pub diagnostic: Option<String>,
+    /// The server that wrote the report.
+    pub reporting_mta: Option<String>,
+    /// Unix milliseconds: when the relay read it.
+    pub read_at: i64,
 }
 
 /// One message of the outbox, without its content.

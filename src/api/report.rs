@@ -62,11 +62,13 @@ pub enum Step {
     ImapCapabilities,
     ImapAuthenticate,
     Examine,
+    /// The bounce watcher: the delivery reports that arrived since its last visit.
+    ReadReports,
     Logout,
 }
 
 impl Step {
-    pub const ALL: [Step; 15] = [
+    pub const ALL: [Step; 16] = [
         Step::Inputs,
         Step::TokenRequest,
         Step::TokenInspection,
@@ -81,14 +83,15 @@ impl Step {
         Step::ImapCapabilities,
         Step::ImapAuthenticate,
         Step::Examine,
+        Step::ReadReports,
         Step::Logout,
     ];
 
-    /// The steps of the mailbox check.
     /// The scheduled check: the credential still gets a token with the role.
     pub const CREDENTIAL_CHECK: [Step; 3] =
         [Step::Inputs, Step::TokenRequest, Step::TokenInspection];
 
+    /// The steps of the mailbox check.
     pub const MAILBOX_ACCESS: [Step; 9] = [
         Step::Inputs,
         Step::TokenRequest,
@@ -98,6 +101,20 @@ impl Step {
         Step::ImapCapabilities,
         Step::ImapAuthenticate,
         Step::Examine,
+        Step::Logout,
+    ];
+
+    /// The steps of the bounce watcher's visit to the mailbox.
+    pub const READ_REPORTS: [Step; 10] = [
+        Step::Inputs,
+        Step::TokenRequest,
+        Step::TokenInspection,
+        Step::ImapConnect,
+        Step::ImapTls,
+        Step::ImapCapabilities,
+        Step::ImapAuthenticate,
+        Step::Examine,
+        Step::ReadReports,
         Step::Logout,
     ];
 
@@ -144,6 +161,7 @@ impl Step {
             Step::ImapCapabilities => "imap_capabilities",
             Step::ImapAuthenticate => "imap_authenticate",
             Step::Examine => "examine",
+            Step::ReadReports => "read_reports",
             Step::Logout => "logout",
         }
     }

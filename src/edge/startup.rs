@@ -26,6 +26,7 @@ use crate::edge::web::{
 };
 use crate::server::admin::{Admin, RandomFailed, TokenPolicy};
 use crate::server::app_state::{AppState, MetricsOn, PublicUrl};
+use crate::server::bounces::watcher::BounceWatch;
 use crate::server::check::Checks;
 use crate::server::config::{ServerSettings, SettingsError, DATABASE_FILE};
 use crate::server::net::tls::TlsSetupError;
@@ -146,6 +147,11 @@ impl Application {
             checks.clone(),
             settings.check_interval,
         ));
+        let bounces = Arc::new(BounceWatch::new(
+            store.clone(),
+            checks.clone(),
+            settings.bounce_interval,
+        ));
         if settings.metrics {
             // Installed before the first request, so that every count is kept.
             let _ = crate::server::metrics::handle();
@@ -161,6 +167,7 @@ impl Application {
                 checks,
                 relay,
                 watch,
+                bounces,
                 metrics: MetricsOn(settings.metrics),
                 public_url,
                 leptos_options,
@@ -220,6 +227,7 @@ impl Application {
             stopped.clone(),
         ));
         let watch = tokio::spawn(state.watch.clone().run(stopped.clone()));
+        let bounces = tokio::spawn(state.bounces.clone().run(stopped.clone()));
         let slots = relay::inbound::listener::client_slots();
         let mut relay_tasks = Vec::new();
         for relay_listener in self.relay_listeners {
@@ -258,8 +266,10 @@ impl Application {
         for task in relay_tasks {
             let _ = task.await;
         }
-        // A scheduled check under way is bounded like a test; its outcome is not needed.
+        // A scheduled check under way is bounded like a test; its outcome is not needed. A
+        // visit to the mailbox cut short stores nothing of its batch, read again next time.
         watch.abort();
+        bounces.abort();
         store.close().await;
         tracing::info!("stopped");
     }

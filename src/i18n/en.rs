@@ -331,6 +331,8 @@ pub const TEXTS: Texts = Texts {
         MessageStatus::Retrying => "Waiting to retry",
         MessageStatus::Sent => "Sent",
         MessageStatus::Failed => "Failed",
+        MessageStatus::Bounced => "Bounced",
+        MessageStatus::Delayed => "Delayed",
     },
 
     sign_in_title: "Sign in",
@@ -651,6 +653,7 @@ fn step_label(step: Step) -> &'static str {
         Step::ImapCapabilities => "Server offers AUTH=XOAUTH2",
         Step::ImapAuthenticate => "Authenticate (AUTHENTICATE XOAUTH2)",
         Step::Examine => "Open INBOX read-only (EXAMINE)",
+        Step::ReadReports => "Read the new delivery reports (UID FETCH, read-only)",
         Step::Logout => "Log out",
     }
 }

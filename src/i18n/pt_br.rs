@@ -353,6 +353,8 @@ pub const TEXTS: Texts = Texts {
         MessageStatus::Retrying => "Aguardando nova tentativa",
         MessageStatus::Sent => "Enviada",
         MessageStatus::Failed => "Falhou",
+        MessageStatus::Bounced => "Devolvida",
+        MessageStatus::Delayed => "Atrasada",
     },
 
     sign_in_title: "Entrar",
@@ -684,6 +686,7 @@ fn step_label(step: Step) -> &'static str {
         Step::ImapCapabilities => "O servidor oferece AUTH=XOAUTH2",
         Step::ImapAuthenticate => "Autenticação (AUTHENTICATE XOAUTH2)",
         Step::Examine => "Abrir a INBOX somente para leitura (EXAMINE)",
+        Step::ReadReports => "Ler os novos relatórios de entrega (UID FETCH, somente leitura)",
         Step::Logout => "Sair",
     }
 }

@@ -8,6 +8,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use crate::server::admin::Admin;
+use crate::server::bounces::watcher::BounceWatch;
 use crate::server::check::Checks;
 use crate::server::relay::Relay;
 use crate::server::store::Store;
@@ -22,6 +23,8 @@ pub struct AppState {
     pub relay: Arc<Relay>,
     /// The scheduled checks and the expiry log.
     pub watch: Arc<Watch>,
+    /// The delivery reports read from the mailbox.
+    pub bounces: Arc<BounceWatch>,
     /// `/metrics` is served (`SMTP_SETUP_METRICS`).
     pub metrics: MetricsOn,
     pub public_url: PublicUrl,

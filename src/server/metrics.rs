@@ -59,6 +59,15 @@ pub fn delivered(outcome: &'static str) {
     counter!("smtp_setup_relay_deliveries_total", "outcome" => outcome).increment(1);
 }
 
+/// Delivery reports read from the mailbox: those that named a message of the outbox and
+/// those that named none.
+pub fn reports_read(matched: u32, unmatched: u32) {
+    for (matched, count) in [("true", matched), ("false", unmatched)] {
+        counter!("smtp_setup_delivery_reports_total", "matched" => matched)
+            .increment(u64::from(count));
+    }
+}
+
 /// A message's write refused for lack of disk space.
 pub fn store_out_of_space() {
     counter!("smtp_setup_store_out_of_space_total").increment(1);
@@ -136,6 +145,13 @@ mod tests {
             assert!(
                 tokens.contains(&format!("`{outcome}`")),
                 "{outcome}: {tokens}"
+            );
+        }
+        let reports = documented_row("smtp_setup_delivery_reports_total");
+        for matched in ["true", "false"] {
+            assert!(
+                reports.contains(&format!("`{matched}`")),
+                "{matched}: {reports}"
             );
         }
         let deliveries = documented_row("smtp_setup_relay_deliveries_total");

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod app_state;
+pub mod bounces;
 pub mod certificate_credential;
 pub mod check;
 pub mod config;

@@ -88,6 +88,13 @@ pub struct StoredMessage {
     pub connection: u32,
 }
 
+/// A message file of dovecot's INBOX (maildir).
+#[derive(Debug, Deserialize)]
+pub struct MailboxFile {
+    pub name: String,
+    pub flags: String,
+}
+
 /// The SMTP peer's connections: how many were opened, how many are open now, the most
 /// open at once, and how many were refused as one too many (`PEER_SMTP_CONNECTION_LIMIT`).
 #[derive(Debug, Deserialize)]
@@ -382,6 +389,17 @@ impl Peers {
         stats["heldReplies"].as_u64().unwrap_or_default()
     }
 
+    /// Delivers `message` into dovecot's INBOX (peers started with `PEER_IMAP=1`).
+    pub async fn deliver_to_mailbox(&self, message: String) {
+        self.control_send(reqwest::Method::POST, "/mailbox", message)
+            .await;
+    }
+
+    /// dovecot's INBOX files and their maildir flags (`S`: read).
+    pub async fn mailbox_files(&self) -> Vec<MailboxFile> {
+        self.control_get("/mailbox").await
+    }
+
     /// From now on the token peer refuses the client secret as expired (AADSTS7000222).
     pub async fn expire_secret(&self) {
         self.control_send(reqwest::Method::POST, "/secret-expired", String::new())
@@ -536,6 +554,8 @@ pub async fn spawn_app(dir: &Path, env: &[(&str, &str)]) -> TestApp {
                 "SMTP_SETUP_ADMIN_TOKEN" => Some(ADMIN_TOKEN.to_owned()),
                 // Tests run side by side: each relay on a port of its own.
                 "SMTP_SETUP_RELAY_ADDR" => Some("127.0.0.1:0".to_owned()),
+                // The mailbox is read only by the tests that say where it is.
+                "SMTP_SETUP_BOUNCE_INTERVAL" => Some("0".to_owned()),
                 _ => None,
             })
     })

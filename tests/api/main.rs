@@ -3,6 +3,7 @@
 
 mod app;
 pub mod app_process;
+mod bounces;
 mod certificate_credential;
 mod certificates;
 mod cli;

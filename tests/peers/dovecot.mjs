@@ -8,7 +8,7 @@
 
 import { execFileSync, spawn } from 'node:child_process';
 import { createPublicKey } from 'node:crypto';
-import { chmodSync, chownSync, copyFileSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -72,7 +72,7 @@ function idOf(name, flag) {
 /**
  * Starts dovecot. `jwks`: the token server's public keys; `issuer`: its URL;
  * `mailbox`: the address whose INBOX holds `count` messages; `port`: where (0: any).
- * Returns { port, stop }.
+ * Returns { port, stop, deliver(raw), files() }.
  */
 export async function startDovecot({ dir, certFile, keyFile, jwks, issuer, mailbox, count, port: wanted }) {
   // dovecot's users must be able to pass through the peers' folder (not list it).
@@ -147,8 +147,29 @@ export async function startDovecot({ dir, certFile, keyFile, jwks, issuer, mailb
   const child = spawn('sh', ['-c', `/usr/sbin/dovecot -F -c "$1" & pid=$!; cat >/dev/null; kill $pid; wait $pid`, 'sh',
     path.join(base, 'dovecot.conf')], { stdio: ['pipe', 'ignore', 'inherit'] });
   await accepting(port, 10_000);
+  const [uid, gid] = [idOf('dovecot', '-u'), idOf('dovecot', '-g')];
+  let delivered = 0;
   return {
     port,
     stop: () => child.stdin.end(),
+    // A message into INBOX as a delivery agent puts it (tmp/, then renamed into new/,
+    // no flags): the next EXAMINE sees it.
+    deliver: (raw) => {
+      delivered += 1;
+      const name = `${Date.now()}.P${process.pid}Q${delivered}.peer`;
+      const tmp = path.join(maildir, 'tmp', name);
+      writeFileSync(tmp, raw);
+      chownSync(tmp, uid, gid);
+      chmodSync(tmp, 0o644);
+      renameSync(tmp, path.join(maildir, 'new', name));
+      return name;
+    },
+    // Every message file of INBOX and its maildir flags (`S` once read), for the tests
+    // that prove nothing was changed.
+    files: () => ['new', 'cur'].flatMap((sub) => readdirSync(path.join(maildir, sub)).map((name) => ({
+      sub,
+      name,
+      flags: name.includes(':2,') ? name.split(':2,')[1] : '',
+    }))),
   };
 }

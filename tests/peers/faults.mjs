@@ -19,7 +19,9 @@
 //    AUTHENTICATE of its life is refused, as a revoked token's would be, and so is that
 //    same token whenever it comes again; other tokens are accepted); each command it
 //    reads is an event line {"event":"imap","command":…} (the tag left out), and GET
-//    /imap-commands on the plain token endpoint lists them all;
+//    /imap-commands on the plain token endpoint lists them all. Its INBOX holds two
+//    messages for UID SEARCH and UID FETCH: an ordinary one and a non-delivery report
+//    about a message nobody sent;
 //  - the same token endpoint over HTTPS, with that certificate: it counts the requests
 //    that reach it (GET /https-token-requests on the plain endpoint says how many), to
 //    prove that a refused certificate means nothing was sent.
@@ -221,6 +223,29 @@ const revokedTokens = new Set();
 // Every IMAP command read, in order, as its event says it (GET /imap-commands).
 const imapCommands = [];
 
+// The fault IMAP server's INBOX, by UID: a message, then a report on one nobody sent.
+const imapMessages = {
+  1: 'From: someone@fabrikam-test.com\r\nSubject: Hello\r\nContent-Type: text/plain\r\n\r\nHi\r\n',
+  2: [
+    'From: postmaster@contoso-test.com',
+    'X-MS-Exchange-Message-Is-Ndr:',
+    'In-Reply-To: <nobody-sent-this@elsewhere.test>',
+    'Content-Type: multipart/report; report-type=delivery-status; boundary="r"',
+    '',
+    '--r',
+    'Content-Type: message/delivery-status',
+    '',
+    'Reporting-MTA: dns;faults.test',
+    '',
+    'Final-Recipient: rfc822;gone@fabrikam-test.com',
+    'Action: failed',
+    'Status: 5.1.10',
+    '',
+    '--r--',
+    '',
+  ].join('\r\n'),
+};
+
 // Exchange Online's words, as it says them.
 function imapSession(socket) {
   let buffer = '';
@@ -256,8 +281,28 @@ function imapSession(socket) {
           return socket.end();
         }
         send('* 2 EXISTS\r\n* 0 RECENT\r\n* FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft $MDNSent)\r\n');
-        send('* OK [UIDVALIDITY 14] UIDVALIDITY value\r\n');
+        send('* OK [UIDVALIDITY 14] UIDVALIDITY value\r\n* OK [UIDNEXT 3] The next unique identifier value\r\n');
         return send(`${tag} OK [READ-ONLY] EXAMINE completed.\r\n`);
+      case 'UID': {
+        // INBOX holds an ordinary message (UID 1) and a non-delivery report (UID 2).
+        const [sub, set = '', ...items] = rest;
+        if (sub.toUpperCase() === 'SEARCH') {
+          send('* SEARCH 1 2\r\n');
+          return send(`${tag} OK SEARCH completed.\r\n`);
+        }
+        if (sub.toUpperCase() !== 'FETCH') return send(`${tag} BAD Command Error. 12\r\n`);
+        const wanted = set.split(',').flatMap((part) => {
+          const [from, to = from] = part.split(':');
+          return [1, 2].filter((uid) => uid >= Number(from) && (to === '*' || uid <= Number(to)));
+        });
+        const headersOnly = items.join(' ').includes('HEADER.FIELDS');
+        for (const uid of wanted) {
+          const text = headersOnly ? imapMessages[uid].split('\r\n\r\n')[0] + '\r\n\r\n' : imapMessages[uid];
+          const item = headersOnly ? 'BODY[HEADER.FIELDS (CONTENT-TYPE X-MS-EXCHANGE-MESSAGE-IS-NDR)]' : 'BODY[]<0>';
+          send(`* ${uid} FETCH (UID ${uid} ${item} {${Buffer.byteLength(text)}}\r\n${text})\r\n`);
+        }
+        return send(`${tag} OK FETCH completed.\r\n`);
+      }
       case 'LOGOUT':
         send('* BYE Microsoft Exchange Server IMAP4 server signing off.\r\n');
         send(`${tag} OK LOGOUT completed.\r\n`);

@@ -53,7 +53,8 @@
 // Graph tokens; default Application.Read.All, empty: none, as without that permission),
 // PEER_IMAP=1 (also dovecot, an IMAP server with implicit TLS validating the tokens, whose
 // INBOX holds PEER_IMAP_MESSAGES messages, default 3, on PEER_IMAP_PORT; its address is
-// `imaps`).
+// `imaps`; POST /mailbox on the control API delivers a message into that INBOX, GET
+// /mailbox lists its files with their maildir flags).
 
 import { execFileSync } from 'node:child_process';
 import { constants as cryptoConstants, createHash, randomUUID, verify as verifySignature, X509Certificate } from 'node:crypto';
@@ -622,6 +623,13 @@ async function startControl(messages) {
         stats.heldReplies = 0;
       }
       return reply(200, { on: dataHold.on });
+    }
+    if (req.url === '/mailbox' && imap) {
+      if (req.method === 'GET') return reply(200, imap.files());
+      const chunks = [];
+      req.on('data', (chunk) => chunks.push(chunk));
+      req.on('end', () => reply(200, { delivered: imap.deliver(Buffer.concat(chunks)) }));
+      return undefined;
     }
     if (req.url === '/secret-expired') {
       secretState.expired = req.method === 'POST';

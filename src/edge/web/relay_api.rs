@@ -18,7 +18,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::api::relay::{utc, OutboxEntry};
+use crate::api::relay::{utc, DeliveryReport, OutboxEntry};
 use crate::server::relay::credentials::{CredentialName, Verdict};
 use crate::server::relay::incoming::{Incoming, Recipients, Submission};
 use crate::server::relay::{Refusal, Relay};
@@ -249,10 +249,28 @@ pub async fn status(
         .await
         .map_err(|e| ApiRefusal::Unavailable(e.to_string()))?
         .ok_or(ApiRefusal::NotFound)?;
-    Ok(Json(status_json(&entry)).into_response())
+    let reports = relay
+        .store
+        .delivery_reports(&entry.id)
+        .await
+        .map_err(|e| ApiRefusal::Unavailable(e.to_string()))?;
+    Ok(Json(status_json(&entry, &reports)).into_response())
 }
 
-fn status_json(entry: &OutboxEntry) -> serde_json::Value {
+fn status_json(entry: &OutboxEntry, reports: &[DeliveryReport]) -> serde_json::Value {
+    let reports: Vec<serde_json::Value> = reports
+        .iter()
+        .map(|line| {
+            json!({
+                "recipient": line.recipient,
+                "action": line.action.key(),
+                "status": line.status,
+                "diagnostic": line.diagnostic,
+                "reporting_mta": line.reporting_mta,
+                "read_at": utc(line.read_at),
+            })
+        })
+        .collect();
     json!({
         "id": entry.id,
         "internet_message_id": entry.internet_message_id,
@@ -260,6 +278,7 @@ fn status_json(entry: &OutboxEntry) -> serde_json::Value {
         "attempts": entry.attempts,
         "next_attempt_at": entry.next_attempt_at.map(utc),
         "last_error": entry.last_error.as_ref().map(|words| &words.en),
+        "reports": reports,
     })
 }
 

@@ -8,6 +8,7 @@ mod mailbox_access;
 mod observed;
 mod outgoing;
 mod recorder;
+pub mod reports;
 mod scheduled;
 mod secret_end;
 pub mod test_message;

@@ -24,6 +24,9 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
 pub const DEFAULT_TEST_SENDS_PER_MINUTE: usize = 10;
 /// How often the saved credential is checked unless `SMTP_SETUP_CHECK_INTERVAL` says.
 pub const DEFAULT_CHECK_INTERVAL: Duration = Duration::from_secs(6 * 60 * 60);
+/// How often the sending mailbox is read for delivery reports unless
+/// `SMTP_SETUP_BOUNCE_INTERVAL` says.
+pub const DEFAULT_BOUNCE_INTERVAL: Duration = Duration::from_secs(5 * 60);
 /// A fixed sign-in token shorter than this is refused: it guards a mailbox's credentials.
 pub const MIN_ADMIN_TOKEN_LEN: usize = 16;
 
@@ -60,6 +63,9 @@ pub struct ServerSettings {
     /// `SMTP_SETUP_CHECK_INTERVAL`: how often the saved credential gets a token and is
     /// inspected. `None` (`0`): never.
     pub check_interval: Option<Duration>,
+    /// `SMTP_SETUP_BOUNCE_INTERVAL`: how often the sending mailbox is read for delivery
+    /// reports. `None` (`0`): never.
+    pub bounce_interval: Option<Duration>,
     /// `SMTP_SETUP_METRICS=off` turns `/metrics` off.
     pub metrics: bool,
 }
@@ -129,6 +135,8 @@ pub enum SettingsError {
     Graph(String),
     #[error("SMTP_SETUP_CHECK_INTERVAL must be a duration such as 6h, 30m or 90s (0 turns the checks off), got {0:?}")]
     CheckInterval(String),
+    #[error("SMTP_SETUP_BOUNCE_INTERVAL must be a duration such as 5m or 90s (0 turns the reading off), got {0:?}")]
+    BounceInterval(String),
     #[error("SMTP_SETUP_METRICS must be on or off, got {0:?}")]
     Metrics(String),
     #[error("SMTP_SETUP_TEST_SENDS_PER_MINUTE must be a positive number, got {0:?}")]
@@ -213,6 +221,10 @@ impl ServerSettings {
             None => Some(DEFAULT_CHECK_INTERVAL),
             Some(value) => parse_interval(&value).ok_or(SettingsError::CheckInterval(value))?,
         };
+        let bounce_interval = match lookup("SMTP_SETUP_BOUNCE_INTERVAL") {
+            None => Some(DEFAULT_BOUNCE_INTERVAL),
+            Some(value) => parse_interval(&value).ok_or(SettingsError::BounceInterval(value))?,
+        };
         let metrics = match lookup("SMTP_SETUP_METRICS").as_deref().map(str::trim) {
             None | Some("on") => true,
             Some("off") => false,
@@ -227,6 +239,7 @@ impl ServerSettings {
             relay,
             graph_override,
             check_interval,
+            bounce_interval,
             metrics,
             authority_override,
             smtp_override,
@@ -478,6 +491,12 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(off.check_interval, None);
+        assert_eq!(defaults.bounce_interval, Some(DEFAULT_BOUNCE_INTERVAL));
+        let reading = settings(&[("SMTP_SETUP_BOUNCE_INTERVAL", "90s")]).expect("90s");
+        assert_eq!(reading.bounce_interval, Some(Duration::from_secs(90)));
+        let unread = settings(&[("SMTP_SETUP_BOUNCE_INTERVAL", "0")]).expect("0");
+        assert_eq!(unread.bounce_interval, None);
+        assert!(settings(&[("SMTP_SETUP_BOUNCE_INTERVAL", "soon")]).is_err());
         assert!(!off.metrics);
         assert!(matches!(
             settings(&[("SMTP_SETUP_CHECK_INTERVAL", "often")]),

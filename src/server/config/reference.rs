@@ -161,6 +161,14 @@ pub const VARIABLES: &[Variable] = &[
         "1d",
     ),
     var(
+        "SMTP_SETUP_BOUNCE_INTERVAL",
+        "`5m`",
+        "how often the sending mailbox's INBOX is read (read-only, over IMAP with the \
+         saved credential, which needs `IMAP.AccessAsApp`) for delivery reports, which mark \
+         messages Bounced or Delayed (`90s`, `5m`, `1h`); `0`: never",
+        "10m",
+    ),
+    var(
         "SMTP_SETUP_METRICS",
         "`on`",
         "`/metrics` in the Prometheus text format; `off` answers it with 404",

@@ -94,6 +94,15 @@ pub fn imap_examined(examined: &imap::Examined) -> Words {
     )
 }
 
+pub fn reports_read(looked_at: usize, reports: usize) -> Words {
+    words(
+        format!("{looked_at} new messages looked at, {reports} delivery reports among them"),
+        format!(
+            "{looked_at} mensagens novas examinadas, {reports} relatórios de entrega entre elas"
+        ),
+    )
+}
+
 pub fn imap_logged_out() -> Words {
     words("logged out", "sessão encerrada")
 }

@@ -1,7 +1,9 @@
-//! IMAP, as far as the mailbox check goes (RFC 9051 / 3501): TLS from the start, the
-//! greeting, `CAPABILITY`, `AUTHENTICATE XOAUTH2`, `EXAMINE INBOX` (read-only: the check
-//! never selects a mailbox for writing and never changes a flag or a message), `LOGOUT`.
+//! IMAP, as far as the mailbox check and the bounce watcher go (RFC 9051 / 3501): TLS
+//! from the start, the greeting, `CAPABILITY`, `AUTHENTICATE XOAUTH2`, `EXAMINE INBOX`
+//! (read-only: neither ever selects a mailbox for writing or changes a flag or a
+//! message), `UID SEARCH`, `UID FETCH` of `BODY.PEEK` items, `LOGOUT`.
 
+mod fetch;
 mod response;
 mod session;
 
@@ -9,6 +11,7 @@ use std::time::Duration;
 
 use crate::server::net::wire::WireError;
 use crate::server::time::TimedOut;
+pub use fetch::{Fetched, MAX_LITERAL};
 pub use session::{
     Authenticated, Connected, Examined, LoggedOut, Secured, Session, XOAuth2Offered,
 };

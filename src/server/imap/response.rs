@@ -33,13 +33,13 @@ pub fn parse(line: &str) -> Option<Line<'_>> {
 
 /// Whether the line ends by announcing a literal (`{12}`), which the check never asks for.
 pub fn announces_literal(line: &str) -> bool {
-    line.ends_with('}')
-        && line.rsplit_once('{').is_some_and(|(_, n)| {
-            n.trim_end_matches('}')
-                .trim_end_matches('+')
-                .parse::<u64>()
-                .is_ok()
-        })
+    literal_length(line).is_some()
+}
+
+/// The length of the literal the line ends by announcing: `… BODY[] {12}` → 12.
+pub fn literal_length(line: &str) -> Option<u64> {
+    let inside = line.strip_suffix('}')?.rsplit_once('{')?.1;
+    inside.trim_end_matches('+').parse().ok()
 }
 
 /// The words after a response code: `[UIDVALIDITY 3] UIDs valid` → `UIDs valid`.
@@ -105,5 +105,10 @@ mod tests {
         assert_eq!(without_code("Logged in"), "Logged in");
         assert!(announces_literal("* 1 FETCH (BODY[] {12}"));
         assert!(!announces_literal("* OK {curly} words"));
+        assert_eq!(
+            literal_length("* 1 FETCH (UID 4 BODY[]<0> {2048}"),
+            Some(2048)
+        );
+        assert_eq!(literal_length("* 1 FETCH (UID 4)"), None);
     }
 }

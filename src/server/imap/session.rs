@@ -49,10 +49,12 @@ pub struct LoggedOut;
 pub struct Examined {
     pub messages: u32,
     pub uid_validity: Option<u32>,
+    /// The UID the next message will have (`[UIDNEXT n]`).
+    pub uid_next: Option<u32>,
 }
 
 pub struct Session {
-    wire: Wire,
+    pub(super) wire: Wire,
     endpoint: Endpoint,
     tls: Arc<rustls::ClientConfig>,
     next_tag: u32,
@@ -168,6 +170,7 @@ impl Session {
         let tag = self.send("EXAMINE INBOX", None).await?;
         let mut messages = None;
         let mut uid_validity = None;
+        let mut uid_next = None;
         self.until_done(&tag, |untagged| {
             if let Some(n) = untagged
                 .strip_suffix(" EXISTS")
@@ -177,12 +180,14 @@ impl Session {
             }
             if let Some(code) = strip_word(untagged, "OK") {
                 uid_validity = uid_validity.or(response::code_number(code, "UIDVALIDITY"));
+                uid_next = uid_next.or(response::code_number(code, "UIDNEXT"));
             }
         })
         .await?;
         Ok(Examined {
             messages: messages.unwrap_or(0),
             uid_validity,
+            uid_next,
         })
     }
 
@@ -197,7 +202,11 @@ impl Session {
 
     /// Sends `<tag> <command>`; the transcript shows `shown` (tag added) instead when
     /// the command carries credentials. Returns the tag.
-    async fn send(&mut self, command: &str, shown: Option<&str>) -> Result<String, ImapError> {
+    pub(super) async fn send(
+        &mut self,
+        command: &str,
+        shown: Option<&str>,
+    ) -> Result<String, ImapError> {
         let tag = format!("a{}", self.next_tag);
         self.next_tag += 1;
         let line = format!("{tag} {command}");
@@ -208,7 +217,7 @@ impl Session {
 
     /// Reads up to the tagged answer to `tag`: its words when OK, the refusal otherwise.
     /// Untagged lines go to `seen`; a `* BYE` ends the session before any answer.
-    async fn until_done(
+    pub(super) async fn until_done(
         &mut self,
         tag: &str,
         mut seen: impl FnMut(&str),
@@ -300,7 +309,7 @@ impl Session {
     }
 }
 
-fn refused(status: &str, text: &str) -> ImapError {
+pub(super) fn refused(status: &str, text: &str) -> ImapError {
     if status.eq_ignore_ascii_case("NO") || status.eq_ignore_ascii_case("BAD") {
         ImapError::Refused {
             status: if status.eq_ignore_ascii_case("NO") {
@@ -316,7 +325,7 @@ fn refused(status: &str, text: &str) -> ImapError {
 }
 
 /// `text` after its first word when that is `word` (any case).
-fn strip_word<'a>(text: &'a str, word: &str) -> Option<&'a str> {
+pub(super) fn strip_word<'a>(text: &'a str, word: &str) -> Option<&'a str> {
     let (first, rest) = text.split_once(' ').unwrap_or((text, ""));
     first.eq_ignore_ascii_case(word).then_some(rest)
 }

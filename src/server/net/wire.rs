@@ -191,6 +191,15 @@ impl Wire {
         Ok(line)
     }
 
+    /// Exactly `length` bytes from the server (an IMAP literal), noted by their size only:
+    /// a message's text is not the transcript's to keep.
+    pub async fn read_bytes(&mut self, length: usize) -> Result<Vec<u8>, WireError> {
+        let mut bytes = vec![0; length];
+        self.io.read_exact(&mut bytes).await?;
+        self.transcript.note(format!("({length} octets)"));
+        Ok(bytes)
+    }
+
     /// Sends one line (CRLF added); the transcript shows `shown` instead, so a line
     /// that carries credentials is never recorded.
     pub async fn write_line(&mut self, line: &str, shown: &str) -> Result<(), WireError> {

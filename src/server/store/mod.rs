@@ -52,6 +52,7 @@ mod limits;
 mod outbox;
 pub mod pieces;
 mod relay_credentials;
+pub mod reports;
 mod rotation;
 pub mod sealing;
 mod sessions;

@@ -370,6 +370,10 @@ impl Store {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
+                sqlx::query("DELETE FROM delivery_reports WHERE outbox_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
             }
         });
         Ok(deleted == 1)
