@@ -25,6 +25,7 @@ on_both_backends!(
     an_idempotency_key_names_its_message_for_24_hours,
     messages_stored_together_are_each_answered_for_themselves,
     a_database_a_newer_version_migrated_is_refused_by_an_older_one_and_left_alone,
+    delivery_reports_count_once_and_a_bounce_is_never_undone,
 );
 
 const SECRET: &str = "Kx58Q~store-test-secret.value-0123456789";
@@ -824,4 +825,144 @@ async fn a_database_a_newer_version_migrated_is_refused_by_an_older_one_and_left
         )
     );
     assert_eq!(rows().await, before, "nothing was changed");
+}
+
+/// Reports stored with the watcher's position: a batch read again (a crash before the
+/// next position was kept) changes nothing; a later delay does not undo a bounce; a
+/// report about no message is counted once.
+async fn delivery_reports_count_once_and_a_bounce_is_never_undone(db: Database) {
+    use smtp_setup::api::relay::{MessageStatus, ReportAction};
+    use smtp_setup::server::bounces::report::{RecipientReport, Report};
+    use smtp_setup::server::store::reports::{Position, Recorded};
+    use smtp_setup::server::store::{Claim, NewMessage};
+    let store = db.open("open").await;
+    let t0 = 1_800_000_000_000_i64;
+    for (id, message_id) in [("m1", "one@app.test"), ("m2", "two@app.test")] {
+        store
+            .enqueue(&NewMessage {
+                id,
+                accepted_at: t0,
+                submitted_by: "app",
+                mail_from: "sender@contoso.com",
+                recipients: &["to@example.com".to_owned()],
+                subject: "s",
+                internet_message_id: Some(message_id),
+                head: b"Subject: s\r\n\r\n",
+                last_piece: &[],
+                pieces: 0,
+                size: 14,
+                idempotency_key: None,
+            })
+            .await
+            .expect("enqueue");
+        let Claim::Message(due) = store
+            .claim_due(t0, "w", t0 + 10_000, 0)
+            .await
+            .expect("claim")
+        else {
+            panic!("{id} due");
+        };
+        store
+            .record_attempt(&due.id, "w", MessageStatus::Sent, t0, t0, None)
+            .await
+            .expect("sent");
+    }
+    let report = |id: &str, action| Report {
+        original_ids: vec!["unrelated@x".into(), id.into()],
+        reporting_mta: Some("mx.example.com".into()),
+        recipients: vec![RecipientReport {
+            recipient: "to@example.com".into(),
+            action,
+            status: "5.1.1".into(),
+            diagnostic: Some("550 5.1.1 no such user".into()),
+        }],
+    };
+    let batch = [
+        report("one@app.test", ReportAction::Failed),
+        report("two@app.test", ReportAction::Delayed),
+        report("nobody@x", ReportAction::Failed),
+    ];
+    let position = Position {
+        uid_validity: 7,
+        last_uid: 40,
+    };
+    assert_eq!(
+        store
+            .mailbox_position("box@contoso.com")
+            .await
+            .expect("read"),
+        None
+    );
+    for _ in 0..2 {
+        let recorded = store
+            .record_reports("box@contoso.com", position, &batch[..2], t0 + 1)
+            .await
+            .expect("record");
+        assert_eq!(
+            recorded,
+            Recorded {
+                matched: 2,
+                unmatched: 0
+            }
+        );
+    }
+    let recorded = store
+        .record_reports("box@contoso.com", position, &batch[2..], t0 + 2)
+        .await
+        .expect("record");
+    assert_eq!(
+        recorded,
+        Recorded {
+            matched: 0,
+            unmatched: 1
+        }
+    );
+    assert_eq!(store.unmatched_reports().await.expect("count"), 1);
+    assert_eq!(
+        store
+            .mailbox_position("box@contoso.com")
+            .await
+            .expect("read"),
+        Some(position)
+    );
+    let status = |id: &'static str| {
+        let store = &store;
+        async move {
+            store
+                .outbox_entry(id, "app")
+                .await
+                .expect("read")
+                .expect("there")
+                .status
+        }
+    };
+    assert_eq!(status("m1").await, MessageStatus::Bounced);
+    assert_eq!(status("m2").await, MessageStatus::Delayed);
+    let lines = store.delivery_reports("m1").await.expect("lines");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0].action, ReportAction::Failed);
+    assert_eq!(lines[0].reporting_mta.as_deref(), Some("mx.example.com"));
+    // A delay reported after the bounce adds its line and leaves the bounce.
+    store
+        .record_reports(
+            "box@contoso.com",
+            position,
+            &[report("one@app.test", ReportAction::Delayed)],
+            t0 + 3,
+        )
+        .await
+        .expect("record");
+    assert_eq!(status("m1").await, MessageStatus::Bounced);
+    assert_eq!(store.delivery_reports("m1").await.expect("lines").len(), 2);
+    // A bounce after a delay is a bounce.
+    store
+        .record_reports(
+            "box@contoso.com",
+            position,
+            &[report("two@app.test", ReportAction::Failed)],
+            t0 + 4,
+        )
+        .await
+        .expect("record");
+    assert_eq!(status("m2").await, MessageStatus::Bounced);
 }

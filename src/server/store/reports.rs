@@ -41,12 +41,15 @@ impl Store {
 
     /// How many reports named no message of the outbox, in every mailbox together.
     pub async fn unmatched_reports(&self) -> Result<u64, StoreError> {
-        let count: Option<i64> = on_pool!(self, pool => {
-            sqlx::query_scalar("SELECT SUM(unmatched) FROM mailbox_positions")
-                .fetch_one(pool)
-                .await?
+        // PostgreSQL's SUM of a BIGINT is a NUMERIC: cast back, on both.
+        let count: i64 = on_pool!(self, pool => {
+            sqlx::query_scalar(
+                "SELECT CAST(COALESCE(SUM(unmatched), 0) AS BIGINT) FROM mailbox_positions",
+            )
+            .fetch_one(pool)
+            .await?
         });
-        Ok(u64::try_from(count.unwrap_or_default()).unwrap_or_default())
+        Ok(u64::try_from(count).unwrap_or_default())
     }
 
     /// Stores the `reports` read in `mailbox` up to `position`, in one transaction with
