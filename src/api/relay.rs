@@ -137,6 +137,8 @@ pub struct RelayCredential {
     /// Unix milliseconds.
     pub created_at: i64,
     pub last_used_at: Option<i64>,
+    /// Its senders, client addresses and hourly quota (each off until set).
+    pub scope: crate::domain::CredentialScope,
 }
 
 /// Everything the page's Relay section shows.
@@ -199,6 +201,14 @@ pub enum SendersSaved {
     Saved(RelayOverview),
     /// The list's problem.
     Invalid(crate::domain::SenderListError),
+}
+
+/// What saving a credential's limits came to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ScopeSaved {
+    Saved(RelayOverview),
+    /// The field at fault, and how.
+    Invalid(crate::domain::CredentialScopeError),
 }
 
 /// Unix milliseconds as RFC 3339 UTC (`2026-11-27T10:00:00Z`).

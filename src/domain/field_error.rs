@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     CertificateError, ClientIdError, ClientSecretError, DisplayNameError, ExpiryDateError,
-    MailboxError, ObjectIdError, PrivateKeyError, SenderListError, SmtpHostError,
-    SmtpPasswordError, SmtpPortError, SmtpUsernameError, TenantIdError,
+    HourlyQuotaError, IpRangeListError, MailboxError, ObjectIdError, PrivateKeyError,
+    SenderListError, SmtpHostError, SmtpPasswordError, SmtpPortError, SmtpUsernameError,
+    TenantIdError,
 };
 
 impl std::error::Error for FieldError {}
@@ -55,4 +56,6 @@ field_errors!(
     SmtpUsername(SmtpUsernameError),
     SmtpPassword(SmtpPasswordError),
     SenderList(SenderListError),
+    IpRangeList(IpRangeListError),
+    HourlyQuota(HourlyQuotaError),
 );

@@ -33,11 +33,13 @@ pub(crate) use string_newtype;
 mod certificate;
 mod client;
 mod cloud;
+mod credential_scope;
 mod display_name;
 mod field;
 mod field_error;
 mod form;
 mod guid;
+mod ip_range;
 mod lang;
 mod mailbox;
 mod object_id;
@@ -54,12 +56,16 @@ pub use certificate::{
 };
 pub use client::{ClientId, ClientIdError, ClientSecret, ClientSecretError};
 pub use cloud::Cloud;
+pub use credential_scope::{
+    CredentialScope, CredentialScopeError, HourlyQuota, HourlyQuotaError, MAX_PER_HOUR,
+};
 pub use display_name::{DisplayName, DisplayNameError};
 pub use field::Field;
 pub use field_error::FieldError;
 pub use form::{
     FieldErrors, KeptSecrets, Present, SecretInput, SecretsOnServer, SmtpForm, StoredSecrets,
 };
+pub use ip_range::{IpRange, IpRangeList, IpRangeListError, MAX_RANGES};
 pub use lang::Lang;
 pub use mailbox::{MailboxAddress, MailboxError};
 pub use object_id::{ObjectId, ObjectIdError};

@@ -1,5 +1,5 @@
-//! The command line: `smtp-setup [serve]`, `healthcheck`, `credentials add NAME | list |
-//! remove NAME`, `backup FILE`, `rotate-key`, `config --list`, `--help`, `--version`. A mistyped command or flag prints what is valid
+//! The command line: `smtp-setup [serve]`, `healthcheck`, `credentials add NAME
+//! [--sender A] [--from-address RANGE] [--per-hour N] | limit NAME … | list | remove NAME`, `backup FILE`, `rotate-key`, `config --list`, `--help`, `--version`. A mistyped command or flag prints what is valid
 //! and exits 2 (clap's usage error). The credentials commands work on the same store
 //! (`DATABASE_URL`, `SMTP_SETUP_KEY`, `SMTP_SETUP_DATA_DIR`) as the server; a credential
 //! added while the server runs works at once, since every sign-in reads the store.
@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime};
 use clap::{Parser, Subcommand};
 use secrecy::ExposeSecret as _;
 
+use crate::domain::CredentialScope;
 use crate::server::config::{listen_address, ServerSettings, SettingsError};
 use crate::server::relay::credentials::{self, BadCredentialName, CredentialError, CredentialName};
 use crate::server::store::{Store, StoreError};
@@ -68,11 +69,67 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum CredentialsCommand {
     /// Add a credential; its password is printed once, alone on the last line
-    Add { name: String },
+    Add {
+        name: String,
+        #[command(flatten)]
+        scope: ScopeFlags,
+    },
+    /// Change what a credential may do (each flag replaces its limit; --any-sender,
+    /// --any-address, --no-quota turn one off)
+    Limit {
+        name: String,
+        #[command(flatten)]
+        scope: ScopeFlags,
+        /// It may send as every allowed sender again
+        #[arg(long, conflicts_with = "senders")]
+        any_sender: bool,
+        /// It may connect from any address again
+        #[arg(long, conflicts_with = "from_addresses")]
+        any_address: bool,
+        /// No hourly quota
+        #[arg(long, conflicts_with = "per_hour")]
+        no_quota: bool,
+    },
     /// List the credentials: names, when added, when last used
     List,
     /// Remove a credential: its password no longer signs in
     Remove { name: String },
+}
+
+/// What a credential may do, as flags: each left out leaves its limit off (or, for
+/// `limit`, as it is).
+#[derive(Debug, clap::Args)]
+pub struct ScopeFlags {
+    /// A sender it may use (repeat for several); by default every allowed sender
+    #[arg(long = "sender", value_name = "ADDRESS")]
+    senders: Vec<String>,
+    /// A client address or CIDR range it may connect from (repeat for several); by
+    /// default any
+    #[arg(long = "from-address", value_name = "RANGE")]
+    from_addresses: Vec<String>,
+    /// The most messages it may hand over in an hour; by default no limit
+    #[arg(long, value_name = "COUNT")]
+    per_hour: Option<String>,
+}
+
+impl ScopeFlags {
+    /// The scope these flags name, on top of `base` (a flag left out keeps its limit).
+    fn over(&self, base: &CredentialScope) -> Result<CredentialScope, CommandError> {
+        let (senders, clients, per_hour) = base.to_texts();
+        let pick = |given: &[String], kept: String| {
+            if given.is_empty() {
+                kept
+            } else {
+                given.join("\n")
+            }
+        };
+        CredentialScope::parse(
+            &pick(&self.senders, senders),
+            &pick(&self.from_addresses, clients),
+            self.per_hour.as_deref().unwrap_or(&per_hour),
+        )
+        .map_err(CommandError::Scope)
+    }
 }
 
 /// Why a command failed; said on standard error, exit status 1.
@@ -90,6 +147,8 @@ pub enum CommandError {
     Exists(String),
     #[error("there is no credential named {0}")]
     NoSuchCredential(String),
+    #[error("{0}")]
+    Scope(crate::domain::CredentialScopeError),
     #[error(transparent)]
     Key(#[from] crate::server::store::key::KeyError),
     #[error("{}: {source}", site.display())]
@@ -254,7 +313,21 @@ async fn credentials_command(action: CredentialsCommand) -> Result<(), CommandEr
     let key = settings.sealing_key.as_ref().map(|k| k.expose_secret());
     let (store, _) = Store::open(&settings.database_url, key).await?;
     let result = match action {
-        CredentialsCommand::Add { name } => add(&store, &name).await,
+        CredentialsCommand::Add { name, scope } => add(&store, &name, &scope).await,
+        CredentialsCommand::Limit {
+            name,
+            scope,
+            any_sender,
+            any_address,
+            no_quota,
+        } => {
+            let off = Off {
+                senders: any_sender,
+                clients: any_address,
+                quota: no_quota,
+            };
+            limit(&store, &name, &scope, off).await
+        }
         CredentialsCommand::List => list(&store).await,
         CredentialsCommand::Remove { name } => remove(&store, &name).await,
     };
@@ -262,17 +335,74 @@ async fn credentials_command(action: CredentialsCommand) -> Result<(), CommandEr
     result
 }
 
-async fn add(store: &Store, name: &str) -> Result<(), CommandError> {
+async fn add(store: &Store, name: &str, flags: &ScopeFlags) -> Result<(), CommandError> {
     let name = CredentialName::parse(name)
         .map_err(|error| CommandError::BadName(name.to_owned(), error))?;
-    match credentials::add(store, &name).await? {
+    let scope = flags.over(&CredentialScope::default())?;
+    match credentials::add(store, &name, &scope).await? {
         Some(password) => {
-            println!("Relay credential {name} added. Its password, shown only now:");
+            println!(
+                "Relay credential {name} added ({}). Its password, shown only now:",
+                scope_line(&scope)
+            );
             println!("{}", password.expose_secret());
             Ok(())
         }
         None => Err(CommandError::Exists(name.as_str().to_owned())),
     }
+}
+
+/// The limits `limit` turns off.
+struct Off {
+    senders: bool,
+    clients: bool,
+    quota: bool,
+}
+
+async fn limit(
+    store: &Store,
+    name: &str,
+    flags: &ScopeFlags,
+    off: Off,
+) -> Result<(), CommandError> {
+    let Some(current) = store.credential_scope(name).await? else {
+        return Err(CommandError::NoSuchCredential(name.to_owned()));
+    };
+    let mut scope = flags.over(&current)?;
+    if off.senders {
+        scope.senders = None;
+    }
+    if off.clients {
+        scope.clients = None;
+    }
+    if off.quota {
+        scope.per_hour = None;
+    }
+    if !store.set_credential_scope(name, &scope).await? {
+        return Err(CommandError::NoSuchCredential(name.to_owned()));
+    }
+    println!("Relay credential {name}: {}.", scope_line(&scope));
+    Ok(())
+}
+
+/// A credential's limits on one line: `senders billing@…; from 10.0.0.0/8; 100 an hour`.
+fn scope_line(scope: &CredentialScope) -> String {
+    let senders = scope
+        .senders
+        .as_ref()
+        .map_or("every allowed sender".to_owned(), |list| {
+            format!("senders {}", list.to_text().replace('\n', ", "))
+        });
+    let clients = scope
+        .clients
+        .as_ref()
+        .map_or("from any address".to_owned(), |list| {
+            format!("from {}", list.to_text().replace('\n', ", "))
+        });
+    let quota = scope.per_hour.map_or("no hourly quota".to_owned(), |q| {
+        format!("{} an hour", q.get())
+    });
+    format!("{senders}; {clients}; {quota}")
 }
 
 async fn list(store: &Store) -> Result<(), CommandError> {
@@ -287,9 +417,10 @@ async fn list(store: &Store) -> Result<(), CommandError> {
                 format!("last used {}", date(at))
             });
         println!(
-            "{}\tadded {}\t{used}",
+            "{}\tadded {}\t{used}\t{}",
             credential.name,
-            date(credential.created_at)
+            date(credential.created_at),
+            scope_line(&credential.scope)
         );
     }
     Ok(())

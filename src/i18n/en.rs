@@ -8,9 +8,9 @@ use crate::api::saved::ExpirySource;
 use crate::domain::limits;
 use crate::domain::{
     AuthType, CertificateError, ClientIdError, ClientSecretError, Cloud, CredentialKind,
-    DisplayNameError, ExpiryDateError, Field, FieldError, MailboxError, ObjectIdError,
-    PrivateKeyError, Security, SenderListError, SmtpHostError, SmtpPasswordError, SmtpPortError,
-    SmtpUsernameError, TenantIdError,
+    DisplayNameError, ExpiryDateError, Field, FieldError, HourlyQuotaError, IpRangeListError,
+    MailboxError, ObjectIdError, PrivateKeyError, Security, SenderListError, SmtpHostError,
+    SmtpPasswordError, SmtpPortError, SmtpUsernameError, TenantIdError,
 };
 
 pub const TEXTS: Texts = Texts {
@@ -587,6 +587,19 @@ fn field_error(error: &FieldError) -> String {
                 format!("A password cannot contain {}.", character(*c))
             }
         },
+        FieldError::IpRangeList(error) => match error {
+            IpRangeListError::Range(text) => {
+                format!("{text:?} is not an address or a CIDR range such as 192.168.10.0/24.")
+            }
+            IpRangeListError::TooMany(count) => format!(
+                "At most {} ranges; this list has {count}.",
+                crate::domain::MAX_RANGES
+            ),
+        },
+        FieldError::HourlyQuota(HourlyQuotaError::NotANumber(text)) => format!(
+            "{text:?} is not a number of messages from 1 to {}.",
+            crate::domain::MAX_PER_HOUR
+        ),
         FieldError::SenderList(error) => match error {
             SenderListError::Address { address, error } => {
                 format!("{address:?}: {}", mailbox(error))

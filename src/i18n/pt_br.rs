@@ -12,9 +12,9 @@ use crate::api::saved::ExpirySource;
 use crate::domain::limits;
 use crate::domain::{
     AuthType, CertificateError, ClientIdError, ClientSecretError, Cloud, CredentialKind,
-    DisplayNameError, ExpiryDateError, Field, FieldError, MailboxError, ObjectIdError,
-    PrivateKeyError, Security, SenderListError, SmtpHostError, SmtpPasswordError, SmtpPortError,
-    SmtpUsernameError, TenantIdError,
+    DisplayNameError, ExpiryDateError, Field, FieldError, HourlyQuotaError, IpRangeListError,
+    MailboxError, ObjectIdError, PrivateKeyError, Security, SenderListError, SmtpHostError,
+    SmtpPasswordError, SmtpPortError, SmtpUsernameError, TenantIdError,
 };
 
 pub const TEXTS: Texts = Texts {
@@ -617,6 +617,19 @@ fn field_error(error: &FieldError) -> String {
                 format!("Uma senha não pode conter {}.", character(*c))
             }
         },
+        FieldError::IpRangeList(error) => match error {
+            IpRangeListError::Range(text) => {
+                format!("{text:?} não é um endereço nem uma faixa CIDR como 192.168.10.0/24.")
+            }
+            IpRangeListError::TooMany(count) => format!(
+                "No máximo {} faixas; esta lista tem {count}.",
+                crate::domain::MAX_RANGES
+            ),
+        },
+        FieldError::HourlyQuota(HourlyQuotaError::NotANumber(text)) => format!(
+            "{text:?} não é um número de mensagens de 1 a {}.",
+            crate::domain::MAX_PER_HOUR
+        ),
         FieldError::SenderList(error) => match error {
             SenderListError::Address { address, error } => {
                 format!("{address:?}: {}", mailbox(error))

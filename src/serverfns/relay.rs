@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::api::codec::Json;
-use crate::api::relay::{CredentialAdded, OutboxAction, RelayOverview, SendersSaved};
+use crate::api::relay::{CredentialAdded, OutboxAction, RelayOverview, ScopeSaved, SendersSaved};
 use crate::api::ApiError;
 
 #[server(name = RelayOverviewCall, prefix = "/api", endpoint = "relay_overview", output = Json)]
@@ -27,7 +27,8 @@ pub async fn outbox_action(id: String, action: OutboxAction) -> Result<RelayOver
     Ok(relay.overview(&ctx.state.public_url.0).await?)
 }
 
-/// A new credential; its password is in the answer, once.
+/// A new credential, open to every allowed sender, address and hour (its limits are set
+/// after); its password is in the answer, once.
 #[server(prefix = "/api", endpoint = "add_relay_credential", input = Json, output = Json)]
 pub async fn add_relay_credential(name: String) -> Result<CredentialAdded, ApiError> {
     use secrecy::ExposeSecret as _;
@@ -43,9 +44,13 @@ pub async fn add_relay_credential(name: String) -> Result<CredentialAdded, ApiEr
             ))
         }
     };
-    let added = credentials::add(&relay.store, &name)
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let added = credentials::add(
+        &relay.store,
+        &name,
+        &crate::domain::CredentialScope::default(),
+    )
+    .await
+    .map_err(|e| ApiError::Unavailable(e.to_string()))?;
     let Some(password) = added else {
         return Ok(CredentialAdded::Refused(
             crate::api::relay::CredentialRefusal::Exists(name.as_str().to_owned()),
@@ -57,6 +62,28 @@ pub async fn add_relay_credential(name: String) -> Result<CredentialAdded, ApiEr
         password: crate::api::relay::ShownOnce(password.expose_secret().to_owned()),
         overview: relay.overview(&ctx.state.public_url.0).await?,
     })
+}
+
+/// Replaces credential `name`'s limits with those the three fields say, parsed as the
+/// page parses them while typing.
+#[server(prefix = "/api", endpoint = "limit_relay_credential", input = Json, output = Json)]
+pub async fn limit_relay_credential(
+    name: String,
+    senders: String,
+    clients: String,
+    per_hour: String,
+) -> Result<ScopeSaved, ApiError> {
+    let ctx = crate::serverfns::context::server_context()?;
+    let relay = &ctx.state.relay;
+    let scope = match crate::domain::CredentialScope::parse(&senders, &clients, &per_hour) {
+        Ok(scope) => scope,
+        Err(error) => return Ok(ScopeSaved::Invalid(error)),
+    };
+    let saved = relay.store.set_credential_scope(&name, &scope).await?;
+    tracing::info!(credential = %name, saved, "relay credential limits saved");
+    Ok(ScopeSaved::Saved(
+        relay.overview(&ctx.state.public_url.0).await?,
+    ))
 }
 
 #[server(prefix = "/api", endpoint = "remove_relay_credential", input = Json, output = Json)]

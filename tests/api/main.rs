@@ -7,6 +7,7 @@ mod bounces;
 mod certificate_credential;
 mod certificates;
 mod cli;
+mod credential_scope;
 mod database;
 mod deploy;
 mod docs;

@@ -288,8 +288,17 @@ pub async fn add_credential(app: &TestApp, name: &str) -> String {
 
 /// The same, on a store of the test's own.
 pub async fn add_credential_to(store: &Store, name: &str) -> String {
+    add_scoped_credential(store, name, &Default::default()).await
+}
+
+/// A credential limited to `scope`.
+pub async fn add_scoped_credential(
+    store: &Store,
+    name: &str,
+    scope: &smtp_setup::domain::CredentialScope,
+) -> String {
     let name = CredentialName::parse(name).expect("name");
-    let password = credentials::add(store, &name)
+    let password = credentials::add(store, &name, scope)
         .await
         .expect("add")
         .expect("a new name");

@@ -19,8 +19,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::api::relay::{utc, DeliveryReport, OutboxEntry};
-use crate::server::relay::credentials::{CredentialName, Verdict};
+use crate::server::relay::credentials::Verdict;
 use crate::server::relay::incoming::{Incoming, Recipients, Submission};
+use crate::server::relay::submitter::Submitter;
 use crate::server::relay::{Refusal, Relay};
 use crate::server::store::Enqueued;
 
@@ -52,8 +53,16 @@ pub struct NewMessageJson {
 pub enum ApiRefusal {
     Unauthorized,
     TooManyAttempts,
-    Invalid { field: &'static str, error: String },
+    Invalid {
+        field: &'static str,
+        error: String,
+    },
     Refused(Refusal),
+    /// The right password, from an address outside the credential's list.
+    NotFromHere {
+        credential: String,
+        client: std::net::IpAddr,
+    },
     NotFound,
     Unavailable(String),
 }
@@ -72,7 +81,7 @@ impl IntoResponse for ApiRefusal {
             }
             ApiRefusal::TooManyAttempts => (
                 StatusCode::TOO_MANY_REQUESTS,
-                json!({"error": "too many wrong passwords from your address; try again in a minute"}),
+                json!({"error": "too many wrong passwords from your address; try again in a minute", "field": null}),
             ),
             ApiRefusal::Invalid { field, error } => (
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -92,6 +101,10 @@ impl IntoResponse for ApiRefusal {
                     Refusal::ForeignSenderHeader { .. } => {
                         (StatusCode::UNPROCESSABLE_ENTITY, Some("sender"))
                     }
+                    Refusal::SenderOutsideCredential { .. } => {
+                        (StatusCode::FORBIDDEN, Some("from"))
+                    }
+                    Refusal::QuotaReached { .. } => (StatusCode::TOO_MANY_REQUESTS, None),
                     Refusal::TooLarge { .. } | Refusal::HeadTooLarge { .. } => {
                         (StatusCode::PAYLOAD_TOO_LARGE, None)
                     }
@@ -101,6 +114,13 @@ impl IntoResponse for ApiRefusal {
                 };
                 (status, json!({"error": refusal.words(), "field": field}))
             }
+            ApiRefusal::NotFromHere { credential, client } => (
+                StatusCode::FORBIDDEN,
+                json!({
+                    "error": format!("credential {credential} may not be used from {client}: add the address to its list on the page"),
+                    "field": null,
+                }),
+            ),
             ApiRefusal::NotFound => (
                 StatusCode::NOT_FOUND,
                 json!({"error": "no message with that id was sent with this credential"}),
@@ -116,10 +136,13 @@ impl IntoResponse for ApiRefusal {
         let mut response = (status, Json(body)).into_response();
         if matches!(
             status,
-            StatusCode::SERVICE_UNAVAILABLE | StatusCode::INSUFFICIENT_STORAGE
+            StatusCode::SERVICE_UNAVAILABLE
+                | StatusCode::INSUFFICIENT_STORAGE
+                | StatusCode::TOO_MANY_REQUESTS
         ) {
             // Each is a state that passes (a configuration saved, space freed, the
-            // database back): the application may try again in a minute.
+            // database back, a limit's minute or hour sliding on): the application may
+            // try again in a minute.
             response.headers_mut().insert(
                 header::RETRY_AFTER,
                 header::HeaderValue::from_static(RETRY_AFTER_SECONDS),
@@ -137,7 +160,7 @@ async fn credential(
     relay: &Relay,
     client: SocketAddr,
     headers: &HeaderMap,
-) -> Result<CredentialName, ApiRefusal> {
+) -> Result<Submitter, ApiRefusal> {
     let encoded = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -150,7 +173,11 @@ async fn credential(
     let (name, password) = decoded.split_once(':').ok_or(ApiRefusal::Unauthorized)?;
     let password = SecretString::from(password.to_owned());
     match relay.auth.check(client.ip(), name, &password).await {
-        Ok(Verdict::Accepted(name)) => Ok(name),
+        Ok(Verdict::Accepted(name, scope)) => Ok(Submitter::credential(name, scope)),
+        Ok(Verdict::NotFromHere(name)) => Err(ApiRefusal::NotFromHere {
+            credential: name.as_str().to_owned(),
+            client: client.ip(),
+        }),
         Ok(Verdict::Refused) => Err(ApiRefusal::Unauthorized),
         Ok(Verdict::TooMany) => Err(ApiRefusal::TooManyAttempts),
         Err(error) => Err(ApiRefusal::Unavailable(error.to_string())),
@@ -163,7 +190,12 @@ pub async fn submit(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiRefusal> {
-    let name = credential(&relay, client, &headers).await?;
+    let submitter = credential(&relay, client, &headers).await?;
+    let now = crate::server::time::unix_millis(std::time::SystemTime::now());
+    submitter
+        .check_quota(&relay.store, now)
+        .await
+        .map_err(ApiRefusal::Refused)?;
     let idempotency_key = headers
         .get("idempotency-key")
         .map(|v| {
@@ -183,14 +215,15 @@ pub async fn submit(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_ascii_lowercase();
-    let submitted_by = name.as_str().to_owned();
+    let submitted_by = submitter.submitted_by().to_owned();
     let mail_from = senders.mailbox().as_str().to_owned();
     // A new message is queued; a repeated Idempotency-Key answers with the first
     // message's status as it is now.
     let enqueued = if content_type.starts_with("message/rfc822") {
         let incoming = relay.receive(Submission {
-            submitted_by,
+            submitter,
             mail_from,
+            mail_from_chosen: false,
             recipients: Recipients::FromHeaders,
             idempotency_key,
         });
@@ -204,8 +237,9 @@ pub async fn submit(
             })?;
         let (recipients, message) = compose(&request, senders.mailbox(), senders.display_name())?;
         let mut incoming = relay.receive(Submission {
-            submitted_by,
+            submitter,
             mail_from,
+            mail_from_chosen: false,
             recipients: Recipients::Given(recipients),
             idempotency_key,
         });
@@ -222,7 +256,7 @@ pub async fn submit(
         Enqueued::AlreadyQueued { id } => {
             let entry = relay
                 .store
-                .outbox_entry(&id, name.as_str())
+                .outbox_entry(&id, &submitted_by)
                 .await
                 .map_err(|e| ApiRefusal::Unavailable(e.to_string()))?;
             let status = entry.map_or("queued", |e| e.status.key());
@@ -245,7 +279,7 @@ pub async fn status(
     let name = credential(&relay, client, &headers).await?;
     let entry = relay
         .store
-        .outbox_entry(&id, name.as_str())
+        .outbox_entry(&id, name.submitted_by())
         .await
         .map_err(|e| ApiRefusal::Unavailable(e.to_string()))?
         .ok_or(ApiRefusal::NotFound)?;

@@ -1,6 +1,7 @@
 //! The relay's settings, read with the server's: where it listens, its certificate, who
 //! may send without a password, how large a message may be, and how fast it goes out.
 
+use crate::domain::IpRange;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
@@ -201,58 +202,6 @@ impl RelaySettings {
 
     pub fn allows_without_auth(&self, ip: IpAddr) -> bool {
         self.allow_ips.iter().any(|range| range.contains(ip))
-    }
-}
-
-/// An address, or a CIDR range of them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct IpRange {
-    network: IpAddr,
-    prefix: u8,
-}
-
-impl IpRange {
-    pub fn parse(text: &str) -> Option<Self> {
-        let (address, prefix) = match text.split_once('/') {
-            Some((address, prefix)) => (address, Some(prefix)),
-            None => (text, None),
-        };
-        let network: IpAddr = address.trim().parse().ok()?;
-        let bits = if network.is_ipv4() { 32 } else { 128 };
-        let prefix = match prefix {
-            None => bits,
-            Some(p) => p.trim().parse::<u8>().ok().filter(|p| *p <= bits)?,
-        };
-        Some(Self { network, prefix })
-    }
-
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        // An IPv4 client on a dual-stack socket arrives as ::ffff:a.b.c.d.
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-            v4 => v4,
-        };
-        match (self.network, ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                prefix_matches(&net.octets(), &ip.octets(), self.prefix)
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                prefix_matches(&net.octets(), &ip.octets(), self.prefix)
-            }
-            _ => false,
-        }
-    }
-}
-
-fn prefix_matches(network: &[u8], ip: &[u8], prefix: u8) -> bool {
-    let full = usize::from(prefix / 8);
-    let rest = prefix % 8;
-    if network[..full] != ip[..full] {
-        return false;
-    }
-    rest == 0 || {
-        let mask = 0xffu8 << (8 - rest);
-        network[full] & mask == ip[full] & mask
     }
 }
 

@@ -12,6 +12,7 @@ use argon2::Argon2;
 use base64::Engine as _;
 use secrecy::{ExposeSecret as _, SecretString};
 
+use crate::domain::CredentialScope;
 use crate::server::store::sealing::random_bytes;
 use crate::server::store::{Store, StoreError};
 use crate::server::time::unix_millis;
@@ -91,17 +92,18 @@ fn verify_password(hash: &str, password: &SecretString) -> bool {
     })
 }
 
-/// Adds a credential with a new password, returned to be shown once. `None`: the name
-/// is taken.
+/// Adds a credential with a new password, returned to be shown once, limited to
+/// `scope`. `None`: the name is taken.
 pub async fn add(
     store: &Store,
     name: &CredentialName,
+    scope: &CredentialScope,
 ) -> Result<Option<SecretString>, CredentialError> {
     let password = generate_password()?;
     let hashed = password.clone();
     let hash = tokio::task::spawn_blocking(move || hash_password(&hashed)).await??;
     let added = store
-        .add_credential(name.as_str(), &hash, unix_millis(SystemTime::now()))
+        .add_credential(name.as_str(), &hash, scope, unix_millis(SystemTime::now()))
         .await?;
     Ok(added.then_some(password))
 }
@@ -109,8 +111,11 @@ pub async fn add(
 /// What a sign-in to the relay came to.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Verdict {
-    Accepted(CredentialName),
+    /// The right password, from an address the credential may be used from.
+    Accepted(CredentialName, CredentialScope),
     Refused,
+    /// The right password from an address outside the credential's list.
+    NotFromHere(CredentialName),
     /// Too many wrong passwords from this address in the last minute.
     TooMany,
 }
@@ -139,10 +144,11 @@ impl RelayAuth {
             return Ok(Verdict::TooMany);
         }
         let parsed = CredentialName::parse(name).ok();
-        let hash = match &parsed {
+        let found = match &parsed {
             Some(name) => self.store.credential_hash(name.as_str()).await?,
             None => None,
         };
+        let (hash, scope) = found.unzip();
         let password = password.clone();
         let matches = tokio::task::spawn_blocking(move || match hash {
             Some(hash) => verify_password(&hash, &password),
@@ -154,6 +160,13 @@ impl RelayAuth {
         })
         .await?;
         match parsed.filter(|_| matches) {
+            Some(name)
+                if !scope
+                    .as_ref()
+                    .is_none_or(|scope| scope.allows_client(client)) =>
+            {
+                Ok(Verdict::NotFromHere(name))
+            }
             Some(name) => {
                 let used = self
                     .store
@@ -165,7 +178,7 @@ impl RelayAuth {
                     // what is wrong, in the words made for it.
                     tracing::warn!(%error, credential = %name.as_str(), "the credential's last use could not be recorded");
                 }
-                Ok(Verdict::Accepted(name))
+                Ok(Verdict::Accepted(name, scope.unwrap_or_default()))
             }
             None => {
                 self.fail(client);

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::message::{self, HeadEnd, Headers};
+use super::submitter::Submitter;
 use super::{new_message_id, Refusal, Relay, MAX_RECIPIENTS};
 use crate::server::store::{Enqueued, NewMessage, Store};
 use crate::server::time::unix_millis;
@@ -22,9 +23,12 @@ pub const PIECE: usize = 1024 * 1024;
 
 /// Who hands a message over, and for whom, before its bytes arrive.
 pub struct Submission {
-    /// The credential's name, or `ip:<address>` for an allowed address.
-    pub submitted_by: String,
+    /// The credential (and its limits) or the allowed address.
+    pub submitter: Submitter,
     pub mail_from: String,
+    /// Whether the application chose `mail_from` (SMTP's MAIL FROM), so that the
+    /// credential's senders bind it too; the API's is the relay's own, the mailbox.
+    pub mail_from_chosen: bool,
     pub recipients: Recipients,
     pub idempotency_key: Option<String>,
 }
@@ -151,7 +155,7 @@ impl Incoming<'_> {
             .enqueue(&NewMessage {
                 id: &body.id,
                 accepted_at: unix_millis(SystemTime::now()),
-                submitted_by: &submission.submitted_by,
+                submitted_by: submission.submitter.submitted_by(),
                 mail_from: &submission.mail_from,
                 recipients: &body.recipients,
                 subject: &body.subject,
@@ -168,7 +172,7 @@ impl Incoming<'_> {
                 body.written.keep();
                 tracing::info!(
                     %id,
-                    submitted_by = %submission.submitted_by,
+                    submitted_by = %submission.submitter.submitted_by(),
                     recipients = body.recipients.len(),
                     bytes = received,
                     "message queued"
@@ -193,22 +197,29 @@ impl Incoming<'_> {
 /// must be allowed), adds a Message-ID and Date when missing, and names the message.
 async fn checked(relay: &Relay, submission: &Submission, head: Vec<u8>) -> Result<Body, Refusal> {
     let senders = relay.allowed_senders().await?;
-    senders.check(&submission.mail_from)?;
+    let submitter = &submission.submitter;
+    if submission.mail_from_chosen {
+        submitter.check_sender(&senders, &submission.mail_from)?;
+    } else {
+        senders.check(&submission.mail_from)?;
+    }
     let headers = Headers::read(&head);
     if headers.from.is_empty() {
         return Err(Refusal::NoFromHeader);
     }
     for address in &headers.from {
-        senders.check(address)?;
+        submitter.check_sender(&senders, address)?;
     }
     // A Sender header is checked as the From is: Exchange sends on its behalf.
     for address in &headers.sender {
-        senders.check(address).map_err(|refusal| match refusal {
-            Refusal::ForeignSender { found, allowed } => {
-                Refusal::ForeignSenderHeader { found, allowed }
-            }
-            other => other,
-        })?;
+        submitter
+            .check_sender(&senders, address)
+            .map_err(|refusal| match refusal {
+                Refusal::ForeignSender { found, allowed } => {
+                    Refusal::ForeignSenderHeader { found, allowed }
+                }
+                other => other,
+            })?;
     }
     let (recipients, head) = match &submission.recipients {
         Recipients::Given(recipients) => (recipients.clone(), head),

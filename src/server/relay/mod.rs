@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod inbound;
 pub mod incoming;
 pub mod message;
+pub mod submitter;
 pub mod worker;
 
 use std::sync::Arc;
@@ -50,6 +51,20 @@ pub enum Refusal {
          must be {allowed}"
     )]
     ForeignSenderHeader { found: String, allowed: String },
+    #[error(
+        "credential {credential} may send only as {allowed}, not as {found}: use one of those, \
+         or widen the credential's senders on the page"
+    )]
+    SenderOutsideCredential {
+        credential: String,
+        found: String,
+        allowed: String,
+    },
+    #[error(
+        "credential {credential} has handed over its {per_hour} messages of the last hour, its \
+         quota: try again later"
+    )]
+    QuotaReached { credential: String, per_hour: u32 },
     #[error("the message has no From header")]
     NoFromHeader,
     #[error("the message is larger than this relay's limit of {limit} bytes")]

@@ -8,6 +8,7 @@ use super::io::{Connection, ReadError};
 use super::state::State;
 use super::syntax::{decode, plain_parts};
 use crate::server::relay::credentials::Verdict;
+use crate::server::relay::submitter::Submitter;
 use crate::server::relay::Relay;
 
 /// AUTH PLAIN or LOGIN, with or without an initial response. `Err`: the connection is
@@ -84,10 +85,18 @@ pub(super) async fn auth<S: AsyncRead + AsyncWrite + Unpin>(
     };
     let ip = state.peer.ip();
     match relay.auth.check(ip, &user, &password).await {
-        Ok(Verdict::Accepted(name)) => {
+        Ok(Verdict::Accepted(name, scope)) => {
             tracing::info!(credential = %name, client = %ip, "relay sign-in");
             connection.reply(235, "2.7.0 Authentication successful");
-            state.submitter = Some(name);
+            state.submitter = Some(Submitter::credential(name, scope));
+        }
+        Ok(Verdict::NotFromHere(name)) => {
+            tracing::warn!(credential = %name, client = %ip, "relay sign-in from an address outside the credential's list");
+            connection.reply(
+                535,
+                &format!("5.7.1 Credential {name} may not be used from {ip}: add the address to its list on the page"),
+            );
+            state.errors += 1;
         }
         Ok(Verdict::Refused) => {
             tracing::info!(client = %ip, "relay sign-in refused");

@@ -8,6 +8,7 @@ use super::io::{Connection, ReadError, Unstuff};
 use super::state::{Envelope, State, HOSTNAME};
 use super::syntax::{mail_argument, path, strip_prefix_ignore_case};
 use crate::server::relay::incoming::{Recipients, Submission};
+use crate::server::relay::submitter::Submitter;
 use crate::server::relay::{Refusal, Relay, MAX_RECIPIENTS};
 use crate::server::store::Enqueued;
 
@@ -49,10 +50,10 @@ pub(super) async fn mail<S: AsyncRead + AsyncWrite + Unpin>(
         state.errors += 1;
         return;
     };
-    let submitted_by = match &state.submitter {
-        Some(name) => name.as_str().to_owned(),
+    let submitter = match &state.submitter {
+        Some(submitter) => submitter.clone(),
         None if relay.settings.allows_without_auth(state.peer.ip()) => {
-            format!("ip:{}", state.peer.ip())
+            Submitter::allowed_address(state.peer.ip())
         }
         None => {
             connection.reply(530, "5.7.0 Authentication required");
@@ -70,11 +71,20 @@ pub(super) async fn mail<S: AsyncRead + AsyncWrite + Unpin>(
         );
         return;
     }
-    match relay.allowed_senders().await.and_then(|s| s.check(&from)) {
+    let checked = match relay.allowed_senders().await {
+        Ok(senders) => submitter.check_sender(&senders, &from),
+        Err(refusal) => Err(refusal),
+    };
+    let now = crate::server::time::unix_millis(std::time::SystemTime::now());
+    let checked = match checked {
+        Ok(()) => submitter.check_quota(&relay.store, now).await,
+        refused => refused,
+    };
+    match checked {
         Ok(()) => {
             state.envelope = Some(Envelope {
                 from,
-                submitted_by,
+                submitter,
                 recipients: Vec::new(),
             });
             connection.reply(250, "2.1.0 Sender OK");
@@ -124,8 +134,9 @@ pub(super) async fn data<S: AsyncRead + AsyncWrite + Unpin>(
     connection.reply(354, "Start mail input; end with <CRLF>.<CRLF>");
     // Read to its end whatever happens: a refusal is the reply to the whole message.
     let mut incoming = relay.receive(Submission {
-        submitted_by: envelope.submitted_by,
+        submitter: envelope.submitter,
         mail_from: envelope.from,
+        mail_from_chosen: true,
         recipients: Recipients::Given(envelope.recipients),
         idempotency_key: None,
     });
@@ -150,7 +161,10 @@ fn refuse<S>(connection: &mut Connection<S>, refusal: &Refusal) {
         Refusal::NoConfiguration | Refusal::Store(_) => (451, "4.3.0"),
         Refusal::ForeignSender { .. }
         | Refusal::ForeignSenderHeader { .. }
+        | Refusal::SenderOutsideCredential { .. }
         | Refusal::NoFromHeader => (550, "5.7.1"),
+        // RFC 3463's "delivery not authorized", for now: the quota's hour slides.
+        Refusal::QuotaReached { .. } => (451, "4.7.1"),
         Refusal::TooLarge { .. } | Refusal::HeadTooLarge { .. } => (552, "5.3.4"),
         // The envelope has its recipients; only the API's raw message can lack them.
         Refusal::NoRecipients => (554, "5.5.1"),

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::server::relay::credentials::CredentialName;
+use crate::server::relay::submitter::Submitter;
 
 /// RFC 5321 section 4.5.3.1.4: a command line, CRLF included.
 pub(super) const MAX_COMMAND_LINE: usize = 512;
@@ -29,14 +29,14 @@ pub enum Next {
 pub struct State {
     pub peer: SocketAddr,
     pub tls: bool,
-    pub(super) submitter: Option<CredentialName>,
+    pub(super) submitter: Option<Submitter>,
     pub(super) envelope: Option<Envelope>,
     pub(super) errors: u32,
 }
 
 pub(super) struct Envelope {
     pub(super) from: String,
-    pub(super) submitted_by: String,
+    pub(super) submitter: Submitter,
     pub(super) recipients: Vec<String>,
 }
 

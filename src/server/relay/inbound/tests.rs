@@ -54,7 +54,7 @@ async fn relay_of(name: &str, max_bytes: usize) -> (Arc<Relay>, String) {
         .await
         .expect("saved");
     let name = CredentialName::parse("erp").expect("a name");
-    let password = credentials::add(&store, &name)
+    let password = credentials::add(&store, &name, &Default::default())
         .await
         .expect("added")
         .expect("a new name");
