@@ -56,6 +56,20 @@ test('a relay credential made on the page sends through the relay, and the Outbo
   await expect(page.getByRole('button', { name: 'Send test email' })).toBeEnabled();
   expect(await page.content()).not.toContain(password);
 
+  // Its limits, checked while typing by the server's parse, then saved and shown.
+  await page.getByRole('button', { name: 'Limits erp-e2e' }).click();
+  const limits = page.locator('form.credential-limits');
+  await limits.getByLabel('Messages an hour (empty: no quota)').fill('0');
+  await expect(limits.locator('.field-error')).toContainText('"0" is not a number of messages from 1 to 1000000.');
+  await limits.getByLabel('Messages an hour (empty: no quota)').fill('50');
+  await limits.getByLabel(/Senders it may use/).fill(peer.mailbox);
+  await expect(limits.locator('.field-error')).toBeEmpty();
+  await limits.getByRole('button', { name: 'Save limits' }).click();
+  await expect(limits).toHaveCount(0);
+  await expect(page.locator('#credentials-table tr', { hasText: 'erp-e2e' })).toContainText(
+    `only as ${peer.mailbox}; from any address; 50 messages an hour`,
+  );
+
   // An application sends with it over the HTTP API.
   const basic = `Basic ${Buffer.from(`erp-e2e:${password}`).toString('base64')}`;
   const subject = `Relayed from the browser test ${Date.now()}`;

@@ -308,6 +308,32 @@ pub const TEXTS: Texts = Texts {
     no_credential: "No relay credential yet.",
     never: "never",
     remove: "Remove",
+    limits: "Limits",
+    scope_summary: |scope| {
+        let senders = scope
+            .senders
+            .as_ref()
+            .map_or("every allowed sender".to_owned(), |list| {
+                format!("only as {}", list.to_text().replace('\n', ", "))
+            });
+        let clients = scope
+            .clients
+            .as_ref()
+            .map_or("from any address".to_owned(), |list| {
+                format!("from {}", list.to_text().replace('\n', ", "))
+            });
+        let quota = scope.per_hour.map_or("no hourly quota".to_owned(), |q| {
+            format!("{} messages an hour", q.get())
+        });
+        format!("{senders}; {clients}; {quota}")
+    },
+    edit_limits: "Limits…",
+    limits_of: |name| format!("What {name} may do"),
+    scope_senders_label: "Senders it may use, one per line (empty: every allowed sender)",
+    scope_clients_label: "Client addresses or CIDR ranges it may connect from (empty: any)",
+    scope_per_hour_label: "Messages an hour (empty: no quota)",
+    save_limits: "Save limits",
+    cancel: "Cancel",
     name: "Name",
     added: "Added",
     last_used: "Last used",

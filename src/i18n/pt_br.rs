@@ -330,6 +330,33 @@ pub const TEXTS: Texts = Texts {
     no_credential: "Nenhuma credencial de retransmissão ainda.",
     never: "nunca",
     remove: "Remover",
+    limits: "Limites",
+    scope_summary: |scope| {
+        let senders = scope
+            .senders
+            .as_ref()
+            .map_or("qualquer remetente permitido".to_owned(), |list| {
+                format!("só como {}", list.to_text().replace('\n', ", "))
+            });
+        let clients = scope
+            .clients
+            .as_ref()
+            .map_or("de qualquer endereço".to_owned(), |list| {
+                format!("de {}", list.to_text().replace('\n', ", "))
+            });
+        let quota = scope.per_hour.map_or("sem cota por hora".to_owned(), |q| {
+            format!("{} mensagens por hora", q.get())
+        });
+        format!("{senders}; {clients}; {quota}")
+    },
+    edit_limits: "Limites…",
+    limits_of: |name| format!("O que {name} pode fazer"),
+    scope_senders_label:
+        "Remetentes que pode usar, um por linha (vazio: qualquer remetente permitido)",
+    scope_clients_label: "Endereços ou faixas CIDR de onde pode se conectar (vazio: qualquer)",
+    scope_per_hour_label: "Mensagens por hora (vazio: sem cota)",
+    save_limits: "Salvar limites",
+    cancel: "Cancelar",
     name: "Nome",
     added: "Adicionada",
     last_used: "Último uso",

@@ -192,6 +192,17 @@ pub struct Texts {
     pub no_credential: &'static str,
     pub never: &'static str,
     pub remove: &'static str,
+    pub limits: &'static str,
+    /// A credential's limits on one line.
+    pub scope_summary: fn(&crate::domain::CredentialScope) -> String,
+    pub edit_limits: &'static str,
+    /// The form's title, with the credential's name.
+    pub limits_of: fn(&str) -> String,
+    pub scope_senders_label: &'static str,
+    pub scope_clients_label: &'static str,
+    pub scope_per_hour_label: &'static str,
+    pub save_limits: &'static str,
+    pub cancel: &'static str,
     pub name: &'static str,
     pub added: &'static str,
     pub last_used: &'static str,

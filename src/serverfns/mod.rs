@@ -18,9 +18,9 @@ pub use certificate::{
 };
 pub use check_mailbox_access::{check_mailbox_access, CheckMailboxAccess};
 pub use relay::{
-    add_relay_credential, outbox_action, relay_overview, remove_relay_credential,
-    save_allowed_senders, AddRelayCredential, OutboxActionCall, RelayOverviewCall,
-    RemoveRelayCredential, SaveAllowedSenders,
+    add_relay_credential, limit_relay_credential, outbox_action, relay_overview,
+    remove_relay_credential, save_allowed_senders, AddRelayCredential, LimitRelayCredential,
+    OutboxActionCall, RelayOverviewCall, RemoveRelayCredential, SaveAllowedSenders,
 };
 pub use save_configuration::{save_configuration, SaveConfiguration};
 pub use send_test_email::{send_test_email, SendTestEmail};

@@ -5,6 +5,7 @@ mod checklist;
 mod choice_select;
 pub mod config_page;
 mod copy_button;
+mod credential_limits;
 mod failure_panel;
 mod field_input;
 mod format;

@@ -6,6 +6,7 @@ use leptos::either::Either;
 use leptos::prelude::*;
 
 use super::copy_button::CopyButton;
+use super::credential_limits::CredentialLimits;
 use crate::api::relay::{
     utc, CredentialAdded, CredentialRefusal, MessageStatus, OutboxAction, OutboxEntry,
     RelayCredential, RelayOverview, SendersSaved,
@@ -29,6 +30,7 @@ struct Shown {
 #[component]
 pub fn RelayPanel(overview: RwSignal<RelayOverview>) -> impl IntoView {
     let shown = RwSignal::new(None::<Shown>);
+    let editing = RwSignal::new(None::<RelayCredential>);
     let problem = RwSignal::new(None::<String>);
     let new_name = RwSignal::new(String::new());
     let add = Action::new(|name: &String| add_relay_credential(name.clone()));
@@ -142,7 +144,8 @@ pub fn RelayPanel(overview: RwSignal<RelayOverview>) -> impl IntoView {
             </form>
             {move || problem.get().map(|why| view! { <p class="field-error" role="alert">{why}</p> })}
             {move || shown.get().map(|shown| view! { <NewPassword shown overview /> })}
-            {move || credentials_table(overview.read().credentials.clone(), remove)}
+            {move || credentials_table(overview.read().credentials.clone(), remove, editing)}
+            {move || editing.get().map(|credential| view! { <CredentialLimits credential overview editing /> })}
             <h3 id="outbox-title">{t.outbox}</h3>
             <button type="button" on:click=move |_| { refresh.dispatch(()); }>{t.refresh}</button>
             {move || outbox_table(overview.read().outbox.clone(), act)}
@@ -208,6 +211,7 @@ fn NewPassword(shown: Shown, overview: RwSignal<RelayOverview>) -> impl IntoView
 fn credentials_table(
     credentials: Vec<RelayCredential>,
     remove: Action<String, Result<RelayOverview, crate::api::ApiError>>,
+    editing: RwSignal<Option<RelayCredential>>,
 ) -> impl IntoView {
     let t = texts();
     if credentials.is_empty() {
@@ -218,13 +222,21 @@ fn credentials_table(
         .map(|credential| {
             let name = credential.name.clone();
             let label = format!("{} {}", t.remove, credential.name);
+            // The visible words first, as the Remove button's (WCAG 2.5.3).
+            let limits_label = format!("{} {}", t.limits, credential.name);
             let (created, used) = (credential.created_at, credential.last_used_at);
+            let summary = (t.scope_summary)(&credential.scope);
+            let edited = credential.clone();
             view! {
                 <tr>
                     <td>{credential.name.clone()}</td>
                     <td>{move || when(created)}</td>
                     <td>{move || used.map_or(t.never.to_owned(), when)}</td>
+                    <td class="scope">{summary}</td>
                     <td>
+                        <button type="button" aria-label=limits_label on:click=move |_| editing.set(Some(edited.clone()))>
+                            {t.edit_limits}
+                        </button>
                         <button type="button" aria-label=label on:click=move |_| { remove.dispatch(name.clone()); }>
                             {t.remove}
                         </button>
@@ -241,6 +253,7 @@ fn credentials_table(
                         <th scope="col">{t.name}</th>
                         <th scope="col">{t.added}</th>
                         <th scope="col">{t.last_used}</th>
+                        <th scope="col">{t.limits}</th>
                         <th scope="col"><span class="visually-hidden">{t.actions}</span></th>
                     </tr>
                 </thead>
