@@ -10,9 +10,10 @@
 # test PostgreSQL's password and the sealing key the instances on it share
 # (tests/peers/secrets.json, the one file the tests read them from), the sealing key
 # (--key: the key file of the run's database), secrets generated during the run, one per
-# line (--extra: the relay passwords and the PKCS#12 password the tests created), any
-# session cookie value, any JWT (a client assertion is one), any private key: a PEM block
-# with its content, or the base64 of an RSA key's DER (PKCS#8 or PKCS#1) without armour.
+# line (--extra: the relay passwords, the webhook signing secrets and the PKCS#12
+# password the tests created), any session cookie value, any JWT (a client assertion is
+# one), any private key: a PEM block with its content, or the base64 of an RSA key's
+# DER (PKCS#8 or PKCS#1) without armour.
 # The forms: as typed; base64 at each of the three alignments (an AUTH PLAIN, AUTH LOGIN
 # or XOAUTH2 payload carries a secret somewhere inside a base64 blob), URL-safe base64;
 # percent-encoded (a form body: `~` is `%7E`), upper and lower case; hex; a Rust byte

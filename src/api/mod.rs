@@ -9,6 +9,7 @@ pub mod error;
 pub mod relay;
 pub mod report;
 pub mod saved;
+pub mod webhooks;
 
 pub use error::ApiError;
 pub use saved::TestAnswer;

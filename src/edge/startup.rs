@@ -35,6 +35,7 @@ use crate::server::relay::inbound::server_tls::RelayTlsError;
 use crate::server::relay::{self, Relay};
 use crate::server::store::{redacted_url, Backend, Store, StoreError};
 use crate::server::watch::Watch;
+use crate::server::webhooks::deliverer::Deliverer;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -52,6 +53,8 @@ pub enum StartupError {
     Random(#[from] RandomFailed),
     #[error(transparent)]
     RelayTls(#[from] RelayTlsError),
+    #[error("the webhooks' HTTPS client (SMTP_SETUP_CA_FILE's certificates): {0}")]
+    Webhooks(#[source] reqwest::Error),
     #[error("cannot listen on {address}: {source}")]
     Listen {
         address: SocketAddr,
@@ -152,6 +155,13 @@ impl Application {
             checks.clone(),
             settings.bounce_interval,
         ));
+        let webhook_client = Deliverer::client(settings.extra_roots_pem.as_deref())
+            .map_err(StartupError::Webhooks)?;
+        let webhooks = Arc::new(Deliverer::new(
+            store.clone(),
+            webhook_client,
+            settings.webhook_first_retry,
+        ));
         if settings.metrics {
             // Installed before the first request, so that every count is kept.
             let _ = crate::server::metrics::handle();
@@ -168,6 +178,7 @@ impl Application {
                 relay,
                 watch,
                 bounces,
+                webhooks,
                 metrics: MetricsOn(settings.metrics),
                 public_url,
                 leptos_options,
@@ -228,6 +239,7 @@ impl Application {
         ));
         let watch = tokio::spawn(state.watch.clone().run(stopped.clone()));
         let bounces = tokio::spawn(state.bounces.clone().run(stopped.clone()));
+        let webhooks = tokio::spawn(state.webhooks.clone().run(stopped.clone()));
         let slots = relay::inbound::listener::client_slots();
         let mut relay_tasks = Vec::new();
         for relay_listener in self.relay_listeners {
@@ -270,6 +282,8 @@ impl Application {
         // visit to the mailbox cut short stores nothing of its batch, read again next time.
         watch.abort();
         bounces.abort();
+        // A delivery cut short is tried again once its lease ends (at least once).
+        webhooks.abort();
         store.close().await;
         tracing::info!("stopped");
     }

@@ -13,6 +13,7 @@ use crate::server::check::Checks;
 use crate::server::relay::Relay;
 use crate::server::store::Store;
 use crate::server::watch::Watch;
+use crate::server::webhooks::deliverer::Deliverer;
 
 /// Everything a request may need, shared by every handler; each takes its part.
 #[derive(Clone, FromRef)]
@@ -25,6 +26,8 @@ pub struct AppState {
     pub watch: Arc<Watch>,
     /// The delivery reports read from the mailbox.
     pub bounces: Arc<BounceWatch>,
+    /// The webhooks' deliveries.
+    pub webhooks: Arc<Deliverer>,
     /// `/metrics` is served (`SMTP_SETUP_METRICS`).
     pub metrics: MetricsOn,
     pub public_url: PublicUrl,

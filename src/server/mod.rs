@@ -21,3 +21,4 @@ pub mod smtp;
 pub mod store;
 pub mod time;
 pub mod watch;
+pub mod webhooks;

@@ -18,6 +18,7 @@ use crate::helpers::{
 };
 use crate::relay::{queued_id, rig};
 use crate::relay_api::{curl, messages_url, post_json, user};
+use crate::webhooks::Webhook;
 
 /// A report from `tests/fixtures/reports/`, filled in.
 fn report(name: &str, original_id: &str, recipient: &str, mailbox: &str) -> String {
@@ -47,6 +48,8 @@ async fn reports_in_the_mailbox_mark_messages_bounced_or_delayed() {
     .await;
     rig.save_configuration(&peers).await;
     let mailbox = rig.mailbox().to_owned();
+    // The application hears of it too, at its webhook endpoint.
+    let hook = Webhook::add(&rig, &peers, "/ok").await;
 
     // Over SMTP with the application's own Message-ID, over HTTP with the relay's.
     let sent = rig.send_one(&["--to", "jose@fabrikam-test.com"]).await;
@@ -132,6 +135,22 @@ async fn reports_in_the_mailbox_mark_messages_bounced_or_delayed() {
     .await;
     assert_eq!(answer["status"], "delayed");
     assert_eq!(answer["reports"][0]["action"], "delayed");
+
+    // Told to the webhook, verified by the reference library, with the recipient concerned.
+    let bounce = hook.until_event(&rig, &peers, "message.bounced").await;
+    assert_eq!(bounce["data"]["id"], smtp_id.as_str());
+    assert_eq!(
+        bounce["data"]["recipients"],
+        json!(["jose@fabrikam-test.com"])
+    );
+    assert!(
+        bounce["data"]["words"]
+            .as_str()
+            .is_some_and(|w| w.contains("RESOLVER.ADR.RecipientNotFound")),
+        "{bounce}"
+    );
+    let delay = hook.until_event(&rig, &peers, "message.delayed").await;
+    assert_eq!(delay["data"]["id"], api_id.as_str());
 
     // The report about a message nobody sent here is counted, not lost.
     let metrics = format!("{}/metrics", rig.app.base);

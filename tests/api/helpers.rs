@@ -47,6 +47,9 @@ pub struct PeerInfo {
     pub control: String,
     /// Microsoft Graph's one request (the app's password credentials).
     pub graph: String,
+    /// An application's webhook endpoint (HTTPS, the peers' certificate): `/ok`,
+    /// `/flaky` (500 twice per delivery, then 200), `/hang`.
+    pub webhooks: String,
     pub ca_file: String,
     pub tenant: String,
     pub tenant_domain: String,
@@ -86,6 +89,18 @@ pub struct StoredMessage {
     pub secure: bool,
     /// Which of the peer's SMTP connections (1, 2, …) it came over.
     pub connection: u32,
+}
+
+/// A request the webhook endpoint received, as it saw it.
+#[derive(Debug, Deserialize)]
+pub struct WebhookRequest {
+    pub path: String,
+    pub id: String,
+    /// Whether `standardwebhooks` verified its signature (and timestamp).
+    pub verified: bool,
+    pub error: Option<String>,
+    /// The verified body.
+    pub event: Option<serde_json::Value>,
 }
 
 /// A message file of dovecot's INBOX (maildir).
@@ -393,6 +408,17 @@ impl Peers {
     pub async fn deliver_to_mailbox(&self, message: String) {
         self.control_send(reqwest::Method::POST, "/mailbox", message)
             .await;
+    }
+
+    /// The signing secret the webhook endpoint verifies with.
+    pub async fn set_webhook_secret(&self, secret: &str) {
+        self.control_send(reqwest::Method::POST, "/webhook-secret", secret.to_owned())
+            .await;
+    }
+
+    /// Every request the webhook endpoint received, in order.
+    pub async fn webhook_requests(&self) -> Vec<WebhookRequest> {
+        self.control_get("/webhooks").await
     }
 
     /// dovecot's INBOX files and their maildir flags (`S`: read).

@@ -34,3 +34,4 @@ mod test_send;
 mod token_reuse;
 mod transcript_and_tls;
 mod watch;
+pub mod webhooks;

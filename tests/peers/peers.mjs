@@ -54,7 +54,9 @@
 // PEER_IMAP=1 (also dovecot, an IMAP server with implicit TLS validating the tokens, whose
 // INBOX holds PEER_IMAP_MESSAGES messages, default 3, on PEER_IMAP_PORT; its address is
 // `imaps`; POST /mailbox on the control API delivers a message into that INBOX, GET
-// /mailbox lists its files with their maildir flags).
+// /mailbox lists its files with their maildir flags). Always: an application's webhook
+// endpoint over HTTPS (webhooks.mjs) at `webhooks`; POST /webhook-secret on the control
+// API gives it the signing secret to verify with, GET /webhooks lists what it received.
 
 import { execFileSync } from 'node:child_process';
 import { constants as cryptoConstants, createHash, randomUUID, verify as verifySignature, X509Certificate } from 'node:crypto';
@@ -70,6 +72,7 @@ import { SMTPServer } from 'smtp-server';
 import sasl from 'smtp-server/lib/sasl.js';
 
 import { startDovecot } from './dovecot.mjs';
+import { startWebhookReceiver } from './webhooks.mjs';
 
 // The secrets every test shares, in one file that `.ci/no-secrets.sh` searches for too.
 const SECRETS = JSON.parse(readFileSync(new URL('./secrets.json', import.meta.url), 'utf8'));
@@ -631,6 +634,16 @@ async function startControl(messages) {
       req.on('end', () => reply(200, { delivered: imap.deliver(Buffer.concat(chunks)) }));
       return undefined;
     }
+    if (req.url === '/webhooks') return reply(200, webhooks.records);
+    if (req.url === '/webhook-secret' && req.method === 'POST') {
+      const chunks = [];
+      req.on('data', (chunk) => chunks.push(chunk));
+      req.on('end', () => {
+        webhooks.setSecret(Buffer.concat(chunks).toString('utf8').trim());
+        reply(200, {});
+      });
+      return undefined;
+    }
     if (req.url === '/secret-expired') {
       secretState.expired = req.method === 'POST';
       return reply(200, secretState);
@@ -683,6 +696,7 @@ const imap = env.PEER_IMAP === '1'
   })
   : null;
 const graph = await startGraph(issuerUrl);
+const webhooks = await startWebhookReceiver({ certFile: cert.certFile, keyFile: cert.keyFile, host });
 // Last: its /healthz answering is what the browser tests wait for.
 const control = await startControl(messages);
 
@@ -693,6 +707,7 @@ process.stdout.write(`${JSON.stringify({
   ...(imap ? { imaps: `${host}:${imap.port}` } : {}),
   control: `http://${host}:${control.address().port}`,
   graph: `http://${host}:${graph.address().port}`,
+  webhooks: webhooks.url,
   caFile: cert.caFile,
   ...config,
 })}\n`);

@@ -27,6 +27,8 @@ pub const DEFAULT_CHECK_INTERVAL: Duration = Duration::from_secs(6 * 60 * 60);
 /// How often the sending mailbox is read for delivery reports unless
 /// `SMTP_SETUP_BOUNCE_INTERVAL` says.
 pub const DEFAULT_BOUNCE_INTERVAL: Duration = Duration::from_secs(5 * 60);
+/// Standard Webhooks' first retry.
+pub const DEFAULT_WEBHOOK_FIRST_RETRY: Duration = Duration::from_secs(5);
 /// A fixed sign-in token shorter than this is refused: it guards a mailbox's credentials.
 pub const MIN_ADMIN_TOKEN_LEN: usize = 16;
 
@@ -66,6 +68,9 @@ pub struct ServerSettings {
     /// `SMTP_SETUP_BOUNCE_INTERVAL`: how often the sending mailbox is read for delivery
     /// reports. `None` (`0`): never.
     pub bounce_interval: Option<Duration>,
+    /// `SMTP_SETUP_WEBHOOK_FIRST_RETRY_MS`: the wait before a webhook's first retry; the
+    /// later ones are its multiples (5 s: 5 min, 30 min, 2 h, 5 h, 10 h, 10 h).
+    pub webhook_first_retry: Duration,
     /// `SMTP_SETUP_METRICS=off` turns `/metrics` off.
     pub metrics: bool,
 }
@@ -137,6 +142,8 @@ pub enum SettingsError {
     CheckInterval(String),
     #[error("SMTP_SETUP_BOUNCE_INTERVAL must be a duration such as 5m or 90s (0 turns the reading off), got {0:?}")]
     BounceInterval(String),
+    #[error("SMTP_SETUP_WEBHOOK_FIRST_RETRY_MS must be milliseconds from 1 to 3600000, got {0:?}")]
+    WebhookFirstRetry(String),
     #[error("SMTP_SETUP_METRICS must be on or off, got {0:?}")]
     Metrics(String),
     #[error("SMTP_SETUP_TEST_SENDS_PER_MINUTE must be a positive number, got {0:?}")]
@@ -225,6 +232,16 @@ impl ServerSettings {
             None => Some(DEFAULT_BOUNCE_INTERVAL),
             Some(value) => parse_interval(&value).ok_or(SettingsError::BounceInterval(value))?,
         };
+        let webhook_first_retry = match lookup("SMTP_SETUP_WEBHOOK_FIRST_RETRY_MS") {
+            None => DEFAULT_WEBHOOK_FIRST_RETRY,
+            Some(value) => value
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|ms| (1..=3_600_000).contains(ms))
+                .map(Duration::from_millis)
+                .ok_or(SettingsError::WebhookFirstRetry(value))?,
+        };
         let metrics = match lookup("SMTP_SETUP_METRICS").as_deref().map(str::trim) {
             None | Some("on") => true,
             Some("off") => false,
@@ -240,6 +257,7 @@ impl ServerSettings {
             graph_override,
             check_interval,
             bounce_interval,
+            webhook_first_retry,
             metrics,
             authority_override,
             smtp_override,

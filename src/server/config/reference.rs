@@ -169,6 +169,14 @@ pub const VARIABLES: &[Variable] = &[
         "10m",
     ),
     var(
+        "SMTP_SETUP_WEBHOOK_FIRST_RETRY_MS",
+        "`5000`",
+        "milliseconds before a webhook delivery that got no 2xx is tried again; the later \
+         retries are its multiples (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h: a day), then it \
+         is given up",
+        "5000",
+    ),
+    var(
         "SMTP_SETUP_METRICS",
         "`on`",
         "`/metrics` in the Prometheus text format; `off` answers it with 404",

@@ -59,6 +59,7 @@ mod sessions;
 mod slots;
 mod space;
 mod throttle;
+pub mod webhooks;
 
 use std::path::PathBuf;
 use std::time::Duration;

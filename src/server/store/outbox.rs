@@ -11,9 +11,11 @@
 
 use crate::api::relay::{MessageStatus, OutboxEntry};
 use crate::api::report::Words;
+use crate::server::store::webhooks::{emitted, event_id, EMIT};
 use crate::server::store::{
     known, throttle, words_from_column, words_to_column, Pool, Store, StoreError,
 };
+use crate::server::webhooks::event::{About, Event};
 
 /// How long an `Idempotency-Key` names the message it first came with.
 pub const IDEMPOTENCY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -284,27 +286,52 @@ impl Store {
         next_attempt_at: i64,
         error: Option<&Words>,
     ) -> Result<bool, StoreError> {
-        let error = words_to_column(error);
-        let recorded = on_pool!(self, pool => {
-            sqlx::query(
+        let column = words_to_column(error);
+        let event = match status {
+            MessageStatus::Sent => Some(Event::Sent),
+            MessageStatus::Failed => Some(Event::Failed),
+            _ => None,
+        };
+        let recorded: Option<(String, String, Option<String>)>;
+        on_pool_tx!(self, tx => {
+            recorded = sqlx::query_as(
                 "UPDATE outbox SET status = $1, next_attempt_at = $2,
                         last_error = COALESCE($3, last_error),
                         finished_at = CASE WHEN $4 THEN $5 ELSE NULL END,
                         lease_until = NULL
-                 WHERE id = $6 AND claimed_by = $7 AND status = 'sending'",
+                 WHERE id = $6 AND claimed_by = $7 AND status = 'sending'
+                 RETURNING submitted_by, recipients, internet_message_id",
             )
             .bind(status.key())
             .bind(next_attempt_at)
-            .bind(&error)
+            .bind(&column)
             .bind(status.is_final())
             .bind(now)
             .bind(id)
             .bind(worker)
-            .execute(pool)
-            .await?
-            .rows_affected()
+            .fetch_optional(&mut *tx)
+            .await?;
+            // The end of a message is told to the webhooks in the same transaction.
+            if let (Some((submitted_by, recipients, internet_message_id)), Some(event)) = (&recorded, event) {
+                let recipients = recipients_from_json(recipients.clone())?;
+                let about = About {
+                    id,
+                    submitted_by,
+                    recipients: &recipients,
+                    internet_message_id: internet_message_id.as_deref(),
+                    words: error.map(|words| words.en.as_str()),
+                };
+                let (event, payload, at) = emitted(event, &about, now);
+                sqlx::query(EMIT)
+                    .bind(event_id()?)
+                    .bind(event)
+                    .bind(payload)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
         });
-        Ok(recorded == 1)
+        Ok(recorded.is_some())
     }
 
     /// One message as the API shows it; only to the credential that submitted it.
@@ -470,6 +497,21 @@ pub(super) async fn insert_message(
                     .execute(&mut *tx)
                     .await?;
                 }
+                let about = About {
+                    id: message.id,
+                    submitted_by: message.submitted_by,
+                    recipients: message.recipients,
+                    internet_message_id: message.internet_message_id,
+                    words: None,
+                };
+                let (event, payload, at) = emitted(Event::Accepted, &about, message.accepted_at);
+                sqlx::query(EMIT)
+                    .bind(event_id()?)
+                    .bind(event)
+                    .bind(payload)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
                 Enqueued::Queued {
                     id: message.id.to_owned(),
                 }

@@ -5,7 +5,9 @@
 use crate::api::relay::{DeliveryReport, MessageStatus, ReportAction};
 use crate::api::report::Words;
 use crate::server::bounces::report::Report;
+use crate::server::store::webhooks::{emitted, event_id, EMIT};
 use crate::server::store::{known, words_to_column, Store, StoreError};
+use crate::server::webhooks::event::{About, Event};
 
 /// Where the watcher is in a mailbox's INBOX.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,15 +104,44 @@ impl Store {
                     .await?;
                 }
                 if let Some((status, from, words)) = outcome(report) {
-                    sqlx::query(&format!(
+                    let changed: Option<(String, Option<String>)> = sqlx::query_as(&format!(
                         "UPDATE outbox SET status = $1, last_error = $2
-                          WHERE id = $3 AND status IN ({from})"
+                          WHERE id = $3 AND status IN ({from})
+                          RETURNING submitted_by, internet_message_id"
                     ))
                     .bind(status.key())
                     .bind(words_to_column(Some(&words)))
                     .bind(&outbox_id)
-                    .execute(&mut *tx)
+                    .fetch_optional(&mut *tx)
                     .await?;
+                    // Told to the webhooks in the same transaction, once per change.
+                    if let Some((submitted_by, internet_message_id)) = changed {
+                        let (event, action) = match status {
+                            MessageStatus::Bounced => (Event::Bounced, ReportAction::Failed),
+                            _ => (Event::Delayed, ReportAction::Delayed),
+                        };
+                        let concerned: Vec<String> = report
+                            .recipients
+                            .iter()
+                            .filter(|line| line.action == action)
+                            .map(|line| line.recipient.clone())
+                            .collect();
+                        let about = About {
+                            id: &outbox_id,
+                            submitted_by: &submitted_by,
+                            recipients: &concerned,
+                            internet_message_id: internet_message_id.as_deref(),
+                            words: Some(&words.en),
+                        };
+                        let (event, payload, at) = emitted(event, &about, now);
+                        sqlx::query(EMIT)
+                            .bind(event_id()?)
+                            .bind(event)
+                            .bind(payload)
+                            .bind(at)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                 }
             }
             sqlx::query(

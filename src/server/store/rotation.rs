@@ -1,5 +1,5 @@
 //! Key rotation: every sealed value (the saved client secret, SMTP password and private
-//! key, the keys waiting for a save, the key check) opened with the old key and sealed
+//! key, the keys waiting for a save, the webhooks' signing secrets, the key check) opened with the old key and sealed
 //! with the new one, in one transaction. With a key file, the new key is written beside
 //! the old one first (`<database>.key.new`), the transaction commits, then the new file
 //! takes the old one's place; a crash at any point leaves a key that opens the store,
@@ -8,12 +8,24 @@
 use super::{Store, StoreError, KEY_CHECK};
 use crate::server::store::sealing::SealingKey;
 
-/// The sealed columns, each with the purpose it was sealed for.
-const SEALED: [(&str, &str, &str); 4] = [
-    ("configuration", "client_secret_sealed", "client_secret"),
-    ("configuration", "password_sealed", "password"),
-    ("configuration", "private_key_sealed", "private_key"),
-    ("pending_private_keys", "private_key_sealed", "private_key"),
+/// The sealed columns, each with the purpose it was sealed for and the column that names
+/// its row.
+const SEALED: [(&str, &str, &str, &str); 5] = [
+    (
+        "configuration",
+        "client_secret_sealed",
+        "client_secret",
+        "id",
+    ),
+    ("configuration", "password_sealed", "password", "id"),
+    ("configuration", "private_key_sealed", "private_key", "id"),
+    (
+        "pending_private_keys",
+        "private_key_sealed",
+        "private_key",
+        "certificate_sha256",
+    ),
+    ("webhook_endpoints", "secret_sealed", "webhook_secret", "id"),
 ];
 
 impl Store {
@@ -22,8 +34,7 @@ impl Store {
     pub async fn reseal(&self, new: &SealingKey) -> Result<usize, StoreError> {
         let mut count = 0;
         on_pool_tx!(self, tx => {
-            for (table, column, purpose) in SEALED {
-                let key_column = if table == "configuration" { "id" } else { "certificate_sha256" };
+            for (table, column, purpose, key_column) in SEALED {
                 let select = format!(
                     "SELECT CAST({key_column} AS TEXT), {column} FROM {table} WHERE {column} IS NOT NULL"
                 );

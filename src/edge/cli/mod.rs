@@ -8,6 +8,8 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
+mod webhooks;
+
 use clap::{Parser, Subcommand};
 use secrecy::ExposeSecret as _;
 
@@ -49,6 +51,11 @@ pub enum Command {
     Credentials {
         #[command(subcommand)]
         action: CredentialsCommand,
+    },
+    /// Register, list, test or remove the HTTPS endpoints told what became of each message
+    Webhooks {
+        #[command(subcommand)]
+        action: webhooks::WebhooksCommand,
     },
     /// Write a consistent copy of the store (SQLite) to FILE while the server runs
     Backup { file: std::path::PathBuf },
@@ -147,6 +154,14 @@ pub enum CommandError {
     Exists(String),
     #[error("there is no credential named {0}")]
     NoSuchCredential(String),
+    #[error("there is no webhook endpoint {0}: smtp-setup webhooks list")]
+    NoSuchWebhook(String),
+    #[error(
+        "{0:?}: a webhook endpoint is an https:// URL such as https://erp.contoso.com/hooks/mail"
+    )]
+    BadWebhookUrl(String),
+    #[error("no random numbers from the operating system: {0}")]
+    Random(#[from] crate::server::store::sealing::SealError),
     #[error("{0}")]
     Scope(crate::domain::CredentialScopeError),
     #[error(transparent)]
@@ -164,6 +179,7 @@ pub async fn run(command: Option<Command>) -> Option<ExitCode> {
         Command::Serve => return None,
         Command::Healthcheck { address } => return Some(healthcheck(address).await),
         Command::Credentials { action } => credentials_command(action).await,
+        Command::Webhooks { action } => webhooks::run(action).await,
         Command::Backup { file } => return Some(backup(&file).await),
         Command::RotateKey => rotate_key().await,
         Command::Config { list: _ } => {
@@ -308,10 +324,15 @@ async fn healthcheck(address: Option<SocketAddr>) -> ExitCode {
     }
 }
 
-async fn credentials_command(action: CredentialsCommand) -> Result<(), CommandError> {
+/// The server's store, as its settings name it.
+async fn open_store() -> Result<Store, CommandError> {
     let settings = ServerSettings::from_env()?;
     let key = settings.sealing_key.as_ref().map(|k| k.expose_secret());
-    let (store, _) = Store::open(&settings.database_url, key).await?;
+    Ok(Store::open(&settings.database_url, key).await?.0)
+}
+
+async fn credentials_command(action: CredentialsCommand) -> Result<(), CommandError> {
+    let store = open_store().await?;
     let result = match action {
         CredentialsCommand::Add { name, scope } => add(&store, &name, &scope).await,
         CredentialsCommand::Limit {
@@ -435,7 +456,7 @@ async fn remove(store: &Store, name: &str) -> Result<(), CommandError> {
     }
 }
 
-fn date(unix_millis: i64) -> String {
+pub(super) fn date(unix_millis: i64) -> String {
     let at =
         SystemTime::UNIX_EPOCH + Duration::from_millis(u64::try_from(unix_millis).unwrap_or(0));
     httpdate::fmt_http_date(at)
