@@ -82,9 +82,14 @@ for (const [locale, scheme] of [['en-US', 'light'], ['pt-BR', 'light'], ['pt-BR'
       await page.locator('.relay > button').click();
       await expect(page.locator('#outbox-table')).toContainText(`a11y ${name}`);
       await expectNoViolations(page, 'outbox');
+      // A credential's limits, open.
+      await page.locator('#credentials-table tr', { hasText: name }).locator('button').first().click();
+      await expect(page.locator('form.credential-limits')).toBeVisible();
+      await expectNoViolations(page, 'credential limits');
     } finally {
       // Whatever happened above, the credential does not outlive this test.
-      await page.locator('#credentials-table tr', { hasText: name }).locator('button').click();
+      // Its last button removes it.
+      await page.locator('#credentials-table tr', { hasText: name }).locator('button').last().click();
       await expect(page.locator('#credentials-table tr', { hasText: name })).toHaveCount(0);
       await context.close();
     }

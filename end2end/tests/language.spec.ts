@@ -32,7 +32,7 @@ async function failedTest(page: Page) {
 // the administrator typed or the servers said.
 async function visibleTexts(page: Page): Promise<string[]> {
   return page.evaluate(() => {
-    const skip = 'script, style, pre, code, [hidden], #outbox-table td, #credentials-table td';
+    const skip = 'script, style, pre, code, [hidden], #outbox-table td, #credentials-table td, #webhooks-table td, #webhook-log td';
     const pageLang = document.documentElement.lang;
     const texts: string[] = [];
     const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -58,7 +58,7 @@ async function visibleTexts(page: Page): Promise<string[]> {
 // language names, protocol terms.
 const sameInBoth = new Set([
   'TenantId', 'ObjectId', 'Microsoft (OAuth2)', 'MAIL FROM / RCPT TO', 'English',
-  'Português (Brasil)', 'smtp-setup', 'SMTP', 'STARTTLS', 'OAuth2',
+  'Português (Brasil)', 'smtp-setup', 'SMTP', 'STARTTLS', 'OAuth2', 'Webhooks',
 ]);
 
 test('a browser that prefers Portuguese gets the page in Brazilian Portuguese', async ({ browser }) => {

@@ -114,4 +114,31 @@ test('a relay credential made on the page sends through the relay, and the Outbo
     data: { to: ['customer@fabrikam-test.com'], subject, text: 'again' },
   });
   expect(refused.status()).toBe(401);
+
+  // A webhook endpoint: checked while typing by the server's parse, its signing secret
+  // shown once, a test event tried (nothing listens there) and the attempt logged.
+  const hook = 'https://127.0.0.1:9/hooks';
+  const hookUrl = page.getByLabel('Endpoint address (https://…)');
+  await hookUrl.fill('http://127.0.0.1:9/hooks');
+  await expect(page.locator('#webhook-url-error')).toContainText('begins with https://');
+  await hookUrl.fill(hook);
+  await expect(page.locator('#webhook-url-error')).toBeEmpty();
+  await page.getByRole('button', { name: 'Add endpoint' }).click();
+  const hookSecret = page.locator('#new-webhook-secret');
+  await expect(hookSecret).toHaveText(/^whsec_[A-Za-z0-9+/]{32}$/);
+  const secretText = (await hookSecret.textContent()) ?? '';
+  rememberRelayPassword(secretText);
+  await expect(page.locator('#webhooks-table')).toContainText(hook);
+  await page.getByRole('button', { name: `Send test event ${hook}` }).click();
+  const attempt = page.locator('#webhook-log tbody tr', { hasText: 'webhook.test' });
+  await expect(async () => {
+    await page.getByRole('button', { name: `Delivery log ${hook}` }).click();
+    await expect(attempt).toContainText('could not connect', { timeout: 1_000 });
+  }).toPass({ timeout: 20_000 });
+  await expect(attempt).toContainText('Waiting');
+  await page.reload();
+  await expect(page.getByRole('button', { name: 'Send test email' })).toBeEnabled();
+  expect(await page.content()).not.toContain(secretText);
+  await page.getByRole('button', { name: `Remove ${hook}` }).click();
+  await expect(page.locator('#webhooks-table')).toHaveCount(0);
 });

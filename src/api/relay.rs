@@ -155,6 +155,8 @@ pub struct RelayOverview {
     pub credentials: Vec<RelayCredential>,
     /// The most recent messages, newest first.
     pub outbox: Vec<OutboxEntry>,
+    /// The webhook endpoints.
+    pub webhooks: Vec<crate::api::webhooks::WebhookEndpoint>,
 }
 
 /// The Outbox's buttons.

@@ -9,7 +9,7 @@ use super::{
     CertificateError, ClientIdError, ClientSecretError, DisplayNameError, ExpiryDateError,
     HourlyQuotaError, IpRangeListError, MailboxError, ObjectIdError, PrivateKeyError,
     SenderListError, SmtpHostError, SmtpPasswordError, SmtpPortError, SmtpUsernameError,
-    TenantIdError,
+    TenantIdError, WebhookUrlError,
 };
 
 impl std::error::Error for FieldError {}
@@ -58,4 +58,5 @@ field_errors!(
     SenderList(SenderListError),
     IpRangeList(IpRangeListError),
     HourlyQuota(HourlyQuotaError),
+    WebhookUrl(WebhookUrlError),
 );

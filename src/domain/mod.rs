@@ -49,6 +49,7 @@ mod sender_list;
 mod smtp_server;
 mod tenant;
 pub(crate) mod text;
+mod webhook_url;
 
 pub use certificate::{
     pem_block, CertificateError, CertificatePem, CredentialKind, ExpiryDate, ExpiryDateError,
@@ -76,6 +77,7 @@ pub use send_config::{
 pub use sender_list::{SenderList, SenderListError};
 pub use smtp_server::{Security, SmtpHost, SmtpHostError, SmtpPort, SmtpPortError};
 pub use tenant::{TenantId, TenantIdError};
+pub use webhook_url::{WebhookUrl, WebhookUrlError, MAX_URL};
 
 /// The limits the messages quote.
 pub mod limits {

@@ -10,7 +10,7 @@ use crate::domain::{
     AuthType, CertificateError, ClientIdError, ClientSecretError, Cloud, CredentialKind,
     DisplayNameError, ExpiryDateError, Field, FieldError, HourlyQuotaError, IpRangeListError,
     MailboxError, ObjectIdError, PrivateKeyError, Security, SenderListError, SmtpHostError,
-    SmtpPasswordError, SmtpPortError, SmtpUsernameError, TenantIdError,
+    SmtpPasswordError, SmtpPortError, SmtpUsernameError, TenantIdError, WebhookUrlError,
 };
 
 pub const TEXTS: Texts = Texts {
@@ -334,6 +334,29 @@ pub const TEXTS: Texts = Texts {
     scope_per_hour_label: "Messages an hour (empty: no quota)",
     save_limits: "Save limits",
     cancel: "Cancel",
+    webhooks: "Webhooks",
+    webhooks_hint: "Your applications' HTTPS endpoints, told what became of each message \
+                    (accepted, sent, failed, bounced, delayed), each event signed as \
+                    Standard Webhooks sign.",
+    webhook_url_label: "Endpoint address (https://…)",
+    add_webhook: "Add endpoint",
+    webhook_secret_before: "The signing secret of ",
+    webhook_secret_after: ", shown only now: give it to the application, which verifies \
+                           each event with it.",
+    copy_secret: "Copy the secret",
+    no_webhook: "No webhook endpoint yet.",
+    address: "Address",
+    send_test_event: "Send test event",
+    delivery_log: "Delivery log",
+    delivery_log_of: |url| format!("Deliveries to {url}"),
+    no_delivery: "Nothing sent to it yet.",
+    event: "Event",
+    last_answer: "Last answer",
+    delivery_status: |status| match status {
+        crate::api::webhooks::DeliveryStatus::Pending => "Waiting",
+        crate::api::webhooks::DeliveryStatus::Delivered => "Delivered",
+        crate::api::webhooks::DeliveryStatus::Failed => "Given up",
+    },
     name: "Name",
     added: "Added",
     last_used: "Last used",
@@ -626,6 +649,20 @@ fn field_error(error: &FieldError) -> String {
             "{text:?} is not a number of messages from 1 to {}.",
             crate::domain::MAX_PER_HOUR
         ),
+        FieldError::WebhookUrl(error) => match error {
+            WebhookUrlError::Empty => "Enter the endpoint's address.".to_owned(),
+            WebhookUrlError::NotHttps => {
+                "An endpoint's address begins with https:// (events go encrypted only).".to_owned()
+            }
+            WebhookUrlError::NoHost => "Name the endpoint's host after https://.".to_owned(),
+            WebhookUrlError::TooLong(length) => format!(
+                "An address has at most {} characters; this one has {length}.",
+                crate::domain::MAX_URL
+            ),
+            WebhookUrlError::ForbiddenCharacter(c) => {
+                format!("An address cannot contain {}.", character(*c))
+            }
+        },
         FieldError::SenderList(error) => match error {
             SenderListError::Address { address, error } => {
                 format!("{address:?}: {}", mailbox(error))

@@ -14,7 +14,7 @@ use crate::domain::{
     AuthType, CertificateError, ClientIdError, ClientSecretError, Cloud, CredentialKind,
     DisplayNameError, ExpiryDateError, Field, FieldError, HourlyQuotaError, IpRangeListError,
     MailboxError, ObjectIdError, PrivateKeyError, Security, SenderListError, SmtpHostError,
-    SmtpPasswordError, SmtpPortError, SmtpUsernameError, TenantIdError,
+    SmtpPasswordError, SmtpPortError, SmtpUsernameError, TenantIdError, WebhookUrlError,
 };
 
 pub const TEXTS: Texts = Texts {
@@ -357,6 +357,29 @@ pub const TEXTS: Texts = Texts {
     scope_per_hour_label: "Mensagens por hora (vazio: sem cota)",
     save_limits: "Salvar limites",
     cancel: "Cancelar",
+    webhooks: "Webhooks",
+    webhooks_hint: "Os endpoints HTTPS dos seus aplicativos, avisados do que aconteceu com \
+                    cada mensagem (aceita, enviada, falhou, devolvida, atrasada), cada evento \
+                    assinado como o Standard Webhooks assina.",
+    webhook_url_label: "Endereço do endpoint (https://…)",
+    add_webhook: "Adicionar endpoint",
+    webhook_secret_before: "O segredo de assinatura de ",
+    webhook_secret_after: ", mostrado só agora: entregue-o ao aplicativo, que verifica cada \
+                           evento com ele.",
+    copy_secret: "Copiar o segredo",
+    no_webhook: "Nenhum endpoint de webhook ainda.",
+    address: "Endereço",
+    send_test_event: "Enviar evento de teste",
+    delivery_log: "Registro de entregas",
+    delivery_log_of: |url| format!("Entregas para {url}"),
+    no_delivery: "Nada enviado a ele ainda.",
+    event: "Evento",
+    last_answer: "Última resposta",
+    delivery_status: |status| match status {
+        crate::api::webhooks::DeliveryStatus::Pending => "Aguardando",
+        crate::api::webhooks::DeliveryStatus::Delivered => "Entregue",
+        crate::api::webhooks::DeliveryStatus::Failed => "Desistido",
+    },
     name: "Nome",
     added: "Adicionada",
     last_used: "Último uso",
@@ -657,6 +680,21 @@ fn field_error(error: &FieldError) -> String {
             "{text:?} não é um número de mensagens de 1 a {}.",
             crate::domain::MAX_PER_HOUR
         ),
+        FieldError::WebhookUrl(error) => match error {
+            WebhookUrlError::Empty => "Informe o endereço do endpoint.".to_owned(),
+            WebhookUrlError::NotHttps => {
+                "O endereço de um endpoint começa com https:// (os eventos só vão criptografados)."
+                    .to_owned()
+            }
+            WebhookUrlError::NoHost => "Informe o host do endpoint depois de https://.".to_owned(),
+            WebhookUrlError::TooLong(length) => format!(
+                "Um endereço tem no máximo {} caracteres; este tem {length}.",
+                crate::domain::MAX_URL
+            ),
+            WebhookUrlError::ForbiddenCharacter(c) => {
+                format!("Um endereço não pode conter {}.", character(*c))
+            }
+        },
         FieldError::SenderList(error) => match error {
             SenderListError::Address { address, error } => {
                 format!("{address:?}: {}", mailbox(error))

@@ -11,6 +11,7 @@ pub mod relay;
 mod save_configuration;
 mod send_test_email;
 mod test_history;
+mod webhooks;
 
 pub use certificate::{
     generate_certificate, import_certificate, read_secret_expiry, GenerateCertificate,
@@ -25,3 +26,7 @@ pub use relay::{
 pub use save_configuration::{save_configuration, SaveConfiguration};
 pub use send_test_email::{send_test_email, SendTestEmail};
 pub use test_history::{test_history, TestHistory};
+pub use webhooks::{
+    add_webhook, remove_webhook, test_webhook, webhook_log, AddWebhook, RemoveWebhook, TestWebhook,
+    WebhookLog,
+};

@@ -14,3 +14,4 @@ mod relay_panel;
 mod setup_guide;
 mod toast;
 mod transcript;
+mod webhooks_panel;

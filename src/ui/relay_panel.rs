@@ -7,6 +7,7 @@ use leptos::prelude::*;
 
 use super::copy_button::CopyButton;
 use super::credential_limits::CredentialLimits;
+use super::webhooks_panel::WebhooksPanel;
 use crate::api::relay::{
     utc, CredentialAdded, CredentialRefusal, MessageStatus, OutboxAction, OutboxEntry,
     RelayCredential, RelayOverview, SendersSaved,
@@ -146,6 +147,7 @@ pub fn RelayPanel(overview: RwSignal<RelayOverview>) -> impl IntoView {
             {move || shown.get().map(|shown| view! { <NewPassword shown overview /> })}
             {move || credentials_table(overview.read().credentials.clone(), remove, editing)}
             {move || editing.get().map(|credential| view! { <CredentialLimits credential overview editing /> })}
+            <WebhooksPanel overview />
             <h3 id="outbox-title">{t.outbox}</h3>
             <button type="button" on:click=move |_| { refresh.dispatch(()); }>{t.refresh}</button>
             {move || outbox_table(overview.read().outbox.clone(), act)}

@@ -7,6 +7,7 @@ use clap::Subcommand;
 use secrecy::ExposeSecret as _;
 
 use super::{date, open_store, CommandError};
+use crate::domain::WebhookUrl;
 use crate::server::store::Store;
 use crate::server::time::unix_millis;
 use crate::server::webhooks::signing::new_secret;
@@ -39,21 +40,17 @@ pub async fn run(action: WebhooksCommand) -> Result<(), CommandError> {
     result
 }
 
-/// An endpoint's address: https only (events are signed, and what they say is private).
-fn endpoint_url(text: &str) -> Result<url::Url, CommandError> {
-    url::Url::parse(text.trim())
-        .ok()
-        .filter(|url| url.scheme() == "https" && url.host().is_some())
-        .ok_or_else(|| CommandError::BadWebhookUrl(text.to_owned()))
-}
-
 async fn add(store: &Store, url: &str) -> Result<(), CommandError> {
-    let url = endpoint_url(url)?;
+    // The page's parse: https only (events are signed, and what they say is private).
+    let url = WebhookUrl::parse(url).map_err(|_| CommandError::BadWebhookUrl(url.to_owned()))?;
     let secret = new_secret()?;
     let id = store
         .add_webhook(url.as_str(), &secret, unix_millis(SystemTime::now()))
         .await?;
-    println!("Webhook endpoint {id} added for {url}. Its signing secret, shown only now:");
+    println!(
+        "Webhook endpoint {id} added for {}. Its signing secret, shown only now:",
+        url.as_str()
+    );
     println!("{}", secret.expose_secret());
     Ok(())
 }

@@ -208,6 +208,7 @@ impl Relay {
             also_allowed: self.store.allowed_senders().await?.to_text(),
             credentials: self.store.credentials().await?,
             outbox: self.store.recent_outbox(OUTBOX_SHOWN).await?,
+            webhooks: self.store.webhooks().await?,
         })
     }
 }
