@@ -26,6 +26,7 @@ on_both_backends!(
     messages_stored_together_are_each_answered_for_themselves,
     a_database_a_newer_version_migrated_is_refused_by_an_older_one_and_left_alone,
     delivery_reports_count_once_and_a_bounce_is_never_undone,
+    webhook_deliveries_are_claimed_once_and_retried_when_due,
 );
 
 const SECRET: &str = "Kx58Q~store-test-secret.value-0123456789";
@@ -965,4 +966,122 @@ async fn delivery_reports_count_once_and_a_bounce_is_never_undone(db: Database) 
         .await
         .expect("record");
     assert_eq!(status("m2").await, MessageStatus::Bounced);
+}
+
+/// A message accepted emits one delivery per endpoint, in its own transaction; a claimed
+/// delivery is leased (a second claim gets nothing), a retry waits for its time, the
+/// delivered one is logged with its attempts; the secret comes back opened.
+async fn webhook_deliveries_are_claimed_once_and_retried_when_due(db: Database) {
+    use secrecy::ExposeSecret as _;
+    use smtp_setup::api::webhooks::DeliveryStatus;
+    use smtp_setup::server::store::webhooks::Attempted;
+    use smtp_setup::server::store::NewMessage;
+    let store = db.open("open").await;
+    let t0 = 1_800_000_000_000_i64;
+    let secret = secrecy::SecretString::from("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+    let first = store
+        .add_webhook("https://a.example/hook", &secret, t0)
+        .await
+        .expect("add");
+    let second = store
+        .add_webhook("https://b.example/hook", &secret, t0)
+        .await
+        .expect("add");
+    store
+        .enqueue(&NewMessage {
+            id: "m1",
+            accepted_at: t0,
+            submitted_by: "app",
+            mail_from: "sender@contoso.com",
+            recipients: &["to@example.com".to_owned()],
+            subject: "s",
+            internet_message_id: Some("one@app.test"),
+            head: b"Subject: s\r\n\r\n",
+            last_piece: &[],
+            pieces: 0,
+            size: 14,
+            idempotency_key: None,
+        })
+        .await
+        .expect("enqueue");
+    let due = store
+        .claim_webhook_deliveries(t0, t0 + 60_000, 10)
+        .await
+        .expect("claim");
+    assert_eq!(due.len(), 2, "one per endpoint");
+    assert!(due
+        .iter()
+        .all(|d| d.attempts == 1 && d.secret.expose_secret() == secret.expose_secret()));
+    assert!(
+        due[0].payload.contains("\"type\":\"message.accepted\""),
+        "{}",
+        due[0].payload
+    );
+    assert!(
+        store
+            .claim_webhook_deliveries(t0 + 1, t0 + 60_000, 10)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "leased"
+    );
+    let to_first = due
+        .iter()
+        .find(|d| d.url == "https://a.example/hook")
+        .expect("the first's");
+    store
+        .record_webhook_attempt(
+            to_first.seq,
+            &Attempted::Retry {
+                at: t0 + 5_000,
+                reply: "500 busy".into(),
+            },
+        )
+        .await
+        .expect("recorded");
+    let to_second = due
+        .iter()
+        .find(|d| d.url == "https://b.example/hook")
+        .expect("the second's");
+    store
+        .record_webhook_attempt(to_second.seq, &Attempted::Delivered("200 ok".into()))
+        .await
+        .expect("recorded");
+    assert!(store
+        .claim_webhook_deliveries(t0 + 4_999, t0 + 70_000, 10)
+        .await
+        .expect("claim")
+        .is_empty());
+    let again = store
+        .claim_webhook_deliveries(t0 + 5_000, t0 + 70_000, 10)
+        .await
+        .expect("claim");
+    assert_eq!(again.len(), 1);
+    assert_eq!((again[0].seq, again[0].attempts), (to_first.seq, 2));
+    store
+        .record_webhook_attempt(again[0].seq, &Attempted::Delivered("204".into()))
+        .await
+        .expect("recorded");
+    let log = store.webhook_deliveries(&first, 10).await.expect("log");
+    assert_eq!(log.len(), 1);
+    assert_eq!(
+        (log[0].status, log[0].attempts),
+        (DeliveryStatus::Delivered, 2)
+    );
+    assert_eq!(log[0].last_reply.as_deref(), Some("204"));
+    assert!(store
+        .queue_test_event(&second, t0 + 6_000)
+        .await
+        .expect("queued"));
+    assert!(!store.queue_test_event("ep_none", t0).await.expect("none"));
+    assert_eq!(
+        store.webhook_deliveries(&second, 10).await.expect("log")[0].event,
+        "webhook.test"
+    );
+    assert!(store.remove_webhook(&second).await.expect("removed"));
+    assert!(store
+        .webhook_deliveries(&second, 10)
+        .await
+        .expect("log")
+        .is_empty());
 }
