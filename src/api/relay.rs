@@ -205,6 +205,18 @@ pub enum SendersSaved {
     Invalid(crate::domain::SenderListError),
 }
 
+/// What adding an endpoint on the page came to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WebhookAdded {
+    /// Its signing secret, shown once.
+    Added {
+        id: String,
+        secret: ShownOnce,
+        overview: RelayOverview,
+    },
+    Invalid(crate::domain::WebhookUrlError),
+}
+
 /// What saving a credential's limits came to.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ScopeSaved {

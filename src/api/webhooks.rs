@@ -55,15 +55,3 @@ pub struct WebhookDelivery {
     /// Unix milliseconds.
     pub created_at: i64,
 }
-
-/// What adding an endpoint on the page came to.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum WebhookAdded {
-    /// Its signing secret, shown once.
-    Added {
-        id: String,
-        secret: crate::api::relay::ShownOnce,
-        overview: crate::api::relay::RelayOverview,
-    },
-    Invalid(crate::domain::WebhookUrlError),
-}

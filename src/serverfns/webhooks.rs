@@ -5,7 +5,8 @@ use leptos::prelude::*;
 
 use crate::api::codec::Json;
 use crate::api::relay::RelayOverview;
-use crate::api::webhooks::{WebhookAdded, WebhookDelivery};
+use crate::api::relay::WebhookAdded;
+use crate::api::webhooks::WebhookDelivery;
 use crate::api::ApiError;
 
 /// Deliveries the page's log shows.

@@ -5,8 +5,8 @@ use leptos::either::Either;
 use leptos::prelude::*;
 
 use super::copy_button::CopyButton;
-use crate::api::relay::RelayOverview;
-use crate::api::webhooks::{WebhookAdded, WebhookDelivery, WebhookEndpoint};
+use crate::api::relay::{RelayOverview, WebhookAdded};
+use crate::api::webhooks::{WebhookDelivery, WebhookEndpoint};
 use crate::domain::{FieldError, WebhookUrl};
 use crate::i18n::{lang, texts};
 use crate::serverfns::{add_webhook, remove_webhook, test_webhook, webhook_log};
