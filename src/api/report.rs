@@ -64,11 +64,13 @@ pub enum Step {
     Examine,
     /// The bounce watcher: the delivery reports that arrived since its last visit.
     ReadReports,
+    /// Only when asked for: the reports recorded moved to a folder.
+    MoveReports,
     Logout,
 }
 
 impl Step {
-    pub const ALL: [Step; 16] = [
+    pub const ALL: [Step; 17] = [
         Step::Inputs,
         Step::TokenRequest,
         Step::TokenInspection,
@@ -84,6 +86,7 @@ impl Step {
         Step::ImapAuthenticate,
         Step::Examine,
         Step::ReadReports,
+        Step::MoveReports,
         Step::Logout,
     ];
 
@@ -115,6 +118,20 @@ impl Step {
         Step::ImapAuthenticate,
         Step::Examine,
         Step::ReadReports,
+        Step::Logout,
+    ];
+
+    /// The steps of the visit that moves recorded reports to a folder.
+    pub const MOVE_REPORTS: [Step; 10] = [
+        Step::Inputs,
+        Step::TokenRequest,
+        Step::TokenInspection,
+        Step::ImapConnect,
+        Step::ImapTls,
+        Step::ImapCapabilities,
+        Step::ImapAuthenticate,
+        Step::Examine,
+        Step::MoveReports,
         Step::Logout,
     ];
 
@@ -162,6 +179,7 @@ impl Step {
             Step::ImapAuthenticate => "imap_authenticate",
             Step::Examine => "examine",
             Step::ReadReports => "read_reports",
+            Step::MoveReports => "move_reports",
             Step::Logout => "logout",
         }
     }

@@ -154,6 +154,7 @@ impl Application {
             store.clone(),
             checks.clone(),
             settings.bounce_interval,
+            settings.bounce_folder.clone(),
         ));
         let webhook_client = Deliverer::client(settings.extra_roots_pem.as_deref())
             .map_err(StartupError::Webhooks)?;

@@ -730,6 +730,7 @@ fn step_label(step: Step) -> &'static str {
         Step::ImapAuthenticate => "Authenticate (AUTHENTICATE XOAUTH2)",
         Step::Examine => "Open INBOX read-only (EXAMINE)",
         Step::ReadReports => "Read the new delivery reports (UID FETCH, read-only)",
+        Step::MoveReports => "Move the recorded reports to their folder (UID MOVE)",
         Step::Logout => "Log out",
     }
 }

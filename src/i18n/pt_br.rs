@@ -765,6 +765,7 @@ fn step_label(step: Step) -> &'static str {
         Step::ImapAuthenticate => "Autenticação (AUTHENTICATE XOAUTH2)",
         Step::Examine => "Abrir a INBOX somente para leitura (EXAMINE)",
         Step::ReadReports => "Ler os novos relatórios de entrega (UID FETCH, somente leitura)",
+        Step::MoveReports => "Mover os relatórios registrados para a pasta deles (UID MOVE)",
         Step::Logout => "Sair",
     }
 }

@@ -14,9 +14,9 @@ use smtp_setup::server::check::Checks;
 use smtp_setup::server::config::ServerSettings;
 
 use crate::helpers::{
-    get_text, short_timeouts, spawn_imap_faults, spawn_peers_with, NOTHING_STORED,
+    get_text, short_timeouts, spawn_imap_faults, spawn_peers_with, Peers, NOTHING_STORED,
 };
-use crate::relay::{queued_id, rig};
+use crate::relay::{queued_id, rig, Rig};
 use crate::relay_api::{curl, messages_url, post_json, user};
 use crate::webhooks::Webhook;
 
@@ -33,20 +33,24 @@ fn report(name: &str, original_id: &str, recipient: &str, mailbox: &str) -> Stri
         .replace("{{MAILBOX}}", mailbox)
 }
 
-#[tokio::test]
-async fn reports_in_the_mailbox_mark_messages_bounced_or_delayed() {
+/// Peers with dovecot (its INBOX holding two ordinary messages), and the relay saved
+/// against them, reading that INBOX every second.
+async fn dovecot_rig(name: &str, env: &[(&str, &str)]) -> (Peers, Rig) {
     let peers = spawn_peers_with(&[("PEER_IMAP", "1"), ("PEER_IMAP_MESSAGES", "2")]).await;
     let imaps = peers.info.imaps.clone().expect("dovecot");
-    let rig = rig(
-        "bounces",
-        &peers,
-        &[
-            ("SMTP_SETUP_IMAP_ADDR", imaps.as_str()),
-            ("SMTP_SETUP_BOUNCE_INTERVAL", "1s"),
-        ],
-    )
-    .await;
+    let mut all = vec![
+        ("SMTP_SETUP_IMAP_ADDR", imaps.as_str()),
+        ("SMTP_SETUP_BOUNCE_INTERVAL", "1s"),
+    ];
+    all.extend_from_slice(env);
+    let rig = rig(name, &peers, &all).await;
     rig.save_configuration(&peers).await;
+    (peers, rig)
+}
+
+#[tokio::test]
+async fn reports_in_the_mailbox_mark_messages_bounced_or_delayed() {
+    let (peers, rig) = dovecot_rig("bounces", &[]).await;
     let mailbox = rig.mailbox().to_owned();
     // The application hears of it too, at its webhook endpoint.
     let hook = Webhook::add(&rig, &peers, "/ok").await;
@@ -182,6 +186,7 @@ async fn reports_in_the_mailbox_mark_messages_bounced_or_delayed() {
     // Read, not changed: every message is still there and none is marked read.
     let files = peers.mailbox_files().await;
     assert_eq!(files.len(), 5, "{files:?}");
+    assert!(files.iter().all(|f| f.folder == "INBOX"), "{files:?}");
     assert!(
         files
             .iter()
@@ -267,4 +272,50 @@ async fn the_watcher_only_reads_the_mailbox() {
     let again = again.expect("a visit");
     assert!(again.reports.is_empty());
     assert_eq!(again.position, visit.position);
+}
+
+/// With a folder set, the reports are moved there once recorded; the rest of INBOX stays.
+#[tokio::test]
+async fn with_a_folder_set_recorded_reports_are_moved_out_of_the_inbox() {
+    let (peers, rig) = dovecot_rig(
+        "bounces-moved",
+        &[("SMTP_SETUP_BOUNCE_FOLDER", "Processed reports")],
+    )
+    .await;
+    let mailbox = rig.mailbox().to_owned();
+    let sent = rig.send_one(&["--to", "jose@fabrikam-test.com"]).await;
+    let id = queued_id(&sent);
+    rig.until_status(&id, MessageStatus::Sent).await;
+    let own_id = sent["message_id"]
+        .as_str()
+        .expect("a Message-ID")
+        .trim_matches(['<', '>']);
+    peers
+        .deliver_to_mailbox(report(
+            "exchange-online.eml",
+            own_id,
+            "jose@fabrikam-test.com",
+            &mailbox,
+        ))
+        .await;
+    rig.until_status(&id, MessageStatus::Bounced).await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let files = peers.mailbox_files().await;
+        let moved: Vec<_> = files
+            .iter()
+            .filter(|f| f.folder == "Processed reports")
+            .collect();
+        if !moved.is_empty() {
+            assert_eq!(moved.len(), 1, "{files:?}");
+            let inbox: Vec<_> = files.iter().filter(|f| f.folder == "INBOX").collect();
+            assert_eq!(inbox.len(), 2, "the ordinary messages stay: {files:?}");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never moved: {files:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }

@@ -106,6 +106,8 @@ pub struct WebhookRequest {
 /// A message file of dovecot's INBOX (maildir).
 #[derive(Debug, Deserialize)]
 pub struct MailboxFile {
+    /// `INBOX`, or the folder's name.
+    pub folder: String,
     pub name: String,
     pub flags: String,
 }

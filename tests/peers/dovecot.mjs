@@ -8,7 +8,7 @@
 
 import { execFileSync, spawn } from 'node:child_process';
 import { createPublicKey } from 'node:crypto';
-import { chmodSync, chownSync, copyFileSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -164,12 +164,18 @@ export async function startDovecot({ dir, certFile, keyFile, jwks, issuer, mailb
       renameSync(tmp, path.join(maildir, 'new', name));
       return name;
     },
-    // Every message file of INBOX and its maildir flags (`S` once read), for the tests
+    // Every message file of INBOX and of each folder, with its maildir flags (`S` once read), for the tests
     // that prove nothing was changed.
-    files: () => ['new', 'cur'].flatMap((sub) => readdirSync(path.join(maildir, sub)).map((name) => ({
-      sub,
-      name,
-      flags: name.includes(':2,') ? name.split(':2,')[1] : '',
-    }))),
+    // (Maildir++: a folder is a directory `.Name` beside INBOX's new/ and cur/.)
+    files: () => ['', ...readdirSync(maildir).filter((d) => d.startsWith('.'))].flatMap((folder) =>
+      ['new', 'cur'].flatMap((sub) => {
+        const dir = path.join(maildir, folder, sub);
+        if (!existsSync(dir)) return [];
+        return readdirSync(dir).map((name) => ({
+          folder: folder ? folder.slice(1) : 'INBOX',
+          name,
+          flags: name.includes(':2,') ? name.split(':2,')[1] : '',
+        }));
+      })),
   };
 }

@@ -2,7 +2,8 @@
 //! take turns, as for the scheduled check), the saved configuration's INBOX is visited
 //! read-only and the delivery reports that arrived since are stored with the messages
 //! they name. A visit that fails is logged in the mailbox check's words and tried again
-//! at the next turn from where the last one stopped: nothing is skipped.
+//! at the next turn from where the last one stopped: nothing is skipped. With
+//! `SMTP_SETUP_BOUNCE_FOLDER`, the reports are then moved there, once recorded.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -27,14 +28,22 @@ pub struct BounceWatch {
     store: Arc<Store>,
     checks: Arc<Checks>,
     interval: Option<Duration>,
+    /// Where recorded reports are moved (`SMTP_SETUP_BOUNCE_FOLDER`); `None`: only read.
+    folder: Option<String>,
 }
 
 impl BounceWatch {
-    pub fn new(store: Arc<Store>, checks: Arc<Checks>, interval: Option<Duration>) -> Self {
+    pub fn new(
+        store: Arc<Store>,
+        checks: Arc<Checks>,
+        interval: Option<Duration>,
+        folder: Option<String>,
+    ) -> Self {
         Self {
             store,
             checks,
             interval,
+            folder,
         }
     }
 
@@ -132,6 +141,20 @@ impl BounceWatch {
                     unmatched = recorded.unmatched,
                     "delivery reports read"
                 );
+            }
+            // Moved only once recorded: a move that fails leaves them in INBOX, read.
+            if let (Some(folder), false) = (&self.folder, visit.report_uids.is_empty()) {
+                let moved = self
+                    .checks
+                    .move_reports(&saved.form, &stored, visit.report_uids.clone(), folder)
+                    .await;
+                if let TestOutcome::Failed(failure) = &moved.outcome {
+                    tracing::warn!(
+                        summary = %failure.summary.en,
+                        detail = %failure.detail,
+                        "delivery reports: recorded, but not moved to their folder"
+                    );
+                }
             }
             total.matched += recorded.matched;
             total.unmatched += recorded.unmatched;

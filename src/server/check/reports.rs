@@ -33,6 +33,8 @@ pub struct Visit {
     /// The messages looked at.
     pub looked_at: usize,
     pub reports: Vec<Report>,
+    /// The UIDs of the reports read, to move once recorded (when a folder is set).
+    pub report_uids: Vec<u32>,
     /// Messages past this batch are waiting.
     pub more: bool,
 }
@@ -105,6 +107,77 @@ impl InMailbox for Reading {
     }
 }
 
+/// The move's step in the open mailbox: INBOX selected, the folder made, the reports
+/// moved. Only after they are recorded, so that a move never loses one.
+struct Moving {
+    uids: Vec<u32>,
+    folder: String,
+    bound: Duration,
+}
+
+impl InMailbox for Moving {
+    type Output = usize;
+    async fn read(
+        &self,
+        run: &mut Recorder,
+        session: &mut imap::Session,
+        _: Examined,
+    ) -> Result<usize, StepFailed<ImapError>> {
+        let work = async {
+            session.select_inbox().await?;
+            session.create_folder(&self.folder).await?;
+            let set: Vec<String> = self.uids.iter().map(u32::to_string).collect();
+            session.uid_move(&set.join(","), &self.folder).await?;
+            Ok::<_, ImapError>(Moved(self.uids.len()))
+        };
+        run.step(Step::MoveReports, self.bound, work).await
+    }
+}
+
+/// How many reports were moved.
+pub struct Moved(usize);
+
+impl Observed for Moved {
+    type Value = usize;
+    fn split(self) -> (usize, crate::api::report::Words) {
+        (self.0, seen::reports_moved(self.0))
+    }
+}
+
+impl Checks {
+    /// Moves the reports `uids` (recorded already) of the saved configuration's INBOX to
+    /// `folder`: the report of that visit.
+    pub async fn move_reports(
+        &self,
+        form: &SmtpForm,
+        stored: &StoredSecrets,
+        uids: Vec<u32>,
+        folder: &str,
+    ) -> TestReport {
+        self.microsoft_only(
+            &Step::MOVE_REPORTS,
+            form,
+            stored,
+            |mut run, config| async move {
+                let moving = Moving {
+                    uids,
+                    folder: folder.to_owned(),
+                    bound: self.timeouts.total,
+                };
+                let outcome = match self.open_mailbox(&mut run, &config, moving).await {
+                    Ok(moved) => TestOutcome::MailboxOpened {
+                        mailbox: config.sender.mailbox.to_string(),
+                        messages: u32::try_from(moved).unwrap_or(u32::MAX),
+                    },
+                    Err(failure) => failed("moving delivery reports", failure),
+                };
+                (run, outcome)
+            },
+        )
+        .await
+    }
+}
+
 /// Looks at the messages after `since` (at most [`BATCH`]) and reads the reports.
 async fn visit(
     session: &mut imap::Session,
@@ -138,6 +211,7 @@ async fn visit(
             position,
             looked_at: 0,
             reports: Vec::new(),
+            report_uids: Vec::new(),
             more: false,
         });
     }
@@ -161,22 +235,24 @@ async fn visit(
         .filter(|head| looks_like_report(&head.bytes))
         .map(|head| head.uid)
         .collect();
-    let mut reports = Vec::new();
+    let (mut reports, mut report_uids) = (Vec::new(), Vec::new());
     for chunk in candidates.chunks(REPORTS_AT_ONCE) {
         let set: Vec<String> = chunk.iter().map(u32::to_string).collect();
         let fetched = session
             .uid_fetch(&set.join(","), &format!("BODY.PEEK[]<0.{REPORT_PREFIX}>"))
             .await?;
-        reports.extend(
-            fetched
-                .iter()
-                .filter_map(|message| Report::read(&message.bytes)),
-        );
+        for message in fetched {
+            if let Some(report) = Report::read(&message.bytes) {
+                reports.push(report);
+                report_uids.push(message.uid);
+            }
+        }
     }
     Ok(Visit {
         position,
         looked_at: heads.len(),
         reports,
+        report_uids,
         more: newest.is_some_and(|newest| newest > last),
     })
 }

@@ -68,6 +68,9 @@ pub struct ServerSettings {
     /// `SMTP_SETUP_BOUNCE_INTERVAL`: how often the sending mailbox is read for delivery
     /// reports. `None` (`0`): never.
     pub bounce_interval: Option<Duration>,
+    /// `SMTP_SETUP_BOUNCE_FOLDER`: where reports are moved once recorded; `None`: the
+    /// mailbox is only read.
+    pub bounce_folder: Option<String>,
     /// `SMTP_SETUP_WEBHOOK_FIRST_RETRY_MS`: the wait before a webhook's first retry; the
     /// later ones are its multiples (5 s: 5 min, 30 min, 2 h, 5 h, 10 h, 10 h).
     pub webhook_first_retry: Duration,
@@ -142,6 +145,8 @@ pub enum SettingsError {
     CheckInterval(String),
     #[error("SMTP_SETUP_BOUNCE_INTERVAL must be a duration such as 5m or 90s (0 turns the reading off), got {0:?}")]
     BounceInterval(String),
+    #[error("SMTP_SETUP_BOUNCE_FOLDER must be a folder name of 1 to 100 letters, digits, spaces, dots, dashes, underscores or slashes, got {0:?}")]
+    BounceFolder(String),
     #[error("SMTP_SETUP_WEBHOOK_FIRST_RETRY_MS must be milliseconds from 1 to 3600000, got {0:?}")]
     WebhookFirstRetry(String),
     #[error("SMTP_SETUP_METRICS must be on or off, got {0:?}")]
@@ -232,6 +237,17 @@ impl ServerSettings {
             None => Some(DEFAULT_BOUNCE_INTERVAL),
             Some(value) => parse_interval(&value).ok_or(SettingsError::BounceInterval(value))?,
         };
+        let bounce_folder = lookup("SMTP_SETUP_BOUNCE_FOLDER")
+            .map(|value| {
+                let name = value.trim();
+                let ok = (1..=100).contains(&name.len())
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || " ._-/".contains(c));
+                ok.then(|| name.to_owned())
+                    .ok_or(SettingsError::BounceFolder(value.clone()))
+            })
+            .transpose()?;
         let webhook_first_retry = match lookup("SMTP_SETUP_WEBHOOK_FIRST_RETRY_MS") {
             None => DEFAULT_WEBHOOK_FIRST_RETRY,
             Some(value) => value
@@ -257,6 +273,7 @@ impl ServerSettings {
             graph_override,
             check_interval,
             bounce_interval,
+            bounce_folder,
             webhook_first_retry,
             metrics,
             authority_override,
@@ -515,6 +532,11 @@ mod tests {
         let unread = settings(&[("SMTP_SETUP_BOUNCE_INTERVAL", "0")]).expect("0");
         assert_eq!(unread.bounce_interval, None);
         assert!(settings(&[("SMTP_SETUP_BOUNCE_INTERVAL", "soon")]).is_err());
+        assert_eq!(defaults.bounce_folder, None, "only read, by default");
+        let moving =
+            settings(&[("SMTP_SETUP_BOUNCE_FOLDER", " Processed reports ")]).expect("a name");
+        assert_eq!(moving.bounce_folder.as_deref(), Some("Processed reports"));
+        assert!(settings(&[("SMTP_SETUP_BOUNCE_FOLDER", "a\"b")]).is_err());
         assert!(!off.metrics);
         assert!(matches!(
             settings(&[("SMTP_SETUP_CHECK_INTERVAL", "often")]),

@@ -169,6 +169,14 @@ pub const VARIABLES: &[Variable] = &[
         "10m",
     ),
     var(
+        "SMTP_SETUP_BOUNCE_FOLDER",
+        "none: only read",
+        "a folder of the mailbox (made when missing) where delivery reports are moved once \
+         recorded (`SELECT`, `UID MOVE`); without it the mailbox is only read and nothing in \
+         it changes",
+        "Processed reports",
+    ),
+    var(
         "SMTP_SETUP_WEBHOOK_FIRST_RETRY_MS",
         "`5000`",
         "milliseconds before a webhook delivery that got no 2xx is tried again; the later \

@@ -103,6 +103,13 @@ pub fn reports_read(looked_at: usize, reports: usize) -> Words {
     )
 }
 
+pub fn reports_moved(count: usize) -> Words {
+    words(
+        format!("{count} delivery reports moved to their folder"),
+        format!("{count} relatórios de entrega movidos para a pasta deles"),
+    )
+}
+
 pub fn imap_logged_out() -> Words {
     words("logged out", "sessão encerrada")
 }

@@ -1,6 +1,9 @@
 //! Reading messages, for the bounce watcher: `UID SEARCH` and `UID FETCH` of `BODY.PEEK`
 //! items only, under `EXAMINE`, so that nothing in the mailbox changes (no flag is set,
 //! nothing is moved). A fetched item comes as a literal (`{n}` then n octets), bounded.
+//! And, only when the admin asks for it, moving reports already recorded to a folder:
+//! `SELECT`, `CREATE`, then `UID MOVE` (RFC 6851), or `UID COPY`, `UID STORE \Deleted`
+//! and `UID EXPUNGE` (RFC 4315) where MOVE is not offered.
 
 use super::response::{self, Line};
 use super::session::{refused, strip_word};
@@ -92,6 +95,55 @@ impl Session {
         )))
     }
 
+    /// `SELECT INBOX`: opened for writing (only to move reports out of it).
+    pub async fn select_inbox(&mut self) -> Result<(), ImapError> {
+        let tag = self.send("SELECT INBOX", None).await?;
+        self.until_done(&tag, |_| {}).await?;
+        Ok(())
+    }
+
+    /// `CREATE folder`; one that exists already is fine.
+    pub async fn create_folder(&mut self, folder: &str) -> Result<(), ImapError> {
+        let tag = self
+            .send(&format!("CREATE {}", quoted(folder)), None)
+            .await?;
+        match self.until_done(&tag, |_| {}).await {
+            Ok(_) => Ok(()),
+            Err(ImapError::Refused { text, .. })
+                if text.to_ascii_uppercase().contains("ALREADYEXISTS")
+                    || text.to_ascii_lowercase().contains("exists") =>
+            {
+                Ok(())
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// The messages `set` (UIDs) of the selected mailbox into `folder`.
+    pub async fn uid_move(&mut self, set: &str, folder: &str) -> Result<(), ImapError> {
+        let folder = quoted(folder);
+        if self.offers("MOVE") {
+            let tag = self.send(&format!("UID MOVE {set} {folder}"), None).await?;
+            self.until_done(&tag, |_| {}).await?;
+            return Ok(());
+        }
+        if !self.offers("UIDPLUS") {
+            // A plain EXPUNGE would take every message marked deleted, not only these.
+            return Err(ImapError::Unexpected(
+                "the server offers neither MOVE nor UIDPLUS: reports cannot be moved".to_owned(),
+            ));
+        }
+        for command in [
+            format!("UID COPY {set} {folder}"),
+            format!("UID STORE {set} +FLAGS.SILENT (\\Deleted)"),
+            format!("UID EXPUNGE {set}"),
+        ] {
+            let tag = self.send(&command, None).await?;
+            self.until_done(&tag, |_| {}).await?;
+        }
+        Ok(())
+    }
+
     async fn literal(&mut self, length: u64) -> Result<Vec<u8>, ImapError> {
         match usize::try_from(length) {
             Ok(length) if length <= MAX_LITERAL => Ok(self.wire.read_bytes(length).await?),
@@ -100,6 +152,11 @@ impl Session {
             ))),
         }
     }
+}
+
+/// A mailbox name as an IMAP quoted string (the names the settings allow need no more).
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 /// The UID in a FETCH response's text: `3 FETCH (UID 5 BODY[…] {120}` → 5.

@@ -294,6 +294,13 @@ impl Session {
         }
     }
 
+    /// Whether the server offers `capability` (as it said after AUTHENTICATE, or before).
+    pub fn offers(&self, capability: &str) -> bool {
+        self.capabilities
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(capability))
+    }
+
     /// `[CAPABILITY …]` in a greeting or an answer saves asking.
     fn note_capabilities(&mut self, words: &str) {
         if let Some(list) = words
