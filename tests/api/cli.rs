@@ -43,20 +43,25 @@ async fn version_and_help_say_what_the_binary_is_and_does() {
     let help = smtp_setup(&["--help"], &[]).await;
     assert!(help.status.success());
     let said = text(&help.stdout);
-    for command in ["serve", "healthcheck", "credentials"] {
+    for command in ["serve", "healthcheck", "credentials", "webhooks"] {
         assert!(
             said.lines()
                 .any(|line| line.trim_start().starts_with(command)),
             "{command} in {said}"
         );
     }
-    let help = text(&smtp_setup(&["credentials", "--help"], &[]).await.stdout);
-    for command in ["add", "list", "remove"] {
-        assert!(
-            help.lines()
-                .any(|line| line.trim_start().starts_with(command)),
-            "{help}"
-        );
+    for (area, commands) in [
+        ("credentials", &["add", "limit", "list", "remove"][..]),
+        ("webhooks", &["add", "list", "log", "test", "remove"][..]),
+    ] {
+        let help = text(&smtp_setup(&[area, "--help"], &[]).await.stdout);
+        for command in commands {
+            assert!(
+                help.lines()
+                    .any(|line| line.trim_start().starts_with(command)),
+                "{area} {command}: {help}"
+            );
+        }
     }
 }
 
