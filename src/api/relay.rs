@@ -128,6 +128,9 @@ pub struct OutboxEntry {
     /// The last failure in the server's words (`550 5.1.10 RESOLVER.ADR.RecipientNotFound…`).
     /// The server's own words when it gave any (the same in every language), else ours.
     pub last_error: Option<crate::api::report::Words>,
+    /// Unix milliseconds: when its body was dropped, `SMTP_SETUP_RETENTION_DAYS` after it
+    /// was delivered; `None` while it is kept.
+    pub body_dropped_at: Option<i64>,
 }
 
 /// A relay credential as listed (its password is never shown again).

@@ -33,6 +33,7 @@ use crate::server::net::tls::TlsSetupError;
 use crate::server::relay::inbound::listener::Tls;
 use crate::server::relay::inbound::server_tls::RelayTlsError;
 use crate::server::relay::{self, Relay};
+use crate::server::retention::Retainer;
 use crate::server::store::{redacted_url, Backend, Store, StoreError};
 use crate::server::watch::Watch;
 use crate::server::webhooks::deliverer::Deliverer;
@@ -163,6 +164,7 @@ impl Application {
             webhook_client,
             settings.webhook_first_retry,
         ));
+        let retainer = Arc::new(Retainer::new(store.clone(), settings.retention));
         if settings.metrics {
             // Installed before the first request, so that every count is kept.
             let _ = crate::server::metrics::handle();
@@ -180,6 +182,7 @@ impl Application {
                 watch,
                 bounces,
                 webhooks,
+                retainer,
                 metrics: MetricsOn(settings.metrics),
                 public_url,
                 leptos_options,
@@ -241,6 +244,7 @@ impl Application {
         let watch = tokio::spawn(state.watch.clone().run(stopped.clone()));
         let bounces = tokio::spawn(state.bounces.clone().run(stopped.clone()));
         let webhooks = tokio::spawn(state.webhooks.clone().run(stopped.clone()));
+        let retainer = tokio::spawn(state.retainer.clone().run(stopped.clone()));
         let slots = relay::inbound::listener::client_slots();
         let mut relay_tasks = Vec::new();
         for relay_listener in self.relay_listeners {
@@ -285,6 +289,8 @@ impl Application {
         bounces.abort();
         // A delivery cut short is tried again once its lease ends (at least once).
         webhooks.abort();
+        // A run cut short leaves whole batches: the next one goes on from there.
+        retainer.abort();
         store.close().await;
         tracing::info!("stopped");
     }

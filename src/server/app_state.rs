@@ -11,6 +11,7 @@ use crate::server::admin::Admin;
 use crate::server::bounces::watcher::BounceWatch;
 use crate::server::check::Checks;
 use crate::server::relay::Relay;
+use crate::server::retention::Retainer;
 use crate::server::store::Store;
 use crate::server::watch::Watch;
 use crate::server::webhooks::deliverer::Deliverer;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub bounces: Arc<BounceWatch>,
     /// The webhooks' deliveries.
     pub webhooks: Arc<Deliverer>,
+    /// What is dropped with age.
+    pub retainer: Arc<Retainer>,
     /// `/metrics` is served (`SMTP_SETUP_METRICS`).
     pub metrics: MetricsOn,
     pub public_url: PublicUrl,

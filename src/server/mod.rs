@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod microsoft;
 pub mod net;
 pub mod relay;
+pub mod retention;
 pub mod saved_config;
 pub mod smtp;
 pub mod store;

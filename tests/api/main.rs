@@ -28,6 +28,7 @@ mod relay_disk;
 mod relay_headers;
 mod relay_process;
 mod relay_smtp;
+mod retention;
 mod secret_expiry;
 mod store;
 mod test_send;

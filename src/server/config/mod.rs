@@ -29,6 +29,13 @@ pub const DEFAULT_CHECK_INTERVAL: Duration = Duration::from_secs(6 * 60 * 60);
 pub const DEFAULT_BOUNCE_INTERVAL: Duration = Duration::from_secs(5 * 60);
 /// Standard Webhooks' first retry.
 pub const DEFAULT_WEBHOOK_FIRST_RETRY: Duration = Duration::from_secs(5);
+/// Days a delivered message's body is kept unless `SMTP_SETUP_RETENTION_DAYS` says.
+pub const DEFAULT_RETENTION_DAYS: u32 = 30;
+/// Days a finished message's row, the test history and finished webhook deliveries are
+/// kept unless `SMTP_SETUP_RECORD_RETENTION_DAYS` says.
+pub const DEFAULT_RECORD_RETENTION_DAYS: u32 = 90;
+/// The longest either retention may be (ten years).
+pub const MAX_RETENTION_DAYS: u32 = 3650;
 /// A fixed sign-in token shorter than this is refused: it guards a mailbox's credentials.
 pub const MIN_ADMIN_TOKEN_LEN: usize = 16;
 
@@ -74,8 +81,29 @@ pub struct ServerSettings {
     /// `SMTP_SETUP_WEBHOOK_FIRST_RETRY_MS`: the wait before a webhook's first retry; the
     /// later ones are its multiples (5 s: 5 min, 30 min, 2 h, 5 h, 10 h, 10 h).
     pub webhook_first_retry: Duration,
+    /// How long what the relay and the checks wrote is kept.
+    pub retention: Retention,
     /// `SMTP_SETUP_METRICS=off` turns `/metrics` off.
     pub metrics: bool,
+}
+
+/// How long what the relay and the checks wrote is kept, in days; `None` (`0`): for ever.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retention {
+    /// `SMTP_SETUP_RETENTION_DAYS`: a delivered message's body (its headers and content).
+    pub body_days: Option<u32>,
+    /// `SMTP_SETUP_RECORD_RETENTION_DAYS`: a finished message's row (delivered or failed)
+    /// with its reports, the test history, finished webhook deliveries.
+    pub record_days: Option<u32>,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            body_days: Some(DEFAULT_RETENTION_DAYS),
+            record_days: Some(DEFAULT_RECORD_RETENTION_DAYS),
+        }
+    }
 }
 
 /// Every network step has a bound, and so does the whole test send: an administrator
@@ -149,6 +177,8 @@ pub enum SettingsError {
     BounceFolder(String),
     #[error("SMTP_SETUP_WEBHOOK_FIRST_RETRY_MS must be milliseconds from 1 to 3600000, got {0:?}")]
     WebhookFirstRetry(String),
+    #[error("{name} must be a number of days from 0 (kept for ever) to {MAX_RETENTION_DAYS}, got {value:?}")]
+    RetentionDays { name: &'static str, value: String },
     #[error("SMTP_SETUP_METRICS must be on or off, got {0:?}")]
     Metrics(String),
     #[error("SMTP_SETUP_TEST_SENDS_PER_MINUTE must be a positive number, got {0:?}")]
@@ -258,6 +288,21 @@ impl ServerSettings {
                 .map(Duration::from_millis)
                 .ok_or(SettingsError::WebhookFirstRetry(value))?,
         };
+        let days = |name: &'static str, default: u32| match lookup(name) {
+            None => Ok(Some(default)),
+            Some(value) => match value.trim().parse::<u32>() {
+                Ok(0) => Ok(None),
+                Ok(days) if days <= MAX_RETENTION_DAYS => Ok(Some(days)),
+                _ => Err(SettingsError::RetentionDays { name, value }),
+            },
+        };
+        let retention = Retention {
+            body_days: days("SMTP_SETUP_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)?,
+            record_days: days(
+                "SMTP_SETUP_RECORD_RETENTION_DAYS",
+                DEFAULT_RECORD_RETENTION_DAYS,
+            )?,
+        };
         let metrics = match lookup("SMTP_SETUP_METRICS").as_deref().map(str::trim) {
             None | Some("on") => true,
             Some("off") => false,
@@ -275,6 +320,7 @@ impl ServerSettings {
             bounce_interval,
             bounce_folder,
             webhook_first_retry,
+            retention,
             metrics,
             authority_override,
             smtp_override,
@@ -484,6 +530,47 @@ mod tests {
         for bad in ["mail-setup.contoso.com", "ftp://contoso.com"] {
             assert!(
                 matches!(parse_public_url(bad), Err(SettingsError::PublicUrl(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn retention_is_in_days_and_zero_keeps_for_ever() {
+        let settings = |pairs: &[(&str, &str)]| {
+            ServerSettings::from_lookup(|name| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            })
+        };
+        let defaults = settings(&[]).expect("defaults");
+        assert_eq!(defaults.retention, Retention::default());
+        assert_eq!(defaults.retention.body_days, Some(30));
+        assert_eq!(defaults.retention.record_days, Some(90));
+        let set = settings(&[
+            ("SMTP_SETUP_RETENTION_DAYS", " 7 "),
+            ("SMTP_SETUP_RECORD_RETENTION_DAYS", "0"),
+        ])
+        .expect("7 and 0");
+        assert_eq!(
+            set.retention,
+            Retention {
+                body_days: Some(7),
+                record_days: None
+            }
+        );
+        for bad in ["-1", "7d", "3651", "ten"] {
+            let refused = settings(&[("SMTP_SETUP_RECORD_RETENTION_DAYS", bad)]);
+            assert!(
+                matches!(
+                    refused,
+                    Err(SettingsError::RetentionDays {
+                        name: "SMTP_SETUP_RECORD_RETENTION_DAYS",
+                        ..
+                    })
+                ),
                 "{bad}"
             );
         }

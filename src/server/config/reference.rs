@@ -177,6 +177,22 @@ pub const VARIABLES: &[Variable] = &[
         "Processed reports",
     ),
     var(
+        "SMTP_SETUP_RETENTION_DAYS",
+        "`30`",
+        "days a delivered message's body (its headers and content) is kept after it was \
+         delivered; its row (envelope, subject, attempts, reports) stays. Dropped hourly, in \
+         small batches; `0`: kept for ever",
+        "14",
+    ),
+    var(
+        "SMTP_SETUP_RECORD_RETENTION_DAYS",
+        "`90`",
+        "days a finished message's row (delivered or failed, with its delivery reports), a \
+         test of the history and a finished webhook delivery are kept; messages still \
+         waiting are never dropped; `0`: kept for ever",
+        "365",
+    ),
+    var(
         "SMTP_SETUP_WEBHOOK_FIRST_RETRY_MS",
         "`5000`",
         "milliseconds before a webhook delivery that got no 2xx is tried again; the later \

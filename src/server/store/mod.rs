@@ -53,6 +53,7 @@ mod outbox;
 pub mod pieces;
 mod relay_credentials;
 pub mod reports;
+mod retention;
 mod rotation;
 pub mod sealing;
 mod sessions;

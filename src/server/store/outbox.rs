@@ -98,6 +98,7 @@ struct EntryRow {
     attempts: i64,
     next_attempt_at: i64,
     last_error: Option<String>,
+    body_dropped_at: Option<i64>,
 }
 
 impl EntryRow {
@@ -115,6 +116,7 @@ impl EntryRow {
             attempts: self.attempts,
             next_attempt_at: (!status.is_final()).then_some(self.next_attempt_at),
             last_error: self.last_error.map(words_from_column),
+            body_dropped_at: self.body_dropped_at,
         })
     }
 }
@@ -127,7 +129,7 @@ fn recipients_from_json(json: String) -> Result<Vec<String>, StoreError> {
 }
 
 const ENTRY_COLUMNS: &str = "id, accepted_at, submitted_by, mail_from, recipients, subject, \
-     internet_message_id, status, attempts, next_attempt_at, last_error";
+     internet_message_id, status, attempts, next_attempt_at, last_error, body_dropped_at";
 
 impl Store {
     /// Stores `message`, to be tried at once; with an idempotency key seen in the last
