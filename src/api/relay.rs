@@ -160,6 +160,32 @@ pub struct RelayOverview {
     pub outbox: Vec<OutboxEntry>,
     /// The webhook endpoints.
     pub webhooks: Vec<crate::api::webhooks::WebhookEndpoint>,
+    /// How long messages and their records are kept.
+    pub retention: Retention,
+}
+
+/// How long what the relay and the checks wrote is kept, in days; `None` (`0`): for ever.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retention {
+    /// `SMTP_SETUP_RETENTION_DAYS`: a delivered message's body (its headers and content).
+    pub body_days: Option<u32>,
+    /// `SMTP_SETUP_RECORD_RETENTION_DAYS`: a finished message's row (delivered or failed)
+    /// with its reports, the test history, finished webhook deliveries.
+    pub record_days: Option<u32>,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            body_days: Some(Self::DEFAULT_BODY_DAYS),
+            record_days: Some(Self::DEFAULT_RECORD_DAYS),
+        }
+    }
+}
+
+impl Retention {
+    pub const DEFAULT_BODY_DAYS: u32 = 30;
+    pub const DEFAULT_RECORD_DAYS: u32 = 90;
 }
 
 /// The Outbox's buttons.
@@ -186,7 +212,7 @@ pub enum CredentialAdded {
     Added {
         name: String,
         password: ShownOnce,
-        overview: RelayOverview,
+        overview: Box<RelayOverview>,
     },
     Refused(CredentialRefusal),
 }
@@ -215,7 +241,7 @@ pub enum WebhookAdded {
     Added {
         id: String,
         secret: ShownOnce,
-        overview: RelayOverview,
+        overview: Box<RelayOverview>,
     },
     Invalid(crate::domain::WebhookUrlError),
 }

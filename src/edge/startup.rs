@@ -132,14 +132,17 @@ impl Application {
                 }
             }
         }
-        let relay = Arc::new(Relay::new(
-            store.clone(),
-            settings.relay.clone(),
-            relay_listeners
-                .iter()
-                .find(|r| r.mode == Tls::StartTls)
-                .map(|r| r.address),
-        ));
+        let relay = Arc::new(
+            Relay::new(
+                store.clone(),
+                settings.relay.clone(),
+                relay_listeners
+                    .iter()
+                    .find(|r| r.mode == Tls::StartTls)
+                    .map(|r| r.address),
+            )
+            .kept_for(settings.retention),
+        );
         let public_url = PublicUrl(
             settings
                 .public_url

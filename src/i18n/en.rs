@@ -362,6 +362,17 @@ pub const TEXTS: Texts = Texts {
     last_used: "Last used",
     actions: "Actions",
     outbox: "Outbox",
+    outbox_kept: |kept| {
+        let body = match kept.body_days {
+            Some(days) => format!("A delivered message's content is kept for {days} days, then dropped; its line stays."),
+            None => "A delivered message's content is kept for ever.".to_owned(),
+        };
+        let rows = match kept.record_days {
+            Some(days) => format!(" Finished messages (delivered or failed) and the recent tests are kept for {days} days. Messages still waiting are never dropped."),
+            None => " Finished messages and the recent tests are kept for ever.".to_owned(),
+        };
+        body + &rows
+    },
     refresh: "Refresh",
     no_message: "No message relayed yet.",
     retry_now: "Retry now",

@@ -385,6 +385,17 @@ pub const TEXTS: Texts = Texts {
     last_used: "Último uso",
     actions: "Ações",
     outbox: "Caixa de saída",
+    outbox_kept: |kept| {
+        let body = match kept.body_days {
+            Some(days) => format!("O conteúdo de uma mensagem entregue é guardado por {days} dias e depois descartado; sua linha continua."),
+            None => "O conteúdo de uma mensagem entregue é guardado para sempre.".to_owned(),
+        };
+        let rows = match kept.record_days {
+            Some(days) => format!(" Mensagens concluídas (entregues ou com falha) e os testes recentes são guardados por {days} dias. Mensagens ainda à espera nunca são descartadas."),
+            None => " Mensagens concluídas e os testes recentes são guardados para sempre.".to_owned(),
+        };
+        body + &rows
+    },
     refresh: "Atualizar",
     no_message: "Nenhuma mensagem retransmitida ainda.",
     retry_now: "Tentar agora",

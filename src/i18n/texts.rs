@@ -225,6 +225,8 @@ pub struct Texts {
     pub last_used: &'static str,
     pub actions: &'static str,
     pub outbox: &'static str,
+    /// What the Outbox keeps, and for how long.
+    pub outbox_kept: fn(&crate::api::relay::Retention) -> String,
     pub refresh: &'static str,
     pub no_message: &'static str,
     pub retry_now: &'static str,

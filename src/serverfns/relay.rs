@@ -60,7 +60,7 @@ pub async fn add_relay_credential(name: String) -> Result<CredentialAdded, ApiEr
     Ok(CredentialAdded::Added {
         name: name.as_str().to_owned(),
         password: crate::api::relay::ShownOnce(password.expose_secret().to_owned()),
-        overview: relay.overview(&ctx.state.public_url.0).await?,
+        overview: Box::new(relay.overview(&ctx.state.public_url.0).await?),
     })
 }
 

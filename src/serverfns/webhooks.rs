@@ -30,7 +30,7 @@ pub async fn add_webhook(url: String) -> Result<WebhookAdded, ApiError> {
     Ok(WebhookAdded::Added {
         id,
         secret: crate::api::relay::ShownOnce(secret.expose_secret().to_owned()),
-        overview: relay.overview(&ctx.state.public_url.0).await?,
+        overview: Box::new(relay.overview(&ctx.state.public_url.0).await?),
     })
 }
 

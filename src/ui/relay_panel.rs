@@ -41,7 +41,7 @@ pub fn RelayPanel(overview: RwSignal<RelayOverview>) -> impl IntoView {
             password,
             overview: now,
         })) => {
-            overview.set(now);
+            overview.set(*now);
             shown.set(Some(Shown {
                 name,
                 password: password.0,
@@ -149,6 +149,7 @@ pub fn RelayPanel(overview: RwSignal<RelayOverview>) -> impl IntoView {
             {move || editing.get().map(|credential| view! { <CredentialLimits credential overview editing /> })}
             <WebhooksPanel overview />
             <h3 id="outbox-title">{t.outbox}</h3>
+            <p class="hint" id="outbox-kept">{move || (t.outbox_kept)(&overview.read().retention)}</p>
             <button type="button" on:click=move |_| { refresh.dispatch(()); }>{t.refresh}</button>
             {move || outbox_table(overview.read().outbox.clone(), act)}
         </section>

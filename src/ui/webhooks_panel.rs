@@ -54,7 +54,7 @@ pub fn WebhooksPanel(overview: RwSignal<RelayOverview>) -> impl IntoView {
                 url: url.get_untracked().trim().to_owned(),
                 secret: secret.0,
             }));
-            overview.set(now);
+            overview.set(*now);
             refused.set(None);
             url.set(String::new());
             typed.set(false);

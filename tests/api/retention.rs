@@ -252,3 +252,58 @@ async fn a_run_in_small_batches_drops_them_all_while_messages_keep_arriving(db: 
         assert_eq!(store.read_piece(&id, 0).await.expect(&id), b"the body");
     }
 }
+
+/// The page says what is kept and for how long, as the settings say, in each language.
+#[tokio::test]
+async fn the_page_says_what_is_kept_and_for_how_long() {
+    let dir = crate::helpers::fresh_dir("retention-page");
+    let app = crate::helpers::spawn_app(
+        &dir,
+        &[
+            ("SMTP_SETUP_RETENTION_DAYS", "14"),
+            ("SMTP_SETUP_RECORD_RETENTION_DAYS", "0"),
+        ],
+    )
+    .await;
+    let expected = [
+        (
+            "en",
+            "A delivered message's content is kept for 14 days, then dropped; its line stays.",
+            "Finished messages and the recent tests are kept for ever.",
+        ),
+        (
+            "pt-BR",
+            "O conteúdo de uma mensagem entregue é guardado por 14 dias e depois descartado",
+            "Mensagens concluídas e os testes recentes são guardados para sempre.",
+        ),
+    ];
+    for (language, body, rows) in expected {
+        let page = app
+            .http
+            .get(format!("{}/", app.base))
+            .header("cookie", &app.cookie)
+            .header("accept-language", language)
+            .send()
+            .await
+            .expect("the page")
+            .text()
+            .await
+            .expect("its text");
+        let kept = page
+            .split("id=\"outbox-kept\"")
+            .nth(1)
+            .and_then(|rest| rest.split("</p>").next())
+            .unwrap_or_else(|| panic!("{language}: no outbox-kept line"));
+        assert!(kept.contains(body), "{language}: {kept}");
+        assert!(kept.contains(rows), "{language}: {kept}");
+    }
+    let overview = app.relay.overview(&app.base).await.expect("overview");
+    assert_eq!(
+        overview.retention,
+        Retention {
+            body_days: Some(14),
+            record_days: None
+        }
+    );
+    app.stop().await;
+}

@@ -8,6 +8,7 @@ use std::time::Duration;
 use reqwest::Url;
 use secrecy::SecretString;
 
+pub use crate::api::relay::Retention;
 use crate::domain::Cloud;
 pub mod reference;
 pub mod relay;
@@ -30,10 +31,10 @@ pub const DEFAULT_BOUNCE_INTERVAL: Duration = Duration::from_secs(5 * 60);
 /// Standard Webhooks' first retry.
 pub const DEFAULT_WEBHOOK_FIRST_RETRY: Duration = Duration::from_secs(5);
 /// Days a delivered message's body is kept unless `SMTP_SETUP_RETENTION_DAYS` says.
-pub const DEFAULT_RETENTION_DAYS: u32 = 30;
+pub const DEFAULT_RETENTION_DAYS: u32 = Retention::DEFAULT_BODY_DAYS;
 /// Days a finished message's row, the test history and finished webhook deliveries are
 /// kept unless `SMTP_SETUP_RECORD_RETENTION_DAYS` says.
-pub const DEFAULT_RECORD_RETENTION_DAYS: u32 = 90;
+pub const DEFAULT_RECORD_RETENTION_DAYS: u32 = Retention::DEFAULT_RECORD_DAYS;
 /// The longest either retention may be (ten years).
 pub const MAX_RETENTION_DAYS: u32 = 3650;
 /// A fixed sign-in token shorter than this is refused: it guards a mailbox's credentials.
@@ -85,25 +86,6 @@ pub struct ServerSettings {
     pub retention: Retention,
     /// `SMTP_SETUP_METRICS=off` turns `/metrics` off.
     pub metrics: bool,
-}
-
-/// How long what the relay and the checks wrote is kept, in days; `None` (`0`): for ever.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Retention {
-    /// `SMTP_SETUP_RETENTION_DAYS`: a delivered message's body (its headers and content).
-    pub body_days: Option<u32>,
-    /// `SMTP_SETUP_RECORD_RETENTION_DAYS`: a finished message's row (delivered or failed)
-    /// with its reports, the test history, finished webhook deliveries.
-    pub record_days: Option<u32>,
-}
-
-impl Default for Retention {
-    fn default() -> Self {
-        Self {
-            body_days: Some(DEFAULT_RETENTION_DAYS),
-            record_days: Some(DEFAULT_RECORD_RETENTION_DAYS),
-        }
-    }
 }
 
 /// Every network step has a bound, and so does the whole test send: an administrator

@@ -17,7 +17,7 @@ use std::time::SystemTime;
 use tokio::sync::Notify;
 
 use self::credentials::RelayAuth;
-use crate::api::relay::RelayOverview;
+use crate::api::relay::{RelayOverview, Retention};
 use crate::domain::{MailboxAddress, SenderList};
 use crate::server::config::relay::RelaySettings;
 use crate::server::store::sealing::random_bytes;
@@ -31,6 +31,8 @@ pub struct Relay {
     pub smtp_address: Option<std::net::SocketAddr>,
     pub auth: RelayAuth,
     pub settings: RelaySettings,
+    /// How long messages are kept (`server::retention` drops them), for the page.
+    pub retention: Retention,
     /// Rung when a message is queued or made due, so the worker need not poll.
     pub wake: Notify,
 }
@@ -158,8 +160,14 @@ impl Relay {
             store,
             smtp_address,
             settings,
+            retention: Retention::default(),
             wake: Notify::new(),
         }
+    }
+
+    /// With `retention`, which the page shows (the defaults otherwise).
+    pub fn kept_for(self, retention: Retention) -> Self {
+        Self { retention, ..self }
     }
 
     /// The saved configuration's sender; `NoConfiguration` before the first save.
@@ -209,6 +217,7 @@ impl Relay {
             credentials: self.store.credentials().await?,
             outbox: self.store.recent_outbox(OUTBOX_SHOWN).await?,
             webhooks: self.store.webhooks().await?,
+            retention: self.retention,
         })
     }
 }
