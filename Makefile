@@ -24,7 +24,7 @@ E2E_CONTROL_PORT := 3103
 E2E_IMAP_PORT := 3104
 E2E_GRAPH_PORT := 3107
 
-.PHONY: run build build-front test unit lint e2e docs demo bench stress fuzz tools-build tools-test tools-bench clean dist deb image install-test bench-install
+.PHONY: run build build-front test unit lint e2e docs demo bench stress fuzz tools-build tools-test tools-bench clean dist deb image install-test bench-install bench-retention
 
 tools-build:
 	@.ci/tools.sh build
@@ -129,6 +129,11 @@ docs: tools-test
 bench: tools-bench build
 	$(call fresh_database,target/bench)
 	node end2end/bench/bench.mjs
+
+# One retention run over 100,000 delivered messages on SQLite and on PostgreSQL (bodies,
+# then rows); prints the figures BENCHMARKS.md keeps by hand.
+bench-retention: tools-test
+	cargo test --features ssr --test api -- --ignored --show-output retention::bench
 
 # The sizes of what users install and the container's time to healthy (needs make image);
 # prints the section BENCHMARKS.md keeps (after its budgets, which make bench keeps).

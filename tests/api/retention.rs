@@ -307,3 +307,60 @@ async fn the_page_says_what_is_kept_and_for_how_long() {
     );
     app.stop().await;
 }
+
+/// `make bench-retention`: one run over 100,000 delivered messages (bodies of 1 KB), on
+/// each backend: first the bodies, then the rows. Printed, never asserted (BENCHMARKS.md);
+/// it checks only that everything went.
+#[tokio::test]
+#[ignore = "a measurement: make bench-retention"]
+async fn bench_a_run_over_100000_delivered_messages() {
+    for db in [
+        Database::sqlite("bench_retention"),
+        Database::postgres("bench_retention").await,
+    ] {
+        const MESSAGES: i64 = 100_000;
+        let store = Arc::new(db.open("open").await);
+        let url = db.url();
+        let fill = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $3)
+             INSERT INTO outbox (id, accepted_at, submitted_by, mail_from, recipients, subject,
+                                 message, pieces, size, status, next_attempt_at, finished_at)
+             SELECT 'bench-' || i, $1, 'app', 'sender@contoso.com', '[\"to@example.com\"]',
+                    'Report', $2, 0, 1024, 'sent', $1, $1 FROM n";
+        let body = vec![b'x'; 1024];
+        if url.starts_with("sqlite") {
+            let pool = sqlx::SqlitePool::connect(&url).await.expect("connect");
+            sqlx::query(fill)
+                .bind(T0)
+                .bind(&body)
+                .bind(MESSAGES)
+                .execute(&pool)
+                .await
+                .expect("fill");
+            pool.close().await;
+        } else {
+            let pool = sqlx::PgPool::connect(&url).await.expect("connect");
+            sqlx::query(fill)
+                .bind(T0)
+                .bind(&body)
+                .bind(MESSAGES)
+                .execute(&pool)
+                .await
+                .expect("fill");
+            pool.close().await;
+        }
+        let retainer = Retainer::new(store.clone(), KEPT);
+        let started = std::time::Instant::now();
+        let bodies = retainer.run_once(T0 + 31 * DAY).await.expect("bodies");
+        let bodies_took = started.elapsed();
+        let started = std::time::Instant::now();
+        let rows = retainer.run_once(T0 + 91 * DAY).await.expect("rows");
+        let rows_took = started.elapsed();
+        assert_eq!((bodies.bodies, rows.messages), (100_000, 100_000));
+        println!(
+            "retention bench ({}): 100000 bodies dropped in {:.2} s, then 100000 rows in {:.2} s",
+            url.split(':').next().unwrap_or("?"),
+            bodies_took.as_secs_f64(),
+            rows_took.as_secs_f64()
+        );
+    }
+}
