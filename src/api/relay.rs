@@ -184,7 +184,9 @@ impl Default for Retention {
 }
 
 impl Retention {
+    /// Unless `SMTP_SETUP_RETENTION_DAYS` says.
     pub const DEFAULT_BODY_DAYS: u32 = 30;
+    /// Unless `SMTP_SETUP_RECORD_RETENTION_DAYS` says.
     pub const DEFAULT_RECORD_DAYS: u32 = 90;
 }
 

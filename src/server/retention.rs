@@ -11,9 +11,9 @@ use tokio::sync::watch::Receiver;
 
 use crate::server::config::Retention;
 use crate::server::store::{Store, StoreError};
-use crate::server::time::unix_millis;
+use crate::server::time::{every, unix_millis};
 
-/// Rows one statement drops at most: a few milliseconds of the writer's time.
+/// Rows one statement drops at most (its time: BENCHMARKS.md, "Retention").
 pub const BATCH: u32 = 500;
 /// How often a run comes.
 pub const EVERY: Duration = Duration::from_secs(60 * 60);
@@ -57,23 +57,11 @@ impl Retainer {
     }
 
     /// A run every hour, the first a minute after start, until `stopped` turns true.
-    pub async fn run(self: Arc<Self>, mut stopped: Receiver<bool>) {
+    pub async fn run(self: Arc<Self>, stopped: Receiver<bool>) {
         if self.retention.body_days.is_none() && self.retention.record_days.is_none() {
             return;
         }
-        let start = tokio::time::Instant::now() + FIRST_AFTER;
-        let mut ticker = tokio::time::interval_at(start, EVERY);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let stop = async move {
-            let _ = stopped.wait_for(|stop| *stop).await;
-        };
-        tokio::pin!(stop);
-        loop {
-            tokio::select! {
-                () = &mut stop => return,
-                _ = ticker.tick() => self.run_in_turn().await,
-            }
-        }
+        every(FIRST_AFTER, EVERY, stopped, || self.run_in_turn()).await;
     }
 
     /// A run when it is this instance's turn (see `Watch::check_in_turn`).

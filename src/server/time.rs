@@ -1,8 +1,8 @@
 //! Time as the server keeps it: instants as the store, the tokens and the assertions
 //! write them (whole seconds or milliseconds since the Unix epoch; 0 before it,
-//! `i64::MAX` past its range), and one time budget for a whole check, shared by its
-//! steps (each step gets its own bound, cut short so that the sum never exceeds the
-//! total).
+//! `i64::MAX` past its range), one time budget for a whole check, shared by its steps
+//! (each step gets its own bound, cut short so that the sum never exceeds the total),
+//! and the loop of the tasks that come back at an interval.
 
 use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -42,5 +42,31 @@ impl Deadline {
         tokio::time::timeout(limit, future)
             .await
             .map_err(|_| TimedOut(limit))
+    }
+}
+
+/// Runs `tick` every `period`, the first time `first` from now, until `stopped` turns
+/// true (looked at between ticks). A tick that runs late delays the next ones instead
+/// of bunching them up.
+pub async fn every<F, Fut>(
+    first: Duration,
+    period: Duration,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+    mut tick: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let mut ticker = tokio::time::interval_at(Instant::now() + first, period);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let stop = async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+    };
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            () = &mut stop => return,
+            _ = ticker.tick() => tick().await,
+        }
     }
 }

@@ -16,7 +16,7 @@ use crate::server::check::Checks;
 use crate::server::saved_config;
 use crate::server::store::reports::Recorded;
 use crate::server::store::Store;
-use crate::server::time::unix_millis;
+use crate::server::time::{every, unix_millis};
 
 /// The limits' bucket of the visits.
 const VISITS: &str = "bounce_visits";
@@ -49,24 +49,14 @@ impl BounceWatch {
 
     /// A visit every interval, the first one interval after start (reports take minutes
     /// to come; a restart need not read at once), until `stopped` turns true.
-    pub async fn run(self: Arc<Self>, mut stopped: Receiver<bool>) {
+    pub async fn run(self: Arc<Self>, stopped: Receiver<bool>) {
         let Some(interval) = self.interval else {
             return;
         };
-        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let stop = async move {
-            let _ = stopped.wait_for(|stop| *stop).await;
-        };
-        tokio::pin!(stop);
-        loop {
-            tokio::select! {
-                () = &mut stop => return,
-                _ = ticker.tick() => {
-                    self.visit_in_turn(interval).await;
-                }
-            }
-        }
+        every(interval, interval, stopped, || async {
+            self.visit_in_turn(interval).await;
+        })
+        .await;
     }
 
     /// A visit when it is this instance's turn (see `Watch::check_in_turn`).

@@ -30,11 +30,6 @@ pub const DEFAULT_CHECK_INTERVAL: Duration = Duration::from_secs(6 * 60 * 60);
 pub const DEFAULT_BOUNCE_INTERVAL: Duration = Duration::from_secs(5 * 60);
 /// Standard Webhooks' first retry.
 pub const DEFAULT_WEBHOOK_FIRST_RETRY: Duration = Duration::from_secs(5);
-/// Days a delivered message's body is kept unless `SMTP_SETUP_RETENTION_DAYS` says.
-pub const DEFAULT_RETENTION_DAYS: u32 = Retention::DEFAULT_BODY_DAYS;
-/// Days a finished message's row, the test history and finished webhook deliveries are
-/// kept unless `SMTP_SETUP_RECORD_RETENTION_DAYS` says.
-pub const DEFAULT_RECORD_RETENTION_DAYS: u32 = Retention::DEFAULT_RECORD_DAYS;
 /// The longest either retention may be (ten years).
 pub const MAX_RETENTION_DAYS: u32 = 3650;
 /// A fixed sign-in token shorter than this is refused: it guards a mailbox's credentials.
@@ -279,10 +274,10 @@ impl ServerSettings {
             },
         };
         let retention = Retention {
-            body_days: days("SMTP_SETUP_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)?,
+            body_days: days("SMTP_SETUP_RETENTION_DAYS", Retention::DEFAULT_BODY_DAYS)?,
             record_days: days(
                 "SMTP_SETUP_RECORD_RETENTION_DAYS",
-                DEFAULT_RECORD_RETENTION_DAYS,
+                Retention::DEFAULT_RECORD_DAYS,
             )?,
         };
         let metrics = match lookup("SMTP_SETUP_METRICS").as_deref().map(str::trim) {
@@ -394,6 +389,16 @@ fn read_pem(path: PathBuf) -> Result<Vec<u8>, SettingsError> {
 mod tests {
     use super::*;
 
+    /// The settings an environment of `pairs` gives.
+    fn settings(pairs: &[(&str, &str)]) -> Result<ServerSettings, SettingsError> {
+        ServerSettings::from_lookup(|name| {
+            pairs
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (*value).to_owned())
+        })
+    }
+
     #[test]
     fn by_default_the_cloud_decides() {
         let settings = ServerSettings::from_lookup(|_| None).unwrap();
@@ -477,15 +482,7 @@ mod tests {
             )
         );
 
-        let env = |pairs: Vec<(&'static str, &'static str)>| {
-            ServerSettings::from_lookup(move |name| {
-                pairs
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, v)| (*v).to_owned())
-            })
-        };
-        let set = env(vec![
+        let set = settings(&[
             ("SMTP_SETUP_ADMIN_TOKEN", "sixteen-chars-ok"),
             ("SMTP_SETUP_PUBLIC_URL", "https://mail-setup.contoso.com/"),
             ("SMTP_SETUP_TEST_SENDS_PER_MINUTE", "3"),
@@ -499,11 +496,11 @@ mod tests {
         assert_eq!(set.test_sends_per_minute, 3);
 
         assert!(matches!(
-            env(vec![("SMTP_SETUP_ADMIN_TOKEN", "fifteen-chars-x")]),
+            settings(&[("SMTP_SETUP_ADMIN_TOKEN", "fifteen-chars-x")]),
             Err(SettingsError::AdminTokenTooShort)
         ));
         for bad in ["0", "-1", "ten"] {
-            let refused = env(vec![("SMTP_SETUP_TEST_SENDS_PER_MINUTE", bad)]);
+            let refused = settings(&[("SMTP_SETUP_TEST_SENDS_PER_MINUTE", bad)]);
             assert!(
                 matches!(refused, Err(SettingsError::TestSendsPerMinute(_))),
                 "{bad}"
@@ -519,14 +516,6 @@ mod tests {
 
     #[test]
     fn retention_is_in_days_and_zero_keeps_for_ever() {
-        let settings = |pairs: &[(&str, &str)]| {
-            ServerSettings::from_lookup(|name| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| (*v).to_owned())
-            })
-        };
         let defaults = settings(&[]).expect("defaults");
         assert_eq!(defaults.retention, Retention::default());
         assert_eq!(defaults.retention.body_days, Some(30));
@@ -578,14 +567,6 @@ mod tests {
         for bad in ["", "h", "6 hours", "-1h", "8d", "1.5h"] {
             assert_eq!(parse_interval(bad), None, "{bad:?}");
         }
-        let settings = |pairs: &[(&str, &str)]| {
-            ServerSettings::from_lookup(|name| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| (*v).to_owned())
-            })
-        };
         let defaults = settings(&[]).unwrap();
         assert_eq!(defaults.check_interval, Some(DEFAULT_CHECK_INTERVAL));
         assert!(defaults.metrics);
